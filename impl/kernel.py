@@ -1,0 +1,215 @@
+"""The kernel vocabulary a revision is written in.
+
+A revision module does `from impl.kernel import *` and uses only these names,
+spelled as in the kernel (arm64, the 2024 era: VTCR_EL2_TG0_* are the shifted
+TCR values, the TTL gate is kvm_has_feat).  Every helper works on concrete
+and symbolic words alike; the page table, the VM and the unmap are reached
+through the objects passed in (`mmu`), so the same revision runs on a real
+page table (impl/) or against the symbolic environment (model/).
+
+C constructs and how they are written here (see README, "Writing a revision"):
+  u64 x = e;               x = u64(e)           (the conversion is explicit)
+  x |= e;                  x |= e               (keeps x's type, as in C)
+  static u8 f(u64 a)       @kfunc def f(a: u64) -> u8   (args and return converted)
+  kvm_pte_t pte; f(&pte)   pte = Ref(kvm_pte_t); f(pte); pte.val
+  goto again;              a `while True:` loop around the label, `continue`
+  switch (e) { case A: }   if/elif on e == A, `else:` for default
+  mmu->tlb_vtcr            mmu.tlb_vtcr
+  NULL                     NULL
+"""
+
+import functools
+import inspect
+
+from impl.cint import CType, Word, convert, s32, s64, u8, u16, u32, u64  # noqa: F401
+
+# ---- types -------------------------------------------------------------------
+unsigned_int = u32
+unsigned_long = u64
+c_int = s32
+kvm_pte_t = u64
+phys_addr_t = u64
+NULL = None
+
+
+class KernelBug(Exception):
+    """BUG() was reached."""
+
+
+class Uninitialised(Exception):
+    """An uninitialised local was read (C undefined behaviour)."""
+
+
+# ---- the world a revision runs in ----------------------------------------------
+# Concrete and symbolic environments implement these hooks; the vocabulary
+# below only calls them.  `hooks` is replaced by the symbolic engine while it
+# runs a revision; concretely it records WARN_ONs.
+class ConcreteHooks:
+    def __init__(self):
+        self.warnings = []
+
+    def bug(self, where):
+        raise KernelBug(where)
+
+    def warn(self, where):
+        self.warnings.append(where)
+
+
+hooks = ConcreteHooks()
+
+
+def _caller():
+    f = inspect.stack()[2]
+    return f"{f.filename}:{f.lineno}"
+
+
+def BUG():
+    hooks.bug(_caller())
+
+
+def WARN_ON(cond):
+    if cond:
+        hooks.warn(_caller())
+        return True
+    return False
+
+
+# ---- bits and masks (include/linux/bits.h, bitfield.h) ---------------------
+def BIT(n):
+    return u64(1) << n
+
+
+def BIT_ULL(n):
+    return u64(1) << n
+
+
+def GENMASK_ULL(h, l):
+    return (~u64(0) << l) & (~u64(0) >> (63 - h))
+
+
+GENMASK = GENMASK_ULL  # unsigned long is 64 bits on arm64
+
+
+def _shift_of(mask):
+    m = int(mask)
+    if m == 0:
+        raise ValueError("FIELD_GET/FIELD_PREP with an empty mask")
+    return (m & -m).bit_length() - 1
+
+
+def FIELD_GET(mask, reg):
+    """(typeof(mask))((reg & mask) >> shift(mask)); mask must be a constant."""
+    mask = mask if isinstance(mask, Word) else convert(mask, u64)
+    return convert((reg & mask) >> _shift_of(mask), mask.ctype)
+
+
+def FIELD_PREP(mask, val):
+    mask = mask if isinstance(mask, Word) else convert(mask, u64)
+    return (convert(val, mask.ctype) << _shift_of(mask)) & mask
+
+
+# ---- sizes (include/linux/sizes.h: plain int constants) ------------------
+SZ_4K = 0x00001000
+SZ_16K = 0x00004000
+SZ_64K = 0x00010000
+SZ_2M = 0x00200000
+SZ_32M = 0x02000000
+SZ_512M = 0x20000000
+SZ_1G = 0x40000000
+
+# ---- VTCR_EL2 (kvm_arm.h before the 2025/26 sysreg conversion) ---------------
+VTCR_EL2_TG0_SHIFT = 14
+VTCR_EL2_TG0_MASK = u64(3) << 14
+VTCR_EL2_TG0_4K = u64(0) << 14
+VTCR_EL2_TG0_16K = u64(2) << 14
+VTCR_EL2_TG0_64K = u64(1) << 14
+
+# ---- TLBI (asm/tlbflush.h) -----------------------------------------------------
+TLBI_TTL_MASK = GENMASK_ULL(47, 44)
+TLBI_TTL_TG_4K = 1
+TLBI_TTL_TG_16K = 2
+TLBI_TTL_TG_64K = 3
+
+# ---- page-table bits ----------------------------------------------------------
+PTE_VALID = BIT(0)
+KVM_PGTABLE_PROT_SW0 = BIT(55)
+KVM_PGTABLE_PROT_SW1 = BIT(56)
+KVM_PGTABLE_PROT_SW2 = BIT(57)
+KVM_PGTABLE_PROT_SW3 = BIT(58)
+KVM_NV_GUEST_MAP_SZ = KVM_PGTABLE_PROT_SW1 | KVM_PGTABLE_PROT_SW0
+
+# ---- ID registers, for kvm_has_feat(kvm, ID_AA64MMFR2_EL1, TTL, IMP) -------
+ID_AA64MMFR2_EL1 = "ID_AA64MMFR2_EL1"
+TTL = "TTL"
+IMP = "IMP"
+NI = "NI"
+
+
+# ---- out-parameters --------------------------------------------------------------
+class Ref:
+    """A local whose address is taken: `kvm_pte_t pte;` then `&pte`."""
+
+    def __init__(self, ctype, init=None):
+        self.ctype = ctype
+        self._val = None if init is None else convert(init, ctype)
+
+    @property
+    def val(self):
+        if self._val is None:
+            raise Uninitialised(f"read of an uninitialised {self.ctype.name}")
+        return self._val
+
+    @val.setter
+    def val(self, x):
+        self._val = convert(x, self.ctype)
+
+
+# ---- functions on kernel objects ---------------------------------------------------
+def kvm_s2_mmu_to_kvm(mmu):
+    return mmu.kvm
+
+
+def lockdep_assert_held_write(lock):
+    lock.assert_held_write()
+
+
+def kvm_has_feat(kvm, reg, field, val):
+    """Does the VM's (sanitised) ID register advertise at least `val`?"""
+    return kvm.has_feat(reg, field, val)
+
+
+def kvm_pgtable_get_leaf(pgt, addr, ptep, level):
+    """Walk `pgt` to the entry mapping `addr` (the leaf, or the invalid entry
+    where the walk stopped); store it in *ptep and its level in *level.
+    Returns 0, or a negative errno (e.g. -ERANGE beyond the input range)."""
+    ret, pte, lvl = pgt.get_leaf(convert(addr, u64))
+    if ret == 0:                # on error *ptep and *level are left alone
+        if ptep is not None:
+            ptep.val = pte
+        if level is not None:
+            level.val = lvl
+    return convert(ret, s32)
+
+
+def kvm_stage2_unmap_range(mmu, start, size, may_block):
+    mmu.unmap_range(convert(start, u64), convert(size, u64))
+
+
+# ---- function definitions ------------------------------------------------------------
+def kfunc(fn):
+    """Give a Python function C's calling convention: arguments annotated
+    with a C type are converted on entry, the result to the return type."""
+    sig = inspect.signature(fn)
+    conv = {n: p.annotation for n, p in sig.parameters.items() if isinstance(p.annotation, CType)}
+    ret = sig.return_annotation if isinstance(sig.return_annotation, CType) else None
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        bound = sig.bind(*args, **kwargs)
+        for n, t in conv.items():
+            bound.arguments[n] = convert(bound.arguments[n], t)
+        r = fn(*bound.args, **bound.kwargs)
+        return convert(r, ret) if ret is not None else r
+
+    wrapper.__kfunc__ = True
+    return wrapper

@@ -1,0 +1,156 @@
+"""The NV machinery around the inference, concretely: the guest hypervisor's
+stage 2 and KVM's walk of it, the VM and its shadow MMUs, and the shadow
+fault path that builds shadow leaves tagged with the guest's level."""
+
+from dataclasses import dataclass, field
+
+from impl import descriptor as D
+from impl import granule as G
+from impl.cint import Word, s32, u64
+from impl.pgtable import PageTable
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One guest stage-2 translation: what a TLB entry of the guest caches."""
+    shift: int          # guest granule page shift
+    level: int
+    base: int           # IPA of the block
+    oa: int             # output address of the block
+
+    @property
+    def size(self):
+        return G.level_size(self.shift, self.level)
+
+    def contains(self, addr):
+        return self.base <= addr < self.base + self.size
+
+    def overlaps(self, other):
+        return self.base < other.base + other.size and other.base < self.base + self.size
+
+    def __str__(self):
+        return f"{G.name(self.shift)} L{self.level} [{self.base:#x}, {self.base + self.size:#x})"
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str           # "translation" or "access"
+    level: int
+
+
+class GuestS2:
+    """The guest hypervisor's stage-2 tables for one nested VM."""
+
+    def __init__(self, shift, lpa2=False):
+        self.shift = shift
+        self.lpa2 = lpa2
+        self.pgt = PageTable(shift)
+        self.vtcr = G.TG0_OF[shift] << 14 | (1 << 31)
+
+    def map(self, ipa, level, oa):
+        size = G.level_size(self.shift, level)
+        self.pgt.set_entry(ipa & ~(size - 1), level, D.leaf(level, oa & ~(size - 1), size))
+
+    def unmap(self, ipa, level):
+        self.pgt.set_entry(ipa, level, 0)
+
+
+def walk_nested_s2(guest, ipa):
+    """KVM's software walk of the guest stage 2: a Translation, or a Fault.
+    Blocks above the first block level (4K: 1, 16K/64K: 2; one lower with
+    LPA2) are rejected, as are level-3 entries with bit 1 clear and AF=0."""
+    d, level = guest.pgt.lookup(ipa)
+    if not D.is_valid(d):
+        return Fault("translation", level)
+    if not D.is_leaf(d, level) or level not in G.guest_leaf_levels(guest.shift, guest.lpa2):
+        return Fault("translation", level)
+    if not d & D.AF:
+        return Fault("access", level)
+    size = G.level_size(guest.shift, level)
+    return Translation(guest.shift, level, ipa & ~(size - 1), D.output_address(d, size))
+
+
+class MMULock:
+    def __init__(self):
+        self.write_held = False
+
+    def assert_held_write(self):
+        assert self.write_held, "mmu_lock not held for write"
+
+
+class VM:
+    """struct kvm, as far as the TLBI path sees it."""
+
+    def __init__(self, feat_ttl=True):
+        self.mmu_lock = MMULock()
+        self.feat_ttl = feat_ttl
+        self.mmus = []
+
+    def has_feat(self, reg, fld, val):
+        assert (reg, fld, val) == ("ID_AA64MMFR2_EL1", "TTL", "IMP"), (reg, fld, val)
+        return Word(s32, int(self.feat_ttl))
+
+
+@dataclass
+class ShadowMMU:
+    """struct kvm_s2_mmu for one guest stage-2 context."""
+    kvm: VM
+    tlb_vtcr: Word
+    pgt: PageTable
+    origin: dict = field(default_factory=dict)     # (base, size) -> Translation
+    unmapped: list = field(default_factory=list)   # ranges unmapped by TLBIs
+
+    def unmap_range(self, start, size):
+        start, size = int(start), int(size)
+        self.unmapped.append((start, size))
+        self.pgt.unmap_range(start, size)
+
+    def shadow_leaves(self):
+        """Valid shadow leaves as (base, size, level, pte, origin Translation)."""
+        for base, size, level, d in self.pgt.leaves():
+            yield base, size, level, d, self.origin.get((base, size))
+
+
+def new_mmu(vm, guest, host_shift):
+    mmu = ShadowMMU(vm, Word(u64, guest.vtcr), PageTable(host_shift))
+    vm.mmus.append(mmu)
+    return mmu
+
+
+def shadow_map_size(host_shift, trans, ipa, vma_pagesize=None, force_pte=False):
+    """The size user_mem_abort picks for a shadow fault: start from PUD_SIZE
+    (PAGE_SIZE if forced to pages), clamp to the guest block, round down to a
+    size the host maps, to the backing page size, and to what the IPA/PA
+    alignment allows."""
+    page, pmd, pud = (G.level_size(host_shift, l) for l in (3, 2, 1))
+    size = page if force_pte else pud
+    size = min(size, trans.size)
+    if pmd <= size < pud:
+        size = pmd
+    elif page <= size < pmd:
+        size = page
+    if vma_pagesize is not None:
+        size = min(size, vma_pagesize)
+    oa = trans.oa + (ipa - trans.base)
+    for s in reversed(G.host_sizes(host_shift)):
+        if s <= size and (ipa - oa) % s == 0:
+            return s
+    raise AssertionError("no host size fits")
+
+
+def handle_shadow_fault(mmu, guest, ipa, vma_pagesize=None, force_pte=False):
+    """A nested-guest access to ipa with no shadow mapping: walk the guest S2
+    and map a shadow leaf tagged with the guest level (kvm_encode_nested_level:
+    the level in [56:55], so a level-0 block gets tag 0).  Returns the
+    Translation used, a Fault for the guest, or None if already mapped."""
+    if mmu.pgt.leaf(ipa) is not None:
+        return None
+    trans = walk_nested_s2(guest, ipa)
+    if isinstance(trans, Fault):
+        return trans
+    size = shadow_map_size(mmu.pgt.shift, trans, ipa, vma_pagesize, force_pte)
+    base = ipa & ~(size - 1)
+    oa = trans.oa + (base - trans.base)
+    mmu.pgt.map(base, size, oa, nv_level=trans.level & 3)
+    mmu.origin[(base, size)] = trans
+    return trans

@@ -1,0 +1,67 @@
+"""Loading a revision: a bundled name (impl/revisions/NAME.py) or a file."""
+
+import functools
+import importlib
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass
+
+from impl import tlbi
+
+REQUIRED = ("ttl_to_size", "get_guest_mapping_ttl", "compute_tlb_inval_range")
+BUNDLED_DIR = os.path.join(os.path.dirname(__file__), "revisions")
+
+
+class RevisionError(Exception):
+    """A user error in a revision file: the message names file and line."""
+
+
+@dataclass
+class Revision:
+    name: str
+    path: str
+    module: object
+
+    def __getattr__(self, item):
+        return getattr(self.module, item)
+
+
+def bundled():
+    return sorted(f[:-3] for f in os.listdir(BUNDLED_DIR)
+                  if f.endswith(".py") and not f.startswith("_"))
+
+
+def load(spec):
+    """`spec` is a bundled revision name or a path to a .py file."""
+    if spec.endswith(".py") or os.sep in spec:
+        path = os.path.abspath(spec)
+        if not os.path.exists(path):
+            raise RevisionError(f"{spec}: no such revision file")
+        name = os.path.splitext(os.path.basename(path))[0]
+        modname = f"nvtlbi_user_revision_{name}"
+        try:
+            mspec = importlib.util.spec_from_file_location(modname, path)
+            module = importlib.util.module_from_spec(mspec)
+            sys.modules[modname] = module
+            mspec.loader.exec_module(module)
+        except SyntaxError as e:
+            raise RevisionError(f"{e.filename}:{e.lineno}: syntax error: {e.msg}") from None
+        except Exception as e:  # the user's module failed while importing
+            tb = e.__traceback__
+            while tb.tb_next is not None:
+                tb = tb.tb_next
+            raise RevisionError(f"{path}:{tb.tb_lineno}: import failed: {type(e).__name__}: {e}") from None
+    else:
+        if spec not in bundled():
+            raise RevisionError(f"{spec}: no bundled revision of that name (have: {', '.join(bundled())})")
+        module = importlib.import_module(f"impl.revisions.{spec}")
+        name, path = spec, module.__file__
+    missing = [f for f in REQUIRED if not callable(getattr(module, f, None))]
+    if missing:
+        raise RevisionError(f"{path}:1: revision lacks {', '.join(missing)}")
+    if not callable(getattr(module, "s2_mmu_unmap_ipa", None)):
+        # The caller is not part of the audited revision yet: use ours.
+        module.s2_mmu_unmap_ipa = functools.partial(
+            tlbi.s2_mmu_unmap_ipa, compute_tlb_inval_range=module.compute_tlb_inval_range)
+    return Revision(name, path, module)

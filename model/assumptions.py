@@ -1,0 +1,49 @@
+"""The named environment assumptions.  Each has a one-line meaning and its
+source; `nvtlbi prove --drop NAME` turns one off to see what breaks."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Assumption:
+    name: str
+    meaning: str
+    source: str
+
+
+ASSUMPTIONS = [
+    Assumption("bbm",
+               "the guest obeys break-before-make: cached guest translations that overlap are the same translation",
+               "ARM DDI 0487 M.a.a D8.17.1 (RWHZWS); KVM hides FEAT_BBM from NV guests (limit_nv_id_reg)"),
+    Assumption("no-lpa2",
+               "no LPA2/52-bit guest stage-2 blocks (no 4K L0, 16K L1 or 64K L1 leaves)",
+               "KVM nested walker first_block_level 4K=1, 16K/64K=2; guest VTCR_EL2.DS is RES0; TGRAN*_2 never 52_BIT (limit_nv_id_reg)"),
+    Assumption("granule-order",
+               "the guest stage-2 granule is at least the host page size",
+               "limit_nv_id_reg advertises only TGRAN*_2 >= PAGE_SIZE (FEAT_GTG)"),
+    Assumption("tag-truth",
+               "a valid shadow leaf tagged with level l lies inside a cached guest translation of level l (same granule)",
+               "user_mem_abort clamps the shadow leaf to kvm_s2_trans_size and ORs kvm_encode_nested_level; the relax-perms path keeps the tag"),
+    Assumption("vtcr-stable",
+               "mmu->tlb_vtcr is the VTCR_EL2 all the MMU's shadow entries were built under",
+               "lookup_s2_mmu only reuses a context whose tlb_vtcr equals the guest's VTCR_EL2 (get_s2_mmu_nested)"),
+    Assumption("leaf-level",
+               "cached guest translations sit at leaf levels of their granule (LPA2 levels only if LPA2 is in use)",
+               "ARM DDI 0487 M.a.a Tables D8-16, D8-26, D8-35; KVM nested walker rejects other blocks"),
+    Assumption("stable-pgt",
+               "the shadow S2 does not change while the range is computed: probes of one leaf see the same descriptor",
+               "mmu_lock held for write (lockdep_assert_held_write in get_guest_mapping_ttl; kvm_s2_mmu_iterate_by_vmid)"),
+    Assumption("get-leaf-ret",
+               "kvm_pgtable_get_leaf returns 0 or -ERANGE",
+               "kvm_pgtable_get_leaf / kvm_pgtable_walk (arch/arm64/kvm/hyp/pgtable.c)"),
+]
+
+BY_NAME = {a.name: a for a in ASSUMPTIONS}
+NAMES = [a.name for a in ASSUMPTIONS]
+
+
+def enabled(drop=()):
+    unknown = [d for d in drop if d not in BY_NAME]
+    if unknown:
+        raise KeyError(unknown[0])
+    return [n for n in NAMES if n not in drop]

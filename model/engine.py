@@ -1,0 +1,178 @@
+"""The symbolic execution engine: runs a Python program (a revision plus its
+caller) over symbolic words and explores every feasible path.
+
+Each path is one re-execution driven by a prefix of branch decisions; a
+branch on a symbolic condition that both ways is feasible (under the path so
+far and the enabled assumptions) queues the other side.  Environment facts
+are added through `assume(name, fact)`: they are guarded by a literal per
+assumption name, so dropping an assumption disables its facts and an unsat
+core names the assumptions a result rests on."""
+
+from dataclasses import dataclass, field
+
+import z3
+
+from impl import cint
+from model.backend import Z3Backend
+
+MAX_DECISIONS = 400
+
+
+class PathExplosion(Exception):
+    """A path took more branch decisions than MAX_DECISIONS (a loop the engine
+    cannot bound)."""
+
+
+class SolverUnknown(Exception):
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Path:
+    decisions: list
+    facts: list            # (name or None, z3 Bool): branch conditions and guarded env facts
+    result: object
+    error: object = None   # an exception the program raised on this path
+    error_env: object = None
+
+
+@dataclass
+class Limits:
+    rlimit: int = 50_000_000     # z3 resource units per query: deterministic
+    timeout_ms: int = 0          # optional wall-clock bound on top (0 = none)
+
+
+class Engine:
+    current_env = staticmethod(lambda: None)   # set by the runner: the env of the run
+
+    def __init__(self, enabled, limits=None):
+        # assumption names that are on; "case" guards the obligation's case
+        self.enabled = ["case"] + [n for n in enabled if n != "case"]
+        self.limits = limits or Limits()
+        self.lits = {}
+        self.backend = Z3Backend(self)
+
+    # -- solver plumbing ----------------------------------------------------------
+    def lit(self, name):
+        if name not in self.lits:
+            self.lits[name] = z3.Bool(f"assume!{name}")
+        return self.lits[name]
+
+    def name_of_lit(self, lit):
+        for n, l in self.lits.items():
+            if z3.eq(l, lit):
+                return n
+        return str(lit)
+
+    def solver(self):
+        s = z3.Solver()
+        s.set("rlimit", self.limits.rlimit)
+        if self.limits.timeout_ms:
+            s.set("timeout", self.limits.timeout_ms)
+        return s
+
+    def active(self):
+        return [self.lit(n) for n in self.enabled]
+
+    def add_fact(self, solver, name, fact):
+        solver.add(fact if name is None else z3.Implies(self.lit(name), fact))
+
+    # -- running programs -----------------------------------------------------------
+    def assume(self, name, fact):
+        """An environment fact belonging to assumption `name` ("case": a fact
+        of the obligation's case, always on)."""
+        fact = z3.simplify(fact)
+        self._facts.append((name, fact))
+        self.add_fact(self._solver, name, fact)
+
+    def decide(self, cond):
+        cond = z3.simplify(cond)
+        if z3.is_true(cond):
+            return True
+        if z3.is_false(cond):
+            return False
+        if self._pos < len(self._prefix):
+            d = self._prefix[self._pos]
+        else:
+            if len(self._decisions) >= MAX_DECISIONS:
+                raise PathExplosion(f"more than {MAX_DECISIONS} symbolic branches on one path")
+            can_t, can_f = self._feasible(cond), self._feasible(z3.Not(cond))
+            if can_t and can_f:
+                self._pending.append(self._decisions + [False])
+                d = True
+            else:
+                d = can_t
+        self._pos += 1
+        self._decisions.append(d)
+        c = cond if d else z3.Not(cond)
+        self._facts.append((None, c))
+        self._solver.push()
+        self._solver.add(c)
+        return d
+
+    def _feasible(self, cond):
+        self._solver.push()
+        self._solver.add(cond)
+        r = self._solver.check(*self.active())
+        if r == z3.unsat:
+            # the branch side is ruled out: remember which assumptions did it
+            self.pruned_by |= {self.name_of_lit(c) for c in self._solver.unsat_core()}
+        self._solver.pop()
+        if r == z3.unknown:
+            # cannot rule the branch out: explore it (its queries will say unknown)
+            return True
+        return r == z3.sat
+
+    def record(self, setup):
+        """The facts `setup()` states, without running anything."""
+        self._facts, self._solver = [], self.solver()
+        self._prefix, self._pos, self._decisions, self._pending = [], 0, [], []
+        setup()
+        return list(self._facts)
+
+    def explore(self, program, setup):
+        """Run `program()` on every feasible path.  `setup()` is called at the
+        start of each run to create the symbolic inputs (with the same names
+        each time) and state the case and global assumptions."""
+        old = cint._backend
+        cint.set_symbolic_backend(self.backend)
+        paths = []
+        self.pruned_by = set()      # assumptions that ruled out some branch
+        self._pending = [[]]
+        try:
+            while self._pending:
+                self._prefix = self._pending.pop()
+                self._pos, self._decisions, self._facts = 0, [], []
+                self._solver = self.solver()
+                setup()
+                if self._solver.check(*self.active()) == z3.unsat:
+                    continue
+                error, result, env = None, None, None
+                try:
+                    result = program()
+                except (PathExplosion, SolverUnknown):
+                    raise
+                except Exception as e:   # the program's own failure is a path outcome
+                    error, env = e, self.current_env()
+                paths.append(Path(self._decisions, self._facts, result, error, env))
+        finally:
+            cint.set_symbolic_backend(old)
+        return paths
+
+    # -- queries --------------------------------------------------------------------
+    def check(self, facts, extra=(), want_core=False):
+        """Solve facts + extra under the enabled assumptions.
+        Returns (z3 result, model or unsat-core names or reason)."""
+        s = self.solver()
+        for name, f in facts:
+            self.add_fact(s, name, f)
+        for f in extra:
+            s.add(f)
+        r = s.check(*self.active())
+        if r == z3.sat:
+            return r, s.model()
+        if r == z3.unsat:
+            return r, sorted(self.name_of_lit(c) for c in s.unsat_core()) if want_core else None
+        return r, s.reason_unknown()

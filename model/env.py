@@ -1,0 +1,183 @@
+"""The symbolic environment a revision runs against: the TLBI operand, the
+shadow MMU's fields, what kvm_pgtable_get_leaf may return at any probed
+address, and the cached guest translation T containing the IPA, all
+constrained by the named assumptions (model/assumptions.py)."""
+
+from dataclasses import dataclass
+
+import z3
+
+from impl import granule as G
+from impl.cint import Word, s32, u64
+from model import arch as A
+
+HINTS = ["nohint", "match", "noinfo", "reserved", "nofeat", "mismatch"]
+HINT_MEANING = {
+    "nohint": "TTL field 0b0000",
+    "match": "FEAT_TTL advertised, TTL names T's granule and level",
+    "noinfo": "FEAT_TTL advertised, TTL[3:2]=0 with TTL[1:0] set (no information)",
+    "reserved": "FEAT_TTL advertised, a reserved TTL encoding (treated as no information)",
+    "nofeat": "TTL bits set while the VM does not advertise FEAT_TTL",
+    "mismatch": "FEAT_TTL advertised, a valid TTL naming another granule or level (TLBI excused for T)",
+}
+ERANGE = 34
+
+
+@dataclass(frozen=True)
+class Case:
+    shift: int          # granule of T (and of the MMU's shadow entries)
+    level: int          # level of T
+    hint: str
+
+    @property
+    def granule(self):
+        return G.name(self.shift)
+
+
+def hint_fact(hint, ttl, feat, lpa2, shift, level):
+    names = A.ttl_names(shift, level)
+    if hint == "nohint":
+        return ttl == 0
+    if hint == "match":
+        return z3.And(feat, ttl == names)
+    if hint == "noinfo":
+        return z3.And(feat, A.ttl_tg(ttl) == 0, A.ttl_level(ttl) != 0)
+    if hint == "reserved":
+        return z3.And(feat, A.ttl_reserved(ttl, lpa2))
+    if hint == "nofeat":
+        return z3.And(z3.Not(feat), ttl != 0)
+    if hint == "mismatch":
+        return z3.And(feat, A.ttl_tg(ttl) != 0, z3.Not(A.ttl_reserved(ttl, lpa2)), ttl != names)
+    raise ValueError(hint)
+
+
+@dataclass
+class Probe:
+    """One kvm_pgtable_get_leaf call and what the environment answered."""
+    addr: object        # BitVec 64
+    ret: object         # BitVec 32
+    pte: object         # BitVec 64
+    hlevel: object      # level of the shadow leaf (host granule)
+    clevel: object      # level of the cached guest translation holding it
+
+    @property
+    def valid(self):
+        return z3.Extract(0, 0, self.pte) == 1
+
+    @property
+    def tag(self):
+        return z3.Extract(56, 55, self.pte)
+
+    @property
+    def tagged(self):
+        """A valid leaf carrying a level tag was found."""
+        return z3.And(self.ret == 0, self.valid, self.tag != 0)
+
+
+class SymLock:
+    def __init__(self, env):
+        self.env = env
+
+    def assert_held_write(self):
+        # The caller (handle_ipas2e1is) always takes mmu_lock for write.
+        self.env.lock_asserted = True
+
+
+class SymKVM:
+    def __init__(self, env):
+        self.env = env
+        self.mmu_lock = SymLock(env)
+
+    def has_feat(self, reg, fld, val):
+        if (reg, fld, val) != ("ID_AA64MMFR2_EL1", "TTL", "IMP"):
+            raise NotImplementedError(f"kvm_has_feat({reg}, {fld}, {val}) is not modelled")
+        return Word(s32, self.env.feat)
+
+
+class SymPgt:
+    def __init__(self, env):
+        self.env = env
+
+    def get_leaf(self, addr):
+        return self.env.probe(addr)
+
+
+class SymMMU:
+    def __init__(self, env):
+        self.env = env
+        self.kvm = SymKVM(env)
+        self.tlb_vtcr = Word(u64, env.vtcr)
+        self.pgt = SymPgt(env)
+
+    def unmap_range(self, start, size):
+        self.env.unmaps.append((A_bv(start), A_bv(size)))
+
+
+def A_bv(w):
+    return z3.BitVecVal(w.v, 64) if isinstance(w.v, int) else w.v
+
+
+class SymEnv:
+    def __init__(self, engine, case):
+        self.engine, self.case = engine, case
+        g, L = case.shift, case.level
+        self.val = z3.BitVec("val", 64)
+        self.vtcr = z3.BitVec("tlb_vtcr", 64)
+        self.feat = z3.Bool("feat_ttl")
+        self.lpa2 = z3.Bool("lpa2")
+        self.host_shift = z3.BitVec("host_shift", 8)
+        self.ipa = A.operand_ipa(self.val)
+        self.ttl = A.operand_ttl(self.val)
+        self.T_size = z3.BitVecVal(G.level_size(g, L), 64)
+        self.T_base = A.align_down(self.ipa, self.T_size)
+        self.probes, self.unmaps = [], []
+        self.lock_asserted = False
+
+        assume = engine.assume
+        assume("case", hint_fact(case.hint, self.ttl, self.feat, self.lpa2, g, L))
+        assume("case", z3.Or([self.host_shift == s for s in G.GRANULES.values()]))
+        assume("no-lpa2", z3.Not(self.lpa2))
+        assume("granule-order", z3.ULE(self.host_shift, g))
+        assume("vtcr-stable", A.tg0_means(g, self.vtcr))
+        assume("leaf-level", A.is_leaf_level(g, A.lvl(L), self.lpa2))
+        self.mmu = SymMMU(self)
+
+    def obliged(self):
+        return A.obliged(self.ttl, self.feat, self.lpa2, self.case.shift, self.case.level)
+
+    def probe(self, addr):
+        """kvm_pgtable_get_leaf at addr: fresh answers, constrained."""
+        i = len(self.probes)
+        g = self.case.shift
+        a = A_bv(addr)
+        p = Probe(a, z3.BitVec(f"probe{i}.ret", 32), z3.BitVec(f"probe{i}.pte", 64),
+                  z3.BitVec(f"probe{i}.hlevel", A.LVL), z3.BitVec(f"probe{i}.clevel", A.LVL))
+        assume = self.engine.assume
+        hsize = A.host_leaf_size(self.host_shift, p.hlevel)
+        csize = A.level_size(g, p.clevel)
+        cbase = A.align_down(a, csize)
+        assume("get-leaf-ret", z3.Or(p.ret == 0, p.ret == -ERANGE))
+        assume("case", A.is_host_leaf_level(self.host_shift, p.hlevel))
+        assume("tag-truth", z3.Implies(p.tagged, z3.And(p.clevel == z3.ZeroExt(A.LVL - 2, p.tag),
+                                                         z3.ULE(hsize, csize))))
+        assume("leaf-level", z3.Implies(p.tagged, A.is_leaf_level(g, p.clevel, self.lpa2)))
+        # bbm: this translation and T, or an earlier probe's, are equal or disjoint
+        assume("bbm", z3.Implies(z3.And(p.tagged, overlap(cbase, csize, self.T_base, self.T_size)),
+                                 z3.And(p.clevel == A.lvl(self.case.level), cbase == self.T_base)))
+        for q in self.probes:
+            qsize = A.level_size(g, q.clevel)
+            qbase = A.align_down(q.addr, qsize)
+            assume("bbm", z3.Implies(z3.And(p.tagged, q.tagged, overlap(cbase, csize, qbase, qsize)),
+                                     z3.And(p.clevel == q.clevel, cbase == qbase)))
+            same = z3.And(p.ret == q.ret, p.pte == q.pte, p.hlevel == q.hlevel, p.clevel == q.clevel)
+            qh = A.host_leaf_size(self.host_shift, q.hlevel)
+            inside = z3.And(q.ret == 0, q.valid, A.align_down(a, qh) == A.align_down(q.addr, qh))
+            assume("stable-pgt", z3.Implies(z3.Or(a == q.addr, inside), same))
+        self.probes.append(p)
+        return Word(s32, p.ret), Word(u64, p.pte), Word(s32, z3.SignExt(32 - A.LVL, p.hlevel))
+
+
+def overlap(b1, s1, b2, s2):
+    """[b1, b1+s1) and [b2, b2+s2) intersect (65-bit sums: no wraparound)."""
+    b1, s1, b2, s2 = (z3.ZeroExt(1, x) for x in (b1, s1, b2, s2))
+    return z3.And(z3.ULT(b1, b2 + s2), z3.ULT(b2, b1 + s1))

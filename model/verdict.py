@@ -1,0 +1,43 @@
+"""The four verdicts and what a result carries."""
+
+from dataclasses import dataclass, field
+
+PROVED = "PROVED"
+COUNTEREXAMPLE = "COUNTEREXAMPLE"
+UNKNOWN = "UNKNOWN"
+VACUOUS = "VACUOUS"
+
+EXIT = {PROVED: 0, COUNTEREXAMPLE: 1, UNKNOWN: 2, VACUOUS: 2}
+
+
+@dataclass
+class Result:
+    revision: str
+    granule: str
+    level: int
+    hint: str
+    property: str
+    verdict: str
+    seconds: float
+    rests_on: list = field(default_factory=list)     # assumptions in the unsat cores (PROVED)
+    contradicting: list = field(default_factory=list)  # VACUOUS: the unsat core
+    witness: dict = None        # cover witness: the case occurring under the assumptions
+    counterexample: dict = None  # domain terms (COUNTEREXAMPLE)
+    reason: str = ""            # UNKNOWN / model bug
+    paths: int = 0
+
+    @property
+    def id(self):
+        return f"{self.revision}-{self.granule}-L{self.level}-{self.hint}-{self.property}"
+
+    def exit_status(self):
+        if self.verdict == COUNTEREXAMPLE and self.counterexample and not self.counterexample.get("replayed", True):
+            return 2
+        return EXIT[self.verdict]
+
+
+def overall_exit(results):
+    codes = {r.exit_status() for r in results}
+    if 2 in codes:
+        return 2
+    return 1 if 1 in codes else 0
