@@ -1,0 +1,167 @@
+"""Counterexamples made concrete: from the solver's answer (in domain terms)
+to a scenario of guest stage-2 changes, nested-guest accesses that fault in
+shadow leaves, and the TLBI; replayed on impl/ with the architecture's
+oracle (impl/oracle.py) deciding whether a stale shadow leaf survived.
+
+A counterexample that does not replay is reported as a model bug."""
+
+from dataclasses import dataclass, field
+
+from impl import granule as G
+from impl import kernel, oracle, tlbi
+from impl.cint import Word, u64
+from impl.nested import GuestS2, Translation, VM, handle_shadow_fault, new_mmu
+
+
+@dataclass
+class Scenario:
+    shift: int
+    host_shift: int
+    lpa2: bool
+    feat_ttl: bool
+    tlb_vtcr: int
+    val: int
+    prop: str
+    steps: list = field(default_factory=list)    # ("map", Translation) | ("access", ipa)
+    expected_ranges: list = field(default_factory=list)
+
+    @property
+    def ipa(self):
+        return tlbi.ipa_of(self.val)
+
+    @property
+    def ttl(self):
+        return tlbi.ttl_of(self.val)
+
+
+@dataclass
+class Outcome:
+    ranges: list
+    probes: list
+    stale: list
+    leaves_before: list
+    leaves_after: list
+    error: str = None
+    faults: list = field(default_factory=list)
+
+    def violates(self, scenario):
+        """Does the concrete run break the property (by the architecture's oracle)?"""
+        if self.error is not None:
+            return True
+        if scenario.prop == "P2":
+            return bool(self.stale)
+        if scenario.prop == "P1":
+            return not any(b <= scenario.ipa < b + s for b, s in self.ranges)
+        if scenario.prop == "P3":
+            return not self.ranges or any(s == 0 or s & (s - 1) or b + s > 1 << 64 for b, s in self.ranges)
+        raise ValueError(scenario.prop)
+
+
+def _shift(name):
+    return G.GRANULES[name]
+
+
+def from_counterexample(cex):
+    g, h = _shift(cex["granule"]), _shift(cex["host_granule"])
+    sc = Scenario(g, h, cex["lpa2"], cex["feat_ttl"], cex["tlb_vtcr"], cex["val"], cex["property"],
+                  expected_ranges=[(b, e - b) for b, e in cex["ranges"]])
+    page = 1 << h
+    T = Translation(g, cex["level"], cex["T"][0], cex["T"][0])
+    probe_pages = {p["addr"] & ~(page - 1) for p in cex["probes"]}
+    others, t_hits = [], []
+    for p in cex["probes"]:
+        if p["ret"] == 0 and p["valid"] and p["tag"]:
+            size = G.level_size(g, p["guest_level"])
+            C = Translation(g, p["guest_level"], p["addr"] & ~(size - 1), p["addr"] & ~(size - 1))
+            if C == T:
+                t_hits.append(p["addr"])
+            elif C not in [c for c, _ in others]:
+                others.append((C, p["addr"]))
+    sc.steps.append(("map", T))
+    if cex["property"] == "P2":
+        s = _stale_point(T, sc.expected_ranges, probe_pages, page)
+        if s is not None:
+            sc.steps.append(("access", s))
+    sc.steps += [("access", a) for a in t_hits]
+    for C, a in others:
+        sc.steps += [("map", C), ("access", a)]
+    return sc
+
+
+def _stale_point(T, ranges, avoid, page):
+    """A host page inside T, outside every unmapped range, that no probe reads."""
+    candidates = [T.base, T.base + T.size - page]
+    for b, s in ranges:
+        candidates += [b + s, b - page]
+    for c in candidates:
+        c &= ~(page - 1)
+        if T.base <= c < T.base + T.size and c not in avoid and \
+                not any(b <= c < b + s for b, s in ranges):
+            return c
+    return None
+
+
+class RecordingPgt:
+    """Wraps the shadow page table to record the probes the revision makes."""
+
+    def __init__(self, pgt):
+        self.pgt, self.probes = pgt, []
+
+    def get_leaf(self, addr):
+        ret, pte, lvl = self.pgt.get_leaf(addr)
+        self.probes.append((int(addr), ret.value(), int(pte), lvl.value()))
+        return ret, pte, lvl
+
+    def __getattr__(self, item):
+        return getattr(self.pgt, item)
+
+
+def run(sc, rev):
+    guest = GuestS2(sc.shift, sc.lpa2)
+    vm = VM(feat_ttl=sc.feat_ttl)
+    mmu = new_mmu(vm, guest, sc.host_shift)
+    mmu.tlb_vtcr = Word(u64, sc.tlb_vtcr)
+    faults = []
+    for kind, arg in sc.steps:
+        if kind == "map":
+            guest.map(arg.base, arg.level, arg.oa)
+        else:
+            faults.append((arg, handle_shadow_fault(mmu, guest, arg, force_pte=True)))
+    before = list(mmu.shadow_leaves())
+    rec = RecordingPgt(mmu.pgt)
+    mmu.pgt = rec
+    old_hooks, kernel.hooks = kernel.hooks, kernel.ConcreteHooks()
+    error = None
+    try:
+        tlbi.handle_ipas2e1is(vm, sc.val, rev)
+    except Exception as e:      # a BUG(), undefined behaviour, ...: the outcome
+        error = f"{type(e).__name__}: {e}"
+    finally:
+        kernel.hooks = old_hooks
+        mmu.pgt = rec.pgt
+    stale = oracle.stale_leaves(mmu, sc.ipa, sc.ttl, sc.feat_ttl, sc.lpa2)
+    return Outcome(mmu.unmapped, rec.probes, stale, before, list(mmu.shadow_leaves()), error, faults)
+
+
+def replay(cex, rev):
+    """(replayed?, why, scenario, outcome)"""
+    try:
+        sc = from_counterexample(cex)
+        out = run(sc, rev)
+    except Exception as e:
+        return False, f"scenario cannot be built concretely: {type(e).__name__}: {e}", None, None
+    if "error" not in cex and [tuple(r) for r in out.ranges] != sc.expected_ranges:
+        return False, f"concrete range {_ranges(out.ranges)} differs from the model's {_ranges(sc.expected_ranges)}", sc, out
+    if not out.violates(sc):
+        return False, f"the concrete run satisfies {sc.prop}", sc, out
+    return True, "replayed on impl/: the property fails concretely", sc, out
+
+
+def attach(result, rev):
+    ok, why, _, _ = replay(result.counterexample, rev)
+    result.counterexample["replayed"] = ok
+    result.counterexample["replay"] = why if ok else f"MODEL BUG: {why}"
+
+
+def _ranges(rs):
+    return ", ".join(f"[{b:#x}, {b + s:#x})" for b, s in rs) or "none"

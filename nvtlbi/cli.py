@@ -1,0 +1,143 @@
+"""nvtlbi: prove the NV stage-2 TLBI range inference, print counterexamples.
+
+Exit status: 0 every obligation PROVED; 1 a COUNTEREXAMPLE (that replays);
+2 UNKNOWN, VACUOUS, a counterexample that does not replay (model bug), or a
+usage error (bad revision file, unknown assumption)."""
+
+import argparse
+import dataclasses
+import json
+import multiprocessing
+import os
+import sys
+import time
+
+from impl import revision as REV
+from model import assumptions as AS
+from model.engine import Limits
+from model.env import HINTS, Case
+from model.obligation import matrix, prove_case
+from model.properties import PROPERTIES
+from model.verdict import COUNTEREXAMPLE, overall_exit
+from nvtlbi import render
+
+
+class UsageError(Exception):
+    pass
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="nvtlbi", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd")
+
+    def common(sp):
+        sp.add_argument("--revision", default="upstream",
+                        help="bundled revision name or path to a revision .py file (default: upstream)")
+        sp.add_argument("--drop", action="append", default=[], metavar="ASSUMPTION",
+                        help="turn an assumption off (repeatable): " + ", ".join(AS.NAMES))
+        sp.add_argument("--timeout", type=float, default=0, metavar="SECONDS",
+                        help="wall-clock bound per solver query (0: none; the resource limit always applies)")
+        sp.add_argument("--rlimit", type=int, default=Limits.rlimit,
+                        help="deterministic solver resource limit per query")
+        sp.add_argument("--granule", choices=["4K", "16K", "64K"], action="append",
+                        help="only these granules")
+        sp.add_argument("--hint", choices=HINTS, action="append", help="only these hint cases")
+        sp.add_argument("--property", choices=sorted(PROPERTIES), action="append", help="only these properties")
+        sp.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
+        sp.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    pp = sub.add_parser("prove", help="prove every obligation and print the verdict matrix")
+    common(pp)
+    pp.add_argument("--json", action="store_true", help="machine-readable results")
+    pc = sub.add_parser("cex", help="print a counterexample as a concrete scenario")
+    common(pc)
+    pc.add_argument("--id", help="obligation id, e.g. upstream-4K-L2-nohint-P2 (default: the first counterexample)")
+    sub.add_parser("assumptions", help="list the named assumptions and their sources")
+    return p
+
+
+def _cases(args, enabled):
+    cases = matrix(enabled, hints=args.hint or HINTS)
+    if args.granule:
+        cases = [c for c in cases if c.granule in args.granule]
+    return cases
+
+
+def _work(job):
+    spec, case, props, drop, limits = job
+    rev = REV.load(spec)
+    return prove_case(rev, case, props=props, drop=drop, limits=limits)
+
+
+def run_matrix(args):
+    try:
+        enabled = AS.enabled(args.drop)
+    except KeyError as e:
+        raise UsageError(f"--drop {e.args[0]}: no such assumption (have: {', '.join(AS.NAMES)})")
+    rev = REV.load(args.revision)
+    limits = Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
+    props = tuple(args.property or sorted(PROPERTIES))
+    jobs = [(args.revision, c, props, tuple(args.drop), limits) for c in _cases(args, enabled)]
+    if args.jobs > 1 and len(jobs) > 1:
+        with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
+            chunks = pool.map(_work, jobs, chunksize=1)
+    else:
+        chunks = [_work(j) for j in jobs]
+    return rev, [r for chunk in chunks for r in chunk]
+
+
+def cmd_prove(args):
+    t0 = time.perf_counter()
+    rev, results = run_matrix(args)
+    wall = time.perf_counter() - t0
+    if args.json:
+        print(json.dumps({"revision": rev.name, "dropped": args.drop, "seconds": round(wall, 2),
+                          "results": [dataclasses.asdict(r) | {"id": r.id} for r in results]}, indent=1))
+    else:
+        print(f"revision {rev.name} ({rev.path}); assumptions: {', '.join(AS.enabled(args.drop))}"
+              + (f"; dropped: {', '.join(args.drop)}" if args.drop else ""))
+        print(render.matrix(results))
+        print(render.summary(results))
+        print(f"wall time {wall:.1f}s")
+    return overall_exit(results)
+
+
+def cmd_cex(args):
+    rev, results = run_matrix(args)
+    cexs = [r for r in results if r.verdict == COUNTEREXAMPLE]
+    if args.id:
+        cexs = [r for r in cexs if r.id == args.id]
+        if not cexs and not any(r.id == args.id for r in results):
+            raise UsageError(f"--id {args.id}: no such obligation")
+    if not cexs:
+        print("no counterexample" + (f" for {args.id}" if args.id else "") + ": " + render.summary(results).splitlines()[0])
+        return overall_exit(results)
+    print(render.counterexample(cexs[0], rev, args.drop))
+    return 1 if cexs[0].counterexample.get("replayed") else 2
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    if args.cmd is None:
+        args = _parser().parse_args(["prove"] + (argv or sys.argv[1:]))
+    if args.cmd == "assumptions":
+        print(render.assumptions_table())
+        return 0
+    try:
+        code = {"prove": cmd_prove, "cex": cmd_cex}[args.cmd](args)
+    except (REV.RevisionError, UsageError) as e:
+        if getattr(args, "debug", False):
+            raise
+        print(f"nvtlbi: error: {e}", file=sys.stderr)
+        return 2
+    sys.stdout.flush()
+    return code
+
+
+def entry():
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()
