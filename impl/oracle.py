@@ -24,3 +24,18 @@ def stale_leaves(mmu, ipa, ttl, feat_ttl, lpa2):
     guest translation contains the IPA and the TTL does not excuse it."""
     return [leaf for leaf in mmu.shadow_leaves()
             if leaf[4] is not None and leaf[4].contains(ipa) and obliged(leaf[4], ttl, feat_ttl, lpa2)]
+
+
+def hint_case(ttl, feat_ttl, lpa2, trans):
+    """Which hint case a TLBI operand is for the cached translation `trans`."""
+    if ttl == 0:
+        return "nohint"
+    if not feat_ttl:
+        return "nofeat"
+    if ttl >> 2 == 0:
+        return "noinfo"
+    if ttl_reserved(ttl, lpa2):
+        return "reserved"
+    if G.TTL_TG_OF[trans.shift] == ttl >> 2 and trans.level == ttl & 3:
+        return "match"
+    return "mismatch"

@@ -165,3 +165,25 @@ def attach(result, rev):
 
 def _ranges(rs):
     return ", ".join(f"[{b:#x}, {b + s:#x})" for b, s in rs) or "none"
+
+
+def cover(witness):
+    """Does the obligation's case really occur?  Build the witness concretely:
+    the guest maps T, the nested guest touches the IPA (a shadow leaf of T
+    appears), and the operand's hint is classified by the concrete oracle."""
+    g, h = _shift(witness["granule"]), _shift(witness["host_granule"])
+    T = Translation(g, witness["level"], witness["T"][0], witness["T"][0])
+    ipa = witness["ipa"]
+    guest = GuestS2(g, witness["lpa2"])
+    vm = VM(feat_ttl=witness["feat_ttl"])
+    mmu = new_mmu(vm, guest, h)
+    guest.map(T.base, T.level, T.oa)
+    got = handle_shadow_fault(mmu, guest, ipa, force_pte=True)
+    if got != T:
+        return False, f"the nested access at {ipa:#x} did not fault in T ({got})"
+    if not any(o == T and b <= ipa < b + s for b, s, _, _, o in mmu.shadow_leaves()):
+        return False, "no shadow leaf of T contains the IPA"
+    case = oracle.hint_case(tlbi.ttl_of(witness["val"]), witness["feat_ttl"], witness["lpa2"], T)
+    if case != witness["hint"]:
+        return False, f"the operand is a {case} case, not {witness['hint']}"
+    return True, "case occurs concretely"

@@ -1,0 +1,66 @@
+"""The proofs can fail: broken revisions and dropped assumptions give
+counterexamples that replay on impl/, and impossible cases are VACUOUS."""
+
+import pytest
+
+from impl import revision as REV
+from model.env import Case
+from model.replay import from_counterexample, run
+from model.verdict import COUNTEREXAMPLE, VACUOUS
+from nvtlbi import cli
+
+BROKEN = "tests/revisions/"
+
+
+def _replays(r, spec):
+    assert r.verdict == COUNTEREXAMPLE, (r.id, r.verdict)
+    cex = r.counterexample
+    assert cex["replayed"], cex["replay"]
+    sc = from_counterexample(cex)
+    out = run(sc, REV.load(spec))
+    assert out.stale, "no stale shadow leaf survived the concrete TLBI"
+    # the stale leaf belongs to T, the translation the TLBI had to remove
+    assert any(o.base == cex["T"][0] and o.level == cex["level"] for *_, o in out.stale)
+
+
+@pytest.mark.parametrize("spec,case", [
+    (BROKEN + "nocheck.py", Case(12, 2, "nohint")),         # no `addr < tmp + sz` check
+    (BROKEN + "nocheck.py", Case(12, 2, "nofeat")),
+    (BROKEN + "smallfallback.py", Case(12, 1, "nohint")),   # 2M fallback for a 1G block
+], ids=["nocheck-4K-L2-nohint-P2", "nocheck-4K-L2-nofeat-P2", "smallfallback-4K-L1-nohint-P2"])
+def test_broken_revision_gets_counterexample(prove, spec, case):
+    _replays(prove(spec, case)["P2"], spec)
+
+
+@pytest.mark.parametrize("drop,case", [
+    ("bbm", Case(12, 2, "nohint")),
+    ("bbm", Case(16, 2, "nofeat")),
+    ("no-lpa2", Case(12, 0, "nohint")),
+    ("no-lpa2", Case(14, 1, "noinfo")),
+    ("no-lpa2", Case(16, 1, "match")),
+], ids=["drop-bbm-4K-L2-nohint-P2", "drop-bbm-64K-L2-nofeat-P2", "drop-no-lpa2-4K-L0-nohint-P2",
+        "drop-no-lpa2-16K-L1-noinfo-P2", "drop-no-lpa2-64K-L1-match-P2"])
+def test_dropped_assumption_gets_counterexample(prove, drop, case):
+    _replays(prove("upstream", case, (drop,))["P2"], "upstream")
+
+
+@pytest.mark.parametrize("drop", ["bbm", "no-lpa2"])
+def test_cli_prove_exits_1_when_an_assumption_is_dropped(capsys, drop):
+    code = cli.main(["prove", "--drop", drop, "--hint", "nohint", "--property", "P2", "--jobs", "1"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "COUNTEREXAMPLE" in out and "replayed on impl/" in out and "MODEL BUG" not in out
+
+
+def test_lpa2_level_is_vacuous_under_no_lpa2(prove):
+    r = prove("upstream", Case(12, 0, "nohint"))["P2"]
+    assert r.verdict == VACUOUS
+    assert set(r.contradicting) == {"no-lpa2", "leaf-level"}
+
+
+def test_upstream_holds_without_the_assumptions_it_does_not_need(prove):
+    """Dropping granule-order changes nothing for upstream: the proof does
+    not rest on it (nor does a proof by `match` rest on the shadow tags)."""
+    r = prove("upstream", Case(12, 2, "nohint"), ("granule-order",))["P2"]
+    assert r.verdict == "PROVED"
+    assert "tag-truth" not in prove("upstream", Case(12, 2, "match"))["P2"].rests_on
