@@ -36,6 +36,8 @@ class Case:
 
 def hint_fact(hint, ttl, feat, lpa2, shift, level):
     names = A.ttl_names(shift, level)
+    if hint == "any":
+        return z3.BoolVal(True)
     if hint == "nohint":
         return ttl == 0
     if hint == "match":

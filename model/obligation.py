@@ -65,6 +65,15 @@ def _run(engine, rev, case):
     return setup, program, state
 
 
+def explore(rev, case, enabled, limits=None):
+    """All feasible paths of `rev` on `case` under the enabled assumptions;
+    each path's result is its SymEnv (probes made, ranges unmapped)."""
+    engine = Engine(enabled, limits or Limits())
+    setup, program, state = _run(engine, rev, case)
+    engine.current_env = lambda: state.get("env")
+    return engine, engine.explore(program, setup)
+
+
 def prove_case(rev, case, props=("P1", "P2", "P3"), drop=(), limits=None, replay=True):
     enabled = AS.enabled(drop)
     engine = Engine(enabled, limits or Limits())

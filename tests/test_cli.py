@@ -1,0 +1,56 @@
+"""The command line: JSON shape, exit statuses, and one-line errors for
+what a user can get wrong."""
+
+import json
+
+import pytest
+
+from nvtlbi import cli
+
+FAST = ["--granule", "16K", "--hint", "match", "--jobs", "1"]
+
+
+def test_prove_json(capsys):
+    assert cli.main(["prove", "--json"] + FAST) == 0
+    doc = json.loads(capsys.readouterr().out)
+    r = doc["results"][0]
+    assert {"revision", "granule", "level", "hint", "property", "verdict", "seconds"} <= set(r)
+    assert {(x["level"], x["property"]) for x in doc["results"]} == {(2, "P1"), (2, "P2"), (2, "P3"),
+                                                                     (3, "P1"), (3, "P2"), (3, "P3")}
+    assert all(x["verdict"] == "PROVED" and x["witness"] for x in doc["results"])
+
+
+def test_tiny_resource_limit_is_unknown_not_proved(capsys):
+    code = cli.main(["prove", "--rlimit", "1", "--granule", "4K", "--hint", "nohint", "--jobs", "1"])
+    out = capsys.readouterr().out
+    assert code == 2 and "UNKNOWN" in out and "PROVED 0" not in out
+
+
+@pytest.mark.parametrize("body,msg", [
+    ("def ttl_to_size(ttl):\n    return 0\n", "revision lacks get_guest_mapping_ttl, compute_tlb_inval_range"),
+    ("x = (\n", "syntax error"),
+    ("import nonexistent_module_xyz\n", "import failed: ModuleNotFoundError"),
+])
+def test_bad_revision_file(tmp_path, capsys, body, msg):
+    f = tmp_path / "rev.py"
+    f.write_text(body)
+    assert cli.main(["prove", "--revision", str(f)] + FAST) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"nvtlbi: error: {f}:") and msg in err and len(err.splitlines()) == 1
+
+
+def test_unknown_assumption_and_revision(capsys):
+    assert cli.main(["prove", "--drop", "nonsense"] + FAST) == 2
+    assert "no such assumption" in capsys.readouterr().err
+    assert cli.main(["prove", "--revision", "nonsense"] + FAST) == 2
+    assert "no bundled revision" in capsys.readouterr().err
+
+
+def test_cex_draws_the_scenario(capsys):
+    code = cli.main(["cex", "--revision", "tests/revisions/nocheck.py", "--granule", "4K", "--hint", "nohint",
+                     "--property", "P2", "--jobs", "1"])
+    out = capsys.readouterr().out
+    assert code == 1
+    for part in ("TLBI IPAS2E1IS", "cached guest translation T", "probes made by the revision",
+                 "range unmapped", "STALE (survived)", "stale: shadow leaf"):
+        assert part in out, part
