@@ -8,8 +8,8 @@ from model.env import Case
 from model.replay import from_counterexample, run
 from model.verdict import COUNTEREXAMPLE, VACUOUS
 from nvtlbi import cli
+from tests.revisions import NOCHECK, SMALLFALLBACK
 
-BROKEN = "tests/revisions/"
 
 
 def _replays(r, spec):
@@ -24,9 +24,9 @@ def _replays(r, spec):
 
 
 @pytest.mark.parametrize("spec,case", [
-    (BROKEN + "nocheck.py", Case(12, 2, "nohint")),         # no `addr < tmp + sz` check
-    (BROKEN + "nocheck.py", Case(12, 2, "nofeat")),
-    (BROKEN + "smallfallback.py", Case(12, 1, "nohint")),   # 2M fallback for a 1G block
+    (NOCHECK, Case(12, 2, "nohint")),         # no `addr < tmp + sz` check
+    (NOCHECK, Case(12, 2, "nofeat")),
+    (SMALLFALLBACK, Case(12, 1, "nohint")),   # 2M fallback for a 1G block
 ], ids=["nocheck-4K-L2-nohint-P2", "nocheck-4K-L2-nofeat-P2", "smallfallback-4K-L1-nohint-P2"])
 def test_broken_revision_gets_counterexample(prove, spec, case):
     _replays(prove(spec, case)["P2"], spec)

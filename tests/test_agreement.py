@@ -20,6 +20,7 @@ from impl.nested import VM, GuestS2, handle_shadow_fault, new_mmu
 from model.env import Case
 from model.obligation import explore
 from model.replay import RecordingPgt
+from tests.revisions import SMALLFALLBACK
 
 
 @functools.lru_cache(maxsize=None)
@@ -119,6 +120,6 @@ def test_a_different_revision_does_not_agree():
     vm = VM(feat_ttl=True)
     mmu = new_mmu(vm, GuestS2(12), 12)
     val = tlbi.make_operand(0x1234000)
-    probes, ranges = concrete(vm, mmu, val, REV.load("tests/revisions/smallfallback.py"))
+    probes, ranges = concrete(vm, mmu, val, REV.load(SMALLFALLBACK))
     (sprobes, sranges), = symbolic(paths_of("upstream"), vm, mmu, val)
     assert sprobes == [a for a, *_ in probes] and sranges != ranges

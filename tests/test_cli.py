@@ -6,6 +6,7 @@ import json
 import pytest
 
 from nvtlbi import cli
+from tests.revisions import NOCHECK
 
 FAST = ["--granule", "16K", "--hint", "match", "--jobs", "1"]
 
@@ -47,7 +48,7 @@ def test_unknown_assumption_and_revision(capsys):
 
 
 def test_cex_draws_the_scenario(capsys):
-    code = cli.main(["cex", "--revision", "tests/revisions/nocheck.py", "--granule", "4K", "--hint", "nohint",
+    code = cli.main(["cex", "--revision", NOCHECK, "--granule", "4K", "--hint", "nohint",
                      "--property", "P2", "--jobs", "1"])
     out = capsys.readouterr().out
     assert code == 1

@@ -10,6 +10,7 @@ from impl import revision as REV
 from impl.invariants import violations
 from impl.nested import VM, GuestS2, handle_shadow_fault, new_mmu
 from impl.tlbi import handle_ipas2e1is, make_operand
+from tests.revisions import SMALLFALLBACK
 
 UPSTREAM = REV.load("upstream")
 
@@ -68,7 +69,7 @@ def test_reachable_states_satisfy_the_assumptions(w):
 def test_the_invariant_check_catches_a_broken_revision():
     """With a 2M fallback for 4K, a break-before-make of a 1G block leaves a
     shadow leaf behind, and the check says which assumption breaks."""
-    broken = REV.load("tests/revisions/smallfallback.py")
+    broken = REV.load(SMALLFALLBACK)
     seen = []
     ops = [("map", 0, 0, 0), ("access", 1 << 10, 0, 0), ("break", 0, 0, 0)]
     execute(12, 12, True, ops, broken, lambda v, kind: seen.extend(v))

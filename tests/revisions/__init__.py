@@ -1,0 +1,7 @@
+"""Revisions broken on purpose, to show that the proofs and tests can fail."""
+
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NOCHECK = os.path.join(HERE, "nocheck.py")
+SMALLFALLBACK = os.path.join(HERE, "smallfallback.py")
