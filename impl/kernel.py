@@ -45,14 +45,18 @@ class Uninitialised(Exception):
 # below only calls them.  `hooks` is replaced by the symbolic engine while it
 # runs a revision; concretely it records WARN_ONs.
 class ConcreteHooks:
-    def __init__(self):
+    def __init__(self, host_caps=()):
         self.warnings = []
+        self.host_caps = set(host_caps)
 
     def bug(self, where):
         raise KernelBug(where)
 
     def warn(self, where):
         self.warnings.append(where)
+
+    def host_cap(self, cap):
+        return Word(s32, int(cap in self.host_caps))
 
 
 hooks = ConcreteHooks()
@@ -213,3 +217,78 @@ def kfunc(fn):
 
     wrapper.__kfunc__ = True
     return wrapper
+
+
+# ---- the TLBI handlers' world (all eras) ---------------------------------------------
+# Older revisions read the vCPU's registers, gate the TTL on a host capability,
+# walk the shadow S2 in software and look MMUs up by VTTBR; these are the
+# names they use.  Each is answered by the object passed in.
+VTCR_EL2 = "VTCR_EL2"
+VTTBR_EL2 = "VTTBR_EL2"
+HCR_EL2 = "HCR_EL2"
+HCR_VM = u64(1) << 0
+ARM64_HAS_ARMv8_4_TTL = "ARM64_HAS_ARMv8_4_TTL"
+PTE_AF = BIT(10)
+EFAULT = 14
+ERANGE = 34
+
+
+def vcpu_read_sys_reg(vcpu, reg):
+    return vcpu.read_sys_reg(reg)
+
+
+def cpus_have_const_cap(cap):
+    return hooks.host_cap(cap)
+
+
+cpus_have_final_cap = cpus_have_const_cap
+
+
+def lookup_s2_mmu(kvm, vttbr, hcr):
+    """The shadow MMU for this VTTBR and HCR_EL2.VM, or NULL."""
+    return kvm.lookup_s2_mmu(vttbr, hcr)
+
+
+def kvm_s2_mmu_iterate_by_vmid(kvm, vmid, fn):
+    for mmu in kvm.mmus_by_vmid(vmid):
+        fn(mmu)
+
+
+def spin_lock(lock):
+    lock.acquire_write()
+
+
+def spin_unlock(lock):
+    lock.release_write()
+
+
+write_lock, write_unlock = spin_lock, spin_unlock
+
+
+class kvm_s2_trans:
+    """struct kvm_s2_trans, zero-initialised as the early callers declare it."""
+
+    def __init__(self):
+        self.output = u64(0)
+        self.block_size = u64(0)
+        self.upper_attr = u64(0)
+        self.level = c_int(0)
+        self.esr = u64(0)
+
+
+def kvm_walk_shadow_s2(mmu, addr, out):
+    """The early revisions' software walk of the shadow S2 (the nested
+    walker run on the host tables): fills *out for a valid leaf with AF set,
+    else fails with -EFAULT and leaves *out alone."""
+    ret, pte, lvl = mmu.pgt.get_leaf(convert(addr, u64))
+    if ret != 0:
+        return convert(ret, s32)
+    if not (pte & PTE_VALID) or not (pte & PTE_AF):
+        return c_int(-EFAULT)
+    out.upper_attr = pte & GENMASK_ULL(63, 50)
+    out.level = c_int(lvl)
+    return c_int(0)
+
+
+def kvm_unmap_stage2_range(mmu, start, size):
+    mmu.unmap_range(convert(start, u64), convert(size, u64))

@@ -77,18 +77,50 @@ class MMULock:
     def assert_held_write(self):
         assert self.write_held, "mmu_lock not held for write"
 
+    def acquire_write(self):
+        assert not self.write_held, "mmu_lock taken twice"
+        self.write_held = True
+
+    def release_write(self):
+        self.write_held = False
+
+
+HCR_VM = 1
+
+
+class VCPU:
+    """The vCPU running the guest hypervisor: the EL2 registers it last wrote."""
+
+    def __init__(self, kvm, vtcr, vttbr=0x1000, hcr=HCR_VM):
+        self.kvm = kvm
+        self.sys_regs = {"VTCR_EL2": vtcr, "VTTBR_EL2": vttbr, "HCR_EL2": hcr}
+
+    def read_sys_reg(self, reg):
+        return Word(u64, self.sys_regs[reg])
+
 
 class VM:
     """struct kvm, as far as the TLBI path sees it."""
 
-    def __init__(self, feat_ttl=True):
+    def __init__(self, feat_ttl=True, host_ttl=True):
         self.mmu_lock = MMULock()
-        self.feat_ttl = feat_ttl
+        self.feat_ttl = feat_ttl          # ID_AA64MMFR2_EL1.TTL as the VM sees it
+        self.host_ttl = host_ttl          # the host CPU has FEAT_TTL (ARM64_HAS_ARMv8_4_TTL)
         self.mmus = []
+        self.vcpu = None
 
     def has_feat(self, reg, fld, val):
         assert (reg, fld, val) == ("ID_AA64MMFR2_EL1", "TTL", "IMP"), (reg, fld, val)
         return Word(s32, int(self.feat_ttl))
+
+    def lookup_s2_mmu(self, vttbr, hcr):
+        for mmu in self.mmus:
+            if mmu.vttbr == int(vttbr) and mmu.s2_enabled == bool(int(hcr) & HCR_VM):
+                return mmu
+        return None
+
+    def mmus_by_vmid(self, vmid):
+        return [m for m in self.mmus if (m.vttbr >> 48) == int(vmid)]
 
 
 @dataclass
@@ -99,6 +131,8 @@ class ShadowMMU:
     pgt: PageTable
     origin: dict = field(default_factory=dict)     # (base, size) -> Translation
     unmapped: list = field(default_factory=list)   # ranges unmapped by TLBIs
+    vttbr: int = 0x1000
+    s2_enabled: bool = True
 
     def unmap_range(self, start, size):
         start, size = int(start), int(size)
@@ -111,10 +145,27 @@ class ShadowMMU:
             yield base, size, level, d, self.origin.get((base, size))
 
 
-def new_mmu(vm, guest, host_shift):
-    mmu = ShadowMMU(vm, Word(u64, guest.vtcr), PageTable(host_shift))
+def new_mmu(vm, guest, host_shift, s2_enabled=True):
+    """A shadow MMU for the guest's stage 2 (or, s2_enabled=False, the
+    context used while the guest runs with its stage 2 off).  The first MMU
+    also creates the vCPU, whose VTCR_EL2 is the guest's."""
+    mmu = ShadowMMU(vm, Word(u64, guest.vtcr), PageTable(host_shift), s2_enabled=s2_enabled)
     vm.mmus.append(mmu)
+    if vm.vcpu is None:
+        vm.vcpu = VCPU(vm, guest.vtcr)
     return mmu
+
+
+def handle_s2_off_fault(mmu, ipa, vma_pagesize=None):
+    """A fault in the stage-2-off context: IPA maps 1:1 and no level is
+    recorded (the tag is 0: nothing to encode without a guest translation)."""
+    if mmu.pgt.leaf(ipa) is not None:
+        return None
+    page = 1 << mmu.pgt.shift
+    size = vma_pagesize or page
+    base = ipa & ~(size - 1)
+    mmu.pgt.map(base, size, base, nv_level=0)
+    return base
 
 
 def shadow_map_size(host_shift, trans, ipa, vma_pagesize=None, force_pte=False):

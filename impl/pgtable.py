@@ -94,6 +94,14 @@ class PageTable:
                 d |= D.TABLE
             self.tables[new][i] = d
 
+    def clear_af(self, addr):
+        """Age the leaf mapping addr (what kvm_age_gfn does to shadow leaves)."""
+        for table, idx, level in self._walk(addr):
+            pass
+        d = self.tables[table].get(idx, 0)
+        if D.is_leaf(d, level):
+            self.tables[table][idx] = d & ~D.AF
+
     def map(self, ipa, size, oa, nv_level=0, af=True):
         level = G.level_of_size(self.shift, size)
         assert ipa % size == 0

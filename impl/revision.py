@@ -19,12 +19,28 @@ class RevisionError(Exception):
 
 @dataclass
 class Revision:
+    """A loaded revision.  `handle(vcpu, val)` emulates one trapped TLBI
+    IPAS2E1IS with the revision's own handler if it defines
+    `handle_ipas2e1is(vcpu, val)`, else with the current one (impl/tlbi.py)
+    around the revision's `s2_mmu_unmap_ipa(mmu, val)` or our copy of it."""
     name: str
     path: str
     module: object
 
     def __getattr__(self, item):
+        if item == "s2_mmu_unmap_ipa" and not hasattr(self.module, item):
+            return functools.partial(tlbi.s2_mmu_unmap_ipa,
+                                     compute_tlb_inval_range=self.module.compute_tlb_inval_range)
         return getattr(self.module, item)
+
+    @property
+    def defines(self):
+        return [f for f in ("handle_ipas2e1is", "s2_mmu_unmap_ipa") + REQUIRED if hasattr(self.module, f)]
+
+    def handle(self, vcpu, val):
+        if hasattr(self.module, "handle_ipas2e1is"):
+            return self.module.handle_ipas2e1is(vcpu, val)
+        return tlbi.handle_ipas2e1is(vcpu, val, self.s2_mmu_unmap_ipa)
 
 
 def bundled():
@@ -60,8 +76,4 @@ def load(spec):
     missing = [f for f in REQUIRED if not callable(getattr(module, f, None))]
     if missing:
         raise RevisionError(f"{path}:1: revision lacks {', '.join(missing)}")
-    if not callable(getattr(module, "s2_mmu_unmap_ipa", None)):
-        # The caller is not part of the audited revision yet: use ours.
-        module.s2_mmu_unmap_ipa = functools.partial(
-            tlbi.s2_mmu_unmap_ipa, compute_tlb_inval_range=module.compute_tlb_inval_range)
     return Revision(name, path, module)

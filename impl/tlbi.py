@@ -1,7 +1,10 @@
 """TLBI IPAS2E1* emulation: decode the operand, let the revision compute the
 range, align the IPA down to it and unmap it from every shadow MMU."""
 
-from impl.kernel import GENMASK_ULL, kfunc, kvm_stage2_unmap_range, u64, unsigned_long
+from impl import kernel
+from impl.cint import Word
+from impl.kernel import (GENMASK_ULL, VTTBR_EL2, kfunc, kvm_s2_mmu_iterate_by_vmid, kvm_stage2_unmap_range, u64,
+                         unsigned_long, vcpu_read_sys_reg, write_lock, write_unlock)
 
 
 def ipa_of(val):
@@ -28,12 +31,25 @@ def s2_mmu_unmap_ipa(mmu, val: u64, compute_tlb_inval_range):
     kvm_stage2_unmap_range(mmu, base_addr, max_size, True)
 
 
-def handle_ipas2e1is(vm, val, revision):
-    """Apply a trapped TLBI IPAS2E1IS to each of the VM's shadow MMUs (all of
-    them share the guest's VMID here) with mmu_lock held for write."""
-    vm.mmu_lock.write_held = True
+def handle_ipas2e1is(vcpu, val, s2_mmu_unmap_ipa):
+    """The current handler: apply the TLBI to every shadow MMU with the
+    guest's VMID, with mmu_lock held for write."""
+    kvm = vcpu.kvm
+    write_lock(kvm.mmu_lock)
     try:
-        for mmu in vm.mmus:
-            revision.s2_mmu_unmap_ipa(mmu, val)
+        vmid = (vcpu_read_sys_reg(vcpu, VTTBR_EL2) >> 48) & 0xFFFF
+        kvm_s2_mmu_iterate_by_vmid(kvm, vmid, lambda mmu: s2_mmu_unmap_ipa(mmu, val))
+    finally:
+        write_unlock(kvm.mmu_lock)
+
+
+def run(vm, val, revision):
+    """Emulate the guest's TLBI IPAS2E1IS on the concrete VM with `revision`."""
+    old = kernel.hooks
+    kernel.hooks = kernel.ConcreteHooks(host_caps={"ARM64_HAS_ARMv8_4_TTL"} if vm.host_ttl else ())
+    try:
+        revision.handle(vm.vcpu, Word(u64, int(val)))
     finally:
         vm.mmu_lock.write_held = False
+        hooks, kernel.hooks = kernel.hooks, old
+    return hooks.warnings

@@ -56,6 +56,7 @@ def hint_fact(hint, ttl, feat, lpa2, shift, level):
 @dataclass
 class Probe:
     """One kvm_pgtable_get_leaf call and what the environment answered."""
+    mmu: int            # 0: the S2-enabled MMU holding T; 1: the S2-off context
     addr: object        # BitVec 64
     ret: object         # BitVec 32
     pte: object         # BitVec 64
@@ -79,10 +80,29 @@ class Probe:
 class SymLock:
     def __init__(self, env):
         self.env = env
+        self.held = False
 
     def assert_held_write(self):
-        # The caller (handle_ipas2e1is) always takes mmu_lock for write.
-        self.env.lock_asserted = True
+        if not self.held:
+            raise AssertionError("lockdep: mmu_lock not held for write")
+
+    def acquire_write(self):
+        self.held = True
+
+    def release_write(self):
+        self.held = False
+
+
+class SymVCPU:
+    def __init__(self, env):
+        self.env = env
+        self.kvm = env.kvm
+
+    def read_sys_reg(self, reg):
+        regs = {"VTCR_EL2": self.env.vcpu_vtcr, "VTTBR_EL2": self.env.vttbr, "HCR_EL2": self.env.hcr}
+        if reg not in regs:
+            raise NotImplementedError(f"vcpu_read_sys_reg({reg}) is not modelled")
+        return Word(u64, regs[reg])
 
 
 class SymKVM:
@@ -95,24 +115,40 @@ class SymKVM:
             raise NotImplementedError(f"kvm_has_feat({reg}, {fld}, {val}) is not modelled")
         return Word(s32, self.env.feat)
 
+    def lookup_s2_mmu(self, vttbr, hcr):
+        """By exact VTTBR: the S2-enabled MMU holding T always exists; the
+        S2-off context for the same VTTBR may or may not."""
+        if hcr & 1:
+            return self.env.mmus[0]
+        if self.env.engine.decide(self.env.s2off_exists):
+            return self.env.s2off_mmu()
+        return None
+
+    def mmus_by_vmid(self, vmid):
+        # The current handler iterates every MMU of the VMID; only the one
+        # holding T matters for the obligations, so it is the one modelled.
+        return [self.env.mmus[0]]
+
 
 class SymPgt:
-    def __init__(self, env):
-        self.env = env
+    def __init__(self, env, index):
+        self.env, self.index = env, index
 
     def get_leaf(self, addr):
-        return self.env.probe(addr)
+        return self.env.probe(addr, self.index)
 
 
 class SymMMU:
-    def __init__(self, env):
+    def __init__(self, env, index):
         self.env = env
-        self.kvm = SymKVM(env)
-        self.tlb_vtcr = Word(u64, env.vtcr)
-        self.pgt = SymPgt(env)
+        self.index = index
+        self.kvm = env.kvm
+        self.tlb_vtcr = Word(u64, env.vtcr if index == 0 else z3.BitVec("s2off.tlb_vtcr", 64))
+        self.vtcr = self.tlb_vtcr           # the field's name in 2023 (mmu->vtcr)
+        self.pgt = SymPgt(env, index)
 
     def unmap_range(self, start, size):
-        self.env.unmaps.append((A_bv(start), A_bv(size)))
+        self.env.unmaps.append((A_bv(start), A_bv(size), self.index))
 
 
 def A_bv(w):
@@ -125,15 +161,20 @@ class SymEnv:
         g, L = case.shift, case.level
         self.val = z3.BitVec("val", 64)
         self.vtcr = z3.BitVec("tlb_vtcr", 64)
+        self.vcpu_vtcr = z3.BitVec("vcpu.VTCR_EL2", 64)
+        self.vttbr = z3.BitVec("vcpu.VTTBR_EL2", 64)
+        self.hcr = z3.BitVec("vcpu.HCR_EL2", 64)
         self.feat = z3.Bool("feat_ttl")
+        self.host_ttl = z3.Bool("host_ttl")
+        self.s2off_exists = z3.Bool("s2off_exists")
         self.lpa2 = z3.Bool("lpa2")
         self.host_shift = z3.BitVec("host_shift", 8)
         self.ipa = A.operand_ipa(self.val)
         self.ttl = A.operand_ttl(self.val)
         self.T_size = z3.BitVecVal(G.level_size(g, L), 64)
         self.T_base = A.align_down(self.ipa, self.T_size)
-        self.probes, self.unmaps = [], []
-        self.lock_asserted = False
+        self.probes, self.unmaps, self.warnings = [], [], []
+        self.bug = None
 
         assume = engine.assume
         assume("case", hint_fact(case.hint, self.ttl, self.feat, self.lpa2, g, L))
@@ -141,18 +182,26 @@ class SymEnv:
         assume("no-lpa2", z3.Not(self.lpa2))
         assume("granule-order", z3.ULE(self.host_shift, g))
         assume("vtcr-stable", A.tg0_means(g, self.vtcr))
+        assume("vtcr-current", A.tg0(self.vcpu_vtcr) == A.tg0(self.vtcr))
         assume("leaf-level", A.is_leaf_level(g, A.lvl(L), self.lpa2))
-        self.mmu = SymMMU(self)
+        self.kvm = SymKVM(self)
+        self.vcpu = SymVCPU(self)
+        self.mmus = [SymMMU(self, 0)]
+
+    def s2off_mmu(self):
+        if len(self.mmus) == 1:
+            self.mmus.append(SymMMU(self, 1))
+        return self.mmus[1]
 
     def obliged(self):
         return A.obliged(self.ttl, self.feat, self.lpa2, self.case.shift, self.case.level)
 
-    def probe(self, addr):
-        """kvm_pgtable_get_leaf at addr: fresh answers, constrained."""
+    def probe(self, addr, mmu=0):
+        """kvm_pgtable_get_leaf at addr in MMU `mmu`: fresh answers, constrained."""
         i = len(self.probes)
         g = self.case.shift
         a = A_bv(addr)
-        p = Probe(a, z3.BitVec(f"probe{i}.ret", 32), z3.BitVec(f"probe{i}.pte", 64),
+        p = Probe(mmu, a, z3.BitVec(f"probe{i}.ret", 32), z3.BitVec(f"probe{i}.pte", 64),
                   z3.BitVec(f"probe{i}.hlevel", A.LVL), z3.BitVec(f"probe{i}.clevel", A.LVL))
         assume = self.engine.assume
         hsize = A.host_leaf_size(self.host_shift, p.hlevel)
@@ -160,17 +209,24 @@ class SymEnv:
         cbase = A.align_down(a, csize)
         assume("get-leaf-ret", z3.Or(p.ret == 0, p.ret == -ERANGE))
         assume("case", A.is_host_leaf_level(self.host_shift, p.hlevel))
-        assume("tag-truth", z3.Implies(p.tagged, z3.And(p.clevel == z3.ZeroExt(A.LVL - 2, p.tag),
-                                                         z3.ULE(hsize, csize))))
-        assume("leaf-level", z3.Implies(p.tagged, A.is_leaf_level(g, p.clevel, self.lpa2)))
-        # bbm: this translation and T, or an earlier probe's, are equal or disjoint
-        assume("bbm", z3.Implies(z3.And(p.tagged, overlap(cbase, csize, self.T_base, self.T_size)),
-                                 z3.And(p.clevel == A.lvl(self.case.level), cbase == self.T_base)))
+        if mmu == 1:
+            # the S2-off context: shadow leaves made without a guest translation
+            assume("s2off-untagged", z3.Implies(z3.And(p.ret == 0, p.valid), p.tag == 0))
+        else:
+            assume("tag-truth", z3.Implies(p.tagged, z3.And(p.clevel == z3.ZeroExt(A.LVL - 2, p.tag),
+                                                             z3.ULE(hsize, csize))))
+            assume("leaf-level", z3.Implies(p.tagged, A.is_leaf_level(g, p.clevel, self.lpa2)))
+            # bbm: this translation and T, or an earlier probe's, are equal or disjoint
+            assume("bbm", z3.Implies(z3.And(p.tagged, overlap(cbase, csize, self.T_base, self.T_size)),
+                                     z3.And(p.clevel == A.lvl(self.case.level), cbase == self.T_base)))
         for q in self.probes:
-            qsize = A.level_size(g, q.clevel)
-            qbase = A.align_down(q.addr, qsize)
-            assume("bbm", z3.Implies(z3.And(p.tagged, q.tagged, overlap(cbase, csize, qbase, qsize)),
-                                     z3.And(p.clevel == q.clevel, cbase == qbase)))
+            if q.mmu != mmu:
+                continue
+            if mmu == 0:
+                qsize = A.level_size(g, q.clevel)
+                qbase = A.align_down(q.addr, qsize)
+                assume("bbm", z3.Implies(z3.And(p.tagged, q.tagged, overlap(cbase, csize, qbase, qsize)),
+                                         z3.And(p.clevel == q.clevel, cbase == qbase)))
             same = z3.And(p.ret == q.ret, p.pte == q.pte, p.hlevel == q.hlevel, p.clevel == q.clevel)
             qh = A.host_leaf_size(self.host_shift, q.hlevel)
             inside = z3.And(q.ret == 0, q.valid, A.align_down(a, qh) == A.align_down(q.addr, qh))

@@ -10,7 +10,7 @@ import z3
 
 from impl import granule as G
 from impl import kernel
-from impl.cint import Word, u64
+from impl.cint import Word, s32, u64
 from model import assumptions as AS
 from model import properties as P
 from model.engine import Engine, Limits, PathExplosion
@@ -32,17 +32,24 @@ def matrix(enabled, hints=HINTS):
 
 
 class SymHooks:
-    """BUG() ends the path with an error; WARN_ON is recorded on the env."""
+    """BUG() ends the path with an error; WARN_ON is recorded on the env;
+    host capabilities are symbolic."""
 
     def __init__(self, env):
         self.env = env
-        self.warnings = []
+        self.warnings = env.warnings
 
     def bug(self, where):
+        self.env.bug = where
         raise kernel.KernelBug(where)
 
     def warn(self, where):
         self.warnings.append(where)
+
+    def host_cap(self, cap):
+        if cap != "ARM64_HAS_ARMv8_4_TTL":
+            raise NotImplementedError(f"host capability {cap} is not modelled")
+        return Word(s32, self.env.host_ttl)
 
 
 def _run(engine, rev, case):
@@ -56,9 +63,8 @@ def _run(engine, rev, case):
         old = kernel.hooks
         kernel.hooks = SymHooks(env)
         try:
-            rev.s2_mmu_unmap_ipa(env.mmu, Word(u64, env.val))
+            rev.handle(env.vcpu, Word(u64, env.val))
         finally:
-            env.warnings = kernel.hooks.warnings
             kernel.hooks = old
         return env
 
@@ -74,7 +80,7 @@ def explore(rev, case, enabled, limits=None):
     return engine, engine.explore(program, setup)
 
 
-def prove_case(rev, case, props=("P1", "P2", "P3"), drop=(), limits=None, replay=True):
+def prove_case(rev, case, props=tuple(P.PROPERTIES), drop=(), limits=None, replay=True):
     enabled = AS.enabled(drop)
     engine = Engine(enabled, limits or Limits())
     props = [p for p in props if P.applies(p, case.hint)]
@@ -116,12 +122,8 @@ def prove_case(rev, case, props=("P1", "P2", "P3"), drop=(), limits=None, replay
         t1 = time.perf_counter()
         verdict, core, cex, reason = PROVED, set(), None, ""
         for path in paths:
-            env = path.result if path.result is not None else None
-            if path.error is not None:
-                bad = z3.BoolVal(True)
-                env = path.error_env
-            else:
-                bad = z3.Not(P.holds(prop, env))
+            env = path.result if path.error is None else path.error_env
+            bad = z3.Not(P.holds(prop, env, path.error))
             r, info = engine.check(path.facts, [bad], want_core=True)
             if r == z3.sat:
                 model = minimise(engine, path.facts, [bad], env.ipa, info)
@@ -158,6 +160,16 @@ def minimise(engine, facts, extra, term, model, rounds=40):
     return best
 
 
+def _probe(ev, model, p):
+    d = {"mmu": p.mmu, "addr": ev(p.addr), "ret": _v(model, p.ret).as_signed_long(),
+         "valid": ev(p.pte) & 1, "af": ev(p.pte) >> 10 & 1, "tag": ev(p.pte) >> 55 & 3}
+    if d["ret"] == 0 and d["valid"]:
+        d["host_level"] = _v(model, p.hlevel).as_signed_long()
+        if d["tag"]:
+            d["guest_level"] = _v(model, p.clevel).as_signed_long()
+    return d
+
+
 def _v(model, e):
     return model.eval(e, model_completion=True)
 
@@ -172,19 +184,17 @@ def describe(env, model, path=None, prop=None):
         "val": ev(env.val), "ipa": ev(env.ipa), "ttl": ev(env.ttl),
         "feat_ttl": evb(env.feat), "lpa2": evb(env.lpa2),
         "host_granule": G.name(ev(env.host_shift)) if ev(env.host_shift) in G.NAMES else str(ev(env.host_shift)),
-        "tlb_vtcr": ev(env.vtcr), "tg0": ev(env.vtcr) >> 14 & 3,
+        "host_ttl": evb(env.host_ttl),
+        "tlb_vtcr": ev(env.vtcr), "tg0": ev(env.vtcr) >> 14 & 3, "vcpu_vtcr": ev(env.vcpu_vtcr),
         "T": [ev(env.T_base), ev(env.T_base) + ev(env.T_size)],
         "obliged": evb(env.obliged()),
     }
     if path is not None:
         d["property"] = prop
-        d["probes"] = [{
-            "addr": ev(p.addr), "ret": _v(model, p.ret).as_signed_long(),
-            "valid": ev(p.pte) & 1, "tag": ev(p.pte) >> 55 & 3,
-            "host_level": _v(model, p.hlevel).as_signed_long(),
-            "guest_level": _v(model, p.clevel).as_signed_long(),
-        } for p in env.probes]
-        d["ranges"] = [[ev(b), ev(b) + ev(s)] for b, s in env.unmaps]
+        d["probes"] = [_probe(ev, model, p) for p in env.probes]
+        d["ranges"] = [[ev(b), ev(b) + ev(s), m] for b, s, m in env.unmaps]
         if path.error is not None:
             d["error"] = f"{type(path.error).__name__}: {path.error}"
+        elif env.warnings:
+            d["error"] = f"WARN_ON at {env.warnings[0]}"
     return d

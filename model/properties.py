@@ -3,14 +3,20 @@
 P1  the range contains the IPA;
 P2  it contains the whole cached guest translation T containing the IPA,
     whenever the architecture obliges the TLBI to remove T;
-P3  its size is a nonzero power of two and the aligned range does not wrap."""
+P3  its size is a nonzero power of two and the aligned range does not wrap;
+P4  availability: no guest-controlled input reaches BUG() or WARN_ON.
+
+P1 and P3 hold of every MMU's range; P2 of the MMU holding T."""
 
 import z3
+
+from impl.kernel import KernelBug
 
 PROPERTIES = {
     "P1": "the invalidated range contains the IPA",
     "P2": "the invalidated range contains the cached guest translation containing the IPA, when the TLBI must remove it",
     "P3": "the range size is a nonzero power of two and the range does not wrap",
+    "P4": "no guest-controlled input reaches BUG() or WARN_ON",
 }
 
 
@@ -18,20 +24,25 @@ def _x(e):
     return z3.ZeroExt(1, e)       # 65-bit: sums cannot wrap
 
 
-def holds(prop, env):
-    """The property as a Z3 Boolean over the path's recorded unmaps."""
+def holds(prop, env, error=None):
+    """The property as a Z3 Boolean over the path's outcome: its recorded
+    unmaps (base, size, mmu), its WARN_ONs, or the exception that ended it."""
+    if prop == "P4":
+        return z3.BoolVal(not isinstance(error, KernelBug) and not env.warnings)
+    if error is not None:
+        return z3.BoolVal(False)
     unmaps = env.unmaps
     if not unmaps:
         return z3.BoolVal(False)
     if prop == "P1":
-        return z3.Or([z3.And(z3.ULE(b, env.ipa), z3.ULT(_x(env.ipa), _x(b) + _x(s))) for b, s in unmaps])
+        return z3.And([z3.And(z3.ULE(b, env.ipa), z3.ULT(_x(env.ipa), _x(b) + _x(s))) for b, s, _ in unmaps])
     if prop == "P2":
         covers = z3.Or([z3.And(z3.ULE(b, env.T_base), z3.ULE(_x(env.T_base) + _x(env.T_size), _x(b) + _x(s)))
-                        for b, s in unmaps])
+                        for b, s, m in unmaps if m == 0])
         return z3.Implies(env.obliged(), covers)
     if prop == "P3":
         return z3.And([z3.And(s != 0, s & (s - 1) == 0, z3.ULE(_x(b) + _x(s), z3.BitVecVal(1 << 64, 65)))
-                       for b, s in unmaps])
+                       for b, s, _ in unmaps])
     raise ValueError(prop)
 
 

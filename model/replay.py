@@ -8,7 +8,7 @@ A counterexample that does not replay is reported as a model bug."""
 from dataclasses import dataclass, field
 
 from impl import granule as G
-from impl import kernel, oracle, tlbi
+from impl import oracle, tlbi
 from impl.cint import Word, u64
 from impl.nested import GuestS2, Translation, VM, handle_shadow_fault, new_mmu
 
@@ -48,12 +48,14 @@ class Outcome:
         """Does the concrete run break the property (by the architecture's oracle)?"""
         if self.error is not None:
             return True
+        if scenario.prop == "P4":
+            return False
         if scenario.prop == "P2":
             return bool(self.stale)
         if scenario.prop == "P1":
-            return not any(b <= scenario.ipa < b + s for b, s in self.ranges)
+            return not self.ranges or not all(b <= scenario.ipa < b + s for b, s, _ in self.ranges)
         if scenario.prop == "P3":
-            return not self.ranges or any(s == 0 or s & (s - 1) or b + s > 1 << 64 for b, s in self.ranges)
+            return not self.ranges or any(s == 0 or s & (s - 1) or b + s > 1 << 64 for b, s, _ in self.ranges)
         raise ValueError(scenario.prop)
 
 
@@ -64,32 +66,41 @@ def _shift(name):
 def from_counterexample(cex):
     g, h = _shift(cex["granule"]), _shift(cex["host_granule"])
     sc = Scenario(g, h, cex["lpa2"], cex["feat_ttl"], cex["tlb_vtcr"], cex["val"], cex["property"],
-                  expected_ranges=[(b, e - b) for b, e in cex["ranges"]])
+                  expected_ranges=[(b, e - b, m) for b, e, m in cex["ranges"]])
+    sc.host_ttl = cex["host_ttl"]
+    sc.vcpu_vtcr = cex["vcpu_vtcr"]
+    sc.s2off = any(p["mmu"] == 1 for p in cex["probes"]) or any(m == 1 for *_, m in cex["ranges"])
     page = 1 << h
     T = Translation(g, cex["level"], cex["T"][0], cex["T"][0])
-    probe_pages = {p["addr"] & ~(page - 1) for p in cex["probes"]}
+    probe_pages = {p["addr"] & ~(page - 1) for p in cex["probes"] if p["mmu"] == 0}
     others, t_hits = [], []
     for p in cex["probes"]:
-        if p["ret"] == 0 and p["valid"] and p["tag"]:
+        if p["mmu"] == 0 and p["ret"] == 0 and p["valid"] and p["tag"]:
             size = G.level_size(g, p["guest_level"])
             C = Translation(g, p["guest_level"], p["addr"] & ~(size - 1), p["addr"] & ~(size - 1))
             if C == T:
-                t_hits.append(p["addr"])
+                t_hits.append((p["addr"], p["af"]))
             elif C not in [c for c, _ in others]:
-                others.append((C, p["addr"]))
+                others.append((C, (p["addr"], p["af"])))
     sc.steps.append(("map", T))
     if cex["property"] == "P2":
         s = _stale_point(T, sc.expected_ranges, probe_pages, page)
         if s is not None:
             sc.steps.append(("access", s))
-    sc.steps += [("access", a) for a in t_hits]
-    for C, a in others:
-        sc.steps += [("map", C), ("access", a)]
+    sc.steps += [step for hit in t_hits for step in _touch(*hit)]
+    for C, hit in others:
+        sc.steps += [("map", C)] + _touch(*hit)
     return sc
+
+
+def _touch(addr, af):
+    """Fault a shadow leaf in at addr; age it (AF cleared) if the model's was old."""
+    return [("access", addr)] + ([] if af else [("age", addr)])
 
 
 def _stale_point(T, ranges, avoid, page):
     """A host page inside T, outside every unmapped range, that no probe reads."""
+    ranges = [(b, s) for b, s, m in ranges if m == 0]
     candidates = [T.base, T.base + T.size - page]
     for b, s in ranges:
         candidates += [b + s, b - page]
@@ -118,29 +129,35 @@ class RecordingPgt:
 
 def run(sc, rev):
     guest = GuestS2(sc.shift, sc.lpa2)
-    vm = VM(feat_ttl=sc.feat_ttl)
+    vm = VM(feat_ttl=sc.feat_ttl, host_ttl=getattr(sc, "host_ttl", True))
     mmu = new_mmu(vm, guest, sc.host_shift)
     mmu.tlb_vtcr = Word(u64, sc.tlb_vtcr)
+    vm.vcpu.sys_regs["VTCR_EL2"] = getattr(sc, "vcpu_vtcr", guest.vtcr)
+    if getattr(sc, "s2off", False):
+        new_mmu(vm, guest, sc.host_shift, s2_enabled=False)
     faults = []
     for kind, arg in sc.steps:
         if kind == "map":
             guest.map(arg.base, arg.level, arg.oa)
+        elif kind == "age":
+            mmu.pgt.clear_af(arg)
         else:
             faults.append((arg, handle_shadow_fault(mmu, guest, arg, force_pte=True)))
     before = list(mmu.shadow_leaves())
     rec = RecordingPgt(mmu.pgt)
     mmu.pgt = rec
-    old_hooks, kernel.hooks = kernel.hooks, kernel.ConcreteHooks()
     error = None
     try:
-        tlbi.handle_ipas2e1is(vm, sc.val, rev)
+        warnings = tlbi.run(vm, sc.val, rev)
+        if warnings:
+            error = f"WARN_ON at {warnings[0]}"
     except Exception as e:      # a BUG(), undefined behaviour, ...: the outcome
         error = f"{type(e).__name__}: {e}"
     finally:
-        kernel.hooks = old_hooks
         mmu.pgt = rec.pgt
     stale = oracle.stale_leaves(mmu, sc.ipa, sc.ttl, sc.feat_ttl, sc.lpa2)
-    return Outcome(mmu.unmapped, rec.probes, stale, before, list(mmu.shadow_leaves()), error, faults)
+    ranges = [(b, s, i) for i, m in enumerate(vm.mmus) for b, s in m.unmapped]
+    return Outcome(ranges, rec.probes, stale, before, list(mmu.shadow_leaves()), error, faults)
 
 
 def replay(cex, rev):
@@ -164,7 +181,7 @@ def attach(result, rev):
 
 
 def _ranges(rs):
-    return ", ".join(f"[{b:#x}, {b + s:#x})" for b, s in rs) or "none"
+    return ", ".join(f"[{b:#x}, {b + s:#x})" + (" in the S2-off MMU" if m else "") for b, s, m in rs) or "none"
 
 
 def cover(witness):

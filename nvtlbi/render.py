@@ -69,7 +69,7 @@ def summary(results):
         elif r.verdict == "COUNTEREXAMPLE":
             c = r.counterexample
             stale = "" if c.get("error") else f", T {rng(c['T'][0], c['T'][1] - c['T'][0])}"
-            rngs = ", ".join(rng(b, e - b) for b, e in c["ranges"]) or "none"
+            rngs = ", ".join(rng(b, e - b) + (" (S2-off MMU)" if m else "") for b, e, m in c["ranges"]) or "none"
             out.append(f"COUNTEREXAMPLE {r.id}: IPA {hx(c['ipa'])}, {ttl_text(c['ttl'], c['feat_ttl'], c['lpa2'])}, "
                        f"unmapped {rngs}{stale}{', ' + c['error'] if c.get('error') else ''} [{c.get('replay', 'not replayed')}]")
     return "\n".join(out)
@@ -100,6 +100,8 @@ def counterexample(result, rev, dropped=()):
             note = " (over an earlier mapping, without break-before-make)" if any(arg.overlaps(m) for m in mapped) else ""
             mapped.append(arg)
             L.append(f"  {n}. guest maps {arg} -> OA {hx(arg.oa)}{note}")
+        elif kind == "age":
+            L.append(f"  {n}. KVM ages the shadow leaf at {hx(arg)} (AF cleared)")
         else:
             L.append(f"  {n}. nested guest touches {hx(arg)}: shadow fault")
         n += 1
@@ -118,7 +120,8 @@ def counterexample(result, rev, dropped=()):
         L.append(f"  {hx(addr)}: {what}")
     if not out.probes:
         L.append("  (none: the hint was used)")
-    L.append("range unmapped: " + (", ".join(rng(b, s) for b, s in out.ranges) or "none"))
+    L.append("range unmapped: " + (", ".join(rng(b, s) + (" in the S2-off MMU" if m else "")
+                                             for b, s, m in out.ranges) or "none"))
     if out.error:
         L.append(f"the revision failed: {out.error}")
     for b, s, lvl, pte, origin in out.stale:

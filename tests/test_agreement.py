@@ -58,7 +58,7 @@ def concrete(vm, mmu, val, rev):
     rec = RecordingPgt(mmu.pgt)
     mmu.pgt = rec
     try:
-        tlbi.handle_ipas2e1is(vm, val, rev)
+        tlbi.run(vm, val, rev)
     finally:
         mmu.pgt = rec.pgt
     return rec.probes, mmu.unmapped
@@ -96,7 +96,7 @@ def symbolic(paths, vm, mmu, val):
             while len(probes) < len(env.probes):
                 answer_next_probe()
             ranges = [(z3.simplify(z3.substitute(b, *sub)).as_long(), z3.simplify(z3.substitute(s, *sub)).as_long())
-                      for b, s in env.unmaps]
+                      for b, s, _ in env.unmaps]
             matches.append((probes, ranges))
     return matches
 

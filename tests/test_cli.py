@@ -16,8 +16,8 @@ def test_prove_json(capsys):
     doc = json.loads(capsys.readouterr().out)
     r = doc["results"][0]
     assert {"revision", "granule", "level", "hint", "property", "verdict", "seconds"} <= set(r)
-    assert {(x["level"], x["property"]) for x in doc["results"]} == {(2, "P1"), (2, "P2"), (2, "P3"),
-                                                                     (3, "P1"), (3, "P2"), (3, "P3")}
+    assert {(x["level"], x["property"]) for x in doc["results"]} == {
+        (lvl, p) for lvl in (2, 3) for p in ("P1", "P2", "P3", "P4")}
     assert all(x["verdict"] == "PROVED" and x["witness"] for x in doc["results"])
 
 

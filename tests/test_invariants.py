@@ -9,7 +9,7 @@ from impl import granule as G
 from impl import revision as REV
 from impl.invariants import violations
 from impl.nested import VM, GuestS2, handle_shadow_fault, new_mmu
-from impl.tlbi import handle_ipas2e1is, make_operand
+from impl.tlbi import make_operand, run
 from tests.revisions import SMALLFALLBACK
 
 UPSTREAM = REV.load("upstream")
@@ -50,9 +50,9 @@ def execute(g, h, feat, ops, rev, check):
                 guest.unmap(base, level)                      # 1. invalid entry
                 ipa = base + ((x << 12) % size)               # 2. TLBI anywhere in the block
                 hint = [0, G.TTL_TG_OF[g] << 2 | level, 0b0001, 0][k % 4]
-                handle_ipas2e1is(vm, make_operand(ipa, hint), rev)
+                run(vm, make_operand(ipa, hint), rev)
         else:
-            handle_ipas2e1is(vm, make_operand(addr, ttl), rev)
+            run(vm, make_operand(addr, ttl), rev)
         check(violations(mmu, guest), kind)
 
 
