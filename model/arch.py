@@ -89,8 +89,10 @@ def ttl_reserved(ttl, lpa2):
 
 
 def ttl_names(shift, level):
-    """The TTL value naming (granule, level)."""
-    return z3.BitVecVal(G.TTL_TG_OF[shift] << 2 | (level & 3), 4)
+    """The TTL value naming (granule, level); level is an int or a term."""
+    if isinstance(level, int):
+        return z3.BitVecVal(G.TTL_TG_OF[shift] << 2 | (level & 3), 4)
+    return z3.Concat(z3.BitVecVal(G.TTL_TG_OF[shift], 2), z3.Extract(1, 0, level))
 
 
 def obliged(ttl, feat_ttl, lpa2, shift, level):

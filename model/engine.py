@@ -61,10 +61,8 @@ class Engine:
         return self.lits[name]
 
     def name_of_lit(self, lit):
-        for n, l in self.lits.items():
-            if z3.eq(l, lit):
-                return n
-        return str(lit)
+        s = str(lit)
+        return s[len("assume!"):] if s.startswith("assume!") else s
 
     def solver(self):
         s = z3.Solver()
@@ -98,7 +96,9 @@ class Engine:
         else:
             if len(self._decisions) >= MAX_DECISIONS:
                 raise PathExplosion(f"more than {MAX_DECISIONS} symbolic branches on one path")
-            can_t, can_f = self._feasible(cond), self._feasible(z3.Not(cond))
+            known = self._witnessed(cond)      # a side a known model already satisfies
+            can_t = True if known is True else self._feasible(cond)
+            can_f = True if known is False else self._feasible(z3.Not(cond))
             if can_t and can_f:
                 self._pending.append(self._decisions + [False])
                 d = True
@@ -108,9 +108,25 @@ class Engine:
         self._decisions.append(d)
         c = cond if d else z3.Not(cond)
         self._facts.append((None, c))
-        self._solver.push()
         self._solver.add(c)
         return d
+
+    def _witnessed(self, cond):
+        """Which side of cond the last model satisfies, if that model still
+        satisfies every fact of the path (saves one solver call per branch)."""
+        m = self._model
+        if m is None:
+            return None
+        on = set(self.enabled)
+        for name, f in self._facts[self._model_upto:]:
+            if name is not None and name not in on:
+                continue
+            if not z3.is_true(m.eval(f, model_completion=True)):
+                self._model = None
+                return None
+        self._model_upto = len(self._facts)
+        v = m.eval(cond, model_completion=True)
+        return True if z3.is_true(v) else False if z3.is_false(v) else None
 
     def _feasible(self, cond):
         self._solver.push()
@@ -119,6 +135,10 @@ class Engine:
         if r == z3.unsat:
             # the branch side is ruled out: remember which assumptions did it
             self.pruned_by |= {self.name_of_lit(c) for c in self._solver.unsat_core()}
+        elif r == z3.sat:
+            # this model satisfies the path so far plus cond; _witnessed
+            # re-checks it against whatever the path adds later
+            self._model, self._model_upto = self._solver.model(), len(self._facts)
         self._solver.pop()
         if r == z3.unknown:
             # cannot rule the branch out: explore it (its queries will say unknown)
@@ -129,6 +149,7 @@ class Engine:
         """The facts `setup()` states, without running anything."""
         self._facts, self._solver = [], self.solver()
         self._prefix, self._pos, self._decisions, self._pending = [], 0, [], []
+        self._model = None
         setup()
         return list(self._facts)
 
@@ -145,6 +166,7 @@ class Engine:
             while self._pending:
                 self._prefix = self._pending.pop()
                 self._pos, self._decisions, self._facts = 0, [], []
+                self._model = None
                 self._solver = self.solver()
                 setup()
                 if self._solver.check(*self.active()) == z3.unsat:

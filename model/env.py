@@ -33,6 +33,11 @@ class Case:
     def granule(self):
         return G.name(self.shift)
 
+    @property
+    def label(self):
+        lvl = "Lany" if self.level is None else f"L{self.level}"
+        return f"{self.granule}-{lvl}-{self.hint}"
+
 
 def hint_fact(hint, ttl, feat, lpa2, shift, level):
     names = A.ttl_names(shift, level)
@@ -62,6 +67,9 @@ class Probe:
     pte: object         # BitVec 64
     hlevel: object      # level of the shadow leaf (host granule)
     clevel: object      # level of the cached guest translation holding it
+    hsize: object = None  # derived terms, built once per probe
+    csize: object = None
+    cbase: object = None
 
     @property
     def valid(self):
@@ -171,19 +179,21 @@ class SymEnv:
         self.host_shift = z3.BitVec("host_shift", 8)
         self.ipa = A.operand_ipa(self.val)
         self.ttl = A.operand_ttl(self.val)
-        self.T_size = z3.BitVecVal(G.level_size(g, L), 64)
+        # T's level: the case's, or (level None: diffs) any leaf level
+        self.T_level = A.lvl(L) if L is not None else z3.BitVec("T.level", A.LVL)
+        self.T_size = z3.BitVecVal(G.level_size(g, L), 64) if L is not None else A.level_size(g, self.T_level)
         self.T_base = A.align_down(self.ipa, self.T_size)
         self.probes, self.unmaps, self.warnings = [], [], []
         self.bug = None
 
         assume = engine.assume
-        assume("case", hint_fact(case.hint, self.ttl, self.feat, self.lpa2, g, L))
+        assume("case", hint_fact(case.hint, self.ttl, self.feat, self.lpa2, g, self.T_level))
         assume("case", z3.Or([self.host_shift == s for s in G.GRANULES.values()]))
         assume("no-lpa2", z3.Not(self.lpa2))
         assume("granule-order", z3.ULE(self.host_shift, g))
         assume("vtcr-stable", A.tg0_means(g, self.vtcr))
         assume("vtcr-current", A.tg0(self.vcpu_vtcr) == A.tg0(self.vtcr))
-        assume("leaf-level", A.is_leaf_level(g, A.lvl(L), self.lpa2))
+        assume("leaf-level", A.is_leaf_level(g, self.T_level, self.lpa2))
         self.kvm = SymKVM(self)
         self.vcpu = SymVCPU(self)
         self.mmus = [SymMMU(self, 0)]
@@ -194,7 +204,7 @@ class SymEnv:
         return self.mmus[1]
 
     def obliged(self):
-        return A.obliged(self.ttl, self.feat, self.lpa2, self.case.shift, self.case.level)
+        return A.obliged(self.ttl, self.feat, self.lpa2, self.case.shift, self.T_level)
 
     def probe(self, addr, mmu=0):
         """kvm_pgtable_get_leaf at addr in MMU `mmu`: fresh answers, constrained."""
@@ -204,32 +214,30 @@ class SymEnv:
         p = Probe(mmu, a, z3.BitVec(f"probe{i}.ret", 32), z3.BitVec(f"probe{i}.pte", 64),
                   z3.BitVec(f"probe{i}.hlevel", A.LVL), z3.BitVec(f"probe{i}.clevel", A.LVL))
         assume = self.engine.assume
-        hsize = A.host_leaf_size(self.host_shift, p.hlevel)
-        csize = A.level_size(g, p.clevel)
-        cbase = A.align_down(a, csize)
+        hsize = p.hsize = A.host_leaf_size(self.host_shift, p.hlevel)
+        csize = p.csize = A.level_size(g, p.clevel)
+        cbase = p.cbase = A.align_down(a, csize)
+        tagged = p.tagged
         assume("get-leaf-ret", z3.Or(p.ret == 0, p.ret == -ERANGE))
         assume("case", A.is_host_leaf_level(self.host_shift, p.hlevel))
         if mmu == 1:
             # the S2-off context: shadow leaves made without a guest translation
             assume("s2off-untagged", z3.Implies(z3.And(p.ret == 0, p.valid), p.tag == 0))
         else:
-            assume("tag-truth", z3.Implies(p.tagged, z3.And(p.clevel == z3.ZeroExt(A.LVL - 2, p.tag),
-                                                             z3.ULE(hsize, csize))))
-            assume("leaf-level", z3.Implies(p.tagged, A.is_leaf_level(g, p.clevel, self.lpa2)))
+            assume("tag-truth", z3.Implies(tagged, z3.And(p.clevel == z3.ZeroExt(A.LVL - 2, p.tag),
+                                                           z3.ULE(hsize, csize))))
+            assume("leaf-level", z3.Implies(tagged, A.is_leaf_level(g, p.clevel, self.lpa2)))
             # bbm: this translation and T, or an earlier probe's, are equal or disjoint
-            assume("bbm", z3.Implies(z3.And(p.tagged, overlap(cbase, csize, self.T_base, self.T_size)),
-                                     z3.And(p.clevel == A.lvl(self.case.level), cbase == self.T_base)))
+            assume("bbm", z3.Implies(z3.And(tagged, overlap(cbase, csize, self.T_base, self.T_size)),
+                                     z3.And(p.clevel == self.T_level, cbase == self.T_base)))
         for q in self.probes:
             if q.mmu != mmu:
                 continue
             if mmu == 0:
-                qsize = A.level_size(g, q.clevel)
-                qbase = A.align_down(q.addr, qsize)
-                assume("bbm", z3.Implies(z3.And(p.tagged, q.tagged, overlap(cbase, csize, qbase, qsize)),
-                                         z3.And(p.clevel == q.clevel, cbase == qbase)))
+                assume("bbm", z3.Implies(z3.And(tagged, q.tagged, overlap(cbase, csize, q.cbase, q.csize)),
+                                         z3.And(p.clevel == q.clevel, cbase == q.cbase)))
             same = z3.And(p.ret == q.ret, p.pte == q.pte, p.hlevel == q.hlevel, p.clevel == q.clevel)
-            qh = A.host_leaf_size(self.host_shift, q.hlevel)
-            inside = z3.And(q.ret == 0, q.valid, A.align_down(a, qh) == A.align_down(q.addr, qh))
+            inside = z3.And(q.ret == 0, q.valid, A.align_down(a, q.hsize) == A.align_down(q.addr, q.hsize))
             assume("stable-pgt", z3.Implies(z3.Or(a == q.addr, inside), same))
         self.probes.append(p)
         return Word(s32, p.ret), Word(u64, p.pte), Word(s32, z3.SignExt(32 - A.LVL, p.hlevel))

@@ -180,7 +180,7 @@ def describe(env, model, path=None, prop=None):
     evb = lambda e: z3.is_true(_v(model, e))
     case = env.case
     d = {
-        "granule": case.granule, "level": case.level, "hint": case.hint,
+        "granule": case.granule, "level": _v(model, env.T_level).as_signed_long(), "hint": case.hint,
         "val": ev(env.val), "ipa": ev(env.ipa), "ttl": ev(env.ttl),
         "feat_ttl": evb(env.feat), "lpa2": evb(env.lpa2),
         "host_granule": G.name(ev(env.host_shift)) if ev(env.host_shift) in G.NAMES else str(ev(env.host_shift)),
