@@ -26,6 +26,12 @@ class UsageError(Exception):
     pass
 
 
+# Further subcommands live in their own modules: each defines
+# add_parser(subparsers, common) and run(args) -> exit status, and may raise
+# UsageError or RevisionError for user errors.  Register them here.
+EXTRA_COMMANDS = {}
+
+
 def _parser():
     p = argparse.ArgumentParser(prog="nvtlbi", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -54,6 +60,8 @@ def _parser():
     common(pc)
     pc.add_argument("--id", help="obligation id, e.g. upstream-4K-L2-nohint-P2 (default: the first counterexample)")
     sub.add_parser("assumptions", help="list the named assumptions and their sources")
+    for name, module in EXTRA_COMMANDS.items():
+        module.add_parser(sub, common)
     return p
 
 
@@ -125,7 +133,10 @@ def main(argv=None):
         print(render.assumptions_table())
         return 0
     try:
-        code = {"prove": cmd_prove, "cex": cmd_cex}[args.cmd](args)
+        if args.cmd in EXTRA_COMMANDS:
+            code = EXTRA_COMMANDS[args.cmd].run(args)
+        else:
+            code = {"prove": cmd_prove, "cex": cmd_cex}[args.cmd](args)
     except (REV.RevisionError, UsageError) as e:
         if getattr(args, "debug", False):
             raise
