@@ -271,3 +271,15 @@ def convert(x, t):
         v = to_signed(w.v, s.width) if s.signed else w.v
         return Word(t, v)
     return Word(t, _sym().convert(w.v, s.width, s.signed, t.width))
+
+
+def select(cond, a, b):
+    """cond ? a : b without a branch (both sides already computed, same
+    type): lets vocabulary functions avoid forking the symbolic engine where
+    the kernel's control flow would not be visible to a revision anyway."""
+    cond, a, b = as_word(cond), as_word(b if False else a), as_word(b)
+    t = arith_type(a.ctype, b.ctype)
+    a, b = convert(a, t), convert(b, t)
+    if _is_concrete(cond.v):
+        return a if cond.v != 0 else b
+    return Word(t, _sym().select(cond.v, cond.ctype.width, a.v, b.v, t.width))

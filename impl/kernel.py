@@ -21,7 +21,7 @@ C constructs and how they are written here (see README, "Writing a revision"):
 import functools
 import inspect
 
-from impl.cint import CType, Word, convert, s32, s64, u8, u16, u32, u64  # noqa: F401
+from impl.cint import CType, Word, convert, s32, s64, select, u8, u16, u32, u64  # noqa: F401
 
 # ---- types -------------------------------------------------------------------
 unsigned_int = u32
@@ -281,13 +281,11 @@ def kvm_walk_shadow_s2(mmu, addr, out):
     walker run on the host tables): fills *out for a valid leaf with AF set,
     else fails with -EFAULT and leaves *out alone."""
     ret, pte, lvl = mmu.pgt.get_leaf(convert(addr, u64))
-    if ret != 0:
-        return convert(ret, s32)
-    if not (pte & PTE_VALID) or not (pte & PTE_AF):
-        return c_int(-EFAULT)
-    out.upper_attr = pte & GENMASK_ULL(63, 50)
-    out.level = c_int(lvl)
-    return c_int(0)
+    # computed without branching: the caller only sees *out and the result
+    ok = (ret == 0) & ((pte & PTE_VALID) != 0) & ((pte & PTE_AF) != 0)
+    out.upper_attr = select(ok, pte & GENMASK_ULL(63, 50), out.upper_attr)
+    out.level = select(ok, c_int(lvl), out.level)
+    return convert(select(ok, 0, select(ret != 0, ret, -EFAULT)), s32)
 
 
 def kvm_unmap_stage2_range(mmu, start, size):

@@ -56,6 +56,10 @@ class Z3Backend:
             return (z3.SignExt if from_signed else z3.ZeroExt)(to_w - from_w, v)
         return v
 
+    def select(self, c, cwidth, a, b, width):
+        cond = c if z3.is_bool(c) else bv(c, cwidth) != 0
+        return z3.If(cond, bv(a, width), bv(b, width))
+
     def truth(self, v, width):
         cond = v if z3.is_bool(v) else bv(v, width) != 0
         return self.engine.decide(cond)

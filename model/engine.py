@@ -53,6 +53,11 @@ class Engine:
         self.limits = limits or Limits()
         self.lits = {}
         self.backend = Z3Backend(self)
+        # Re-execution rebuilds the same terms on every path; z3 hash-conses
+        # them, so results keyed by AST id can be reused (the key keeps the
+        # term alive, so its id is not recycled).
+        self.memo = {}
+        self._simp = {}
 
     # -- solver plumbing ----------------------------------------------------------
     def lit(self, name):
@@ -78,15 +83,22 @@ class Engine:
         solver.add(fact if name is None else z3.Implies(self.lit(name), fact))
 
     # -- running programs -----------------------------------------------------------
+    def simplify(self, e):
+        k = e.get_id()
+        hit = self._simp.get(k)
+        if hit is None:
+            hit = self._simp[k] = (e, z3.simplify(e))
+        return hit[1]
+
     def assume(self, name, fact):
         """An environment fact belonging to assumption `name` ("case": a fact
         of the obligation's case, always on)."""
-        fact = z3.simplify(fact)
+        fact = self.simplify(fact)
         self._facts.append((name, fact))
         self.add_fact(self._solver, name, fact)
 
     def decide(self, cond):
-        cond = z3.simplify(cond)
+        cond = self.simplify(cond)
         if z3.is_true(cond):
             return True
         if z3.is_false(cond):

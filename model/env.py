@@ -209,11 +209,24 @@ class SymEnv:
     def probe(self, addr, mmu=0):
         """kvm_pgtable_get_leaf at addr in MMU `mmu`: fresh answers, constrained."""
         i = len(self.probes)
-        g = self.case.shift
         a = A_bv(addr)
-        p = Probe(mmu, a, z3.BitVec(f"probe{i}.ret", 32), z3.BitVec(f"probe{i}.pte", 64),
-                  z3.BitVec(f"probe{i}.hlevel", A.LVL), z3.BitVec(f"probe{i}.clevel", A.LVL))
-        assume = self.engine.assume
+        key = ("probe", mmu, tuple((q.mmu, q.addr.get_id()) for q in self.probes), a.get_id())
+        hit = self.engine.memo.get(key)
+        if hit is None:
+            p = Probe(mmu, a, z3.BitVec(f"probe{i}.ret", 32), z3.BitVec(f"probe{i}.pte", 64),
+                      z3.BitVec(f"probe{i}.hlevel", A.LVL), z3.BitVec(f"probe{i}.clevel", A.LVL))
+            hit = self.engine.memo[key] = (p, self._probe_facts(p), key)
+        p, facts, _ = hit
+        for name, fact in facts:
+            self.engine.assume(name, fact)
+        self.probes.append(p)
+        return Word(s32, p.ret), Word(u64, p.pte), Word(s32, z3.SignExt(32 - A.LVL, p.hlevel))
+
+    def _probe_facts(self, p):
+        """What the environment knows about probe p, given the earlier ones."""
+        g, a, mmu = self.case.shift, p.addr, p.mmu
+        out = []
+        assume = lambda name, fact: out.append((name, fact))
         hsize = p.hsize = A.host_leaf_size(self.host_shift, p.hlevel)
         csize = p.csize = A.level_size(g, p.clevel)
         cbase = p.cbase = A.align_down(a, csize)
@@ -239,8 +252,7 @@ class SymEnv:
             same = z3.And(p.ret == q.ret, p.pte == q.pte, p.hlevel == q.hlevel, p.clevel == q.clevel)
             inside = z3.And(q.ret == 0, q.valid, A.align_down(a, q.hsize) == A.align_down(q.addr, q.hsize))
             assume("stable-pgt", z3.Implies(z3.Or(a == q.addr, inside), same))
-        self.probes.append(p)
-        return Word(s32, p.ret), Word(u64, p.pte), Word(s32, z3.SignExt(32 - A.LVL, p.hlevel))
+        return out
 
 
 def overlap(b1, s1, b2, s2):

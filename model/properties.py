@@ -14,7 +14,7 @@ from impl.kernel import KernelBug
 
 PROPERTIES = {
     "P1": "the invalidated range contains the IPA",
-    "P2": "the invalidated range contains the cached guest translation containing the IPA, when the TLBI must remove it",
+    "P2": "the invalidated range (rounded out to host pages, as the unmap removes whole leaves) contains the cached guest translation containing the IPA, when the TLBI must remove it",
     "P3": "the range size is a nonzero power of two and the range does not wrap",
     "P4": "no guest-controlled input reaches BUG() or WARN_ON",
 }
@@ -29,15 +29,21 @@ def holds(prop, env, error=None):
     unmaps (base, size, mmu), its WARN_ONs, or the exception that ended it."""
     if prop == "P4":
         return z3.BoolVal(not isinstance(error, KernelBug) and not env.warnings)
+    if isinstance(error, KernelBug):
+        return z3.BoolVal(True)     # a BUG() path computes no range: P4's failure, not P1-P3's
     if error is not None:
-        return z3.BoolVal(False)
+        return z3.BoolVal(False)    # undefined behaviour or a crash of the revision itself
     unmaps = env.unmaps
     if not unmaps:
         return z3.BoolVal(False)
     if prop == "P1":
         return z3.And([z3.And(z3.ULE(b, env.ipa), z3.ULT(_x(env.ipa), _x(b) + _x(s))) for b, s, _ in unmaps])
     if prop == "P2":
-        covers = z3.Or([z3.And(z3.ULE(b, env.T_base), z3.ULE(_x(env.T_base) + _x(env.T_size), _x(b) + _x(s)))
+        # KVM's unmap removes every shadow leaf the range overlaps, and shadow
+        # leaves are at least a host page: the range counts rounded out to it.
+        page = z3.ZeroExt(65 - 8, z3.BitVecVal(1, 8)) << z3.ZeroExt(65 - 8, env.host_shift)
+        covers = z3.Or([z3.And(z3.ULE(_x(b) & ~(page - 1), _x(env.T_base)),
+                               z3.ULE(_x(env.T_base) + _x(env.T_size), (_x(b) + _x(s) + page - 1) & ~(page - 1)))
                         for b, s, m in unmaps if m == 0])
         return z3.Implies(env.obliged(), covers)
     if prop == "P3":

@@ -28,7 +28,7 @@ def test_tiny_resource_limit_is_unknown_not_proved(capsys):
 
 
 @pytest.mark.parametrize("body,msg", [
-    ("def ttl_to_size(ttl):\n    return 0\n", "revision lacks get_guest_mapping_ttl, compute_tlb_inval_range"),
+    ("def ttl_to_size(ttl):\n    return 0\n", "revision lacks compute_tlb_inval_range (or a handle_ipas2e1is)"),
     ("x = (\n", "syntax error"),
     ("import nonexistent_module_xyz\n", "import failed: ModuleNotFoundError"),
 ])
