@@ -41,7 +41,7 @@ def translate(path, bases=(), base_revision=None, profile=None):
         if n in found and not found[n].complete:
             notes.append(f"{n}: only part of it is in the input ({_span(found[n])})")
 
-    text = "\n".join(x.text for fn in whole.values() for x in fn.lines)
+    text = "\n".join(x.text for n, fn in found.items() if n in targets for x in fn.lines)
     if profile:
         if profile not in cprofile.PROFILES:
             raise InputError(f"{path}:1: --profile {profile}: no such profile (have: {', '.join(cprofile.PROFILES)})")
@@ -113,6 +113,27 @@ def translate(path, bases=(), base_revision=None, profile=None):
     if adopted:
         body += "\n\n# taken from a bundled revision: the input lacks these\n" + "\n".join(adopted) + "\n"
     return Translation("\n".join(head) + "\n" + body, prof, reason, origins, notes)
+
+
+def translate_named(path, names, profile=cprofile.DEFAULT):
+    """A module of just the named functions of a C file (for testing the
+    translator's C semantics against gcc)."""
+    sources, _ = cinput.load(path)
+    found = {}
+    for src in sources.values():
+        found.update(ctrans.find_functions(src))
+    prof = cprofile.PROFILES[profile]
+    parts = [ctrans.FuncTranslator(ctrans.parse(found[n]), set(names), prof.names(), n).translate() for n in names]
+    over = [f"{k} = {v}" for k, v in prof.overrides.items()]
+    return "\n".join(["from impl.kernel import *  # noqa: F401,F403"] + over) + "\n\n\n" + "\n\n\n".join(parts) + "\n"
+
+
+def load_source(source, name="translated"):
+    """Execute generated revision source as a module (tests, tools)."""
+    import types
+    mod = types.ModuleType(name)
+    exec(compile(source, f"<{name}>", "exec"), mod.__dict__)
+    return mod
 
 
 def _typetext(p):
