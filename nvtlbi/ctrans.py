@@ -531,4 +531,6 @@ class FuncTranslator:
             self.err(e, "assignment inside an expression")
         if isinstance(e, c_ast.ExprList):
             self.err(e, "comma operator")
+        if isinstance(e, c_ast.ArrayRef):
+            self.err(e, "array subscript")
         self.err(e, type(e).__name__)
