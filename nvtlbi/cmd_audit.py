@@ -78,6 +78,8 @@ def _equivalence(args, path):
     limits = Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
     worst = 0
     for case in equiv.diff_cases():
+        if args.granule and case.granule not in args.granule:
+            continue
         r = equiv.diff_case(a, b, case, drop=tuple(args.drop), limits=limits)
         gran = case.granule
         line = f"equivalence with {args.against} ({gran}): {r.verdict} {r.seconds:.2f}s, {r.paths} paths"

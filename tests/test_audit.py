@@ -58,18 +58,17 @@ def test_profile_detection_and_choice():
 
 
 # ---- fidelity: translated C is the Python revision ---------------------------------------------
-def test_sysreg_c_is_upstream_and_wrong_profile_is_not(tmp_path):
-    # the v2026 spelling (FIELD_GET, unshifted enums) means the same as upstream;
-    # read with the 2024 definitions it does not, and the diff says so
+def test_sysreg_c_is_upstream(tmp_path):
+    # the v2026 spelling (FIELD_GET, unshifted enums) means the same as upstream
+    # (read with the 2024 definitions it does not: test_audit_gcc shows that)
     good = audit.translate(os.path.join(C, "nested_v2026.c"))
     assert equivalent(rev_of(tmp_path, good, "good"), [14]) == ["EQUIVALENT"]
-    bad = audit.translate(os.path.join(C, "nested_v2026.c"), profile="v2024")
-    assert equivalent(rev_of(tmp_path, bad, "bad"), [14]) == ["DIFFERENT"]
 
 
 def test_broken_c_is_not_upstream(tmp_path):
-    tr = audit.translate(os.path.join(C, "broken_width.c"))
-    assert equivalent(rev_of(tmp_path, tr), [14]) == ["DIFFERENT"]
+    tr = audit.translate(os.path.join(C, "broken_fallback.c"))
+    r = equiv.diff_case(rev_of(tmp_path, tr), UPSTREAM, Case(14, None, "any"))
+    assert r.verdict == "DIFFERENT" and r.example["a"]["ranges"] != r.example["b"]["ranges"]
 
 
 @pytest.mark.skipif(not os.path.exists(SEED), reason="../shared/seeds is not present")
@@ -79,7 +78,6 @@ def test_seed_is_upstream(tmp_path):
     tr = audit.translate(SEED, base_revision="upstream")
     assert tr.profile.name == "v2024"
     assert tr.origins["get_guest_mapping_ttl"].startswith(SEED)
-    assert any("truncated" in n for n in tr.notes) is False or True
     assert equivalent(rev_of(tmp_path, tr), [12, 14, 16]) == ["EQUIVALENT"] * 3
 
 
@@ -91,8 +89,8 @@ def test_cli_audit_end_to_end(capsys):
 
 
 def test_cli_audit_broken_gets_counterexample(capsys):
-    code = cli.main(["audit", os.path.join(C, "broken_width.c"), "--granule", "16K", "--hint", "nohint",
-                     "--property", "P1", "--jobs", "1"])
+    code = cli.main(["audit", os.path.join(C, "broken_fallback.c"), "--granule", "16K", "--hint", "nohint",
+                     "--property", "P2", "--jobs", "1"])
     assert code == 1 and "COUNTEREXAMPLE" in capsys.readouterr().out
 
 

@@ -168,13 +168,13 @@ def translated(name, **kw):
 
 @pytest.mark.parametrize("fixture,sysreg", [("nested_v2024.c", False), ("nested_v2026.c", True),
                                             ("broken_nocheck.c", False), ("broken_width.c", False),
-                                            ("broken_fallthrough.c", False)])
+                                            ("broken_fallthrough.c", False), ("broken_fallback.c", False)])
 def test_translation_matches_gcc(tmp_path, fixture, sysreg):
     binary = build(str(tmp_path), "harness_range.c", fixture, sysreg)
     assert range_mismatches(translated(fixture), binary, random.Random(fixture), 400) == []
 
 
-@pytest.mark.parametrize("broken", ["broken_nocheck.c", "broken_width.c", "broken_fallthrough.c"])
+@pytest.mark.parametrize("broken", ["broken_nocheck.c", "broken_width.c", "broken_fallthrough.c", "broken_fallback.c"])
 def test_harness_tells_broken_c_apart(tmp_path, broken):
     # the correct translation against gcc's build of a broken variant
     binary = build(str(tmp_path), "harness_range.c", broken)

@@ -51,7 +51,36 @@ def patch(old, new, n, total, subject, body):
             f"diff --git a/{PATH} b/{PATH}\nindex 000000{n}..000000{n + 1} 100644\n" + "".join(lines) + "-- \n2.43.0\n\n")
 
 
+HDR = "nvtlbi test fixture, written for nvtlbi in kernel style (not kernel\n * source)."
+
+
+def variants():
+    """The sysreg-era spelling and the broken variants, each one edit away."""
+    s = read("nested_v2024.c")
+
+    def edit(name, old, new, why):
+        assert s.count(old) >= 1, name
+        write(name, s.replace(old, new).replace(HDR, HDR + "  BROKEN: " + why))
+
+    edit("broken_nocheck.c", "\tif (addr < (tmp + sz))\n\t\treturn ttl;\n\n\treturn 0;\n}", "\treturn ttl;\n}",
+         "the range check after the tag\n * is missing.")
+    edit("broken_width.c", "\tu64 tmp, sz = 0, vtcr", "\tu32 tmp;\n\tu64 sz = 0, vtcr",
+         "tmp is 32 bits wide, so IPAs\n * above 4G are probed truncated.")
+    edit("broken_fallthrough.c", "\t\tcase 1:\n\t\t\tmax_size = SZ_1G;\n\t\t\tbreak;",
+         "\t\tcase 1:\n\t\t\tmax_size = SZ_1G;", "a missing break makes 4K level 1\n * fall through to the 2M case.")
+    edit("broken_fallback.c", "\t\t\tmax_size = SZ_32M;\n\t\t\tbreak;\n\t\tcase VTCR_EL2_TG0_64K:",
+         "\t\t\tmax_size = SZ_2M;\n\t\t\tbreak;\n\t\tcase VTCR_EL2_TG0_64K:",
+         "the 16K fallback is 2M, not\n * the 32M a level-2 block spans.")
+    y = s.replace("mmu->tlb_vtcr & VTCR_EL2_TG0_MASK", "FIELD_GET(VTCR_EL2_TG0_MASK, mmu->tlb_vtcr)")
+    y = y.replace("(vtcr & VTCR_EL2_TG0_MASK)", "(FIELD_GET(VTCR_EL2_TG0_MASK, vtcr))")
+    y = y.replace("as of the 2024 vocabulary: shifted VTCR_EL2_TG0_*\n * values",
+                  "after the VTCR_EL2 sysreg conversion: unshifted\n * VTCR_EL2_TG0_* values read with FIELD_GET")
+    assert y.count("FIELD_GET(VTCR_EL2_TG0_MASK") == 3
+    write("nested_v2026.c", y)
+
+
 def main():
+    variants()
     s0, s1, s2 = stages()
     write("nested_stage0.c", s0)
     write("nested_stage1.c", s1)
