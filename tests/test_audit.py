@@ -65,6 +65,14 @@ def test_sysreg_c_is_upstream(tmp_path):
     assert equivalent(rev_of(tmp_path, good, "good"), [14]) == ["EQUIVALENT"]
 
 
+def test_caller_with_tlbi_info_is_translated(tmp_path):
+    tr = audit.translate(os.path.join(C, "with_caller.c"))
+    assert "with_caller.c" in tr.origins["s2_mmu_unmap_ipa"] and "tlbi_info_ipa(val)" in tr.source
+    rev = rev_of(tmp_path, tr)
+    assert "s2_mmu_unmap_ipa" in rev.module.__dict__
+    assert equivalent(rev, [16]) == ["EQUIVALENT"]
+
+
 def test_broken_c_is_not_upstream(tmp_path):
     tr = audit.translate(os.path.join(C, "broken_fallback.c"))
     r = equiv.diff_case(rev_of(tmp_path, tr), UPSTREAM, Case(14, None, "any"))

@@ -77,6 +77,25 @@ def variants():
                   "after the VTCR_EL2 sysreg conversion: unshifted\n * VTCR_EL2_TG0_* values read with FIELD_GET")
     assert y.count("FIELD_GET(VTCR_EL2_TG0_MASK") == 3
     write("nested_v2026.c", y)
+    # nested.c and the per-MMU IPAS2E1 caller (sys_regs.c) in one excerpt
+    write("with_caller.c", s + CALLER)
+
+
+CALLER = """
+/* Per-MMU callback of a TLBI IPAS2E1*: unmap the range around the IPA. */
+static void s2_mmu_unmap_ipa(struct kvm_s2_mmu *mmu, const union tlbi_info *info)
+{
+	unsigned long max_size;
+	u64 base_addr;
+
+	/* IPA[47:12] sits in the low 36 bits of the operand */
+	base_addr = (info->ipa.addr & GENMASK_ULL(35, 0)) << 12;
+	max_size = compute_tlb_inval_range(mmu, info->ipa.addr);
+	base_addr &= ~(max_size - 1);
+
+	kvm_stage2_unmap_range(mmu, base_addr, max_size, true);
+}
+"""
 
 
 def main():
