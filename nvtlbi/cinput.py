@@ -74,6 +74,10 @@ def _mails(path, text):
         msg = mailbox.mboxMessage(chunk)
         subject = " ".join(str(msg.get("Subject", "")).split())
         body = msg.get_payload(decode=False)
+        if isinstance(body, str) and str(msg.get("Content-Transfer-Encoding", "")).lower() in (
+                "quoted-printable", "base64"):
+            # decoded text; its line numbers are those of the decoded body
+            body = msg.get_payload(decode=True).decode("utf-8", errors="replace")
         if not isinstance(body, str):
             raise InputError(f"{path}:{text.count(chr(10), 0, s) + 1}: multipart mail: not supported (save the patch as plain text)")
         off = text.count("\n", 0, s + chunk.index(body[:40])) if body[:40] in chunk else text.count("\n", 0, s)

@@ -214,6 +214,7 @@ class FuncTranslator:
         self.out = []
         self.switches = 0
         self.label = None
+        self.scopes = [set()]             # names visible in each enclosing block
 
     def err(self, node, what):
         raise Unsupported(f"{_where(node)}: unsupported construct: {what} in {self.f.decl.name}")
@@ -228,6 +229,7 @@ class FuncTranslator:
                 continue
             t = ctype_name(p.type, f"parameter {p.name}", p)
             self.locals[self._name(p.name, p)] = t
+            self.scopes[0].add(p.name)
             params.append(p.name if t == "obj" else f"{p.name}: {t}")
         annot = "" if ret in ("void", "obj") else f" -> {ret}"
         return f"@kfunc\ndef {self.pyname}({', '.join(params)}){annot}:  # C: {_where(self.f)}"
@@ -288,9 +290,13 @@ class FuncTranslator:
 
     # -- statements
     def block(self, items, ind):
+        # a C block is a scope; Python has one per function, so a name that
+        # would shadow a live outer one is refused (siblings may reuse names)
+        self.scopes.append(set())
         out = []
         for s in items:
             out += self.stmt(s, ind)
+        self.scopes.pop()
         return out or ["    " * ind + "pass"]
 
     def stmt(self, s, ind):
@@ -302,7 +308,7 @@ class FuncTranslator:
         if isinstance(s, c_ast.Decl):
             return self.decl(s, ind)
         if isinstance(s, c_ast.Compound):
-            return self.block(s.block_items or [], ind) if s.block_items else []
+            return self.block(s.block_items, ind) if s.block_items else []
         if isinstance(s, c_ast.EmptyStatement):
             return []
         if isinstance(s, c_ast.Return):
@@ -348,8 +354,9 @@ class FuncTranslator:
         if t == "void":
             self.err(d, f"void local '{d.name}'")
         name = self._name(d.name, d)
-        if name in self.locals and self.locals[name] not in (t, ("ref", t)):
-            self.err(d, f"redeclaration of '{name}' with another type")
+        if any(name in sc for sc in self.scopes):
+            self.err(d, f"declaration of '{name}' shadowing one in an enclosing block")
+        self.scopes[-1].add(name)
         if t == "obj":
             self.locals[name] = t
             return [f"{p}{name} = {self.val(d.init)}  # {_where(d)}"] if d.init is not None else []

@@ -133,6 +133,8 @@ UNSUPPORTED = [
     ("comma", fn("\tmax_size = (ttl, 1);\n"), "comma operator", 4),
     ("unparsable macro", fn("\tfor_each_level(l) {\n\t\tmax_size = 1;\n\t}\n"), "pycparser cannot parse", 4),
     ("static local", fn("\tstatic int calls;\n"), "static local 'calls'", 4),
+    ("shadowing", fn("\tif (ttl) {\n\t\tu64 max_size = 1;\n\t\tWARN_ON(max_size);\n\t}\n"),
+     "declaration of 'max_size' shadowing", 5),
 ]
 
 
@@ -163,6 +165,14 @@ def test_input_errors(capsys, args, msg):
         assert code == 0 and err == ""
         return
     assert code == 2 and len(err.splitlines()) == 1 and msg in err and err.startswith("nvtlbi: error: "), err
+
+
+def test_sibling_blocks_may_reuse_a_name(tmp_path):
+    f = tmp_path / "in.c"
+    f.write_text(fn("\tif (ttl) {\n\t\tu64 a = 1;\n\t\tmax_size = a;\n\t} else {\n"
+                    "\t\tu64 a = 2;\n\t\tmax_size = a;\n\t}\n"))
+    mod = audit.load_source(audit.translate(str(f), base_revision="upstream").source)
+    assert int(mod.ttl_to_size(1)) == 1 and int(mod.ttl_to_size(0)) == 2
 
 
 def test_base_revision_of_another_era_is_refused(capsys):
