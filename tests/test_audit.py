@@ -79,14 +79,42 @@ def test_broken_c_is_not_upstream(tmp_path):
     assert r.verdict == "DIFFERENT" and r.example["a"]["ranges"] != r.example["b"]["ranges"]
 
 
+def seed_base(tmp_path):
+    """A nested.c the seed applies to, made at run time from our own
+    nested_stage1.c and the seed's own context and removed lines (so no
+    kernel text is committed): our ttl_to_size and fallback, the seed's
+    probe and gate."""
+    from nvtlbi import cinput
+    (fd,) = cinput.parse_patches(SEED)[0][1]
+    pre = [[t for k, t, _ in items if k != "+"] for _, _, items, _ in fd.hunks]
+    removed = [t for _, _, items, _ in fd.hunks for k, t, _ in items if k == "-"]
+    with open(os.path.join(C, "nested_stage1.c")) as f:
+        ours = f.read()
+    assert removed and "\tttl = FIELD_GET(TLBI_TTL_MASK, val);" in ours
+    ours = ours.replace("\tttl = FIELD_GET(TLBI_TTL_MASK, val);", removed[0])
+    base = tmp_path / "nested.c"
+    base.write_text("\n".join(pre[0]) + "\n" + ours)
+    return str(base)
+
+
 @pytest.mark.skipif(not os.path.exists(SEED), reason="../shared/seeds is not present")
 def test_seed_is_upstream(tmp_path):
-    # v2 13/16 = upstream minus the lockdep assertion (behaviour-neutral);
-    # the seed carries get_guest_mapping_ttl whole, the rest comes from upstream
-    tr = audit.translate(SEED, base_revision="upstream")
+    # v2 13/16 = upstream minus the lockdep assertion (behaviour-neutral).
+    # Applied to a base: every function is translated C, none is borrowed.
+    tr = audit.translate(SEED, bases=[seed_base(tmp_path)])
     assert tr.profile.name == "v2024"
     assert tr.origins["get_guest_mapping_ttl"].startswith(SEED)
+    assert SEED in tr.origins["compute_tlb_inval_range"] and "nested.c" in tr.origins["compute_tlb_inval_range"]
+    assert not any(w.startswith("bundled") for w in tr.origins.values())
+    assert any("hunk is truncated" in n for n in tr.notes)
     assert equivalent(rev_of(tmp_path, tr), [12, 14, 16]) == ["EQUIVALENT"] * 3
+
+
+@pytest.mark.skipif(not os.path.exists(SEED), reason="../shared/seeds is not present")
+def test_seed_without_base_borrows_and_says_so():
+    tr = audit.translate(SEED, base_revision="upstream")
+    assert tr.origins["get_guest_mapping_ttl"].startswith(SEED)
+    assert tr.origins["ttl_to_size"] == tr.origins["compute_tlb_inval_range"] == "bundled revision upstream"
 
 
 def test_cli_audit_end_to_end(capsys):
