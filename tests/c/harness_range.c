@@ -2,10 +2,12 @@
  * nvtlbi gcc harness for compute_tlb_inval_range(): one query per input
  * line,
  *   vtcr has_ttl val limit n  base0 size0 pte0 ... base(n-1) size(n-1) pte(n-1)
- * (hex), answered with "max_size warnings".  The shadow S2 is the list of
+ * (hex), answered with "max_size warnings", or "bug warnings" if BUG()
+ * was reached.  has_ttl also stands for the host capability.  The shadow S2 is the list of
  * leaves; an address not covered reads as an invalid entry, and one at or
  * above `limit` fails with -ERANGE, like a walk beyond the IPA range.
  */
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -20,6 +22,13 @@ struct state {
 };
 
 int nvtlbi_warnings;
+int nvtlbi_host_ttl;
+static jmp_buf on_bug;
+
+void nvtlbi_bug(void)
+{
+	longjmp(on_bug, 1);
+}
 
 int kvm_pgtable_get_leaf(void *pgt, u64 addr, kvm_pte_t *ptep, s8 *level)
 {
@@ -61,6 +70,11 @@ int main(void)
 			st.pte[i] = p;
 		}
 		nvtlbi_warnings = 0;
+		nvtlbi_host_ttl = has_ttl;
+		if (setjmp(on_bug)) {
+			printf("bug %d\n", nvtlbi_warnings);
+			continue;
+		}
 		max_size = compute_tlb_inval_range(&mmu, val);
 		printf("%lx %d\n", max_size, nvtlbi_warnings);
 	}

@@ -77,6 +77,26 @@ def variants():
                   "after the VTCR_EL2 sysreg conversion: unshifted\n * VTCR_EL2_TG0_* values read with FIELD_GET")
     assert y.count("FIELD_GET(VTCR_EL2_TG0_MASK") == 3
     write("nested_v2026.c", y)
+    # v2020 era (as in v11, 2023): the hint is trusted on the host capability,
+    # and an unknown TG0 is a BUG() in all three switches
+    o = s
+    for old, rep in [
+            ("!kvm_has_feat(kvm, ID_AA64MMFR2_EL1, TTL, IMP)", "!cpus_have_final_cap(ARM64_HAS_ARMv8_4_TTL)"),
+            ("\tstruct kvm *kvm = kvm_s2_mmu_to_kvm(mmu);\n", ""),
+            ("\tcase VTCR_EL2_TG0_64K:\n\tdefault:\t\t/* reserved encodings behave as 64K */\n"
+             "\t\tttl = (TLBI_TTL_TG_64K << 2);\n\t\tbreak;\n",
+             "\tcase VTCR_EL2_TG0_64K:\n\t\tttl = (TLBI_TTL_TG_64K << 2);\n\t\tbreak;\n\tdefault:\n\t\tBUG();\n"),
+            ("\tcase VTCR_EL2_TG0_64K:\n\tdefault:\n\t\tif (sz < SZ_64K)",
+             "\tdefault:\n\t\tBUG();\n\tcase VTCR_EL2_TG0_64K:\n\t\tif (sz < SZ_64K)"),
+            ("\t\tcase VTCR_EL2_TG0_64K:\n\t\tdefault:\n\t\t\tmax_size = SZ_512M;\n\t\t\tbreak;\n",
+             "\t\tcase VTCR_EL2_TG0_64K:\n\t\t\tmax_size = SZ_512M;\n\t\t\tbreak;\n\t\tdefault:\n\t\t\tBUG();\n"),
+            ("as of the 2024 vocabulary: shifted VTCR_EL2_TG0_*\n * values, the TTL hint trusted only if the VM "
+             "advertises FEAT_TTL.",
+             "in the style of 2023: shifted VTCR_EL2_TG0_*\n * values, the TTL hint trusted if the host has "
+             "FEAT_TTL, BUG() on\n * an unknown granule.")]:
+        assert old in o, old
+        o = o.replace(old, rep)
+    write("nested_v2020.c", o)
     # nested.c and the per-MMU IPAS2E1 caller (sys_regs.c) in one excerpt
     write("with_caller.c", s + CALLER)
 

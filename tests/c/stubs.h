@@ -70,6 +70,14 @@ struct kvm_s2_mmu {
 #define lockdep_assert_held_write(l)		do { (void)(l); } while (0)
 #define kvm_has_feat(kvm, reg, field, lim)	((kvm)->has_ttl)
 
+/* the host capability gate of the older revisions, and BUG() */
+#define ARM64_HAS_ARMv8_4_TTL			1
+extern int nvtlbi_host_ttl;
+#define cpus_have_final_cap(cap)		(nvtlbi_host_ttl)
+#define cpus_have_const_cap(cap)		(nvtlbi_host_ttl)
+extern void nvtlbi_bug(void) __attribute__((noreturn));
+#define BUG()					nvtlbi_bug()
+
 extern int nvtlbi_warnings;
 #define WARN_ON(c) ({ int __w = !!(c); if (__w) nvtlbi_warnings++; __w; })
 
