@@ -29,7 +29,7 @@ class UsageError(Exception):
 # Further subcommands live in their own modules: each defines
 # add_parser(subparsers, common) and run(args) -> exit status, and may raise
 # UsageError or RevisionError for user errors.  Register them here.
-EXTRA_COMMANDS = {}
+EXTRA_COMMANDS = {"audit": __import__("nvtlbi.cmd_audit", fromlist=["run"])}
 
 
 def _parser():

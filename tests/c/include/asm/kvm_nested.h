@@ -1,0 +1,1 @@
+/* nvtlbi: empty stand-in; the definitions come from stubs.h */

@@ -1,0 +1,135 @@
+"""Regenerate the derived C fixtures from nested_v2024.c (all ours):
+the stage files of a two-patch series, the patches in format-patch form,
+and the series as an mbox (as `b4 am` writes one).  Run from anywhere;
+the outputs are committed so the tests need neither git nor network."""
+
+import difflib
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PATH = "arch/arm64/kvm/nested.c"
+
+
+def read(name):
+    with open(os.path.join(HERE, name)) as f:
+        return f.read()
+
+
+def write(name, text):
+    with open(os.path.join(HERE, name), "w") as f:
+        f.write(text)
+
+
+def cut(text, start, end):
+    a = text.index(start)
+    b = text.index(end, a)
+    return text[:a] + text[b:]
+
+
+def stages():
+    full = read("nested_v2024.c")
+    # stage 1: the TTL hint only (no shadow probe, no FEAT_TTL gate)
+    s1 = cut(full, "/*\n * Recover a TTL", "unsigned long compute_tlb_inval_range")
+    s1 = s1.replace("\tstruct kvm *kvm = kvm_s2_mmu_to_kvm(mmu);\n", "")
+    a = s1.index("\tif (!ttl || !kvm_has_feat")
+    b = s1.index("\tmax_size = ttl_to_size(ttl);")
+    s1 = s1[:a] + s1[b:]
+    # stage 0: none of the audited functions
+    s0 = cut(s1, "/* Size of the block named", "unsigned long compute_tlb_inval_range")
+    s0 = cut(s0, "unsigned long compute_tlb_inval_range", "\x00") if "\x00" in s0 else \
+        s0[:s0.index("unsigned long compute_tlb_inval_range")]
+    return s0, s1, full
+
+
+def patch(old, new, n, total, subject, body):
+    diff = difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{PATH}", f"b/{PATH}", n=3)
+    lines = list(diff)
+    return (f"From 0000000000000000000000000000000000000{n:03d} Mon Sep 17 00:00:00 2001\n"
+            f"From: Nvtlbi Fixture <fixture@nvtlbi.invalid>\n"
+            f"Date: Mon, 1 Jan 2024 00:00:0{n} +0000\n"
+            f"Subject: [PATCH {n}/{total}] {subject}\n\n{body}\n\n---\n"
+            f"diff --git a/{PATH} b/{PATH}\nindex 000000{n}..000000{n + 1} 100644\n" + "".join(lines) + "-- \n2.43.0\n\n")
+
+
+HDR = "nvtlbi test fixture, written for nvtlbi in kernel style (not kernel\n * source)."
+
+
+def variants():
+    """The sysreg-era spelling and the broken variants, each one edit away."""
+    s = read("nested_v2024.c")
+
+    def edit(name, old, new, why):
+        assert s.count(old) >= 1, name
+        write(name, s.replace(old, new).replace(HDR, HDR + "  BROKEN: " + why))
+
+    edit("broken_nocheck.c", "\tif (addr < (tmp + sz))\n\t\treturn ttl;\n\n\treturn 0;\n}", "\treturn ttl;\n}",
+         "the range check after the tag\n * is missing.")
+    edit("broken_width.c", "\tu64 tmp, sz = 0, vtcr", "\tu32 tmp;\n\tu64 sz = 0, vtcr",
+         "tmp is 32 bits wide, so IPAs\n * above 4G are probed truncated.")
+    edit("broken_fallthrough.c", "\t\tcase 1:\n\t\t\tmax_size = SZ_1G;\n\t\t\tbreak;",
+         "\t\tcase 1:\n\t\t\tmax_size = SZ_1G;", "a missing break makes 4K level 1\n * fall through to the 2M case.")
+    edit("broken_fallback.c", "\t\t\tmax_size = SZ_32M;\n\t\t\tbreak;\n\t\tcase VTCR_EL2_TG0_64K:",
+         "\t\t\tmax_size = SZ_2M;\n\t\t\tbreak;\n\t\tcase VTCR_EL2_TG0_64K:",
+         "the 16K fallback is 2M, not\n * the 32M a level-2 block spans.")
+    y = s.replace("mmu->tlb_vtcr & VTCR_EL2_TG0_MASK", "FIELD_GET(VTCR_EL2_TG0_MASK, mmu->tlb_vtcr)")
+    y = y.replace("(vtcr & VTCR_EL2_TG0_MASK)", "(FIELD_GET(VTCR_EL2_TG0_MASK, vtcr))")
+    y = y.replace("as of the 2024 vocabulary: shifted VTCR_EL2_TG0_*\n * values",
+                  "after the VTCR_EL2 sysreg conversion: unshifted\n * VTCR_EL2_TG0_* values read with FIELD_GET")
+    assert y.count("FIELD_GET(VTCR_EL2_TG0_MASK") == 3
+    write("nested_v2026.c", y)
+    # v2020 era (as in v11, 2023): the hint is trusted on the host capability,
+    # and an unknown TG0 is a BUG() in all three switches
+    o = s
+    for old, rep in [
+            ("!kvm_has_feat(kvm, ID_AA64MMFR2_EL1, TTL, IMP)", "!cpus_have_final_cap(ARM64_HAS_ARMv8_4_TTL)"),
+            ("\tstruct kvm *kvm = kvm_s2_mmu_to_kvm(mmu);\n", ""),
+            ("\tcase VTCR_EL2_TG0_64K:\n\tdefault:\t\t/* reserved encodings behave as 64K */\n"
+             "\t\tttl = (TLBI_TTL_TG_64K << 2);\n\t\tbreak;\n",
+             "\tcase VTCR_EL2_TG0_64K:\n\t\tttl = (TLBI_TTL_TG_64K << 2);\n\t\tbreak;\n\tdefault:\n\t\tBUG();\n"),
+            ("\tcase VTCR_EL2_TG0_64K:\n\tdefault:\n\t\tif (sz < SZ_64K)",
+             "\tdefault:\n\t\tBUG();\n\tcase VTCR_EL2_TG0_64K:\n\t\tif (sz < SZ_64K)"),
+            ("\t\tcase VTCR_EL2_TG0_64K:\n\t\tdefault:\n\t\t\tmax_size = SZ_512M;\n\t\t\tbreak;\n",
+             "\t\tcase VTCR_EL2_TG0_64K:\n\t\t\tmax_size = SZ_512M;\n\t\t\tbreak;\n\t\tdefault:\n\t\t\tBUG();\n"),
+            ("as of the 2024 vocabulary: shifted VTCR_EL2_TG0_*\n * values, the TTL hint trusted only if the VM "
+             "advertises FEAT_TTL.",
+             "in the style of 2023: shifted VTCR_EL2_TG0_*\n * values, the TTL hint trusted if the host has "
+             "FEAT_TTL, BUG() on\n * an unknown granule.")]:
+        assert old in o, old
+        o = o.replace(old, rep)
+    write("nested_v2020.c", o)
+    # nested.c and the per-MMU IPAS2E1 caller (sys_regs.c) in one excerpt
+    write("with_caller.c", s + CALLER)
+
+
+CALLER = """
+/* Per-MMU callback of a TLBI IPAS2E1*: unmap the range around the IPA. */
+static void s2_mmu_unmap_ipa(struct kvm_s2_mmu *mmu, const union tlbi_info *info)
+{
+	unsigned long max_size;
+	u64 base_addr;
+
+	/* IPA[47:12] sits in the low 36 bits of the operand */
+	base_addr = (info->ipa.addr & GENMASK_ULL(35, 0)) << 12;
+	max_size = compute_tlb_inval_range(mmu, info->ipa.addr);
+	base_addr &= ~(max_size - 1);
+
+	kvm_stage2_unmap_range(mmu, base_addr, max_size, true);
+}
+"""
+
+
+def main():
+    variants()
+    s0, s1, s2 = stages()
+    write("nested_stage0.c", s0)
+    write("nested_stage1.c", s1)
+    p1 = patch(s0, s1, 1, 2, "KVM: arm64: nv: fixture: size TLBIs from the TTL hint",
+               "Fixture: add ttl_to_size() and compute_tlb_inval_range().")
+    p2 = patch(s1, s2, 2, 2, "KVM: arm64: nv: fixture: probe the shadow S2 for a TTL",
+               "Fixture: add get_guest_mapping_ttl() and gate the hint on FEAT_TTL.")
+    write("0002-probe.patch", p2)
+    write("series.mbox", p1 + p2)
+
+
+if __name__ == "__main__":
+    main()
