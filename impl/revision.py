@@ -46,6 +46,12 @@ class Revision:
         return tlbi.handle_ipas2e1is(vcpu, val, self.s2_mmu_unmap_ipa)
 
 
+def bundled_in_order():
+    """Bundled revisions oldest first (r0..., then upstream in its place)."""
+    names = bundled()
+    return sorted(names, key=lambda n: ("r5" if n == "upstream" else n))
+
+
 def bundled():
     return sorted(f[:-3] for f in os.listdir(BUNDLED_DIR)
                   if f.endswith(".py") and not f.startswith("_"))

@@ -169,9 +169,12 @@ class Engine:
         """Run `program()` on every feasible path.  `setup()` is called at the
         start of each run to create the symbolic inputs (with the same names
         each time) and state the case and global assumptions."""
+        return list(self.paths(program, setup))
+
+    def paths(self, program, setup):
+        """explore(), one path at a time (a consumer may stop early)."""
         old = cint._backend
         cint.set_symbolic_backend(self.backend)
-        paths = []
         self.pruned_by = set()      # assumptions that ruled out some branch
         self._pending = [[]]
         try:
@@ -190,10 +193,12 @@ class Engine:
                     raise
                 except Exception as e:   # the program's own failure is a path outcome
                     error, env = e, self.current_env()
-                paths.append(Path(self._decisions, self._facts, result, error, env))
+                path = Path(self._decisions, self._facts, result, error, env)
+                cint.set_symbolic_backend(old)      # the consumer may build words of its own
+                yield path
+                cint.set_symbolic_backend(self.backend)
         finally:
             cint.set_symbolic_backend(old)
-        return paths
 
     # -- queries --------------------------------------------------------------------
     def check(self, facts, extra=(), want_core=False):

@@ -36,7 +36,8 @@ class DiffResult:
 @dataclass
 class Outcome:
     unmaps: list = field(default_factory=list)
-    error: str = None
+    error: str = None          # compared: "BUG()" or the exception's type
+    where: str = ""            # shown, not compared
 
 
 def _outcome(rev, env):
@@ -47,7 +48,7 @@ def _outcome(rev, env):
         rev.handle(env.vcpu, Word(u64, env.val))
         return Outcome(list(env.unmaps))
     except kernel.KernelBug as e:
-        return Outcome(list(env.unmaps), f"BUG at {e}")
+        return Outcome(list(env.unmaps), "BUG()", str(e).rsplit("/", 1)[-1])
     except (PathExplosion,):
         raise
     except Exception as e:
@@ -88,28 +89,55 @@ def diff_case(rev_a, rev_b, case, drop=(), limits=None):
     r, _ = engine.check(engine.record(setup))
     if r == z3.unsat:
         return res(VACUOUS, reason="the assumptions rule this case out")
+    n = 0
     try:
-        paths = engine.explore(program, setup)
+        for path in engine.paths(program, setup):
+            n += 1
+            r = _compare(engine, path, res, n)
+            if r is not None:
+                return r
     except PathExplosion as e:
         return res(UNKNOWN, reason=str(e))
-    for path in paths:
-        if path.error is not None:
-            return res(UNKNOWN, reason=f"the engine failed: {type(path.error).__name__}: {path.error}")
-        env, oa, ob = path.result
-        d = differ(oa, ob)
-        r, model = engine.check(path.facts, [d])
-        if r == z3.sat:
-            model = minimise(engine, path.facts, [d], env.ipa, model)
-            ex = describe(env, model)
-            ev = lambda e: model.eval(e, model_completion=True).as_long()
-            ex["a"] = {"ranges": [[ev(b), ev(b) + ev(s), m] for b, s, m in oa.unmaps], "error": oa.error}
-            ex["b"] = {"ranges": [[ev(b), ev(b) + ev(s), m] for b, s, m in ob.unmaps], "error": ob.error}
-            return res(DIFFERENT, example=ex, paths=len(paths))
-        if r == z3.unknown:
-            return res(UNKNOWN, reason=f"solver gave up: {model}", paths=len(paths))
-    return res(EQUIVALENT, paths=len(paths))
+    return res(EQUIVALENT, paths=n)
+
+
+def _compare(engine, path, res, n):
+    """None if the revisions agree on this path, else the DiffResult."""
+    if path.error is not None:
+        return res(UNKNOWN, reason=f"the engine failed: {type(path.error).__name__}: {path.error}")
+    env, oa, ob = path.result
+    d = differ(oa, ob)
+    r, model = engine.check(path.facts, [d])
+    if r == z3.unknown:
+        return res(UNKNOWN, reason=f"solver gave up: {model}", paths=n)
+    if r != z3.sat:
+        return None
+    model = minimise(engine, path.facts, [d], env.ipa, model)
+    ex = describe(env, model, path, "diff")
+    ev = lambda e: model.eval(e, model_completion=True).as_long()
+    for key, o in (("a", oa), ("b", ob)):
+        ex[key] = {"ranges": [[ev(b), ev(b) + ev(s), m] for b, s, m in o.unmaps],
+                   "error": o.error and f"{o.error} {o.where}".strip()}
+    return res(DIFFERENT, example=ex, paths=n)
 
 
 def diff_cases():
     """One case per granule: any level of T, any hint."""
     return [Case(shift, None, "any") for shift in sorted(G.GRANULES.values())]
+
+
+def _diff_job(job):
+    from impl import revision as REV
+    sa, sb, case, drop, limits = job
+    return diff_case(REV.load(sa), REV.load(sb), case, drop, limits)
+
+
+def diff_all(a, b, drop=(), limits=None, granules=None, jobs=1, specs=None):
+    """diff_case over every granule (in parallel when specs, the paths the
+    revisions load from, are given)."""
+    cases = [c for c in diff_cases() if not granules or c.granule in granules]
+    if jobs > 1 and specs and len(cases) > 1:
+        import multiprocessing
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            return pool.map(_diff_job, [(specs[0], specs[1], c, drop, limits) for c in cases], chunksize=1)
+    return [diff_case(a, b, c, drop, limits) for c in cases]

@@ -29,7 +29,8 @@ class UsageError(Exception):
 # Further subcommands live in their own modules: each defines
 # add_parser(subparsers, common) and run(args) -> exit status, and may raise
 # UsageError or RevisionError for user errors.  Register them here.
-EXTRA_COMMANDS = {"audit": __import__("nvtlbi.cmd_audit", fromlist=["run"])}
+EXTRA_COMMANDS = {"audit": __import__("nvtlbi.cmd_audit", fromlist=["run"]),
+                  "diff": __import__("nvtlbi.cmd_diff", fromlist=["run"])}
 
 
 def _parser():
@@ -75,24 +76,44 @@ def _cases(args, enabled):
 def _work(job):
     spec, case, props, drop, limits = job
     rev = REV.load(spec)
-    return prove_case(rev, case, props=props, drop=drop, limits=limits)
+    return spec, prove_case(rev, case, props=props, drop=drop, limits=limits)
 
 
-def run_matrix(args):
+def prove_many(specs, args, label=None):
+    """Prove the matrix for each revision spec (one worker pool for all);
+    {spec: [Result]} in matrix order.  Shows progress on a terminal."""
     try:
         enabled = AS.enabled(args.drop)
     except KeyError as e:
         raise UsageError(f"--drop {e.args[0]}: no such assumption (have: {', '.join(AS.NAMES)})")
-    rev = REV.load(args.revision)
+    for spec in specs:
+        REV.load(spec)                   # user errors surface before any work
     limits = Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
     props = tuple(args.property or sorted(PROPERTIES))
-    jobs = [(args.revision, c, props, tuple(args.drop), limits) for c in _cases(args, enabled)]
+    jobs = [(spec, c, props, tuple(args.drop), limits) for spec in specs for c in _cases(args, enabled)]
+    out = {spec: [] for spec in specs}
+    progress = sys.stderr.isatty() and len(jobs) > 8
     if args.jobs > 1 and len(jobs) > 1:
         with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
-            chunks = pool.map(_work, jobs, chunksize=1)
+            done = pool.imap(_work, jobs, chunksize=1)
+            for i, (spec, rs) in enumerate(done, 1):
+                out[spec] += rs
+                if progress:
+                    print(f"\r{label or 'prove'}: {i}/{len(jobs)} cases", end="", file=sys.stderr, flush=True)
     else:
-        chunks = [_work(j) for j in jobs]
-    return rev, [r for chunk in chunks for r in chunk]
+        for i, job in enumerate(jobs, 1):
+            spec, rs = _work(job)
+            out[spec] += rs
+            if progress:
+                print(f"\r{label or 'prove'}: {i}/{len(jobs)} cases", end="", file=sys.stderr, flush=True)
+    if progress:
+        print(file=sys.stderr)
+    return out
+
+
+def run_matrix(args):
+    rev = REV.load(args.revision)
+    return rev, prove_many([args.revision], args)[args.revision]
 
 
 def cmd_prove(args):

@@ -1,70 +1,92 @@
-"""`nvtlbi audit FILE`: translate posted kernel C (a .c file, a patch, an
-mbox) into a revision and prove it; `--against NAME` also proves it
-equivalent to a bundled revision (or shows an input where they differ)."""
+"""`nvtlbi audit [REVISION | FILE ...]`: the whole matrix for each revision
+(bundled, a revision .py, or posted kernel C: a .c file, a patch, an mbox,
+translated first), a verdict per revision, the assumptions its proofs rest
+on and its counterexamples; `--json`, `--report FILE.md`; `--against NAME`
+also proves one input equivalent to a bundled revision."""
 
-import os
+import json
 import shutil
 import sys
 import tempfile
 import time
 
-from nvtlbi import audit, cprofile
+from model.verdict import overall_exit
+from nvtlbi import cprofile
 from nvtlbi.cinput import InputError
 
 
 def add_parser(sub, common):
-    p = sub.add_parser("audit", help="translate kernel C (a .c file, a patch or an mbox) and prove it")
+    p = sub.add_parser("audit", help="audit revisions: verdicts, the assumptions they rest on, counterexamples")
     common(p)
-    p.add_argument("file", help="nested.c (or an excerpt), a unified diff / format-patch, or an mbox of patches")
+    p.add_argument("inputs", nargs="*", metavar="REVISION|FILE",
+                   help="bundled revision names, revision .py files, or posted kernel C (a .c file, a unified "
+                        "diff / format-patch, an mbox); default: every bundled revision")
+    p.add_argument("--json", action="store_true", help="machine-readable results")
+    p.add_argument("--report", metavar="FILE.md", help="write a Markdown report a reviewer can paste")
     p.add_argument("--base", action="append", default=[], metavar="FILE.c",
                    help="the file a patch applies to (matched by basename; repeatable)")
     p.add_argument("--base-revision", metavar="NAME",
-                   help="take the functions the input lacks from this bundled revision")
-    p.add_argument("--profile", help="vocabulary profile (default: chosen from the input): "
+                   help="take the functions a posted input lacks from this bundled revision")
+    p.add_argument("--profile", help="vocabulary profile for C input (default: chosen from the input): "
                    + ", ".join(cprofile.PROFILES))
-    p.add_argument("--emit", metavar="FILE.py", help="also write the translated revision here")
-    p.add_argument("--against", metavar="NAME", help="prove the translation equivalent to this bundled revision")
+    p.add_argument("--emit", metavar="FILE.py", help="also write the translated revision here (one C input)")
+    p.add_argument("--against", metavar="NAME", help="also prove the (one) input equivalent to this revision")
     p.add_argument("--translate-only", action="store_true", help="stop after the translation")
     p.add_argument("--list-profiles", action="store_true", help="print the vocabulary profiles and exit")
 
 
 def run(args):
-    from nvtlbi import cli
+    from impl import revision as REV
+    from nvtlbi import cli, inputs, report
     if args.list_profiles:
         print(cprofile.describe())
         return 0
+    if "revision" in args and args.revision != "upstream" and not args.inputs:
+        args.inputs = [args.revision]
+    specs = args.inputs or REV.bundled_in_order()
     t0 = time.perf_counter()
-    try:
-        tr = audit.translate(args.file, args.base, args.base_revision, args.profile)
-    except InputError as e:
-        raise cli.UsageError(str(e)) from None
-    t_translate = time.perf_counter() - t0
-    print(f"audit {args.file}: profile {tr.profile.name} ({tr.profile_reason})")
-    for n, where in tr.origins.items():
-        print(f"  {n:<24} {where}")
-    for n in tr.notes:
-        print(f"  {n}")
-    print(f"translated in {t_translate:.2f}s")
     tmp = tempfile.mkdtemp(prefix="nvtlbi-audit-")
     try:
-        path = os.path.join(tmp, "audited.py")
-        with open(path, "w") as f:
-            f.write(tr.source)
+        try:
+            loaded = [inputs.load(s, tmp, args.base, args.base_revision, args.profile) for s in specs]
+        except InputError as e:
+            raise cli.UsageError(str(e)) from None
         if args.emit:
-            shutil.copyfile(path, args.emit)
+            if len(loaded) != 1 or not loaded[0].path.startswith(tmp):
+                raise cli.UsageError("--emit takes exactly one posted (C) input")
+            shutil.copyfile(loaded[0].path, args.emit)
             print(f"revision written to {args.emit}")
         if args.translate_only:
-            from impl import revision as REV
-            REV.load(path)
+            for x in loaded:
+                print("\n".join(x.notes))
             return 0
-        args.revision = path
         code = 0
         if args.against:
-            code = _equivalence(args, path)
+            if len(loaded) != 1:
+                raise cli.UsageError("--against takes exactly one input")
+            code = _equivalence(args, loaded[0].path)
+        by_spec = cli.prove_many([x.path for x in loaded], args, label="audit")
+        entries = []
+        for x in loaded:
+            rev = REV.load(x.path)
+            entries.append((rev.name, x.path, by_spec[x.path], x.notes))
+        wall = time.perf_counter() - t0
+        if args.json:
+            print(json.dumps({"seconds": round(wall, 2), "dropped": args.drop,
+                              "revisions": [report.as_json(n, p, rs, notes, args.drop)
+                                            for n, p, rs, notes in entries]}, indent=1))
+        else:
+            for n, p, rs, notes in entries:
+                print(report.text(n, rs, notes, args.drop))
+            print(f"audit of {len(entries)} revision(s), {sum(len(e[2]) for e in entries)} obligations: "
+                  f"wall time {wall:.1f}s")
+        if args.report:
+            with open(args.report, "w") as f:
+                f.write(report.markdown([(n, p, rs, notes) for n, p, rs, notes in entries], args.drop))
+            if not args.json:
+                print(f"report written to {args.report}")
         sys.stdout.flush()
-        args.json = False
-        pcode = cli.cmd_prove(args)
-        print(f"audit wall time {time.perf_counter() - t0:.1f}s")
+        pcode = overall_exit([r for e in entries for r in e[2]])
         return max(code, pcode) if 2 in (code, pcode) else (code or pcode)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -74,19 +96,9 @@ def _equivalence(args, path):
     from impl import revision as REV
     from model import equiv
     from model.engine import Limits
+    from nvtlbi import cmd_diff
     a, b = REV.load(path), REV.load(args.against)
     limits = Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
-    worst = 0
-    for case in equiv.diff_cases():
-        if args.granule and case.granule not in args.granule:
-            continue
-        r = equiv.diff_case(a, b, case, drop=tuple(args.drop), limits=limits)
-        gran = case.granule
-        line = f"equivalence with {args.against} ({gran}): {r.verdict} {r.seconds:.2f}s, {r.paths} paths"
-        if r.example:
-            line += f"\n  distinguishing input: {r.example}"
-        if r.reason:
-            line += f" ({r.reason})"
-        print(line)
-        worst = max(worst, {equiv.EQUIVALENT: 0, equiv.DIFFERENT: 1}.get(r.verdict, 2))
-    return worst
+    results = equiv.diff_all(a, b, drop=tuple(args.drop), limits=limits, granules=args.granule)
+    print(cmd_diff.render_diff(a.name, args.against, results))
+    return cmd_diff.exit_status(results)

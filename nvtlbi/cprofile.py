@@ -33,6 +33,8 @@ PROFILES = {p.name: p for p in [
         "VTCR_EL2_TG0_* are shifted TCR values; the guest TTL is trusted when the host has "
         "ARM64_HAS_ARMv8_4_TTL (cpus_have_const_cap, later cpus_have_final_cap)",
         markers=("cpus_have_const_cap", "cpus_have_final_cap"),
+        bundled_era_of=("r0_baseline", "r1a_ttl_hostcap", "r1b_swwalk", "r1f_ttl_names", "r2a_trust_ttl",
+                        "r2b_get_leaf", "r3_tlb_vtcr"),
     ),
     Profile(
         "v2024", "2024-2025 (\"Shadow stage-2 page table handling\" and later)",
@@ -40,7 +42,7 @@ PROFILES = {p.name: p for p in [
         "the TTL gate is kvm_has_feat(kvm, ID_AA64MMFR2_EL1, TTL, IMP); "
         "KVM_NV_GUEST_MAP_SZ = KVM_PGTABLE_PROT_SW1 | KVM_PGTABLE_PROT_SW0 (bits 56:55)",
         markers=("kvm_has_feat",),
-        bundled_era_of=("upstream",),
+        bundled_era_of=("upstream", "r4_kvm_has_feat"),
     ),
     Profile(
         "v2026", "after the VTCR_EL2 sysreg conversion (Dec 2025)",
@@ -50,6 +52,7 @@ PROFILES = {p.name: p for p in [
         overrides={"VTCR_EL2_TG0_MASK": "GENMASK_ULL(15, 14)", "VTCR_EL2_TG0_4K": "u64(0)",
                    "VTCR_EL2_TG0_64K": "u64(1)", "VTCR_EL2_TG0_16K": "u64(2)"},
         markers=("FIELD_GET(VTCR_EL2_TG0_MASK",),
+        bundled_era_of=("r6_vtcr_sysreg", "r7_walk_flags"),
     ),
 ]}
 

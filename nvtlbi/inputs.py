@@ -1,0 +1,50 @@
+"""What a user may name as a revision: a bundled name, a revision .py file,
+or what was posted (a .c file, a patch, an mbox), which is translated first.
+Everything comes back as a path the engine loads (impl.revision.load)."""
+
+import os
+from dataclasses import dataclass, field
+
+from impl import revision as REV
+from nvtlbi.cinput import InputError
+
+
+@dataclass
+class Loaded:
+    spec: str                  # what the user typed
+    path: str                  # a bundled name or a .py path for REV.load
+    notes: list = field(default_factory=list)
+
+
+def is_python_revision(spec):
+    return spec in REV.bundled() or spec.endswith(".py")
+
+
+def load(spec, tmpdir, bases=(), base_revision=None, profile=None):
+    """Resolve `spec`; C inputs are translated into tmpdir.  Raises
+    RevisionError / InputError (one-line, file:line) for user errors."""
+    if is_python_revision(spec):
+        rev = REV.load(spec)
+        return Loaded(spec, spec if spec in REV.bundled() else os.path.abspath(spec),
+                      [f"revision {rev.name}: {_first_doc_line(rev)}"])
+    if not os.path.exists(spec):
+        raise REV.RevisionError(f"{spec}: no such revision or file (bundled: {', '.join(REV.bundled())})")
+    from nvtlbi import audit
+    tr = audit.translate(spec, bases, base_revision, profile)
+    name = os.path.splitext(os.path.basename(spec))[0].replace(".", "_").replace("-", "_")
+    path = os.path.join(tmpdir, f"{name}.py")
+    with open(path, "w") as f:
+        f.write(tr.source)
+    notes = [f"translated from {spec}: profile {tr.profile.name} ({tr.profile_reason})"]
+    notes += [f"  {n:<24} {where}" for n, where in tr.origins.items()]
+    notes += [f"  {n}" for n in tr.notes]
+    REV.load(path)
+    return Loaded(spec, path, notes)
+
+
+def _first_doc_line(rev):
+    doc = (rev.module.__doc__ or "").strip().splitlines()
+    return doc[0] if doc else rev.path
+
+
+__all__ = ["Loaded", "load", "InputError"]
