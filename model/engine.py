@@ -201,6 +201,28 @@ class Engine:
             cint.set_symbolic_backend(old)
 
     # -- queries --------------------------------------------------------------------
+    def solver_for(self, facts):
+        """A solver holding `facts`, for several check_in() queries."""
+        s = self.solver()
+        for name, f in facts:
+            self.add_fact(s, name, f)
+        return s
+
+    def check_in(self, s, extra=(), want_core=False):
+        """check() against a solver_for() solver, extra facts scoped."""
+        s.push()
+        for f in extra:
+            s.add(f)
+        r = s.check(*self.active())
+        if r == z3.sat:
+            out = r, s.model()
+        elif r == z3.unsat:
+            out = r, (sorted(self.name_of_lit(c) for c in s.unsat_core()) if want_core else None)
+        else:
+            out = r, s.reason_unknown()
+        s.pop()
+        return out
+
     def check(self, facts, extra=(), want_core=False):
         """Solve facts + extra under the enabled assumptions.
         Returns (z3 result, model or unsat-core names or reason)."""

@@ -14,7 +14,7 @@ from impl.cint import Word, s32, u64
 from model import assumptions as AS
 from model import properties as P
 from model.engine import Engine, Limits, PathExplosion
-from model.env import HINTS, Case, SymEnv
+from model.env import HINTS, Case, SymEnv, hint_fact
 from model.verdict import COUNTEREXAMPLE, PROVED, UNKNOWN, VACUOUS, Result
 
 
@@ -81,67 +81,100 @@ def explore(rev, case, enabled, limits=None):
 
 
 def prove_case(rev, case, props=tuple(P.PROPERTIES), drop=(), limits=None, replay=True):
+    """The obligations of one case (revision, granule, level, hint)."""
+    return prove_level(rev, case.shift, case.level, [case.hint], props, drop, limits, replay)
+
+
+def prove_level(rev, shift, level, hints=HINTS, props=tuple(P.PROPERTIES), drop=(), limits=None, replay=True):
+    """The obligations of every hint case of one (granule, level): the
+    revision is explored once over any operand, then each hint case and each
+    property is checked on every path (a path's facts are asserted once)."""
     enabled = AS.enabled(drop)
     engine = Engine(enabled, limits or Limits())
-    props = [p for p in props if P.applies(p, case.hint)]
     t0 = time.perf_counter()
-
-    def result(prop, verdict, seconds, **kw):
-        return Result(rev.name, case.granule, case.level, case.hint, prop, verdict, round(seconds, 3), **kw)
-
-    setup, program, state = _run(engine, rev, case)
+    any_case = Case(shift, level, "any")
+    setup, program, state = _run(engine, rev, any_case)
     engine.current_env = lambda: state.get("env")
+    todo = [(h, p) for h in hints for p in props if P.applies(p, h)]
 
-    # 1. The case must occur under the assumptions (cover witness), else VACUOUS.
+    def result(hint, prop, verdict, seconds, **kw):
+        return Result(rev.name, any_case.granule, level, hint, prop, verdict, round(seconds, 3), **kw)
+
+    def everyone(verdict, **kw):
+        dt = (time.perf_counter() - t0) / max(1, len(todo))
+        return [result(h, p, verdict, dt, **kw) for h, p in todo]
+
+    # 1. Each hint case must occur under the assumptions (cover witness).
     facts = engine.record(setup)
-    r, info = engine.check(facts, want_core=True)
-    if r == z3.unsat:
-        dt = time.perf_counter() - t0
-        core = [n for n in info]
-        return [result(p, VACUOUS, dt / len(props), contradicting=core,
-                       reason="the assumptions plus the case are unsatisfiable") for p in props]
-    if r == z3.unknown:
-        dt = time.perf_counter() - t0
-        return [result(p, UNKNOWN, dt / len(props), reason=f"cover check: {info}") for p in props]
-    witness = describe(state["env"], info)
+    env0 = state["env"]
+    base = engine.solver_for(facts)
+    witness, vacuous = {}, {}
+    for h in hints:
+        r, info = engine.check_in(base, [_hint(env0, h)], want_core=True)
+        if r == z3.sat:
+            witness[h] = describe(env0, info) | {"hint": h}
+        elif r == z3.unsat:
+            vacuous[h] = info
+        else:
+            return everyone(UNKNOWN, reason=f"cover check: {info}")
+    live = [h for h in hints if h in witness]
 
-    # 2. Explore every feasible path of the revision.
-    try:
-        paths = engine.explore(program, setup)
-    except PathExplosion as e:
-        dt = time.perf_counter() - t0
-        return [result(p, UNKNOWN, dt / len(props), reason=str(e)) for p in props]
+    # 2. Explore every feasible path of the revision (any hint).
+    paths = []
+    if live:
+        try:
+            paths = engine.explore(program, setup)
+        except PathExplosion as e:
+            return everyone(UNKNOWN, reason=str(e))
     t_explore = time.perf_counter() - t0
-    if not paths:
-        return [result(p, VACUOUS, t_explore / len(props), reason="no path is feasible under the assumptions")
-                for p in props]
 
-    # 3. Each property on each path.
+    # 3. Each hint case and property on each path.
+    per_cell = t_explore / max(1, len(todo))
+    verdicts = {}
+    solvers = []
+    for path in paths:
+        env = path.result if path.error is None else path.error_env
+        solvers.append((path, env, engine.solver_for(path.facts)))
     out = []
-    for prop in props:
+    for h, prop in todo:
         t1 = time.perf_counter()
-        verdict, core, cex, reason = PROVED, set(), None, ""
-        for path in paths:
-            env = path.result if path.error is None else path.error_env
+        if h in vacuous:
+            out.append(result(h, prop, VACUOUS, per_cell, contradicting=vacuous[h],
+                              reason="the assumptions plus the case are unsatisfiable"))
+            continue
+        verdict, core, cex, reason, n = PROVED, set(), None, "", 0
+        for path, env, s in solvers:
+            hint = _hint(env, h)
+            r, info = engine.check_in(s, [hint], want_core=True)
+            if r == z3.unsat:
+                core |= set(info)           # this path cannot take this hint case
+                continue
+            n += 1
             bad = z3.Not(P.holds(prop, env, path.error))
-            r, info = engine.check(path.facts, [bad], want_core=True)
+            r, info = engine.check_in(s, [hint, bad], want_core=True)
             if r == z3.sat:
-                model = minimise(engine, path.facts, [bad], env.ipa, info)
-                verdict, cex = COUNTEREXAMPLE, describe(env, model, path, prop)
+                model = minimise(engine, path.facts, [hint, bad], env.ipa, info)
+                verdict, cex = COUNTEREXAMPLE, describe(env, model, path, prop) | {"hint": h}
                 break
             if r == z3.unknown:
                 verdict, reason = UNKNOWN, f"solver gave up: {info}"
                 break
             core |= set(info)
-        dt = time.perf_counter() - t1 + t_explore / len(props)
+        if verdict == PROVED and n == 0:
+            verdict, reason = VACUOUS, "no path of the revision is feasible in this case"
         rests = sorted((core | engine.pruned_by) - {"case"})
-        res = result(prop, verdict, dt, rests_on=rests if verdict == PROVED else [],
-                     witness=witness, counterexample=cex, reason=reason, paths=len(paths))
+        res = result(h, prop, verdict, time.perf_counter() - t1 + per_cell,
+                     rests_on=rests if verdict == PROVED else [], witness=witness[h],
+                     counterexample=cex, reason=reason, paths=n)
         if cex is not None and replay:
             from model import replay as R
             R.attach(res, rev)
         out.append(res)
     return out
+
+
+def _hint(env, h):
+    return hint_fact(h, env.ttl, env.feat, env.lpa2, env.case.shift, env.T_level)
 
 
 def minimise(engine, facts, extra, term, model, rounds=40):

@@ -16,7 +16,7 @@ from impl import revision as REV
 from model import assumptions as AS
 from model.engine import Limits
 from model.env import HINTS, Case
-from model.obligation import matrix, prove_case
+from model.obligation import matrix, prove_level
 from model.properties import PROPERTIES
 from model.verdict import COUNTEREXAMPLE, overall_exit
 from nvtlbi import render
@@ -74,9 +74,9 @@ def _cases(args, enabled):
 
 
 def _work(job):
-    spec, case, props, drop, limits = job
+    spec, (shift, level, hints), props, drop, limits = job
     rev = REV.load(spec)
-    return spec, prove_case(rev, case, props=props, drop=drop, limits=limits)
+    return spec, prove_level(rev, shift, level, hints, props=props, drop=drop, limits=limits)
 
 
 def prove_many(specs, args, label=None):
@@ -90,7 +90,14 @@ def prove_many(specs, args, label=None):
         REV.load(spec)                   # user errors surface before any work
     limits = Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
     props = tuple(args.property or sorted(PROPERTIES))
-    jobs = [(spec, c, props, tuple(args.drop), limits) for spec in specs for c in _cases(args, enabled)]
+    levels = []
+    for c in _cases(args, enabled):           # one job per (granule, level): its hints share a run
+        if not levels or levels[-1][:2] != (c.shift, c.level):
+            levels.append((c.shift, c.level, []))
+        levels[-1][2].append(c.hint)
+    jobs = [(spec, lv, props, tuple(args.drop), limits) for spec in specs for lv in levels]
+    # the slowest jobs (4K, older revisions) first, for a better balance on few cores
+    jobs.sort(key=lambda j: (j[1][0] != 12,))
     out = {spec: [] for spec in specs}
     progress = sys.stderr.isatty() and len(jobs) > 8
     if args.jobs > 1 and len(jobs) > 1:
