@@ -51,6 +51,10 @@ class SymHooks:
             raise NotImplementedError(f"host capability {cap} is not modelled")
         return Word(s32, self.env.host_ttl)
 
+    def granule_size(self, level):
+        from model.arch import host_granule_size
+        return Word(u64, host_granule_size(self.env.host_shift, getattr(level, "v", level)))
+
 
 def _run(engine, rev, case):
     state = {}
@@ -81,7 +85,7 @@ def explore(rev, case, enabled, limits=None):
 
 
 def prove_case(rev, case, props=tuple(P.PROPERTIES), drop=(), limits=None, replay=True):
-    enabled = AS.enabled(drop)
+    enabled = AS.enabled(drop, extra=getattr(rev, "ASSUMES", ()))
     engine = Engine(enabled, limits or Limits())
     props = [p for p in props if P.applies(p, case.hint)]
     t0 = time.perf_counter()
