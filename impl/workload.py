@@ -68,8 +68,9 @@ def _touch(rng, mmu, guest, trans, h):
         handle_shadow_fault(mmu, guest, ipa, vma_pagesize=vma)
 
 
-def simulate(rev, h, g, seed, tlbis=100, slots=3):
-    """Run one workload with `rev` on host page shift h and guest granule g."""
+def simulate(rev, h, g, seed, tlbis=100, slots=3, check=None):
+    """Run one workload with `rev` on host page shift h and guest granule g;
+    `check(mmu, guest)`, if given, sees the state after every guest step."""
     rng = random.Random(f"{seed}-{h}-{g}")
     guest = GuestS2(g)
     vm = VM(feat_ttl=True)
@@ -114,4 +115,6 @@ def simulate(rev, h, g, seed, tlbis=100, slots=3):
         _touch(rng, mmu, guest, new, h)
         for other in rng.sample(live, k=min(3, len(live))):   # the nested guest runs on
             _touch(rng, mmu, guest, other, h)
+        if check is not None:
+            check(mmu, guest)
     return samples
