@@ -1,7 +1,17 @@
 """The alternatives' audits, the precision measurement and `nvtlbi precision`,
 each shown to fail on a broken variant."""
 
+import functools
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from impl import granule as G
+from impl import tlbi
+from impl.nested import VM, GuestS2, handle_shadow_fault, new_mmu
+from model.obligation import explore
+from tests.test_agreement import concrete, symbolic
 
 from impl import revision as REV
 from impl.invariants import annotation_violations, violations
@@ -128,3 +138,44 @@ def test_cli_precision_plot(tmp_path):
     out = tmp_path / "p.png"
     assert cli.main(["precision", "--no-solver", "--tlbis", "5", "--revision", "upstream", "--plot", str(out)]) == 0
     assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+# ---- the alternatives run the same symbolically and concretely ------------------------------
+@st.composite
+def tagged_worlds(draw):
+    """Like test_agreement's worlds, with the invalidtags fault path on."""
+    g = draw(st.sampled_from([12, 14, 16]))
+    h = draw(st.sampled_from([s for s in (12, 14, 16) if s <= g]))
+    guest, vm = GuestS2(g), VM(feat_ttl=draw(st.booleans()))
+    mmu = new_mmu(vm, guest, h, keep_invalid_tags=True)
+    levels = G.guest_leaf_levels(g)
+    region = 2 * G.level_size(g, levels[0])
+    for _ in range(draw(st.integers(0, 4))):
+        level = draw(st.sampled_from(levels))
+        size = G.level_size(g, level)
+        base = draw(st.integers(0, region // size - 1)) * size
+        if not any(b < base + size and base < b + s for b, s, _, _ in guest.pgt.leaves()):
+            guest.map(base, level, base)
+    for _ in range(draw(st.integers(0, 6))):
+        ipa = draw(st.integers(0, region - 1)) & ~((1 << h) - 1)
+        handle_shadow_fault(mmu, guest, ipa, vma_pagesize=draw(st.sampled_from([1 << h, None])))
+    ipa = draw(st.integers(0, region - 1)) & ~0xFFF
+    return vm, mmu, tlbi.make_operand(ipa, draw(st.sampled_from([0, 0b0111])))
+
+
+@pytest.mark.parametrize("spec", ["invalidtags", "lookaround"])
+@settings(max_examples=40, deadline=None)
+@given(world=tagged_worlds())
+def test_alternatives_agree_with_their_concrete_runs(spec, world):
+    vm, mmu, val = world
+    rev = _rev(spec, bound=2 if spec == "lookaround" else None)
+    matches = symbolic(_paths(spec), vm, mmu, val)
+    probes, ranges = concrete(vm, mmu, val, rev)
+    assert len(matches) == 1
+    assert matches[0] == ([a for a, *_ in probes], ranges)
+
+
+@functools.lru_cache(maxsize=None)
+def _paths(spec):
+    rev = _rev(spec, bound=2 if spec == "lookaround" else None)
+    return explore(rev, Case(12, 3, "any"), enabled=[])[1]
