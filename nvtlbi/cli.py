@@ -29,10 +29,8 @@ class UsageError(Exception):
 # Further subcommands live in their own modules: each defines
 # add_parser(subparsers, common) and run(args) -> exit status, and may raise
 # UsageError or RevisionError for user errors.  Register them here.
-from nvtlbi import cmd_precision  # noqa: E402
-
 EXTRA_COMMANDS = {}
-EXTRA_COMMANDS["precision"] = cmd_precision
+EXTRA_COMMANDS["precision"] = __import__("nvtlbi.cmd_precision", fromlist=["run"])
 
 
 def _parser():
