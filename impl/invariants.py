@@ -35,3 +35,15 @@ def violations(mmu, guest):
             if a != b and a.overlaps(b):
                 out.append(("bbm", f"overlapping cached translations {a} and {b}"))
     return out
+
+
+def annotation_violations(mmu, guest):
+    """invalid-tag-truth on a concrete state: every tagged invalid shadow entry
+    lies inside the guest's current translation of the tagged level."""
+    out = []
+    for base, size, level, d in mmu.pgt.annotations():
+        tag = (d >> 55) & 3
+        t = walk_nested_s2(guest, base)
+        if not (hasattr(t, "level") and t.level & 3 == tag and t.base <= base and base + size <= t.base + t.size):
+            out.append(("invalid-tag-truth", f"annotation [{base:#x},+{size:#x}) tag {tag} vs {t}"))
+    return out

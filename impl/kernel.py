@@ -45,9 +45,10 @@ class Uninitialised(Exception):
 # below only calls them.  `hooks` is replaced by the symbolic engine while it
 # runs a revision; concretely it records WARN_ONs.
 class ConcreteHooks:
-    def __init__(self, host_caps=()):
+    def __init__(self, host_caps=(), page_shift=12):
         self.warnings = []
         self.host_caps = set(host_caps)
+        self.page_shift = page_shift      # the host's PAGE_SHIFT (granule of the shadow S2)
 
     def bug(self, where):
         raise KernelBug(where)
@@ -57,6 +58,10 @@ class ConcreteHooks:
 
     def host_cap(self, cap):
         return Word(s32, int(cap in self.host_caps))
+
+    def granule_size(self, level):
+        bits = self.page_shift - 3
+        return Word(u64, 1 << (self.page_shift + (3 - int(level)) * bits))
 
 
 hooks = ConcreteHooks()
@@ -193,6 +198,15 @@ def kvm_pgtable_get_leaf(pgt, addr, ptep, level):
         if level is not None:
             level.val = lvl
     return convert(ret, s32)
+
+
+KVM_PGTABLE_LAST_LEVEL = 3
+
+
+def kvm_granule_size(level):
+    """Bytes one host stage-2 entry maps at `level` (a function of the host's
+    PAGE_SHIFT, which the symbolic engine leaves open)."""
+    return hooks.granule_size(level)
 
 
 def kvm_stage2_unmap_range(mmu, start, size, may_block):

@@ -133,11 +133,16 @@ class ShadowMMU:
     unmapped: list = field(default_factory=list)   # ranges unmapped by TLBIs
     vttbr: int = 0x1000
     s2_enabled: bool = True
+    keep_invalid_tags: bool = False    # the invalidtags fault/unmap path (off: today's KVM)
 
     def unmap_range(self, start, size):
         start, size = int(start), int(size)
         self.unmapped.append((start, size))
         self.pgt.unmap_range(start, size)
+        if self.keep_invalid_tags:
+            # a TLBI that removes a guest block removes its annotation too,
+            # so a later remap by the guest cannot meet a stale one
+            self.pgt.clear_annotations(start, size)
 
     def shadow_leaves(self):
         """Valid shadow leaves as (base, size, level, pte, origin Translation)."""
@@ -145,11 +150,12 @@ class ShadowMMU:
             yield base, size, level, d, self.origin.get((base, size))
 
 
-def new_mmu(vm, guest, host_shift, s2_enabled=True):
+def new_mmu(vm, guest, host_shift, s2_enabled=True, keep_invalid_tags=False):
     """A shadow MMU for the guest's stage 2 (or, s2_enabled=False, the
     context used while the guest runs with its stage 2 off).  The first MMU
     also creates the vCPU, whose VTCR_EL2 is the guest's."""
-    mmu = ShadowMMU(vm, Word(u64, guest.vtcr), PageTable(host_shift), s2_enabled=s2_enabled)
+    mmu = ShadowMMU(vm, Word(u64, guest.vtcr), PageTable(host_shift), s2_enabled=s2_enabled,
+                    keep_invalid_tags=keep_invalid_tags)
     vm.mmus.append(mmu)
     if vm.vcpu is None:
         vm.vcpu = VCPU(vm, guest.vtcr)
@@ -204,4 +210,21 @@ def handle_shadow_fault(mmu, guest, ipa, vma_pagesize=None, force_pte=False):
     oa = trans.oa + (base - trans.base)
     mmu.pgt.map(base, size, oa, nv_level=trans.level & 3)
     mmu.origin[(base, size)] = trans
+    if mmu.keep_invalid_tags and size < trans.size:
+        annotate_guest_block(mmu, trans)
     return trans
+
+
+def annotate_guest_block(mmu, trans):
+    """The invalidtags fault path: make the shadow entry at the guest block's
+    base carry its level even while nothing is mapped there, so the depth
+    probe at that address finds it.  The entry is the deeper of where the
+    walk stops and the largest host block inside the guest block, so it never
+    reaches outside it.  Re-run after every fault, since mapping a smaller
+    leaf under an annotated entry replaces it by a table."""
+    d, level = mmu.pgt.lookup(trans.base)
+    if D.is_leaf(d, level):
+        return                          # a valid leaf there carries its own tag
+    fit = max(l for l in G.host_leaf_levels(mmu.pgt.shift)
+              if G.level_size(mmu.pgt.shift, l) <= trans.size) if trans.size >= (1 << mmu.pgt.shift) else 3
+    mmu.pgt.annotate(trans.base, max(level, fit), trans.level & 3)

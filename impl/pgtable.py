@@ -127,3 +127,28 @@ class PageTable:
                 yield from self.leaves(D.next_table(d, self.shift), level + 1, addr)
             elif D.is_leaf(d, level):
                 yield addr, 1 << lshift, level, d
+
+
+    # ---- tagged invalid entries (the invalidtags fault/unmap path) -------------------
+    def annotate(self, addr, level, nv_level):
+        """Write an invalid entry carrying only a guest level tag at (addr, level)."""
+        self.set_entry(addr, level, (nv_level & 3) << D.NV_LEVEL_SHIFT)
+
+    def annotations(self, table=None, level=None, base=0):
+        """Every tagged invalid entry as (base, size, level, descriptor)."""
+        if table is None:
+            table, level = self.root, self.start
+        lshift = G.level_shift(self.shift, level)
+        for idx in sorted(self.tables[table]):
+            d = self.tables[table][idx]
+            addr = base + (idx << lshift)
+            if D.is_table(d, level):
+                yield from self.annotations(D.next_table(d, self.shift), level + 1, addr)
+            elif not D.is_valid(d) and D.nv_level(d):
+                yield addr, 1 << lshift, level, d
+
+    def clear_annotations(self, start, size):
+        end = start + size
+        for base, asize, level, _ in list(self.annotations()):
+            if base < end and start < base + asize:
+                self.set_entry(base, level, 0)

@@ -46,7 +46,8 @@ def handle_ipas2e1is(vcpu, val, s2_mmu_unmap_ipa):
 def run(vm, val, revision):
     """Emulate the guest's TLBI IPAS2E1IS on the concrete VM with `revision`."""
     old = kernel.hooks
-    kernel.hooks = kernel.ConcreteHooks(host_caps={"ARM64_HAS_ARMv8_4_TTL"} if vm.host_ttl else ())
+    kernel.hooks = kernel.ConcreteHooks(host_caps={"ARM64_HAS_ARMv8_4_TTL"} if vm.host_ttl else (),
+                                        page_shift=vm.mmus[0].pgt.shift if vm.mmus else 12)
     try:
         revision.handle(vm.vcpu, Word(u64, int(val)))
     finally:

@@ -54,6 +54,18 @@ def host_leaf_size(host_shift, hlevel):
     return e
 
 
+def host_granule_size(host_shift, level):
+    """kvm_granule_size(level) for a symbolic host granule: any level 0..3
+    (level: an int or a 32-bit term; other levels give 0)."""
+    if isinstance(level, int):
+        level = z3.BitVecVal(level, 32)
+    e = z3.BitVecVal(0, 64)
+    for sh in G.GRANULES.values():
+        for l in range(4):
+            e = z3.If(z3.And(host_shift == sh, level == l), z3.BitVecVal(G.level_size(sh, l), 64), e)
+    return e
+
+
 def is_host_leaf_level(host_shift, hlevel):
     return z3.Or([z3.And(host_shift == sh, hlevel == lvl(l))
                   for sh in G.GRANULES.values() for l in G.host_leaf_levels(sh)])

@@ -243,6 +243,8 @@ class SymEnv:
             # bbm: this translation and T, or an earlier probe's, are equal or disjoint
             assume("bbm", z3.Implies(z3.And(tagged, overlap(cbase, csize, self.T_base, self.T_size)),
                                      z3.And(p.clevel == self.T_level, cbase == self.T_base)))
+        if mmu == 0 and "invalid-tag-truth" in self.engine.enabled:
+            invalid_tag_facts(self, p)
         for q in self.probes:
             if q.mmu != mmu:
                 continue
@@ -253,6 +255,34 @@ class SymEnv:
             inside = z3.And(q.ret == 0, q.valid, A.align_down(a, q.hsize) == A.align_down(q.addr, q.hsize))
             assume("stable-pgt", z3.Implies(z3.Or(a == q.addr, inside), same))
         return out
+
+
+def _annotated(p):
+    """An invalid shadow entry carrying a level tag (invalidtags revisions)."""
+    return z3.And(p.ret == 0, z3.Not(p.valid), p.tag != 0)
+
+
+def _any_tag(p):
+    return z3.Or(p.tagged, _annotated(p))
+
+
+def invalid_tag_facts(env, p):
+    """Opt-in: tagged invalid entries obey what tag-truth, leaf-level and bbm
+    say of tagged valid leaves (guarded by their own names, so dropping bbm
+    still drops the bbm part)."""
+    assume, g = env.engine.assume, env.case.shift
+    ann = _annotated(p)
+    assume("invalid-tag-truth", z3.Implies(ann, z3.And(p.clevel == z3.ZeroExt(A.LVL - 2, p.tag),
+                                                        z3.ULE(p.hsize, p.csize))))
+    assume("invalid-tag-truth", z3.Implies(ann, A.is_leaf_level(g, p.clevel, env.lpa2)))
+    assume("bbm", z3.Implies(z3.And(ann, overlap(p.cbase, p.csize, env.T_base, env.T_size)),
+                             z3.And(p.clevel == env.T_level, p.cbase == env.T_base)))
+    for q in env.probes:
+        if q.mmu == 0:
+            assume("bbm", z3.Implies(z3.And(_any_tag(p), _any_tag(q), z3.Or(ann, _annotated(q)),
+                                            overlap(p.cbase, p.csize, q.cbase, q.csize)),
+                                     z3.And(p.clevel == q.clevel, p.cbase == q.cbase)))
+
 
 
 def overlap(b1, s1, b2, s2):

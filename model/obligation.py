@@ -51,6 +51,10 @@ class SymHooks:
             raise NotImplementedError(f"host capability {cap} is not modelled")
         return Word(s32, self.env.host_ttl)
 
+    def granule_size(self, level):
+        from model.arch import host_granule_size
+        return Word(u64, host_granule_size(self.env.host_shift, getattr(level, "v", level)))
+
 
 def _run(engine, rev, case):
     state = {}
@@ -89,7 +93,7 @@ def prove_level(rev, shift, level, hints=HINTS, props=tuple(P.PROPERTIES), drop=
     """The obligations of every hint case of one (granule, level): the
     revision is explored once over any operand, then each hint case and each
     property is checked on every path (a path's facts are asserted once)."""
-    enabled = AS.enabled(drop)
+    enabled = AS.enabled(drop, extra=getattr(rev, "ASSUMES", ()))
     engine = Engine(enabled, limits or Limits())
     t0 = time.perf_counter()
     any_case = Case(shift, level, "any")

@@ -31,6 +31,7 @@ class UsageError(Exception):
 # UsageError or RevisionError for user errors.  Register them here.
 EXTRA_COMMANDS = {"audit": __import__("nvtlbi.cmd_audit", fromlist=["run"]),
                   "diff": __import__("nvtlbi.cmd_diff", fromlist=["run"])}
+EXTRA_COMMANDS["precision"] = __import__("nvtlbi.cmd_precision", fromlist=["run"])
 
 
 def _parser():

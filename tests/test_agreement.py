@@ -70,7 +70,7 @@ def symbolic(paths, vm, mmu, val):
     for path in paths:
         env = path.result
         sub = [(env.val, z3.BitVecVal(val, 64)), (env.vtcr, z3.BitVecVal(int(mmu.tlb_vtcr), 64)),
-               (env.feat, z3.BoolVal(vm.feat_ttl))]
+               (env.feat, z3.BoolVal(vm.feat_ttl)), (env.host_shift, z3.BitVecVal(mmu.pgt.shift, 8))]
         probes = []
 
         def answer_next_probe():

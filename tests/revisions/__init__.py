@@ -5,3 +5,4 @@ import os
 HERE = os.path.dirname(os.path.abspath(__file__))
 NOCHECK = os.path.join(HERE, "nocheck.py")
 SMALLFALLBACK = os.path.join(HERE, "smallfallback.py")
+LOOKAROUND_ANYTAG = os.path.join(HERE, "lookaround_anytag.py")
