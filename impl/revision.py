@@ -14,6 +14,10 @@ FUNCTIONS = ("ttl_to_size", "get_guest_mapping_ttl", "compute_tlb_inval_range")
 # our handler calls.  The other functions are what revisions usually define.
 REQUIRED = ("compute_tlb_inval_range",)
 BUNDLED_DIR = os.path.join(os.path.dirname(__file__), "revisions")
+# Alternatives proposed in review (not part of the public history): loadable
+# by name like the history, listed apart so `nvtlbi audit` of the history
+# stays about the history.
+ALTERNATIVES_DIR = os.path.join(os.path.dirname(__file__), "alternatives")
 
 
 class RevisionError(Exception):
@@ -52,9 +56,18 @@ def bundled_in_order():
     return sorted(names, key=lambda n: ("r5" if n == "upstream" else n))
 
 
+def _names(d):
+    return sorted(f[:-3] for f in os.listdir(d) if f.endswith(".py") and not f.startswith("_"))
+
+
 def bundled():
-    return sorted(f[:-3] for f in os.listdir(BUNDLED_DIR)
-                  if f.endswith(".py") and not f.startswith("_"))
+    """The public history of the code (impl/revisions/)."""
+    return _names(BUNDLED_DIR)
+
+
+def alternatives():
+    """Alternatives from the review thread (impl/alternatives/)."""
+    return _names(ALTERNATIVES_DIR)
 
 
 def load(spec):
@@ -78,9 +91,11 @@ def load(spec):
                 tb = tb.tb_next
             raise RevisionError(f"{path}:{tb.tb_lineno}: import failed: {type(e).__name__}: {e}") from None
     else:
-        if spec not in bundled():
-            raise RevisionError(f"{spec}: no bundled revision of that name (have: {', '.join(bundled())})")
-        module = importlib.import_module(f"impl.revisions.{spec}")
+        if spec not in bundled() + alternatives():
+            raise RevisionError(f"{spec}: no bundled revision of that name "
+                                f"(have: {', '.join(bundled() + alternatives())})")
+        pkg = "impl.revisions" if spec in bundled() else "impl.alternatives"
+        module = importlib.import_module(f"{pkg}.{spec}")
         name, path = spec, module.__file__
     if not callable(getattr(module, "handle_ipas2e1is", None)):
         missing = [f for f in REQUIRED if not callable(getattr(module, f, None))]

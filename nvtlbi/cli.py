@@ -61,6 +61,7 @@ def _parser():
     pc = sub.add_parser("cex", help="print a counterexample as a concrete scenario")
     common(pc)
     pc.add_argument("--id", help="obligation id, e.g. upstream-4K-L2-nohint-P2 (default: the first counterexample)")
+    pc.add_argument("--pytest", metavar="FILE", help="also write a regression test that replays the scenario")
     sub.add_parser("assumptions", help="list the named assumptions and their sources")
     for name, module in EXTRA_COMMANDS.items():
         module.add_parser(sub, common)
@@ -151,6 +152,11 @@ def cmd_cex(args):
         print("no counterexample" + (f" for {args.id}" if args.id else "") + ": " + render.summary(results).splitlines()[0])
         return overall_exit(results)
     print(render.counterexample(cexs[0], rev, args.drop))
+    if args.pytest:
+        from nvtlbi import regress
+        spec = args.revision if args.revision in REV.bundled() + REV.alternatives() else os.path.abspath(args.revision)
+        regress.generate(cexs[0], spec, args.pytest)
+        print(f"regression test written to {args.pytest}")
     return 1 if cexs[0].counterexample.get("replayed") else 2
 
 

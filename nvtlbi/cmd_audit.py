@@ -21,6 +21,8 @@ def add_parser(sub, common):
     p.add_argument("inputs", nargs="*", metavar="REVISION|FILE",
                    help="bundled revision names, revision .py files, or posted kernel C (a .c file, a unified "
                         "diff / format-patch, an mbox); default: every bundled revision")
+    p.add_argument("--all", action="store_true",
+                   help="with no input: the history and the review-thread alternatives (impl/alternatives/)")
     p.add_argument("--json", action="store_true", help="machine-readable results")
     p.add_argument("--report", metavar="FILE.md", help="write a Markdown report a reviewer can paste")
     p.add_argument("--base", action="append", default=[], metavar="FILE.c",
@@ -43,7 +45,7 @@ def run(args):
         return 0
     if "revision" in args and args.revision != "upstream" and not args.inputs:
         args.inputs = [args.revision]
-    specs = args.inputs or REV.bundled_in_order()
+    specs = args.inputs or REV.bundled_in_order() + (REV.alternatives() if args.all else [])
     t0 = time.perf_counter()
     tmp = tempfile.mkdtemp(prefix="nvtlbi-audit-")
     try:

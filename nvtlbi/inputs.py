@@ -17,7 +17,7 @@ class Loaded:
 
 
 def is_python_revision(spec):
-    return spec in REV.bundled() or spec.endswith(".py")
+    return spec in REV.bundled() + REV.alternatives() or spec.endswith(".py")
 
 
 def load(spec, tmpdir, bases=(), base_revision=None, profile=None):
@@ -25,7 +25,7 @@ def load(spec, tmpdir, bases=(), base_revision=None, profile=None):
     RevisionError / InputError (one-line, file:line) for user errors."""
     if is_python_revision(spec):
         rev = REV.load(spec)
-        return Loaded(spec, spec if spec in REV.bundled() else os.path.abspath(spec),
+        return Loaded(spec, spec if is_python_revision(spec) and not spec.endswith(".py") else os.path.abspath(spec),
                       [f"revision {rev.name}: {_first_doc_line(rev)}"])
     if not os.path.exists(spec):
         raise REV.RevisionError(f"{spec}: no such revision or file (bundled: {', '.join(REV.bundled())})")

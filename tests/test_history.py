@@ -1,0 +1,86 @@
+"""The public history as bundled revisions: provenance, audit verdicts with
+the assumptions they rest on, semantic diffs, reviewer-readable
+counterexamples and generated regression tests."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from impl import revision as REV
+from nvtlbi import cli
+
+HISTORY = ["r0_baseline", "r1a_ttl_hostcap", "r1b_swwalk", "r1f_ttl_names", "r2a_trust_ttl",
+           "r2b_get_leaf", "r3_tlb_vtcr", "r4_kvm_has_feat", "upstream", "r6_vtcr_sysreg", "r7_walk_flags"]
+
+
+@pytest.mark.parametrize("name", HISTORY)
+def test_bundled_revision_has_provenance(name):
+    assert name in REV.bundled()
+    doc = REV.load(name).module.__doc__
+    assert re.search(r"Message-I[dD]s? [\w.+-]+@[\w.-]+", doc), "no Message-Id"
+    assert re.search(r"\b20\d\d\b", doc), "no date"
+
+
+def _audit(capsys, *argv):
+    code = cli.main(["audit", "--json", "--jobs", "1", *argv])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_audit_finds_the_reachable_bug_and_names_the_input(capsys):
+    code, doc = _audit(capsys, "r2b_get_leaf", "--granule", "64K", "--hint", "nohint")
+    rev, = doc["revisions"]
+    assert code == 1 and rev["verdict"] == "COUNTEREXAMPLE"
+    p4 = [r for r in rev["results"] if r["property"] == "P4"]
+    assert p4 and all(r["verdict"] == "COUNTEREXAMPLE" for r in p4)
+    cex = p4[0]["counterexample"]
+    assert cex["replayed"] and "KernelBug" in cex["error"] and cex["tg0"] == 0b11
+
+
+def test_audit_reports_what_a_proof_rests_on(capsys):
+    code, doc = _audit(capsys, "upstream", "r1b_swwalk", "--granule", "16K", "--hint", "match",
+                       "--property", "P2")
+    up, r1b = doc["revisions"]
+    assert code == 0 and up["verdict"] == r1b["verdict"] == "PROVED"
+    # the early revision reads the vCPU's VTCR_EL2: it needs the guest not to have changed it
+    assert "vtcr-current" in r1b["rests_on"] and "vtcr-current" not in up["rests_on"]
+
+
+def test_audit_report_markdown(tmp_path, capsys):
+    out = tmp_path / "r.md"
+    code = cli.main(["audit", "r2a_trust_ttl", "--granule", "16K", "--hint", "nofeat", "--property", "P2",
+                     "--jobs", "1", "--report", str(out)])
+    text = out.read_text()
+    assert code == 1
+    assert "## `r2a_trust_ttl`: COUNTEREXAMPLE" in text and "Message-Id 20230405154008" in text
+    assert "Scenario for `r2a_trust_ttl-16K-L" in text and "STALE (survived)" in text
+
+
+def test_diff_equivalent_for_a_change_of_form(capsys):
+    assert cli.main(["diff", "r2b_get_leaf", "r3_tlb_vtcr", "--granule", "16K", "--jobs", "1"]) == 0
+    assert "EQUIVALENT" in capsys.readouterr().out
+
+
+def test_diff_shows_a_distinguishing_input(capsys):
+    assert cli.main(["diff", "r4_kvm_has_feat", "r2b_get_leaf", "--granule", "16K", "--jobs", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "DIFFERENT" in out and "r4_kvm_has_feat      unmaps" in out and "r2b_get_leaf         unmaps" in out
+
+
+def test_generated_regression_test_fails_on_the_bug_and_passes_on_a_fix(tmp_path, capsys):
+    test = tmp_path / "test_regression.py"
+    code = cli.main(["cex", "--revision", "r2b_get_leaf", "--granule", "4K", "--hint", "nofeat",
+                     "--property", "P2", "--jobs", "1", "--pytest", str(test)])
+    assert code == 1 and test.exists()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root)
+    run = lambda extra: subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)],
+                                       cwd=tmp_path, env=dict(env, **extra), capture_output=True, text=True)
+    broken = run({})
+    assert broken.returncode == 1, broken.stdout
+    assert "stale shadow leaves survived" in broken.stdout
+    fixed = run({"NVTLBI_REVISION": "upstream"})
+    assert fixed.returncode == 0, fixed.stdout
