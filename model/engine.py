@@ -36,6 +36,7 @@ class Path:
     result: object
     error: object = None   # an exception the program raised on this path
     error_env: object = None
+    pruned_by: frozenset = frozenset()   # assumptions that ruled out a branch along this path
 
 
 @dataclass
@@ -72,6 +73,7 @@ class Engine:
     def solver(self):
         s = z3.Solver()
         s.set("rlimit", self.limits.rlimit)
+        s.set("core.minimize", True)        # what a proof rests on: as few assumptions as z3 finds
         if self.limits.timeout_ms:
             s.set("timeout", self.limits.timeout_ms)
         return s
@@ -109,8 +111,11 @@ class Engine:
             if len(self._decisions) >= MAX_DECISIONS:
                 raise PathExplosion(f"more than {MAX_DECISIONS} symbolic branches on one path")
             known = self._witnessed(cond)      # a side a known model already satisfies
+            self._pruned_here = set()
             can_t = True if known is True else self._feasible(cond)
             can_f = True if known is False else self._feasible(z3.Not(cond))
+            if self._pruned_here:
+                self._prune_at[tuple(self._decisions)] = frozenset(self._pruned_here)
             if can_t and can_f:
                 self._pending.append(self._decisions + [False])
                 d = True
@@ -146,7 +151,9 @@ class Engine:
         r = self._solver.check(*self.active())
         if r == z3.unsat:
             # the branch side is ruled out: remember which assumptions did it
-            self.pruned_by |= {self.name_of_lit(c) for c in self._solver.unsat_core()}
+            core = {self.name_of_lit(c) for c in self._solver.unsat_core()}
+            self.pruned_by |= core
+            self._pruned_here |= core
         elif r == z3.sat:
             # this model satisfies the path so far plus cond; _witnessed
             # re-checks it against whatever the path adds later
@@ -176,6 +183,7 @@ class Engine:
         old = cint._backend
         cint.set_symbolic_backend(self.backend)
         self.pruned_by = set()      # assumptions that ruled out some branch
+        self._prune_at = {}         # decision prefix -> assumptions that ruled out a side there
         self._pending = [[]]
         try:
             while self._pending:
@@ -193,7 +201,10 @@ class Engine:
                     raise
                 except Exception as e:   # the program's own failure is a path outcome
                     error, env = e, self.current_env()
-                path = Path(self._decisions, self._facts, result, error, env)
+                d = self._decisions
+                pruned = frozenset().union(*(self._prune_at.get(tuple(d[:i]), frozenset())
+                                             for i in range(len(d) + 1)))
+                path = Path(d, self._facts, result, error, env, pruned)
                 cint.set_symbolic_backend(old)      # the consumer may build words of its own
                 yield path
                 cint.set_symbolic_backend(self.backend)

@@ -154,6 +154,7 @@ def prove_level(rev, shift, level, hints=HINTS, props=tuple(P.PROPERTIES), drop=
                 core |= set(info)           # this path cannot take this hint case
                 continue
             n += 1
+            core |= path.pruned_by
             bad = z3.Not(P.holds(prop, env, path.error))
             r, info = engine.check_in(s, [hint, bad], want_core=True)
             if r == z3.sat:
@@ -166,13 +167,13 @@ def prove_level(rev, shift, level, hints=HINTS, props=tuple(P.PROPERTIES), drop=
             core |= set(info)
         if verdict == PROVED and n == 0:
             verdict, reason = VACUOUS, "no path of the revision is feasible in this case"
-        rests = sorted((core | engine.pruned_by) - {"case"})
+        rests = sorted(core - {"case"})
         res = result(h, prop, verdict, time.perf_counter() - t1 + per_cell,
                      rests_on=rests if verdict == PROVED else [], witness=witness[h],
                      counterexample=cex, reason=reason, paths=n)
         if cex is not None and replay:
             from model import replay as R
-            R.attach(res, rev)
+            R.attach(res, rev, tuple(drop))
         out.append(res)
     return out
 

@@ -31,7 +31,8 @@ class Result:
         return f"{self.revision}-{self.granule}-L{self.level}-{self.hint}-{self.property}"
 
     def exit_status(self):
-        if self.verdict == COUNTEREXAMPLE and self.counterexample and not self.counterexample.get("replayed", True):
+        c = self.counterexample
+        if self.verdict == COUNTEREXAMPLE and c and c.get("replay", "").startswith("MODEL BUG"):
             return 2
         return EXIT[self.verdict]
 
