@@ -31,6 +31,9 @@ class UsageError(Exception):
 # UsageError or RevisionError for user errors.  Register them here.
 EXTRA_COMMANDS = {}
 
+from nvtlbi import cmd_mutate  # noqa: E402
+EXTRA_COMMANDS["mutate"] = cmd_mutate
+
 
 def _parser():
     p = argparse.ArgumentParser(prog="nvtlbi", description=__doc__,
