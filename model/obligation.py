@@ -4,6 +4,7 @@ explored once by the engine; each property is then checked on every path.
 Vocabulary users see: `matrix(...)` lists the cases, `prove_case(...)`
 returns one Result per property.  The engine underneath is model.engine."""
 
+import contextlib
 import time
 
 import z3
@@ -13,6 +14,8 @@ from impl import kernel
 from impl.cint import Word, s32, u64
 from model import assumptions as AS
 from model import properties as P
+from model import coverage as cov
+from model import userfault
 from model.engine import Engine, Limits, PathExplosion
 from model.env import HINTS, Case, SymEnv
 from model.verdict import COUNTEREXAMPLE, PROVED, UNKNOWN, VACUOUS, Result
@@ -80,7 +83,7 @@ def explore(rev, case, enabled, limits=None):
     return engine, engine.explore(program, setup)
 
 
-def prove_case(rev, case, props=tuple(P.PROPERTIES), drop=(), limits=None, replay=True):
+def prove_case(rev, case, props=tuple(P.PROPERTIES), drop=(), limits=None, replay=True, coverage=False):
     enabled = AS.enabled(drop)
     engine = Engine(enabled, limits or Limits())
     props = [p for p in props if P.applies(p, case.hint)]
@@ -91,6 +94,7 @@ def prove_case(rev, case, props=tuple(P.PROPERTIES), drop=(), limits=None, repla
 
     setup, program, state = _run(engine, rev, case)
     engine.current_env = lambda: state.get("env")
+    engine.label = f"{rev.name}-{case.label}"
 
     # 1. The case must occur under the assumptions (cover witness), else VACUOUS.
     facts = engine.record(setup)
@@ -106,12 +110,16 @@ def prove_case(rev, case, props=tuple(P.PROPERTIES), drop=(), limits=None, repla
     witness = describe(state["env"], info)
 
     # 2. Explore every feasible path of the revision.
+    tracer = cov.Tracer(rev.path) if coverage else contextlib.nullcontext()
     try:
-        paths = engine.explore(program, setup)
+        with tracer:
+            paths = engine.explore(program, setup)
     except PathExplosion as e:
+        userfault.check_explosion(e, rev)       # a loop in the revision's own code
         dt = time.perf_counter() - t0
         return [result(p, UNKNOWN, dt / len(props), reason=str(e)) for p in props]
     t_explore = time.perf_counter() - t0
+    userfault.check_paths(paths, rev)           # Python the engine cannot follow
     if not paths:
         return [result(p, VACUOUS, t_explore / len(props), reason="no path is feasible under the assumptions")
                 for p in props]
@@ -121,6 +129,7 @@ def prove_case(rev, case, props=tuple(P.PROPERTIES), drop=(), limits=None, repla
     for prop in props:
         t1 = time.perf_counter()
         verdict, core, cex, reason = PROVED, set(), None, ""
+        engine.label = f"{rev.name}-{case.label}-{prop}"
         for path in paths:
             env = path.result if path.error is None else path.error_env
             bad = z3.Not(P.holds(prop, env, path.error))
@@ -135,7 +144,8 @@ def prove_case(rev, case, props=tuple(P.PROPERTIES), drop=(), limits=None, repla
             core |= set(info)
         dt = time.perf_counter() - t1 + t_explore / len(props)
         rests = sorted((core | engine.pruned_by) - {"case"})
-        res = result(prop, verdict, dt, rests_on=rests if verdict == PROVED else [],
+        res = result(prop, verdict, dt, coverage=cov.sides(rev.path, tracer.arcs) if coverage else None,
+                     rests_on=rests if verdict == PROVED else [],
                      witness=witness, counterexample=cex, reason=reason, paths=len(paths))
         if cex is not None and replay:
             from model import replay as R

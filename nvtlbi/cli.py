@@ -14,12 +14,12 @@ import time
 
 from impl import revision as REV
 from model import assumptions as AS
-from model.engine import Limits
+from model.engine import CrossCheckError, Limits
 from model.env import HINTS, Case
 from model.obligation import matrix, prove_case
 from model.properties import PROPERTIES
 from model.verdict import COUNTEREXAMPLE, overall_exit
-from nvtlbi import render
+from nvtlbi import render, trust
 
 
 class UsageError(Exception):
@@ -55,6 +55,10 @@ def _parser():
         sp.add_argument("--property", choices=sorted(PROPERTIES), action="append", help="only these properties")
         sp.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
         sp.add_argument("--debug", action="store_true", help="show tracebacks")
+        sp.add_argument("--cross-check", action="store_true",
+                        help="re-solve every query with Bitwuzla (SMT-LIB2 export); a disagreement is an error")
+        sp.add_argument("--no-coverage", action="store_true",
+                        help="skip branch coverage (it traces the revision: about 2x slower exploration)")
 
     pp = sub.add_parser("prove", help="prove every obligation and print the verdict matrix")
     common(pp)
@@ -78,7 +82,10 @@ def _cases(args, enabled):
 def _work(job):
     spec, case, props, drop, limits = job
     rev = REV.load(spec)
-    return prove_case(rev, case, props=props, drop=drop, limits=limits)
+    return prove_case(rev, case, props=props, drop=drop, limits=limits, coverage=_COVERAGE[0])
+
+
+_COVERAGE = [True]      # set from --no-coverage before the workers fork
 
 
 def run_matrix(args):
@@ -90,6 +97,10 @@ def run_matrix(args):
     limits = Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
     props = tuple(args.property or sorted(PROPERTIES))
     jobs = [(args.revision, c, props, tuple(args.drop), limits) for c in _cases(args, enabled)]
+    _COVERAGE[0] = not getattr(args, "no_coverage", False)
+    if getattr(args, "cross_check", False):
+        from model import crosscheck
+        crosscheck.install()        # before the fork: the workers inherit it
     if args.jobs > 1 and len(jobs) > 1:
         with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
             chunks = pool.map(_work, jobs, chunksize=1)
@@ -104,12 +115,15 @@ def cmd_prove(args):
     wall = time.perf_counter() - t0
     if args.json:
         print(json.dumps({"revision": rev.name, "dropped": args.drop, "seconds": round(wall, 2),
+                          "coverage": trust.as_json(results, rev),
                           "results": [dataclasses.asdict(r) | {"id": r.id} for r in results]}, indent=1))
     else:
         print(f"revision {rev.name} ({rev.path}); assumptions: {', '.join(AS.enabled(args.drop))}"
               + (f"; dropped: {', '.join(args.drop)}" if args.drop else ""))
         print(render.matrix(results))
         print(render.summary(results))
+        for line in trust.lines(results, rev, restricted=bool(args.granule or args.hint or args.property)):
+            print(line)
         print(f"wall time {wall:.1f}s")
     return overall_exit(results)
 
@@ -140,7 +154,7 @@ def main(argv=None):
             code = EXTRA_COMMANDS[args.cmd].run(args)
         else:
             code = {"prove": cmd_prove, "cex": cmd_cex}[args.cmd](args)
-    except (REV.RevisionError, UsageError) as e:
+    except (REV.RevisionError, UsageError, CrossCheckError) as e:
         if getattr(args, "debug", False):
             raise
         print(f"nvtlbi: error: {e}", file=sys.stderr)

@@ -5,3 +5,5 @@ import os
 HERE = os.path.dirname(os.path.abspath(__file__))
 NOCHECK = os.path.join(HERE, "nocheck.py")
 SMALLFALLBACK = os.path.join(HERE, "smallfallback.py")
+DEADBRANCH = os.path.join(HERE, "deadbranch.py")
+BAD = {name: os.path.join(HERE, "bad", f"{name}.py") for name in ("dictkey", "listindex", "floats", "loop")}
