@@ -51,7 +51,7 @@ def _sites(tree):
 
     def walk(node, path):
         for field, value in ast.iter_fields(node):
-            if field in ("decorator_list", "annotation", "returns", "args"):
+            if field in ("decorator_list", "annotation", "returns") or isinstance(value, ast.arguments):
                 continue
             items = value if isinstance(value, list) else [value]
             for i, child in enumerate(items):

@@ -154,7 +154,8 @@ def _classify(original, mutant, path, shifts, limits, drop, t0):
     if unknown:
         return done(UNEXPLAINED, "; ".join(unknown))
     if not differing:
-        return done(EQUIVALENT, "same ranges for every input and environment (4K, 16K, 64K)")
+        names = ", ".join({12: "4K", 14: "16K", 16: "64K"}[x] for x in sorted(shifts))
+        return done(EQUIVALENT, f"same ranges for every input and environment ({names})")
     g, ex = differing[0]
     return done(SAFE, f"differs on {', '.join(x for x, _ in differing)} (e.g. {g} IPA {ex['ipa']:#x}: "
                       f"original {_ranges(ex['a'])}, mutant {_ranges(ex['b'])}) "

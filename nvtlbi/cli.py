@@ -31,8 +31,8 @@ class UsageError(Exception):
 # UsageError or RevisionError for user errors.  Register them here.
 EXTRA_COMMANDS = {}
 
-from nvtlbi import cmd_mutate  # noqa: E402
-EXTRA_COMMANDS["mutate"] = cmd_mutate
+EXTRA_COMMANDS["mutate"] = __import__("nvtlbi.cmd_mutate", fromlist=["run"])
+EXTRA_COMMANDS["selfcheck"] = __import__("nvtlbi.cmd_selfcheck", fromlist=["run"])
 
 
 def _parser():

@@ -43,16 +43,12 @@ def select(mutants, only=None, sample=0):
             raise UsageError(f"--only {bad[0]}: no such mutant (have m001..m{len(mutants):03d})")
         return [m for m in mutants if m.id in only]
     if sample and sample < len(mutants):
-        # the first mutant of each operator, then evenly spread ones
-        picked = {}
+        # the first mutant of each operator, plus evenly spread ones
+        firsts = {}
         for m in mutants:
-            picked.setdefault(m.operator, m)
-        chosen = {m.id for m in picked.values()}
-        step = len(mutants) / sample
-        for i in range(len(mutants)):
-            if len(chosen) >= sample:
-                break
-            chosen.add(mutants[int(i * step) % len(mutants)].id)
+            firsts.setdefault(m.operator, m.id)
+        spread = max(sample - len(firsts), 1)
+        chosen = set(firsts.values()) | {mutants[i * len(mutants) // spread].id for i in range(spread)}
         return [m for m in mutants if m.id in chosen]
     return mutants
 
@@ -75,11 +71,20 @@ def run(args):
     paths = MU.write(mutants)
     jobs = [(args.target, m, paths[m.id], shifts, limits, tuple(args.drop)) for m in mutants]
     t0 = time.perf_counter()
-    if args.jobs > 1 and len(jobs) > 1:
-        with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
-            results = pool.map(_work, jobs, chunksize=1)
-    else:
-        results = [_work(j) for j in jobs]
+    if not args.json:
+        print(f"mutants of {rev.name} ({rev.path}); granules: "
+              f"{', '.join(g for g, s in SHIFTS.items() if s in shifts)}", flush=True)
+    results = []
+    pool = multiprocessing.get_context("fork").Pool(args.jobs) if args.jobs > 1 and len(jobs) > 1 else None
+    try:
+        for r in (pool.imap(_work, jobs, chunksize=1) if pool else map(_work, jobs)):
+            results.append(r)
+            if not args.json:       # as they come, in mutant order
+                print(f"{r.id} line {r.line:<4} {r.operator:<9} {r.verdict:<11} {r.change}  ({r.seconds:.0f}s)")
+                print(f"     {r.evidence}", flush=True)
+    finally:
+        if pool:
+            pool.close()
     wall = time.perf_counter() - t0
     explained, counted = MU.score(results)
     counts = MU.counts(results)
@@ -89,11 +94,6 @@ def run(args):
                           "results": [{k: v for k, v in dataclasses.asdict(r).items() if k != "example"}
                                       for r in results]}, indent=1))
     else:
-        print(f"mutants of {rev.name} ({rev.path}); granules: "
-              f"{', '.join(g for g, s in SHIFTS.items() if s in shifts)}")
-        for r in results:
-            print(f"{r.id} line {r.line:<4} {r.operator:<9} {r.verdict:<11} {r.change}")
-            print(f"     {r.evidence}")
         pct = 100.0 * explained / counted if counted else 100.0
         print(", ".join(f"{c.lower()} {n}" for c, n in counts.items()))
         print(f"score: {explained}/{counted} classified ({pct:.0f} %); wall time {wall:.1f}s")
