@@ -36,7 +36,7 @@ def test_debug_shows_the_traceback():
         cli.main(["prove", "--revision", BAD["dictkey"], "--debug"] + FAST)
 
 
-def test_same_construct_in_engine_code_is_not_blamed_on_the_revision(tmp_path, capsys):
+def test_a_revision_without_such_constructs_proves(capsys):
     """A revision without the bad construct proves: the check only fires
     for errors raised in the revision's own lines."""
     assert cli.main(["prove", "--revision", "upstream"] + FAST) == 0
