@@ -33,6 +33,7 @@ from model import assumptions as AS
 from model import engine as E
 from model.env import Case
 from model.equiv import DIFFERENT, EQUIVALENT, diff_case
+from model import obligation as O
 from model.obligation import matrix, prove_case
 from model.verdict import COUNTEREXAMPLE, PROVED
 
@@ -142,10 +143,12 @@ def _classify(original, mutant, path, shifts, limits, drop, t0):
             cases = [c for c in matrix(enabled) if c.shift == shift]
             for case in cases:
                 for r in prove_case(rev, case, drop=drop, limits=limits):
+                    if r.verdict == COUNTEREXAMPLE and not r.counterexample.get("replayed"):
+                        r = _replaying(rev, case, r, drop, limits)
                     if r.verdict == COUNTEREXAMPLE:
                         if r.counterexample.get("replayed"):
                             return done(KILLED, f"{r.id.replace(rev.name, 'mutant', 1)}: "
-                                                f"{r.counterexample['replay']}")
+                                                f"{r.counterexample['replay']}{getattr(r, 'note', '')}")
                         unknown.append(f"{r.id}: {r.counterexample.get('replay')}")
                     elif r.verdict != PROVED:
                         unknown.append(f"{r.id}: {r.verdict} {r.reason}")
@@ -160,6 +163,31 @@ def _classify(original, mutant, path, shifts, limits, drop, t0):
     return done(SAFE, f"differs on {', '.join(x for x, _ in differing)} (e.g. {g} IPA {ex['ipa']:#x}: "
                       f"original {_ranges(ex['a'])}, mutant {_ranges(ex['b'])}) "
                       f"but every obligation there is PROVED", ex)
+
+
+def _replaying(rev, case, first, drop, limits):
+    """The first counterexample did not replay.  P2 is stated on the range
+    while the host unmaps whole shadow leaves: with host pages larger than
+    the range, a range too small for T can still remove T's only leaf.  Look
+    for a counterexample on a 4K host (the smallest leaves), where a range
+    smaller than T leaves a leaf of T behind; the replay stays the judge."""
+    class Pinned(O.SymEnv):
+        def __init__(self, engine, c):
+            super().__init__(engine, c)
+            engine.assume("case", self.host_shift == 12)
+
+    old, O.SymEnv = O.SymEnv, Pinned
+    try:
+        again = [r for r in prove_case(rev, case, props=(first.property,), drop=drop, limits=limits)]
+    finally:
+        O.SymEnv = old
+    r = again[0] if again else first
+    if r.verdict == COUNTEREXAMPLE and r.counterexample.get("replayed"):
+        host = first.counterexample.get("host_granule")
+        r.note = (f" (on a 4K host; the first counterexample, on a {host} host, did not replay: "
+                  f"its host leaf covers T)")
+        return r
+    return first
 
 
 def _ranges(outcome):

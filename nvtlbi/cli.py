@@ -98,14 +98,18 @@ def run_matrix(args):
     props = tuple(args.property or sorted(PROPERTIES))
     jobs = [(args.revision, c, props, tuple(args.drop), limits) for c in _cases(args, enabled)]
     _COVERAGE[0] = not getattr(args, "no_coverage", False)
+    from model import crosscheck
     if getattr(args, "cross_check", False):
-        from model import crosscheck
         crosscheck.install()        # before the fork: the workers inherit it
-    if args.jobs > 1 and len(jobs) > 1:
-        with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
-            chunks = pool.map(_work, jobs, chunksize=1)
-    else:
-        chunks = [_work(j) for j in jobs]
+    try:
+        if args.jobs > 1 and len(jobs) > 1:
+            with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
+                chunks = pool.map(_work, jobs, chunksize=1)
+        else:
+            chunks = [_work(j) for j in jobs]
+    finally:
+        if getattr(args, "cross_check", False):
+            crosscheck.uninstall()
     return rev, [r for chunk in chunks for r in chunk]
 
 

@@ -7,7 +7,7 @@ import pytest
 import z3
 
 from model import crosscheck as X
-from model.engine import CrossCheckError
+from model.engine import CrossCheckError, Engine
 from nvtlbi import cli
 
 FAST = ["--granule", "16K", "--hint", "match", "--property", "P2", "--jobs", "1", "--no-coverage"]
@@ -35,6 +35,7 @@ def test_bitwuzla_agrees_on_obligations(capsys, restore):
     assert cli.main(["prove", "--cross-check"] + FAST) == 0
     assert "PROVED" in capsys.readouterr().out
     assert X.stats.agreed >= 20       # cover, branch and property queries of 2 cases
+    assert Engine.on_check is None    # the flag does not outlive its command
 
 
 def test_disagreement_is_a_hard_error_naming_the_obligation(capsys, restore):
