@@ -97,7 +97,9 @@ def compare(label, mine, theirs):
     stats.agreed += 1
 
 
-def make_hook(second=bitwuzla_solve):
+def make_hook(second=None):
+    if second is None:
+        second = lambda text: bitwuzla_solve(text)     # looked up when called
     def hook(engine, solver, result):
         mine = verdict_of(result)
         if mine == "unknown":
@@ -107,7 +109,7 @@ def make_hook(second=bitwuzla_solve):
     return hook
 
 
-def install(second=bitwuzla_solve):
+def install(second=None):
     """Cross-check every query from now on (inherited by forked workers)."""
     Engine.on_check = staticmethod(make_hook(second))
 

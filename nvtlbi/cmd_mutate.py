@@ -47,6 +47,8 @@ def select(mutants, only=None, sample=0):
         firsts = {}
         for m in mutants:
             firsts.setdefault(m.operator, m.id)
+        if sample <= len(firsts):       # too few for one per operator: spread only
+            firsts = {}
         spread = max(sample - len(firsts), 1)
         chosen = set(firsts.values()) | {mutants[i * len(mutants) // spread].id for i in range(spread)}
         return [m for m in mutants if m.id in chosen]
