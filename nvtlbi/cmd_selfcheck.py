@@ -59,7 +59,7 @@ def check_revision(spec, args, limits):
     proved = counts.get(PROVED, 0)
     ok &= proved == len(results)
     lines.append(f"{rev.name}: {len(results)} obligations: " + ", ".join(f"{v} {n}" for v, n in sorted(counts.items())))
-    for line in trust.lines(results, rev):
+    for line in trust.lines(results, rev, restricted=bool(args.granule)):
         lines.append(f"{rev.name}: {line}")
     ok &= all(r.witness for r in results if r.verdict == PROVED)
     rep = trust.coverage_report(results, rev)

@@ -22,8 +22,11 @@ def lines(results, rev, restricted=False):
                    + (f"; WITHOUT: {', '.join(bare)}" if bare else ""))
     rep = coverage_report(results, rev)
     if rep is not None:
-        out.append(rep.line() + (" (restricted run: a side dead here may be live in other cases)"
-                                 if restricted and rep.unexpected else ""))
+        if restricted and rep.dead:     # the full list would only name sides other cases take
+            out.append(f"branch coverage {rep.reached}/{rep.total} sides (restricted run: the "
+                       f"{len(rep.dead)} dead here may be live in other cases)")
+        else:
+            out.append(rep.line())
     return out
 
 
