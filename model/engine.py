@@ -23,6 +23,10 @@ class PathExplosion(Exception):
     cannot bound)."""
 
 
+class CrossCheckError(Exception):
+    """The second solver contradicts z3 on a query (model/crosscheck.py)."""
+
+
 class SolverUnknown(Exception):
     def __init__(self, reason):
         super().__init__(reason)
@@ -47,6 +51,11 @@ class Limits:
 
 class Engine:
     current_env = staticmethod(lambda: None)   # set by the runner: the env of the run
+    # optional on_check(engine, solver, result): sees every query and z3's
+    # answer (model/crosscheck.py re-solves it with a second solver); label
+    # names the obligation being worked on, for its messages
+    on_check = None
+    label = ""
 
     def __init__(self, enabled, limits=None):
         # assumption names that are on; "case" guards the obligation's case
@@ -149,6 +158,8 @@ class Engine:
         self._solver.push()
         self._solver.add(cond)
         r = self._solver.check(*self.active())
+        if Engine.on_check is not None:
+            Engine.on_check(self, self._solver, r)
         if r == z3.unsat:
             # the branch side is ruled out: remember which assumptions did it
             core = {self.name_of_lit(c) for c in self._solver.unsat_core()}
@@ -197,7 +208,7 @@ class Engine:
                 error, result, env = None, None, None
                 try:
                     result = program()
-                except (PathExplosion, SolverUnknown):
+                except (PathExplosion, SolverUnknown, CrossCheckError):
                     raise
                 except Exception as e:   # the program's own failure is a path outcome
                     error, env = e, self.current_env()
@@ -243,6 +254,8 @@ class Engine:
         for f in extra:
             s.add(f)
         r = s.check(*self.active())
+        if Engine.on_check is not None:
+            Engine.on_check(self, s, r)
         if r == z3.sat:
             return r, s.model()
         if r == z3.unsat:

@@ -4,6 +4,7 @@ explored once by the engine; each property is then checked on every path.
 Vocabulary users see: `matrix(...)` lists the cases, `prove_case(...)`
 returns one Result per property.  The engine underneath is model.engine."""
 
+import contextlib
 import time
 
 import z3
@@ -12,7 +13,9 @@ from impl import granule as G
 from impl import kernel
 from impl.cint import Word, s32, u64
 from model import assumptions as AS
+from model import coverage as cov
 from model import properties as P
+from model import userfault
 from model.engine import Engine, Limits, PathExplosion
 from model.env import HINTS, Case, SymEnv, hint_fact
 from model.verdict import COUNTEREXAMPLE, PROVED, UNKNOWN, VACUOUS, Result
@@ -84,12 +87,13 @@ def explore(rev, case, enabled, limits=None):
     return engine, engine.explore(program, setup)
 
 
-def prove_case(rev, case, props=tuple(P.PROPERTIES), drop=(), limits=None, replay=True):
+def prove_case(rev, case, props=tuple(P.PROPERTIES), drop=(), limits=None, replay=True, coverage=False):
     """The obligations of one case (revision, granule, level, hint)."""
-    return prove_level(rev, case.shift, case.level, [case.hint], props, drop, limits, replay)
+    return prove_level(rev, case.shift, case.level, [case.hint], props, drop, limits, replay, coverage)
 
 
-def prove_level(rev, shift, level, hints=HINTS, props=tuple(P.PROPERTIES), drop=(), limits=None, replay=True):
+def prove_level(rev, shift, level, hints=HINTS, props=tuple(P.PROPERTIES), drop=(), limits=None, replay=True,
+                coverage=False):
     """The obligations of every hint case of one (granule, level): the
     revision is explored once over any operand, then each hint case and each
     property is checked on every path (a path's facts are asserted once)."""
@@ -99,6 +103,7 @@ def prove_level(rev, shift, level, hints=HINTS, props=tuple(P.PROPERTIES), drop=
     any_case = Case(shift, level, "any")
     setup, program, state = _run(engine, rev, any_case)
     engine.current_env = lambda: state.get("env")
+    engine.label = f"{rev.name}-{any_case.granule}-L{level}"
     todo = [(h, p) for h in hints for p in props if P.applies(p, h)]
 
     def result(hint, prop, verdict, seconds, **kw):
@@ -125,12 +130,17 @@ def prove_level(rev, shift, level, hints=HINTS, props=tuple(P.PROPERTIES), drop=
 
     # 2. Explore every feasible path of the revision (any hint).
     paths = []
+    tracer = cov.Tracer(rev.path) if coverage else contextlib.nullcontext()
     if live:
         try:
-            paths = engine.explore(program, setup)
+            with tracer:
+                paths = engine.explore(program, setup)
         except PathExplosion as e:
+            userfault.check_explosion(e, rev)       # a loop in the revision's own code
             return everyone(UNKNOWN, reason=str(e))
+        userfault.check_paths(paths, rev)           # Python the engine cannot follow
     t_explore = time.perf_counter() - t0
+    sides = cov.sides(rev.path, tracer.arcs) if coverage else None
 
     # 3. Each hint case and property on each path.
     per_cell = t_explore / max(1, len(todo))
@@ -147,6 +157,7 @@ def prove_level(rev, shift, level, hints=HINTS, props=tuple(P.PROPERTIES), drop=
                               reason="the assumptions plus the case are unsatisfiable"))
             continue
         verdict, core, cex, reason, n = PROVED, set(), None, "", 0
+        engine.label = f"{rev.name}-{any_case.granule}-L{level}-{h}-{prop}"
         for path, env, s in solvers:
             hint = _hint(env, h)
             r, info = engine.check_in(s, [hint], want_core=True)
@@ -168,7 +179,7 @@ def prove_level(rev, shift, level, hints=HINTS, props=tuple(P.PROPERTIES), drop=
         if verdict == PROVED and n == 0:
             verdict, reason = VACUOUS, "no path of the revision is feasible in this case"
         rests = sorted(core - {"case"})
-        res = result(h, prop, verdict, time.perf_counter() - t1 + per_cell,
+        res = result(h, prop, verdict, time.perf_counter() - t1 + per_cell, coverage=sides,
                      rests_on=rests if verdict == PROVED else [], witness=witness[h],
                      counterexample=cex, reason=reason, paths=n)
         if cex is not None and replay:

@@ -25,6 +25,7 @@ class Result:
     counterexample: dict = None  # domain terms (COUNTEREXAMPLE)
     reason: str = ""            # UNKNOWN / model bug
     paths: int = 0
+    coverage: list = None       # branch sides of the revision taken in this case (model/coverage.py)
 
     @property
     def id(self):

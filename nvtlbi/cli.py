@@ -14,12 +14,12 @@ import time
 
 from impl import revision as REV
 from model import assumptions as AS
-from model.engine import Limits
+from model.engine import CrossCheckError, Limits
 from model.env import HINTS, Case
 from model.obligation import matrix, prove_level
 from model.properties import PROPERTIES
 from model.verdict import COUNTEREXAMPLE, overall_exit
-from nvtlbi import render
+from nvtlbi import render, trust
 
 
 class UsageError(Exception):
@@ -32,6 +32,8 @@ class UsageError(Exception):
 EXTRA_COMMANDS = {"audit": __import__("nvtlbi.cmd_audit", fromlist=["run"]),
                   "diff": __import__("nvtlbi.cmd_diff", fromlist=["run"])}
 EXTRA_COMMANDS["precision"] = __import__("nvtlbi.cmd_precision", fromlist=["run"])
+EXTRA_COMMANDS["mutate"] = __import__("nvtlbi.cmd_mutate", fromlist=["run"])
+EXTRA_COMMANDS["selfcheck"] = __import__("nvtlbi.cmd_selfcheck", fromlist=["run"])
 
 
 def _parser():
@@ -54,6 +56,10 @@ def _parser():
         sp.add_argument("--property", choices=sorted(PROPERTIES), action="append", help="only these properties")
         sp.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
         sp.add_argument("--debug", action="store_true", help="show tracebacks")
+        sp.add_argument("--cross-check", action="store_true",
+                        help="re-solve every query with Bitwuzla (SMT-LIB2 export); a disagreement is an error")
+        sp.add_argument("--no-coverage", action="store_true",
+                        help="skip branch coverage (it traces the revision: about 2x slower exploration)")
 
     pp = sub.add_parser("prove", help="prove every obligation and print the verdict matrix")
     common(pp)
@@ -78,7 +84,11 @@ def _cases(args, enabled):
 def _work(job):
     spec, (shift, level, hints), props, drop, limits = job
     rev = REV.load(spec)
-    return spec, prove_level(rev, shift, level, hints, props=props, drop=drop, limits=limits)
+    return spec, prove_level(rev, shift, level, hints, props=props, drop=drop, limits=limits,
+                             coverage=_COVERAGE[0])
+
+
+_COVERAGE = [True]      # set from --no-coverage before the workers fork
 
 
 def prove_many(specs, args, label=None):
@@ -102,6 +112,21 @@ def prove_many(specs, args, label=None):
     jobs.sort(key=lambda j: (j[1][0] != 12,))
     out = {spec: [] for spec in specs}
     progress = sys.stderr.isatty() and len(jobs) > 8
+    _COVERAGE[0] = not getattr(args, "no_coverage", False)
+    from model import crosscheck
+    if getattr(args, "cross_check", False):
+        crosscheck.install()        # before the fork: the workers inherit it
+    try:
+        _run_jobs(jobs, args, out, progress, label)
+    finally:
+        if getattr(args, "cross_check", False):
+            crosscheck.uninstall()
+    if progress:
+        print(file=sys.stderr)
+    return out
+
+
+def _run_jobs(jobs, args, out, progress, label):
     if args.jobs > 1 and len(jobs) > 1:
         with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
             done = pool.imap(_work, jobs, chunksize=1)
@@ -115,9 +140,6 @@ def prove_many(specs, args, label=None):
             out[spec] += rs
             if progress:
                 print(f"\r{label or 'prove'}: {i}/{len(jobs)} cases", end="", file=sys.stderr, flush=True)
-    if progress:
-        print(file=sys.stderr)
-    return out
 
 
 def run_matrix(args):
@@ -131,12 +153,15 @@ def cmd_prove(args):
     wall = time.perf_counter() - t0
     if args.json:
         print(json.dumps({"revision": rev.name, "dropped": args.drop, "seconds": round(wall, 2),
+                          "coverage": trust.as_json(results, rev),
                           "results": [dataclasses.asdict(r) | {"id": r.id} for r in results]}, indent=1))
     else:
         print(f"revision {rev.name} ({rev.path}); assumptions: {', '.join(AS.enabled(args.drop))}"
               + (f"; dropped: {', '.join(args.drop)}" if args.drop else ""))
         print(render.matrix(results))
         print(render.summary(results))
+        for line in trust.lines(results, rev, restricted=bool(args.granule or args.hint or args.property)):
+            print(line)
         print(f"wall time {wall:.1f}s")
     return overall_exit(results)
 
@@ -172,7 +197,7 @@ def main(argv=None):
             code = EXTRA_COMMANDS[args.cmd].run(args)
         else:
             code = {"prove": cmd_prove, "cex": cmd_cex}[args.cmd](args)
-    except (REV.RevisionError, UsageError) as e:
+    except (REV.RevisionError, UsageError, CrossCheckError) as e:
         if getattr(args, "debug", False):
             raise
         print(f"nvtlbi: error: {e}", file=sys.stderr)

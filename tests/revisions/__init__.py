@@ -6,3 +6,5 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 NOCHECK = os.path.join(HERE, "nocheck.py")
 SMALLFALLBACK = os.path.join(HERE, "smallfallback.py")
 LOOKAROUND_ANYTAG = os.path.join(HERE, "lookaround_anytag.py")
+DEADBRANCH = os.path.join(HERE, "deadbranch.py")
+BAD = {name: os.path.join(HERE, "bad", f"{name}.py") for name in ("dictkey", "listindex", "floats", "loop")}

@@ -1,0 +1,38 @@
+"""What the trust checks cost: one case proved plain, with branch coverage
+(trace function), and with the Bitwuzla cross-check; CPU seconds (process
+time, so other load on the machine matters less than for wall time)."""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from impl import revision as REV  # noqa: E402
+from model import crosscheck as X  # noqa: E402
+from model.env import Case  # noqa: E402
+from model.obligation import prove_case  # noqa: E402
+
+
+def cpu(fn):
+    t = time.process_time()
+    fn()
+    return time.process_time() - t
+
+
+def main(spec="upstream"):
+    rev = REV.load(spec)
+    for case in (Case(12, 2, "nohint"), Case(14, 3, "match")):
+        plain = cpu(lambda: prove_case(rev, case))
+        traced = cpu(lambda: prove_case(rev, case, coverage=True))
+        X.install()
+        X.stats.agreed = 0
+        try:
+            crossed = cpu(lambda: prove_case(rev, case))
+        finally:
+            X.uninstall()
+        print(f"{case.label:<16} plain {plain:6.2f}s  coverage {traced:6.2f}s ({traced / plain:.1f}x)  "
+              f"cross-check {crossed:6.2f}s ({crossed / plain:.1f}x, {X.stats.agreed} queries)")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

@@ -1,0 +1,205 @@
+"""Mutation testing of the whole chain: every mutant of a revision
+(model/mutants.py) ends in one class, with its evidence.
+
+  KILLED      the mutant loops without bound (the engine's branch bound is
+              hit) and a concrete run on an empty shadow S2 keeps probing
+              past PROBE_BUDGET probes: the host would hang on a guest TLBI;
+              or a property obligation of the mutant has a COUNTEREXAMPLE and
+              the counterexample replays on impl/ (the concrete oracle sees
+              the failure): the chain engine -> properties -> replay caught it.
+  EQUIVALENT  model/equiv.py proves the mutant and the original unmap the
+              same ranges for every input and environment, on every granule.
+  SAFE        the mutant differs from the original (a distinguishing input is
+              shown) yet every obligation of the differing granules is PROVED:
+              it invalidates more, or otherwise differently but still
+              correctly; the properties are right not to kill it.
+  STILLBORN   the mutant does not load or run (a user error of the revision
+              file); excluded from the score, as usual in mutation testing.
+  UNEXPLAINED anything else: UNKNOWN, a counterexample that does not replay.
+
+The score counts KILLED + EQUIVALENT + SAFE over all but STILLBORN; every
+mutant of a sound chain is explained, so 100 % is the target."""
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+from impl import revision as REV
+from impl import tlbi
+from impl.cint import Word, u64
+from impl.nested import VM, GuestS2, new_mmu
+from model import assumptions as AS
+from model import engine as E
+from model.env import Case
+from model.equiv import DIFFERENT, EQUIVALENT, diff_case
+from model import obligation as O
+from model.obligation import matrix, prove_case
+from model.verdict import COUNTEREXAMPLE, PROVED
+
+KILLED, SAFE, STILLBORN, UNEXPLAINED = "KILLED", "SAFE", "STILLBORN", "UNEXPLAINED"
+CLASSES = [KILLED, EQUIVALENT, SAFE, STILLBORN, UNEXPLAINED]
+GRANULE_ORDER = (14, 16, 12)    # cheap granules first: most mutants die there
+# upstream's longest path makes 23 symbolic branch decisions; a mutant
+# beyond 4x that is looping, and waiting for the engine's general bound
+# (400) costs minutes per mutant
+MUTANT_MAX_DECISIONS = 100
+PROBE_BUDGET = 10_000
+
+
+class _Hang(Exception):
+    pass
+
+
+class _BudgetPgt:
+    """The shadow S2 with a probe budget: a run that exceeds it is hanging."""
+
+    def __init__(self, pgt):
+        self.pgt, self.left = pgt, PROBE_BUDGET
+
+    def get_leaf(self, addr):
+        self.left -= 1
+        if self.left < 0:
+            raise _Hang()
+        return self.pgt.get_leaf(addr)
+
+    def __getattr__(self, item):
+        return getattr(self.pgt, item)
+
+
+def hangs(rev, shift):
+    """Concrete evidence of non-termination: a TLBI without a hint on a VM
+    whose shadow S2 is empty (nothing cached yet), IPA 0."""
+    guest = GuestS2(shift)
+    vm = VM(feat_ttl=True)
+    mmu = new_mmu(vm, guest, 12)
+    mmu.tlb_vtcr = Word(u64, guest.vtcr)
+    vm.vcpu.sys_regs["VTCR_EL2"] = guest.vtcr
+    mmu.pgt = _BudgetPgt(mmu.pgt)
+    try:
+        tlbi.run(vm, tlbi.make_operand(0, 0), rev)
+    except _Hang:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@dataclass
+class Classified:
+    id: str
+    line: int
+    operator: str
+    change: str
+    verdict: str
+    evidence: str
+    seconds: float = 0.0
+    example: dict = field(default=None, repr=False)
+
+
+def write(mutants, directory=None):
+    """Mutant sources as files (revisions are loaded from files)."""
+    directory = directory or tempfile.mkdtemp(prefix="nvtlbi-mutants-")
+    paths = {}
+    for m in mutants:
+        paths[m.id] = os.path.join(directory, f"mutant_{m.id}.py")
+        with open(paths[m.id], "w") as f:
+            f.write(m.source)
+    return paths
+
+
+def classify(original, mutant, path, shifts=GRANULE_ORDER, limits=None, drop=()):
+    """Classify one mutant (loaded from `path`) against the `original`
+    revision spec, granule by granule."""
+    t0 = time.perf_counter()
+    old_bound, E.MAX_DECISIONS = E.MAX_DECISIONS, MUTANT_MAX_DECISIONS
+    try:
+        return _classify(original, mutant, path, shifts, limits, drop, t0)
+    finally:
+        E.MAX_DECISIONS = old_bound
+
+
+def _classify(original, mutant, path, shifts, limits, drop, t0):
+    def done(verdict, evidence, example=None):
+        return Classified(mutant.id, mutant.line, mutant.operator, mutant.change, verdict, evidence,
+                          round(time.perf_counter() - t0, 2), example)
+
+    try:
+        rev = REV.load(path)
+        orig = REV.load(original)
+        enabled = AS.enabled(drop)
+        differing, unknown = [], []
+        for shift in shifts:
+            d = diff_case(orig, rev, Case(shift, None, "any"), drop=drop, limits=limits)
+            if d.verdict == EQUIVALENT:
+                continue
+            if d.verdict == "UNKNOWN" and "symbolic branches" in d.reason and hangs(rev, shift):
+                return done(KILLED, f"{d.granule}: unbounded loop ({d.reason}); concretely, an empty shadow "
+                                    f"S2 and a TLBI without hint: more than {PROBE_BUDGET} probes, no return")
+            if d.verdict != DIFFERENT:
+                unknown.append(f"{d.granule}: {d.verdict} {d.reason}")
+                continue
+            differing.append((d.granule, d.example))
+            cases = [c for c in matrix(enabled) if c.shift == shift]
+            for case in cases:
+                for r in prove_case(rev, case, drop=drop, limits=limits):
+                    if r.verdict == COUNTEREXAMPLE and not r.counterexample.get("replayed"):
+                        r = _replaying(rev, case, r, drop, limits)
+                    if r.verdict == COUNTEREXAMPLE:
+                        if r.counterexample.get("replayed"):
+                            return done(KILLED, f"{r.id.replace(rev.name, 'mutant', 1)}: "
+                                                f"{r.counterexample['replay']}{getattr(r, 'note', '')}")
+                        unknown.append(f"{r.id}: {r.counterexample.get('replay')}")
+                    elif r.verdict != PROVED:
+                        unknown.append(f"{r.id}: {r.verdict} {r.reason}")
+    except REV.RevisionError as e:
+        return done(STILLBORN, str(e).replace(path, f"mutant_{mutant.id}.py"))
+    if unknown:
+        return done(UNEXPLAINED, "; ".join(unknown))
+    if not differing:
+        names = ", ".join({12: "4K", 14: "16K", 16: "64K"}[x] for x in sorted(shifts))
+        return done(EQUIVALENT, f"same ranges for every input and environment ({names})")
+    g, ex = differing[0]
+    return done(SAFE, f"differs on {', '.join(x for x, _ in differing)} (e.g. {g} IPA {ex['ipa']:#x}: "
+                      f"original {_ranges(ex['a'])}, mutant {_ranges(ex['b'])}) "
+                      f"but every obligation there is PROVED", ex)
+
+
+def _replaying(rev, case, first, drop, limits):
+    """The first counterexample did not replay.  P2 is stated on the range
+    while the host unmaps whole shadow leaves: with host pages larger than
+    the range, a range too small for T can still remove T's only leaf.  Look
+    for a counterexample on a 4K host (the smallest leaves), where a range
+    smaller than T leaves a leaf of T behind; the replay stays the judge."""
+    class Pinned(O.SymEnv):
+        def __init__(self, engine, c):
+            super().__init__(engine, c)
+            engine.assume("case", self.host_shift == 12)
+
+    old, O.SymEnv = O.SymEnv, Pinned
+    try:
+        again = [r for r in prove_case(rev, case, props=(first.property,), drop=drop, limits=limits)]
+    finally:
+        O.SymEnv = old
+    r = again[0] if again else first
+    if r.verdict == COUNTEREXAMPLE and r.counterexample.get("replayed"):
+        host = first.counterexample.get("host_granule")
+        r.note = (f" (on a 4K host; the first counterexample, on a {host} host, did not replay: "
+                  f"its host leaf covers T)")
+        return r
+    return first
+
+
+def _ranges(outcome):
+    rs = ", ".join(f"[{b:#x}, {e:#x})" for b, e, _ in outcome["ranges"]) or "none"
+    return rs + (f" {outcome['error']}" if outcome.get("error") else "")
+
+
+def score(results):
+    counted = [r for r in results if r.verdict != STILLBORN]
+    explained = [r for r in counted if r.verdict != UNEXPLAINED]
+    return len(explained), len(counted)
+
+
+def counts(results):
+    return {c: sum(r.verdict == c for r in results) for c in CLASSES}

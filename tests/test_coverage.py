@@ -1,0 +1,51 @@
+"""Branch coverage under the assumptions: the sides of the revision's own
+branches taken on feasible paths; a side no case takes is flagged dead
+unless its line says `# nvtlbi: dead-ok (reason)`."""
+
+from impl import revision as REV
+from model import coverage as cov
+from model.env import Case
+from model.obligation import prove_case
+from tests.revisions import DEADBRANCH
+
+CASES = [Case(14, 2, "match"), Case(14, 3, "nohint")]
+
+
+def _taken(spec):
+    rev = REV.load(spec)
+    results = [r for c in CASES for r in prove_case(rev, c, props=("P1",), coverage=True)]
+    assert all(r.verdict == "PROVED" for r in results)
+    return rev, [s for r in results for s in r.coverage]
+
+
+def _line(path, needle):
+    with open(path) as f:
+        return next(i for i, line in enumerate(f, 1) if needle in line)
+
+
+def test_unreachable_branch_is_flagged():
+    rev, taken = _taken(DEADBRANCH)
+    rep = cov.report(rev.path, taken)
+    line = _line(DEADBRANCH, "if size > SZ_1G")
+    assert [(s.line, side) for s, side in rep.unexpected] == [(line, "T")]
+    assert "UNEXPECTEDLY DEAD: line %d true side of `size > SZ_1G`" % line in rep.line()
+
+
+def test_reachable_branch_is_not_flagged(tmp_path):
+    """The same revision with a test some path satisfies: no dead side."""
+    live = tmp_path / "livebranch.py"
+    with open(DEADBRANCH) as f:
+        live.write_text(f.read().replace("if size > SZ_1G", "if size >= SZ_32M"))
+    rev, taken = _taken(str(live))
+    rep = cov.report(rev.path, taken)
+    assert rep.dead == [] and rep.reached == rep.total == 2
+
+
+def test_upstream_sides_and_dead_ok_marks():
+    rev, taken = _taken("upstream")
+    got = {tuple(s) for s in taken}
+    probe_fail = _line(rev.path, "if kvm_pgtable_get_leaf(")
+    assert {(probe_fail, "T"), (probe_fail, "F")} <= got
+    # the 4K arm of the granule switch is not taken by 16K cases
+    four_k = _line(rev.path, "if tg == VTCR_EL2_TG0_4K:\n")
+    assert (four_k, "T") not in got

@@ -1,0 +1,80 @@
+"""Mutation testing, a fixed handful on the 16K granule (the full run is
+`nvtlbi mutate upstream`): each class is reached, with its evidence, and
+the classifier reports a hole when the chain is broken."""
+
+import ast
+
+import pytest
+
+from impl import revision as REV
+from model import mutation as MU
+from model import replay as R
+from model.equiv import EQUIVALENT
+from model.mutants import generate
+from nvtlbi import cli
+
+with open(REV.load("upstream").path) as f:
+    SOURCE = f.read()
+MUTANTS = generate(SOURCE)
+
+
+def _find(line, change):
+    return next(m for m in MUTANTS if m.line == line and m.change == change)
+
+
+SAMPLE = {
+    "equivalent": (17, "c_int(ttl & 3) -> u8(ttl & 3)", EQUIVALENT),
+    "wrong-size": (34, "SZ_32M -> SZ_2M", MU.KILLED),                 # 16K L2 hint gives 2M
+    "loops": (82, "sz < SZ_16K -> sz <= SZ_16K", MU.KILLED),          # the walk never advances
+    "bigger-fallback": (137, "VTCR_EL2_TG0_16K -> VTCR_EL2_TG0_64K", MU.SAFE),   # 512M, not 32M
+}
+
+
+def test_generator_is_deterministic_and_covers_every_operator():
+    assert len(MUTANTS) >= 30 and [m.source for m in generate(SOURCE)] == [m.source for m in MUTANTS]
+    assert {m.operator for m in MUTANTS} == {"cmp", "const", "size", "ctype", "enum", "binop", "invert", "not",
+                                            "boolop", "cond", "augassign"}
+    for m in MUTANTS:
+        assert ast.unparse(ast.parse(m.source)) != ast.unparse(ast.parse(SOURCE))
+    assert _find(99, "~(sz - 1) -> sz - 1").operator == "invert"
+
+
+@pytest.fixture(scope="module")
+def paths():
+    return MU.write([_find(line, change) for line, change, _ in SAMPLE.values()])
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLE))
+def test_mutant_is_classified(paths, name):
+    line, change, want = SAMPLE[name]
+    m = _find(line, change)
+    r = MU.classify("upstream", m, paths[m.id], shifts=(14,))
+    assert r.verdict == want, r.evidence
+    if name == "wrong-size":
+        assert r.evidence.startswith("mutant-16K-L2-nohint-P2") and "replayed on impl/" in r.evidence
+    if name == "loops":
+        assert "more than 10000 probes" in r.evidence
+
+
+def test_a_counterexample_that_does_not_replay_leaves_the_mutant_unexplained(paths, monkeypatch):
+    """The chain broken on purpose: replays never reproduce the failure."""
+    def no_replay(result, rev):
+        result.counterexample["replayed"] = False
+        result.counterexample["replay"] = "MODEL BUG: (broken on purpose)"
+    monkeypatch.setattr(R, "attach", no_replay)
+    line, change, _ = SAMPLE["wrong-size"]
+    m = _find(line, change)
+    r = MU.classify("upstream", m, paths[m.id], shifts=(14,))
+    assert r.verdict == MU.UNEXPLAINED and "MODEL BUG" in r.evidence
+
+
+def test_cli_prints_the_score(capsys):
+    m = _find(*SAMPLE["equivalent"][:2])
+    assert cli.main(["mutate", "upstream", "--only", m.id, "--granule", "16K", "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert f"{m.id} line 17" in out and "EQUIVALENT" in out and "score: 1/1 classified (100 %)" in out
+
+
+def test_cli_unknown_mutant_is_a_usage_error(capsys):
+    assert cli.main(["mutate", "--only", "m999", "--jobs", "1"]) == 2
+    assert "no such mutant" in capsys.readouterr().err

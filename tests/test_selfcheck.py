@@ -1,0 +1,21 @@
+"""nvtlbi selfcheck on a small slice (16K, one mutant): every check
+reported, exit 0; and a FAILED when a check fails."""
+
+from model import crosscheck as X
+from nvtlbi import cli
+
+ARGS = ["selfcheck", "--granule", "16K", "--sample", "1", "--jobs", "1"]
+
+
+def test_selfcheck_summary(capsys):
+    assert cli.main(ARGS) == 0
+    out = capsys.readouterr().out
+    for part in ("obligations: PROVED", "non-vacuity:", "branch coverage", "cross-check (bitwuzla):",
+                 "0 disagreed", "mutation sample of 1", "1/1 classified", "selfcheck: OK"):
+        assert part in out, part
+
+
+def test_selfcheck_fails_when_the_second_solver_gives_up(capsys, monkeypatch):
+    monkeypatch.setattr(X, "bitwuzla_solve", lambda text: "unknown")
+    assert cli.main(ARGS) == 2      # every query unchecked: not a pass
+    assert "selfcheck: FAILED" in capsys.readouterr().out
