@@ -100,12 +100,13 @@ def compare(label, mine, theirs):
 def make_hook(second=None):
     if second is None:
         second = lambda text: bitwuzla_solve(text)     # looked up when called
-    def hook(engine, solver, result):
+    def hook(engine, solver, result, extra=()):
         mine = verdict_of(result)
         if mine == "unknown":
             stats.unchecked += 1
             return
-        compare(engine.label, mine, second(smt2(solver, engine.active())))
+        # the engine passes a query's own facts as assumptions: assert them too
+        compare(engine.label, mine, second(smt2(solver, engine.active() + list(extra))))
     return hook
 
 

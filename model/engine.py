@@ -154,6 +154,10 @@ class Engine:
         v = m.eval(cond, model_completion=True)
         return True if z3.is_true(v) else False if z3.is_false(v) else None
 
+    def _names(self, core):
+        """The assumption names in an unsat core (other assumed formulas dropped)."""
+        return {str(c)[len("assume!"):] for c in core if str(c).startswith("assume!")}
+
     def _feasible(self, cond):
         self._solver.push()
         self._solver.add(cond)
@@ -162,7 +166,7 @@ class Engine:
             Engine.on_check(self, self._solver, r)
         if r == z3.unsat:
             # the branch side is ruled out: remember which assumptions did it
-            core = {self.name_of_lit(c) for c in self._solver.unsat_core()}
+            core = self._names(self._solver.unsat_core())
             self.pruned_by |= core
             self._pruned_here |= core
         elif r == z3.sat:
@@ -231,15 +235,17 @@ class Engine:
         return s
 
     def check_in(self, s, extra=(), want_core=False):
-        """check() against a solver_for() solver, extra facts scoped."""
+        """check() against a solver_for() solver, the extra facts scoped."""
         s.push()
         for f in extra:
             s.add(f)
         r = s.check(*self.active())
+        if Engine.on_check is not None:
+            Engine.on_check(self, s, r)
         if r == z3.sat:
             out = r, s.model()
         elif r == z3.unsat:
-            out = r, (sorted(self.name_of_lit(c) for c in s.unsat_core()) if want_core else None)
+            out = r, (sorted(self._names(s.unsat_core())) if want_core else None)
         else:
             out = r, s.reason_unknown()
         s.pop()

@@ -149,6 +149,19 @@ def prove_level(rev, shift, level, hints=HINTS, props=tuple(P.PROPERTIES), drop=
     for path in paths:
         env = path.result if path.error is None else path.error_env
         solvers.append((path, env, engine.solver_for(path.facts)))
+    # Per (path, hint): is the path possible in this hint case, and can any
+    # property fail on it?  Only when one can is each property asked alone.
+    ok = {}             # (path index, hint) -> None (impossible) | core (all hold) | "check"
+    for i, (path, env, s) in enumerate(solvers):
+        for h in live:
+            hint = _hint(env, h)
+            r, info = engine.check_in(s, [hint], want_core=True)
+            if r == z3.unsat:
+                ok[i, h] = ("impossible", set(info))
+                continue
+            bad = z3.Or([z3.Not(P.holds(p, env, path.error)) for p in props if P.applies(p, h)])
+            r, info = engine.check_in(s, [hint, bad], want_core=True)
+            ok[i, h] = ("holds", set(info) | path.pruned_by) if r == z3.unsat else ("check", path.pruned_by)
     out = []
     for h, prop in todo:
         t1 = time.perf_counter()
@@ -158,14 +171,15 @@ def prove_level(rev, shift, level, hints=HINTS, props=tuple(P.PROPERTIES), drop=
             continue
         verdict, core, cex, reason, n = PROVED, set(), None, "", 0
         engine.label = f"{rev.name}-{any_case.granule}-L{level}-{h}-{prop}"
-        for path, env, s in solvers:
-            hint = _hint(env, h)
-            r, info = engine.check_in(s, [hint], want_core=True)
-            if r == z3.unsat:
-                core |= set(info)           # this path cannot take this hint case
-                continue
+        for i, (path, env, s) in enumerate(solvers):
+            state, known = ok[i, h]
+            core |= known
+            if state == "impossible":
+                continue                    # this path cannot take this hint case
             n += 1
-            core |= path.pruned_by
+            if state == "holds":
+                continue
+            hint = _hint(env, h)
             bad = z3.Not(P.holds(prop, env, path.error))
             r, info = engine.check_in(s, [hint, bad], want_core=True)
             if r == z3.sat:
@@ -193,10 +207,14 @@ def _hint(env, h):
     return hint_fact(h, env.ttl, env.feat, env.lpa2, env.case.shift, env.T_level)
 
 
-def minimise(engine, facts, extra, term, model, rounds=40):
-    """Shrink the IPA of a counterexample (bisection on its value)."""
+def minimise(engine, facts, extra, term, model, rounds=16):
+    """Shrink the IPA of a counterexample: 0 if possible, else bisection."""
     best = model
     lo, hi = 0, best.eval(term, model_completion=True).as_long()
+    if hi:
+        r, m = engine.check(facts, list(extra) + [term == 0])
+        if r == z3.sat:
+            return m
     for _ in range(rounds):
         if lo >= hi:
             break
