@@ -24,6 +24,8 @@ SAMPLE = 6
 
 def add_parser(sub, common):
     p = sub.add_parser("selfcheck", help="vacuity, coverage, cross-check and a mutation sample over the bundled revisions")
+    p.add_argument("revisions", nargs="*", metavar="REVISION",
+                   help="revisions to check (default: every bundled revision)")
     p.add_argument("--sample", type=int, default=SAMPLE, metavar="N", help=f"mutants per revision (default {SAMPLE})")
     common(p)
 
@@ -87,7 +89,7 @@ def check_revision(spec, args, limits):
 def run(args):
     t0 = time.perf_counter()
     limits = Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
-    specs = [args.revision] if args.revision != "upstream" else REV.bundled()
+    specs = args.revisions or ([args.revision] if args.revision != "upstream" else REV.bundled())
     ok = True
     print(f"nvtlbi selfcheck: {', '.join(specs)}; assumptions: {', '.join(AS.enabled(()))}")
     for spec in specs:

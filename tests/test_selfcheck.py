@@ -4,7 +4,7 @@ reported, exit 0; and a FAILED when a check fails."""
 from model import crosscheck as X
 from nvtlbi import cli
 
-ARGS = ["selfcheck", "--granule", "16K", "--sample", "1", "--jobs", "1"]
+ARGS = ["selfcheck", "upstream", "--granule", "16K", "--hint", "match", "--sample", "1", "--jobs", "2"]
 
 
 def test_selfcheck_summary(capsys):
