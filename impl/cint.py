@@ -277,7 +277,7 @@ def select(cond, a, b):
     """cond ? a : b without a branch (both sides already computed, same
     type): lets vocabulary functions avoid forking the symbolic engine where
     the kernel's control flow would not be visible to a revision anyway."""
-    cond, a, b = as_word(cond), as_word(b if False else a), as_word(b)
+    cond, a, b = as_word(cond), as_word(a), as_word(b)
     t = arith_type(a.ctype, b.ctype)
     a, b = convert(a, t), convert(b, t)
     if _is_concrete(cond.v):

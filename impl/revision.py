@@ -40,10 +40,6 @@ class Revision:
                                      compute_tlb_inval_range=self.module.compute_tlb_inval_range)
         return getattr(self.module, item)
 
-    @property
-    def defines(self):
-        return [f for f in ("handle_ipas2e1is", "s2_mmu_unmap_ipa") + FUNCTIONS if hasattr(self.module, f)]
-
     def handle(self, vcpu, val):
         if hasattr(self.module, "handle_ipas2e1is"):
             return self.module.handle_ipas2e1is(vcpu, val)

@@ -6,8 +6,6 @@ arithmetic (then 0/1), and a branch on one asks the engine to decide."""
 
 import z3
 
-from impl import cint
-
 
 def bv(v, width):
     if isinstance(v, int):
@@ -64,6 +62,3 @@ class Z3Backend:
         cond = v if z3.is_bool(v) else bv(v, width) != 0
         return self.engine.decide(cond)
 
-
-def word(ctype, term):
-    return cint.Word(ctype, term)

@@ -52,7 +52,7 @@ def standard(text):
     """z3 prints `(and x)` / `(or x)` for one-operand connectives, which the
     SMT-LIB standard (and Bitwuzla) rejects: write them as `x`.  The
     rewrite is on the text, so the formula is z3's own, unsimplified."""
-    out, stack = [], [[]]
+    stack = [[]]
     for t in _tokens(text):
         if t == "(":
             stack.append([])

@@ -8,7 +8,7 @@ are added through `assume(name, fact)`: they are guarded by a literal per
 assumption name, so dropping an assumption disables its facts and an unsat
 core names the assumptions a result rests on."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import z3
 
@@ -25,12 +25,6 @@ class PathExplosion(Exception):
 
 class CrossCheckError(Exception):
     """The second solver contradicts z3 on a query (model/crosscheck.py)."""
-
-
-class SolverUnknown(Exception):
-    def __init__(self, reason):
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass
@@ -74,10 +68,6 @@ class Engine:
         if name not in self.lits:
             self.lits[name] = z3.Bool(f"assume!{name}")
         return self.lits[name]
-
-    def name_of_lit(self, lit):
-        s = str(lit)
-        return s[len("assume!"):] if s.startswith("assume!") else s
 
     def solver(self):
         s = z3.Solver()
@@ -212,7 +202,7 @@ class Engine:
                 error, result, env = None, None, None
                 try:
                     result = program()
-                except (PathExplosion, SolverUnknown, CrossCheckError):
+                except (PathExplosion, CrossCheckError):
                     raise
                 except Exception as e:   # the program's own failure is a path outcome
                     error, env = e, self.current_env()
@@ -265,5 +255,5 @@ class Engine:
         if r == z3.sat:
             return r, s.model()
         if r == z3.unsat:
-            return r, sorted(self.name_of_lit(c) for c in s.unsat_core()) if want_core else None
+            return r, sorted(self._names(s.unsat_core())) if want_core else None
         return r, s.reason_unknown()

@@ -144,7 +144,6 @@ def prove_level(rev, shift, level, hints=HINTS, props=tuple(P.PROPERTIES), drop=
 
     # 3. Each hint case and property on each path.
     per_cell = t_explore / max(1, len(todo))
-    verdicts = {}
     solvers = []
     for path in paths:
         env = path.result if path.error is None else path.error_env

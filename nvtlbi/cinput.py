@@ -151,7 +151,6 @@ def apply(src, fd, patch_path):
     pos = 0
     for old_start, old_len, items, hdr_line in fd.hunks:
         pre = [t for k, t, _ in items if k != "+"]
-        post = [Line(t, patch_path, ln) if k == "+" else None for k, t, ln in items if k != "-"]
         if old_len is not None and len(pre) < old_len:
             src.notes.append(f"{patch_path}:{hdr_line}: hunk is truncated ({len(pre)} of {old_len} old lines); "
                              "applied the lines present")

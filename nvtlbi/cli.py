@@ -15,7 +15,7 @@ import time
 from impl import revision as REV
 from model import assumptions as AS
 from model.engine import CrossCheckError, Limits
-from model.env import HINTS, Case
+from model.env import HINTS
 from model.obligation import matrix, prove_level
 from model.properties import PROPERTIES
 from model.verdict import COUNTEREXAMPLE, overall_exit

@@ -1,7 +1,6 @@
 """Results in domain terms: the verdict matrix and counterexample scenarios."""
 
-from impl import granule as G
-from impl import oracle
+from impl import descriptor, oracle
 from model import replay as R
 from model.assumptions import BY_NAME
 from model.env import HINT_MEANING
@@ -111,12 +110,12 @@ def counterexample(result, rev, dropped=()):
     stale = {(b, s) for b, s, *_ in out.stale}
     for b, s, lvl, pte, origin in out.leaves_before:
         state = "STALE (survived)" if (b, s) in stale else ("kept" if (b, s) in after else "unmapped")
-        L.append(f"  leaf {rng(b, s)} tag L{oracle_tag(pte)}  from {origin}  -> {state}")
+        L.append(f"  leaf {rng(b, s)} tag L{descriptor.nv_level(pte)}  from {origin}  -> {state}")
     if not out.leaves_before:
         L.append("  (empty)")
     L.append("probes made by the revision (kvm_pgtable_get_leaf):")
     for addr, ret, pte, lvl in out.probes:
-        what = f"ret {ret}" if ret else (f"valid leaf at L{lvl}, tag L{oracle_tag(pte)}" if pte & 1 else f"invalid entry at L{lvl}")
+        what = f"ret {ret}" if ret else (f"valid leaf at L{lvl}, tag L{descriptor.nv_level(pte)}" if pte & 1 else f"invalid entry at L{lvl}")
         L.append(f"  {hx(addr)}: {what}")
     if not out.probes:
         L.append("  (none: the hint was used)")
@@ -130,10 +129,6 @@ def counterexample(result, rev, dropped=()):
     return "\n".join(L)
 
 
-def oracle_tag(pte):
-    return (pte >> 55) & 3
-
-
 def assumptions_table():
     return "\n".join(f"{a.name:<14} {a.meaning}\n{'':<14} source: {a.source}" for a in BY_NAME.values())
 
@@ -141,5 +136,3 @@ def assumptions_table():
 def hints_table():
     return "\n".join(f"{h:<9} {m}" for h, m in HINT_MEANING.items())
 
-
-__all__ = ["matrix", "summary", "counterexample", "assumptions_table", "G"]

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from impl import granule as G
-from impl import kernel, tlbi
+from impl import tlbi
 from impl import revision as REV
 from impl.cint import Word, u64
 from impl.nested import VM, GuestS2, handle_shadow_fault, new_mmu
