@@ -19,6 +19,11 @@ def violations(mmu, guest):
         out.append(("vtcr-stable", f"tlb_vtcr TG0 does not decode to {G.name(guest.shift)}"))
     for base, size, level, pte, origin in leaves:
         tag = (pte >> 55) & 3
+        if not tag and not guest.lpa2:
+            out.append(("leaf-tagged", f"shadow leaf [{base:#x},+{size:#x}) carries no level tag"))
+        if base + size > 1 << mmu.pgt.ia_bits:
+            out.append(("get-leaf-range", f"shadow leaf [{base:#x},+{size:#x}) beyond the {mmu.pgt.ia_bits}-bit "
+                                          f"input range"))
         if origin is None:
             out.append(("tag-truth", f"shadow leaf {base:#x} has no recorded guest translation"))
             continue
@@ -29,6 +34,9 @@ def violations(mmu, guest):
         # after a completed BBM sequence, every cached translation is still in the guest tables
         if walk_nested_s2(guest, base) != origin:
             out.append(("bbm", f"leaf [{base:#x},+{size:#x}) outlived {origin}"))
+    if not mmu.keep_invalid_tags:
+        for base, size, level, d in mmu.pgt.annotations():
+            out.append(("invalid-untagged", f"invalid entry [{base:#x},+{size:#x}) carries tag {(d >> 55) & 3}"))
     origins = {o for *_, o in leaves if o is not None}
     for a in origins:
         for b in origins:

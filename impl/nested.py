@@ -34,7 +34,7 @@ class Translation:
 
 @dataclass(frozen=True)
 class Fault:
-    kind: str           # "translation" or "access"
+    kind: str           # "translation", "access" or "address size"
     level: int
 
 
@@ -150,11 +150,11 @@ class ShadowMMU:
             yield base, size, level, d, self.origin.get((base, size))
 
 
-def new_mmu(vm, guest, host_shift, s2_enabled=True, keep_invalid_tags=False):
+def new_mmu(vm, guest, host_shift, s2_enabled=True, keep_invalid_tags=False, ia_bits=48):
     """A shadow MMU for the guest's stage 2 (or, s2_enabled=False, the
     context used while the guest runs with its stage 2 off).  The first MMU
     also creates the vCPU, whose VTCR_EL2 is the guest's."""
-    mmu = ShadowMMU(vm, Word(u64, guest.vtcr), PageTable(host_shift), s2_enabled=s2_enabled,
+    mmu = ShadowMMU(vm, Word(u64, guest.vtcr), PageTable(host_shift, ia_bits), s2_enabled=s2_enabled,
                     keep_invalid_tags=keep_invalid_tags)
     vm.mmus.append(mmu)
     if vm.vcpu is None:
@@ -202,6 +202,10 @@ def handle_shadow_fault(mmu, guest, ipa, vma_pagesize=None, force_pte=False):
     Translation used, a Fault for the guest, or None if already mapped."""
     if mmu.pgt.leaf(ipa) is not None:
         return None
+    if ipa >> mmu.pgt.ia_bits:
+        # beyond the VM's IPA size: kvm_handle_guest_abort injects an
+        # address-size fault, no shadow leaf is made
+        return Fault("address size", 0)
     trans = walk_nested_s2(guest, ipa)
     if isinstance(trans, Fault):
         return trans

@@ -9,6 +9,7 @@ class Assumption:
     name: str
     meaning: str
     source: str
+    replaces: tuple = ()    # opt-in only: default assumptions it contradicts, dropped when it is on
 
 
 ASSUMPTIONS = [
@@ -42,6 +43,19 @@ ASSUMPTIONS = [
     Assumption("get-leaf-ret",
                "kvm_pgtable_get_leaf returns 0 or -ERANGE",
                "kvm_pgtable_get_leaf / kvm_pgtable_walk (arch/arm64/kvm/hyp/pgtable.c)"),
+    Assumption("get-leaf-range",
+               "kvm_pgtable_get_leaf fails (-ERANGE) exactly at addresses beyond the shadow S2's input size, "
+               "which is the VM's IPA size, 32 to 52 bits",
+               "kvm_pgtable_walk checks the walk against BIT(pgt->ia_bits); shadow S2s take the VM's IPA size "
+               "(kvm_init_stage2_mmu); KVM_VM_TYPE_ARM_IPA_SIZE accepts 32..52"),
+    Assumption("invalid-untagged",
+               "an invalid shadow entry carries no level tag (bits [56:55] are 0)",
+               "KVM clears a PTE to 0 when it unmaps (kvm_clear_pte); the level is ORed only into the prot of "
+               "a valid leaf (user_mem_abort)"),
+    Assumption("leaf-tagged",
+               "every valid leaf of a shadow S2 carries a level tag (no LPA2 level-0 blocks, whose tag is 0)",
+               "shadow S2 leaves are only made by user_mem_abort on a nested fault, which ORs "
+               "kvm_encode_nested_level(nested) (levels 1-3 without LPA2); the relax-perms path keeps it"),
 ]
 
 # Opt-in assumptions: on only for revisions that name them in ASSUMES.
@@ -50,7 +64,8 @@ OPT_IN = [
                "an invalid shadow entry carrying level tag l lies inside a cached guest translation of level l "
                "(and, under bbm, is T's if it overlaps T)",
                "not in KVM: what the invalidtags fault/unmap path maintains (impl/nested.py keep_invalid_tags); "
-               "needed only by revisions that read tags of invalid entries"),
+               "needed only by revisions that read tags of invalid entries",
+               replaces=("invalid-untagged",)),
 ]
 
 BY_NAME = {a.name: a for a in ASSUMPTIONS + OPT_IN}
@@ -62,4 +77,5 @@ def enabled(drop=(), extra=()):
     unknown = [d for d in list(drop) + list(extra) if d not in BY_NAME]
     if unknown:
         raise KeyError(unknown[0])
-    return [n for n in NAMES + [e for e in extra if e not in NAMES] if n not in drop]
+    replaced = {r for e in extra for r in BY_NAME[e].replaces}
+    return [n for n in NAMES + [e for e in extra if e not in NAMES] if n not in drop and n not in replaced]

@@ -177,6 +177,7 @@ class SymEnv:
         self.s2off_exists = z3.Bool("s2off_exists")
         self.lpa2 = z3.Bool("lpa2")
         self.host_shift = z3.BitVec("host_shift", 8)
+        self.ia_bits = z3.BitVec("shadow.ia_bits", 8)
         self.ipa = A.operand_ipa(self.val)
         self.ttl = A.operand_ttl(self.val)
         # T's level: the case's, or (level None: diffs) any leaf level
@@ -194,6 +195,8 @@ class SymEnv:
         assume("vtcr-stable", A.tg0_means(g, self.vtcr))
         assume("vtcr-current", A.tg0(self.vcpu_vtcr) == A.tg0(self.vtcr))
         assume("leaf-level", A.is_leaf_level(g, self.T_level, self.lpa2))
+        assume("get-leaf-range", z3.And(z3.UGE(self.ia_bits, 32), z3.ULE(self.ia_bits, 52)))
+        self.ia_limit = z3.BitVecVal(1, 64) << z3.ZeroExt(56, self.ia_bits)
         self.kvm = SymKVM(self)
         self.vcpu = SymVCPU(self)
         self.mmus = [SymMMU(self, 0)]
@@ -232,11 +235,14 @@ class SymEnv:
         cbase = p.cbase = A.align_down(a, csize)
         tagged = p.tagged
         assume("get-leaf-ret", z3.Or(p.ret == 0, p.ret == -ERANGE))
+        assume("get-leaf-range", (p.ret == 0) == z3.ULT(a, self.ia_limit))
+        assume("invalid-untagged", z3.Implies(z3.And(p.ret == 0, z3.Not(p.valid)), p.tag == 0))
         assume("case", A.is_host_leaf_level(self.host_shift, p.hlevel))
         if mmu == 1:
             # the S2-off context: shadow leaves made without a guest translation
             assume("s2off-untagged", z3.Implies(z3.And(p.ret == 0, p.valid), p.tag == 0))
         else:
+            assume("leaf-tagged", z3.Implies(z3.And(p.ret == 0, p.valid, z3.Not(self.lpa2)), p.tag != 0))
             assume("tag-truth", z3.Implies(tagged, z3.And(p.clevel == z3.ZeroExt(A.LVL - 2, p.tag),
                                                            z3.ULE(hsize, csize))))
             assume("leaf-level", z3.Implies(tagged, A.is_leaf_level(g, p.clevel, self.lpa2)))
@@ -244,7 +250,7 @@ class SymEnv:
             assume("bbm", z3.Implies(z3.And(tagged, overlap(cbase, csize, self.T_base, self.T_size)),
                                      z3.And(p.clevel == self.T_level, cbase == self.T_base)))
         if mmu == 0 and "invalid-tag-truth" in self.engine.enabled:
-            invalid_tag_facts(self, p)
+            invalid_tag_facts(self, p, assume)
         for q in self.probes:
             if q.mmu != mmu:
                 continue
@@ -266,11 +272,12 @@ def _any_tag(p):
     return z3.Or(p.tagged, _annotated(p))
 
 
-def invalid_tag_facts(env, p):
+def invalid_tag_facts(env, p, assume):
     """Opt-in: tagged invalid entries obey what tag-truth, leaf-level and bbm
     say of tagged valid leaves (guarded by their own names, so dropping bbm
-    still drops the bbm part)."""
-    assume, g = env.engine.assume, env.case.shift
+    still drops the bbm part).  `assume` collects them with the probe's
+    other facts, which are memoised and re-asserted on every re-execution."""
+    g = env.case.shift
     ann = _annotated(p)
     assume("invalid-tag-truth", z3.Implies(ann, z3.And(p.clevel == z3.ZeroExt(A.LVL - 2, p.tag),
                                                         z3.ULE(p.hsize, p.csize))))

@@ -250,7 +250,7 @@ def describe(env, model, path=None, prop=None):
         "val": ev(env.val), "ipa": ev(env.ipa), "ttl": ev(env.ttl),
         "feat_ttl": evb(env.feat), "lpa2": evb(env.lpa2),
         "host_granule": G.name(ev(env.host_shift)) if ev(env.host_shift) in G.NAMES else str(ev(env.host_shift)),
-        "host_ttl": evb(env.host_ttl),
+        "host_ttl": evb(env.host_ttl), "ia_bits": ev(env.ia_bits),
         "tlb_vtcr": ev(env.vtcr), "tg0": ev(env.vtcr) >> 14 & 3, "vcpu_vtcr": ev(env.vcpu_vtcr),
         "T": [ev(env.T_base), ev(env.T_base) + ev(env.T_size)],
         "obliged": evb(env.obliged()),

@@ -69,6 +69,7 @@ def from_counterexample(cex):
                   expected_ranges=[(b, e - b, m) for b, e, m in cex["ranges"]])
     sc.host_ttl = cex["host_ttl"]
     sc.vcpu_vtcr = cex["vcpu_vtcr"]
+    sc.ia_bits = cex.get("ia_bits", 48)
     sc.s2off = any(p["mmu"] == 1 for p in cex["probes"]) or any(m == 1 for *_, m in cex["ranges"])
     page = 1 << h
     T = Translation(g, cex["level"], cex["T"][0], cex["T"][0])
@@ -84,7 +85,7 @@ def from_counterexample(cex):
                 others.append((C, (p["addr"], p["af"])))
     sc.steps.append(("map", T))
     if cex["property"] == "P2":
-        s = _stale_point(T, sc.expected_ranges, probe_pages, page)
+        s = _stale_point(T, sc.expected_ranges, probe_pages, page, 1 << sc.ia_bits)
         if s is not None:
             sc.steps.append(("access", s))
     sc.steps += [step for hit in t_hits for step in _touch(*hit)]
@@ -98,15 +99,16 @@ def _touch(addr, af):
     return [("access", addr)] + ([] if af else [("age", addr)])
 
 
-def _stale_point(T, ranges, avoid, page):
-    """A host page inside T, outside every unmapped range, that no probe reads."""
+def _stale_point(T, ranges, avoid, page, limit):
+    """A host page inside T and below the VM's IPA size, outside every
+    unmapped range, that no probe reads."""
     ranges = [(b, s) for b, s, m in ranges if m == 0]
-    candidates = [T.base, T.base + T.size - page]
+    candidates = [T.base, T.base + T.size - page, limit - page]
     for b, s in ranges:
         candidates += [b + s, b - page]
     for c in candidates:
         c &= ~(page - 1)
-        if T.base <= c < T.base + T.size and c not in avoid and \
+        if T.base <= c < min(T.base + T.size, limit) and c not in avoid and \
                 not any(b <= c < b + s for b, s in ranges):
             return c
     return None
@@ -130,11 +132,12 @@ class RecordingPgt:
 def run(sc, rev):
     guest = GuestS2(sc.shift, sc.lpa2)
     vm = VM(feat_ttl=sc.feat_ttl, host_ttl=getattr(sc, "host_ttl", True))
-    mmu = new_mmu(vm, guest, sc.host_shift)
+    ia_bits = getattr(sc, "ia_bits", 48)
+    mmu = new_mmu(vm, guest, sc.host_shift, ia_bits=ia_bits)
     mmu.tlb_vtcr = Word(u64, sc.tlb_vtcr)
     vm.vcpu.sys_regs["VTCR_EL2"] = getattr(sc, "vcpu_vtcr", guest.vtcr)
     if getattr(sc, "s2off", False):
-        new_mmu(vm, guest, sc.host_shift, s2_enabled=False)
+        new_mmu(vm, guest, sc.host_shift, s2_enabled=False, ia_bits=ia_bits)
     faults = []
     for kind, arg in sc.steps:
         if kind == "map":

@@ -71,20 +71,20 @@ def run(args):
         entries = []
         for x in loaded:
             rev = REV.load(x.path)
-            entries.append((rev.name, x.path, by_spec[x.path], x.notes))
+            entries.append((rev.name, x.path, by_spec[x.path], x.notes, tuple(getattr(rev, "ASSUMES", ()))))
         wall = time.perf_counter() - t0
         if args.json:
             print(json.dumps({"seconds": round(wall, 2), "dropped": args.drop,
-                              "revisions": [report.as_json(n, p, rs, notes, args.drop)
-                                            for n, p, rs, notes in entries]}, indent=1))
+                              "revisions": [report.as_json(n, p, rs, notes, args.drop, extra)
+                                            for n, p, rs, notes, extra in entries]}, indent=1))
         else:
-            for n, p, rs, notes in entries:
-                print(report.text(n, rs, notes, args.drop))
+            for n, p, rs, notes, extra in entries:
+                print(report.text(n, rs, notes, args.drop, extra))
             print(f"audit of {len(entries)} revision(s), {sum(len(e[2]) for e in entries)} obligations: "
                   f"wall time {wall:.1f}s")
         if args.report:
             with open(args.report, "w") as f:
-                f.write(report.markdown([(n, p, rs, notes) for n, p, rs, notes in entries], args.drop))
+                f.write(report.markdown([(n, p, rs, notes) for n, p, rs, notes, _ in entries], args.drop))
             if not args.json:
                 print(f"report written to {args.report}")
         sys.stdout.flush()

@@ -70,10 +70,11 @@ def summary_line(name, results):
     return line
 
 
-def text(name, results, notes=(), dropped=()):
+def text(name, results, notes=(), dropped=(), extra=()):
+    """extra: the opt-in assumptions the revision names in ASSUMES."""
     L = [summary_line(name, results)]
     L += [f"  {n}" for n in notes]
-    enabled = [a for a in AS.NAMES if a not in dropped]
+    enabled = AS.enabled(dropped, extra)
     used = rests_on(results)
     L.append(f"  PROVED obligations rest on: {', '.join(used) or 'no assumption'}"
              f"  (enabled: {', '.join(enabled)})")
@@ -93,10 +94,10 @@ def text(name, results, notes=(), dropped=()):
     return "\n".join(L)
 
 
-def as_json(name, spec, results, notes=(), dropped=()):
+def as_json(name, spec, results, notes=(), dropped=(), extra=()):
     return {
         "revision": name, "input": spec, "verdict": verdict(results), "notes": list(notes),
-        "assumptions_enabled": [a for a in AS.NAMES if a not in dropped],
+        "assumptions_enabled": AS.enabled(dropped, extra),
         "rests_on": rests_on(results),
         "counterexample_groups": [{"property": p, "kind": k, "obligations": [r.id for r in rs],
                                    "example": why(rs[0])} for (p, k), rs in groups(results).items()],

@@ -22,15 +22,16 @@ op = st.tuples(st.sampled_from(["map", "access", "break", "tlbi"]),
 def worlds(draw):
     g = draw(st.sampled_from([12, 14, 16]))
     h = draw(st.sampled_from([s for s in (12, 14, 16) if s <= g]))
-    return g, h, draw(st.booleans()), draw(st.lists(op, max_size=30))
+    return g, h, draw(st.booleans()), draw(st.lists(op, max_size=30)), draw(st.sampled_from([32, 48]))
 
 
-def execute(g, h, feat, ops, rev, check):
+def execute(g, h, feat, ops, rev, check, ia_bits=48):
     guest = GuestS2(g)
     vm = VM(feat_ttl=feat)
-    mmu = new_mmu(vm, guest, h)
+    mmu = new_mmu(vm, guest, h, ia_bits=ia_bits)
     levels = G.guest_leaf_levels(g)
-    region = 4 * G.level_size(g, levels[0])
+    # for 4K, 8 1G blocks reach past a 32-bit VM IPA size (get-leaf-range)
+    region = 8 * G.level_size(g, levels[0])
     for kind, x, k, ttl in ops:
         addr = (x << g) % region
         if kind == "map":
@@ -59,11 +60,11 @@ def execute(g, h, feat, ops, rev, check):
 @settings(max_examples=150, deadline=None)
 @given(worlds())
 def test_reachable_states_satisfy_the_assumptions(w):
-    g, h, feat, ops = w
+    g, h, feat, ops, ia_bits = w
 
     def check(v, kind):
         assert v == [], (kind, v)
-    execute(g, h, feat, ops, UPSTREAM, check)
+    execute(g, h, feat, ops, UPSTREAM, check, ia_bits)
 
 
 def test_the_invariant_check_catches_a_broken_revision():
@@ -74,3 +75,26 @@ def test_the_invariant_check_catches_a_broken_revision():
     ops = [("map", 0, 0, 0), ("access", 1 << 10, 0, 0), ("break", 0, 0, 0)]
     execute(12, 12, True, ops, broken, lambda v, kind: seen.extend(v))
     assert any(name == "bbm" for name, _ in seen), seen
+
+
+def test_the_invariant_check_sees_untagged_and_out_of_range_entries():
+    """States KVM never builds (a valid shadow leaf without a level tag, a
+    tagged invalid entry without the invalidtags path, a leaf beyond the
+    VM's IPA size) break leaf-tagged, invalid-untagged and get-leaf-range."""
+    guest = GuestS2(12)
+    mmu = new_mmu(VM(feat_ttl=True), guest, 12, ia_bits=32)
+    mmu.pgt.map(0x1000, 0x1000, 0x1000, nv_level=0)
+    mmu.pgt.annotate(0x200000, 2, 2)
+    mmu.pgt.map(1 << 32, 0x1000, 0x1000, nv_level=3)
+    names = {name for name, _ in violations(mmu, guest)}
+    assert {"leaf-tagged", "invalid-untagged", "get-leaf-range"} <= names, names
+
+
+def test_an_access_beyond_the_vm_ipa_size_makes_no_shadow_leaf():
+    guest = GuestS2(12)
+    mmu = new_mmu(VM(feat_ttl=True), guest, 12, ia_bits=32)
+    guest.map(1 << 32, 1, 1 << 32)
+    fault = handle_shadow_fault(mmu, guest, (1 << 32) + 0x5000)
+    assert fault.kind == "address size" and list(mmu.shadow_leaves()) == []
+    assert mmu.pgt.get_leaf((1 << 32) - 0x1000)[0].value() == 0
+    assert mmu.pgt.get_leaf(1 << 32)[0].value() == -34

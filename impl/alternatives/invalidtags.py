@@ -46,21 +46,21 @@ def ttl_to_size(ttl: u8) -> unsigned_int:
             max_size = unsigned_int(SZ_1G)
         elif level == 2:
             max_size = unsigned_int(SZ_2M)
-        elif level == 3:
+        elif level == 3:      # nvtlbi: dead-ok (level is 2 bits: 0-2 are handled above)
             max_size = unsigned_int(SZ_4K)
     elif gran == TLBI_TTL_TG_16K:
         if level == 0 or level == 1:
             pass
         elif level == 2:
             max_size = unsigned_int(SZ_32M)
-        elif level == 3:
+        elif level == 3:      # nvtlbi: dead-ok (level is 2 bits: 0-2 are handled above)
             max_size = unsigned_int(SZ_16K)
     elif gran == TLBI_TTL_TG_64K:
         if level == 0 or level == 1:
             pass                        # 52-bit (4TB) blocks are not supported
         elif level == 2:
             max_size = unsigned_int(SZ_512M)
-        elif level == 3:
+        elif level == 3:      # nvtlbi: dead-ok (level is 2 bits: 0-2 are handled above)
             max_size = unsigned_int(SZ_64K)
     else:
         pass                            # TTL[3:2] == 0: no size hint
@@ -122,7 +122,7 @@ def get_guest_mapping_ttl(mmu, addr: u64) -> u8:
             continue                    # goto again
         # valid leaf or invalid annotation: both carry the guest level
         level = u8(FIELD_GET(KVM_NV_GUEST_MAP_SZ, pte.val))
-        if not level:
+        if not level:      # nvtlbi: dead-ok (tag 0 is an LPA2 level-0 block: leaf-tagged, no-lpa2)
             continue                    # goto again
 
         ttl |= level

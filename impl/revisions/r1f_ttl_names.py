@@ -92,7 +92,7 @@ def get_guest_mapping_ttl(vcpu, mmu, addr: u64) -> u8:
         tmp &= ~(sz - 1)
         kvm_walk_shadow_s2(mmu, tmp, out)        # the result is not checked
         level = u8(FIELD_GET(GENMASK_ULL(56, 55), out.upper_attr))
-        if not level:
+        if not level:      # nvtlbi: dead-ok (tag 0 is an LPA2 level-0 block: leaf-tagged, no-lpa2)
             continue                    # goto again
 
         ttl |= level

@@ -72,7 +72,7 @@ def get_guest_mapping_ttl(mmu, addr: u64) -> u8:
         if not (pte.val & PTE_VALID):
             continue                    # goto again
         level = u8(FIELD_GET(KVM_NV_GUEST_MAP_SZ, pte.val))
-        if not level:
+        if not level:      # nvtlbi: dead-ok (tag 0 is an LPA2 level-0 block: leaf-tagged, no-lpa2)
             continue                    # goto again
 
         ttl |= level
