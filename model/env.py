@@ -200,6 +200,11 @@ class SymEnv:
         self.kvm = SymKVM(self)
         self.vcpu = SymVCPU(self)
         self.mmus = [SymMMU(self, 0)]
+        # What the shadow S2 holds at the IPA's guest page, whether or not
+        # the revision looks there (P5 speaks of it).  Its facts join every
+        # later probe's; it is not one of the revision's probes.
+        self.seed = None
+        self.seed = self._new_probe(A.align_down(self.ipa, z3.BitVecVal(1 << g, 64)), 0, "seed")
 
     def s2off_mmu(self):
         if len(self.mmus) == 1:
@@ -211,19 +216,25 @@ class SymEnv:
 
     def probe(self, addr, mmu=0):
         """kvm_pgtable_get_leaf at addr in MMU `mmu`: fresh answers, constrained."""
-        i = len(self.probes)
-        a = A_bv(addr)
-        key = ("probe", mmu, tuple((q.mmu, q.addr.get_id()) for q in self.probes), a.get_id())
-        hit = self.engine.memo.get(key)
-        if hit is None:
-            p = Probe(mmu, a, z3.BitVec(f"probe{i}.ret", 32), z3.BitVec(f"probe{i}.pte", 64),
-                      z3.BitVec(f"probe{i}.hlevel", A.LVL), z3.BitVec(f"probe{i}.clevel", A.LVL))
-            hit = self.engine.memo[key] = (p, self._probe_facts(p), key)
-        p, facts, _ = hit
-        for name, fact in facts:
-            self.engine.assume(name, fact)
+        p = self._new_probe(A_bv(addr), mmu, f"probe{len(self.probes)}")
         self.probes.append(p)
         return Word(s32, p.ret), Word(u64, p.pte), Word(s32, z3.SignExt(32 - A.LVL, p.hlevel))
+
+    def _known(self):
+        """Every shadow-S2 read so far: the seed, then the revision's probes."""
+        return ([self.seed] if self.seed is not None else []) + self.probes
+
+    def _new_probe(self, a, mmu, name):
+        key = ("probe", mmu, tuple((q.mmu, q.addr.get_id()) for q in self._known()), a.get_id())
+        hit = self.engine.memo.get(key)
+        if hit is None:
+            p = Probe(mmu, a, z3.BitVec(f"{name}.ret", 32), z3.BitVec(f"{name}.pte", 64),
+                      z3.BitVec(f"{name}.hlevel", A.LVL), z3.BitVec(f"{name}.clevel", A.LVL))
+            hit = self.engine.memo[key] = (p, self._probe_facts(p), key)
+        p, facts, _ = hit
+        for fact_name, fact in facts:
+            self.engine.assume(fact_name, fact)
+        return p
 
     def _probe_facts(self, p):
         """What the environment knows about probe p, given the earlier ones."""
@@ -251,7 +262,7 @@ class SymEnv:
                                      z3.And(p.clevel == self.T_level, cbase == self.T_base)))
         if mmu == 0 and "invalid-tag-truth" in self.engine.enabled:
             invalid_tag_facts(self, p, assume)
-        for q in self.probes:
+        for q in self._known():
             if q.mmu != mmu:
                 continue
             if mmu == 0:
@@ -284,7 +295,7 @@ def invalid_tag_facts(env, p, assume):
     assume("invalid-tag-truth", z3.Implies(ann, A.is_leaf_level(g, p.clevel, env.lpa2)))
     assume("bbm", z3.Implies(z3.And(ann, overlap(p.cbase, p.csize, env.T_base, env.T_size)),
                              z3.And(p.clevel == env.T_level, p.cbase == env.T_base)))
-    for q in env.probes:
+    for q in env._known():
         if q.mmu == 0:
             assume("bbm", z3.Implies(z3.And(_any_tag(p), _any_tag(q), z3.Or(ann, _annotated(q)),
                                             overlap(p.cbase, p.csize, q.cbase, q.csize)),

@@ -7,18 +7,26 @@
               or a property obligation of the mutant has a COUNTEREXAMPLE and
               the counterexample replays on impl/ (the concrete oracle sees
               the failure): the chain engine -> properties -> replay caught it.
+              The properties are P1-P4 (isolation) and P5 (precision: exactly
+              T where KVM can know T), so a mutant that only over-invalidates
+              is killed by P5 with a replayed input.
   EQUIVALENT  model/equiv.py proves the mutant and the original unmap the
               same ranges for every input and environment, on every granule.
-  SAFE        the mutant differs from the original (a distinguishing input is
-              shown) yet every obligation of the differing granules is PROVED:
-              it invalidates more, or otherwise differently but still
-              correctly; the properties are right not to kill it.
+  EXCUSED     the mutant differs, but model/equiv.py proves it unmaps the same
+              ranges as the original on every TLBI the architecture obliges
+              to remove T; it differs only on TLBIs whose valid TTL names
+              another granule or level (C5.5.13: nothing is required there),
+              and there every obligation (P1, P3, P4) is PROVED.
+  SAFE        the mutant differs from the original where the TLBI is obliged
+              (a distinguishing input is shown) yet every obligation of the
+              differing granules, P5 included, is PROVED.
   STILLBORN   the mutant does not load or run (a user error of the revision
               file); excluded from the score, as usual in mutation testing.
   UNEXPLAINED anything else: UNKNOWN, a counterexample that does not replay.
 
-The score counts KILLED + EQUIVALENT + SAFE over all but STILLBORN; every
-mutant of a sound chain is explained, so 100 % is the target."""
+The score counts KILLED + EQUIVALENT + EXCUSED + SAFE over all but
+STILLBORN; every mutant of a sound chain is explained, so 100 % is the
+target."""
 
 import os
 import tempfile
@@ -34,11 +42,12 @@ from model import engine as E
 from model.env import Case
 from model.equiv import DIFFERENT, EQUIVALENT, diff_case
 from model import obligation as O
+from model import properties as P
 from model.obligation import matrix, prove_case
 from model.verdict import COUNTEREXAMPLE, PROVED
 
-KILLED, SAFE, STILLBORN, UNEXPLAINED = "KILLED", "SAFE", "STILLBORN", "UNEXPLAINED"
-CLASSES = [KILLED, EQUIVALENT, SAFE, STILLBORN, UNEXPLAINED]
+KILLED, EXCUSED, SAFE, STILLBORN, UNEXPLAINED = "KILLED", "EXCUSED", "SAFE", "STILLBORN", "UNEXPLAINED"
+CLASSES = [KILLED, EQUIVALENT, EXCUSED, SAFE, STILLBORN, UNEXPLAINED]
 GRANULE_ORDER = (14, 16, 12)    # cheap granules first: most mutants die there
 # upstream's longest path makes 23 symbolic branch decisions; a mutant
 # beyond 4x that is looping, and waiting for the engine's general bound
@@ -95,6 +104,7 @@ class Classified:
     evidence: str
     seconds: float = 0.0
     example: dict = field(default=None, repr=False)
+    by: str = ""        # KILLED: the property (P1-P5) or "loop"
 
 
 def write(mutants, directory=None):
@@ -120,9 +130,9 @@ def classify(original, mutant, path, shifts=GRANULE_ORDER, limits=None, drop=())
 
 
 def _classify(original, mutant, path, shifts, limits, drop, t0):
-    def done(verdict, evidence, example=None):
+    def done(verdict, evidence, example=None, by=""):
         return Classified(mutant.id, mutant.line, mutant.operator, mutant.change, verdict, evidence,
-                          round(time.perf_counter() - t0, 2), example)
+                          round(time.perf_counter() - t0, 2), example, by)
 
     try:
         rev = REV.load(path)
@@ -135,20 +145,21 @@ def _classify(original, mutant, path, shifts, limits, drop, t0):
                 continue
             if d.verdict == "UNKNOWN" and "symbolic branches" in d.reason and hangs(rev, shift):
                 return done(KILLED, f"{d.granule}: unbounded loop ({d.reason}); concretely, an empty shadow "
-                                    f"S2 and a TLBI without hint: more than {PROBE_BUDGET} probes, no return")
+                                    f"S2 and a TLBI without hint: more than {PROBE_BUDGET} probes, no return", by="loop")
             if d.verdict != DIFFERENT:
                 unknown.append(f"{d.granule}: {d.verdict} {d.reason}")
                 continue
             differing.append((d.granule, d.example))
             cases = [c for c in matrix(enabled) if c.shift == shift]
             for case in cases:
-                for r in prove_case(rev, case, drop=drop, limits=limits):
+                for r in prove_case(rev, case, props=tuple(P.PROPERTIES), drop=drop, limits=limits):
                     if r.verdict == COUNTEREXAMPLE and not r.counterexample.get("replayed"):
                         r = _replaying(rev, case, r, drop, limits)
                     if r.verdict == COUNTEREXAMPLE:
                         if r.counterexample.get("replayed"):
                             return done(KILLED, f"{r.id.replace(rev.name, 'mutant', 1)}: "
-                                                f"{r.counterexample['replay']}{getattr(r, 'note', '')}")
+                                                f"{r.counterexample['replay']}{getattr(r, 'note', '')}",
+                                        by=r.property)
                         unknown.append(f"{r.id}: {r.counterexample.get('replay')}")
                     elif r.verdict != PROVED:
                         unknown.append(f"{r.id}: {r.verdict} {r.reason}")
@@ -159,8 +170,24 @@ def _classify(original, mutant, path, shifts, limits, drop, t0):
     if not differing:
         names = ", ".join({12: "4K", 14: "16K", 16: "64K"}[x] for x in sorted(shifts))
         return done(EQUIVALENT, f"same ranges for every input and environment ({names})")
-    g, ex = differing[0]
-    return done(SAFE, f"differs on {', '.join(x for x, _ in differing)} (e.g. {g} IPA {ex['ipa']:#x}: "
+    where = []
+    for g, _ in differing:
+        d = diff_case(orig, rev, Case({"4K": 12, "16K": 14, "64K": 16}[g], None, "any"), drop=drop,
+                      limits=limits, obliged_only=True)
+        if d.verdict == EQUIVALENT:
+            continue
+        if d.verdict != DIFFERENT:
+            return done(UNEXPLAINED, f"{g}: obliged-only diff {d.verdict} {d.reason}")
+        where.append((g, d.example))
+    if not where:
+        g, ex = differing[0]
+        return done(EXCUSED, f"differs on {', '.join(x for x, _ in differing)} only where the TLBI is excused "
+                             f"(e.g. {g} IPA {ex['ipa']:#x} TTL {ex['ttl']:#06b}: original {_ranges(ex['a'])}, "
+                             f"mutant {_ranges(ex['b'])}); proven the same wherever the TLBI must remove T, "
+                             f"and every obligation is PROVED", ex)
+    g, ex = where[0]
+    return done(SAFE, f"differs on {', '.join(x for x, _ in where)} where the TLBI is obliged (e.g. {g} IPA "
+                      f"{ex['ipa']:#x} TTL {ex['ttl']:#06b}: "
                       f"original {_ranges(ex['a'])}, mutant {_ranges(ex['b'])}) "
                       f"but every obligation there is PROVED", ex)
 
@@ -203,3 +230,11 @@ def score(results):
 
 def counts(results):
     return {c: sum(r.verdict == c for r in results) for c in CLASSES}
+
+
+def killed_by(results):
+    """{property or "loop": how many mutants it killed}, in property order."""
+    out = {}
+    for r in sorted((r for r in results if r.verdict == KILLED), key=lambda r: r.by):
+        out[r.by] = out.get(r.by, 0) + 1
+    return out

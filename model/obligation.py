@@ -87,12 +87,12 @@ def explore(rev, case, enabled, limits=None):
     return engine, engine.explore(program, setup)
 
 
-def prove_case(rev, case, props=tuple(P.PROPERTIES), drop=(), limits=None, replay=True, coverage=False):
+def prove_case(rev, case, props=P.ISOLATION, drop=(), limits=None, replay=True, coverage=False):
     """The obligations of one case (revision, granule, level, hint)."""
     return prove_level(rev, case.shift, case.level, [case.hint], props, drop, limits, replay, coverage)
 
 
-def prove_level(rev, shift, level, hints=HINTS, props=tuple(P.PROPERTIES), drop=(), limits=None, replay=True,
+def prove_level(rev, shift, level, hints=HINTS, props=P.ISOLATION, drop=(), limits=None, replay=True,
                 coverage=False):
     """The obligations of every hint case of one (granule, level): the
     revision is explored once over any operand, then each hint case and each
@@ -258,6 +258,7 @@ def describe(env, model, path=None, prop=None):
     if path is not None:
         d["property"] = prop
         d["probes"] = [_probe(ev, model, p) for p in env.probes]
+        d["seed"] = _probe(ev, model, env.seed)     # the shadow S2 at the IPA's guest page
         d["ranges"] = [[ev(b), ev(b) + ev(s), m] for b, s, m in env.unmaps]
         if path.error is not None:
             d["error"] = f"{type(path.error).__name__}: {path.error}"

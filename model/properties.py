@@ -5,11 +5,18 @@ P2  it contains the whole cached guest translation T containing the IPA
     (the part of T below the VM's IPA size, where shadow leaves can exist),
     whenever the architecture obliges the TLBI to remove T;
 P3  its size is a nonzero power of two and the aligned range does not wrap;
-P4  availability: no guest-controlled input reaches BUG() or WARN_ON.
+P4  availability: no guest-controlled input reaches BUG() or WARN_ON;
+P5  precision (opt-in, `--property P5`): where KVM has the information,
+    the range is exactly T: the TTL names T, or there is no usable TTL and
+    a tagged shadow leaf maps the IPA's guest page (the first address the
+    depth-first look-up reads).  Not an isolation property: a revision that
+    over-invalidates fails it and stays safe.
 
-P1 and P3 hold of every MMU's range; P2 of the MMU holding T."""
+P1 and P3 hold of every MMU's range; P2 and P5 of the MMU holding T."""
 
 import z3
+
+from model import arch as A
 
 from impl.kernel import KernelBug
 
@@ -18,7 +25,9 @@ PROPERTIES = {
     "P2": "the invalidated range (rounded out to host pages, as the unmap removes whole leaves) contains the cached guest translation containing the IPA (its part below the VM's IPA size), when the TLBI must remove it",
     "P3": "the range size is a nonzero power of two and the range does not wrap",
     "P4": "no guest-controlled input reaches BUG() or WARN_ON",
+    "P5": "precision: the range is exactly T when the TTL names T, or when there is no usable TTL and a tagged shadow leaf maps the IPA's guest page",
 }
+ISOLATION = ("P1", "P2", "P3", "P4")     # the default obligations; P5 on request
 
 
 def _x(e):
@@ -55,6 +64,12 @@ def holds(prop, env, error=None):
                                z3.ULE(hi, (_x(b) + _x(s) + page - 1) & ~(page - 1)))
                         for b, s, m in unmaps if m == 0])
         return z3.Implies(must, covers)
+    if prop == "P5":
+        informed = z3.Or(z3.And(env.feat, env.ttl == A.ttl_names(env.case.shift, env.T_level)),
+                         z3.And(z3.Or(env.ttl == 0, z3.Not(env.feat)), env.seed.tagged))
+        mine = [(b, s) for b, s, m in unmaps if m == 0]
+        exact = z3.And([z3.And(b == env.T_base, s == env.T_size) for b, s in mine]) if mine else z3.BoolVal(False)
+        return z3.Implies(informed, exact)
     if prop == "P3":
         return z3.And([z3.And(s != 0, s & (s - 1) == 0, z3.ULE(_x(b) + _x(s), z3.BitVecVal(1 << 64, 65)))
                        for b, s, _ in unmaps])
@@ -62,5 +77,8 @@ def holds(prop, env, error=None):
 
 
 def applies(prop, hint):
-    """P2 says nothing when the hint excuses the TLBI for T."""
+    """P2 says nothing when the hint excuses the TLBI for T; P5 speaks only
+    of the hint cases where KVM can know T's size."""
+    if prop == "P5":
+        return hint in ("match", "nohint", "nofeat")
     return not (prop == "P2" and hint == "mismatch")

@@ -54,6 +54,10 @@ class Outcome:
             return bool(self.stale)
         if scenario.prop == "P1":
             return not self.ranges or not all(b <= scenario.ipa < b + s for b, s, _ in self.ranges)
+        if scenario.prop == "P5":
+            T = scenario.T
+            mine = [(b, s) for b, s, m in self.ranges if m == 0]
+            return not mine or any((b, s) != (T.base, T.size) for b, s in mine)
         if scenario.prop == "P3":
             return not self.ranges or any(s == 0 or s & (s - 1) or b + s > 1 << 64 for b, s, _ in self.ranges)
         raise ValueError(scenario.prop)
@@ -73,24 +77,25 @@ def from_counterexample(cex):
     sc.s2off = any(p["mmu"] == 1 for p in cex["probes"]) or any(m == 1 for *_, m in cex["ranges"])
     page = 1 << h
     T = Translation(g, cex["level"], cex["T"][0], cex["T"][0])
-    probe_pages = {p["addr"] & ~(page - 1) for p in cex["probes"] if p["mmu"] == 0}
-    others, t_hits = [], []
-    for p in cex["probes"]:
+    sc.T = T
+    # what the shadow S2 must show: the revision's probes, and (P5) the
+    # model's view of the IPA's guest page
+    reads = cex["probes"] + ([cex["seed"]] if "seed" in cex else [])
+    probe_pages = {p["addr"] & ~(page - 1) for p in reads if p["mmu"] == 0}
+    hits = {T: []}          # translation -> [(addr, af)] of tagged probes inside it
+    for p in reads:
         if p["mmu"] == 0 and p["ret"] == 0 and p["valid"] and p["tag"]:
             size = G.level_size(g, p["guest_level"])
             C = Translation(g, p["guest_level"], p["addr"] & ~(size - 1), p["addr"] & ~(size - 1))
-            if C == T:
-                t_hits.append((p["addr"], p["af"]))
-            elif C not in [c for c, _ in others]:
-                others.append((C, (p["addr"], p["af"])))
+            if (p["addr"], p["af"]) not in hits.setdefault(C, []):
+                hits[C].append((p["addr"], p["af"]))
     sc.steps.append(("map", T))
     if cex["property"] == "P2":
         s = _stale_point(T, sc.expected_ranges, probe_pages, page, 1 << sc.ia_bits)
         if s is not None:
             sc.steps.append(("access", s))
-    sc.steps += [step for hit in t_hits for step in _touch(*hit)]
-    for C, hit in others:
-        sc.steps += [("map", C)] + _touch(*hit)
+    for C, where in hits.items():
+        sc.steps += ([] if C == T else [("map", C)]) + [step for hit in where for step in _touch(*hit)]
     return sc
 
 

@@ -17,7 +17,7 @@ from model import assumptions as AS
 from model.engine import CrossCheckError, Limits
 from model.env import HINTS
 from model.obligation import matrix, prove_level
-from model.properties import PROPERTIES
+from model.properties import ISOLATION, PROPERTIES
 from model.verdict import COUNTEREXAMPLE, overall_exit
 from nvtlbi import render, trust
 
@@ -53,7 +53,8 @@ def _parser():
         sp.add_argument("--granule", choices=["4K", "16K", "64K"], action="append",
                         help="only these granules")
         sp.add_argument("--hint", choices=HINTS, action="append", help="only these hint cases")
-        sp.add_argument("--property", choices=sorted(PROPERTIES), action="append", help="only these properties")
+        sp.add_argument("--property", choices=sorted(PROPERTIES), action="append",
+                        help="only these properties (default P1-P4; P5, precision, only on request)")
         sp.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
         sp.add_argument("--debug", action="store_true", help="show tracebacks")
         sp.add_argument("--cross-check", action="store_true",
@@ -101,7 +102,7 @@ def prove_many(specs, args, label=None):
     for spec in specs:
         REV.load(spec)                   # user errors surface before any work
     limits = Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
-    props = tuple(args.property or sorted(PROPERTIES))
+    props = tuple(sorted(args.property)) if args.property else ISOLATION
     levels = []
     for c in _cases(args, enabled):           # one job per (granule, level): its hints share a run
         if not levels or levels[-1][:2] != (c.shift, c.level):

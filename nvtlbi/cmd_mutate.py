@@ -1,6 +1,7 @@
 """nvtlbi mutate REVISION: generate mutants of the revision's source and
 classify each one (killed with a replayed counterexample, proven equivalent,
-or safe-different with every obligation proved); print the score.
+excused (differs only where the architecture requires nothing), or
+safe-different with every obligation proved); print the score.
 
 Exit status: 0 when every mutant is explained, 2 otherwise."""
 
@@ -92,12 +93,17 @@ def run(args):
     counts = MU.counts(results)
     if args.json:
         print(json.dumps({"revision": rev.name, "mutants": len(results), "explained": explained,
-                          "counted": counted, "counts": counts, "seconds": round(wall, 1),
+                          "counted": counted, "counts": counts, "killed_by": MU.killed_by(results),
+                          "seconds": round(wall, 1),
                           "results": [{k: v for k, v in dataclasses.asdict(r).items() if k != "example"}
                                       for r in results]}, indent=1))
     else:
         pct = 100.0 * explained / counted if counted else 100.0
         print(", ".join(f"{c.lower()} {n}" for c, n in counts.items()))
+        by = MU.killed_by(results)
+        if by:
+            print("killed by: " + ", ".join(f"{k} {n}" for k, n in by.items())
+                  + "  (P1-P4 isolation, P5 precision)")
         print(f"score: {explained}/{counted} classified ({pct:.0f} %); wall time {wall:.1f}s")
     sys.stdout.flush()
     return 0 if explained == counted else 2

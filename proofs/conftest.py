@@ -10,8 +10,9 @@ from impl import revision as REV
 
 @functools.lru_cache(maxsize=None)
 def _prove(spec, shift, level, drop):
+    from model import properties as P
     from model.obligation import prove_level
-    return prove_level(REV.load(spec), shift, level, drop=drop)
+    return prove_level(REV.load(spec), shift, level, props=tuple(P.PROPERTIES), drop=drop)
 
 
 @pytest.fixture(scope="session")

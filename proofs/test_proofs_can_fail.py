@@ -6,9 +6,9 @@ import pytest
 from impl import revision as REV
 from model.env import Case
 from model.replay import from_counterexample, run
-from model.verdict import COUNTEREXAMPLE, VACUOUS
+from model.verdict import COUNTEREXAMPLE, PROVED, VACUOUS
 from nvtlbi import cli
-from tests.revisions import NOCHECK, SMALLFALLBACK
+from tests.revisions import NOCHECK, NOLOOKUP, SMALLFALLBACK
 
 
 
@@ -64,3 +64,22 @@ def test_upstream_holds_without_the_assumptions_it_does_not_need(prove):
     r = prove("upstream", Case(12, 2, "nohint"), ("granule-order",))["P2"]
     assert r.verdict == "PROVED"
     assert "tag-truth" not in prove("upstream", Case(12, 2, "match"))["P2"].rests_on
+
+
+@pytest.mark.parametrize("case", [Case(12, 2, "nohint"), Case(14, 3, "nofeat"), Case(16, 3, "nohint")],
+                         ids=["nolookup-4K-L2-nohint-P5", "nolookup-16K-L3-nofeat-P5", "nolookup-64K-L3-nohint-P5"])
+def test_precision_fails_without_the_lookup(prove, case):
+    """P5 is not vacuous for the look-up cases: a revision that never looks
+    in the shadow S2 over-invalidates, concretely, while staying safe."""
+    rs = prove(NOLOOKUP, case)
+    r = rs["P5"]
+    assert r.verdict == COUNTEREXAMPLE, (r.id, r.verdict)
+    assert r.counterexample["replayed"], r.counterexample["replay"]
+    out = run(from_counterexample(r.counterexample), REV.load(NOLOOKUP))
+    T = r.counterexample["T"]
+    assert out.stale == [] and any(s > T[1] - T[0] for _, s, _ in out.ranges), out.ranges
+    assert all(rs[p].verdict == PROVED for p in ("P1", "P2", "P3", "P4"))
+
+
+def test_precision_holds_without_the_lookup_when_the_ttl_names_T(prove):
+    assert prove(NOLOOKUP, Case(12, 2, "match"))["P5"].verdict == PROVED

@@ -1,5 +1,6 @@
 """Theorems about the merged revision `upstream`, one test per obligation:
-upstream-GRANULE-LLEVEL-HINT-PROPERTY, under the default assumptions.
+upstream-GRANULE-LLEVEL-HINT-PROPERTY, under the default assumptions; the
+isolation properties P1-P4 and the precision property P5.
 
 Each obligation is PROVED (all paths unsat against the negated property),
 is non-vacuous (the assumptions plus the case have a model: the cover

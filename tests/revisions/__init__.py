@@ -7,4 +7,5 @@ NOCHECK = os.path.join(HERE, "nocheck.py")
 SMALLFALLBACK = os.path.join(HERE, "smallfallback.py")
 LOOKAROUND_ANYTAG = os.path.join(HERE, "lookaround_anytag.py")
 DEADBRANCH = os.path.join(HERE, "deadbranch.py")
+NOLOOKUP = os.path.join(HERE, "nolookup.py")
 BAD = {name: os.path.join(HERE, "bad", f"{name}.py") for name in ("dictkey", "listindex", "floats", "loop")}
