@@ -200,11 +200,16 @@ class SymEnv:
         self.kvm = SymKVM(self)
         self.vcpu = SymVCPU(self)
         self.mmus = [SymMMU(self, 0)]
-        # What the shadow S2 holds at the IPA's guest page, whether or not
-        # the revision looks there (P5 speaks of it).  Its facts join every
-        # later probe's; it is not one of the revision's probes.
-        self.seed = None
-        self.seed = self._new_probe(A.align_down(self.ipa, z3.BitVecVal(1 << g, 64)), 0, "seed")
+        # What the shadow S2 holds at the IPA aligned down to each block size
+        # of the guest granule (its page first), whether or not the revision
+        # looks there: P5 speaks of it.  These reads' facts join every later
+        # probe's; they are not the revision's probes.  Made only when P5 is
+        # asked for (engine.seeds): they cost every later probe a few facts.
+        self.seeds = []
+        sizes = sorted(G.level_size(g, l) for l in G.guest_leaf_levels(g)) if getattr(engine, "seeds", False) else []
+        for size in sizes:
+            p = self._new_probe(A.align_down(self.ipa, z3.BitVecVal(size, 64)), 0, f"seed{size:#x}")
+            self.seeds.append((size, p))
 
     def s2off_mmu(self):
         if len(self.mmus) == 1:
@@ -221,8 +226,8 @@ class SymEnv:
         return Word(s32, p.ret), Word(u64, p.pte), Word(s32, z3.SignExt(32 - A.LVL, p.hlevel))
 
     def _known(self):
-        """Every shadow-S2 read so far: the seed, then the revision's probes."""
-        return ([self.seed] if self.seed is not None else []) + self.probes
+        """Every shadow-S2 read so far: the seeds, then the revision's probes."""
+        return [p for _, p in getattr(self, "seeds", [])] + self.probes
 
     def _new_probe(self, a, mmu, name):
         key = ("probe", mmu, tuple((q.mmu, q.addr.get_id()) for q in self._known()), a.get_id())

@@ -99,6 +99,7 @@ def prove_level(rev, shift, level, hints=HINTS, props=P.ISOLATION, drop=(), limi
     property is checked on every path (a path's facts are asserted once)."""
     enabled = AS.enabled(drop, extra=getattr(rev, "ASSUMES", ()))
     engine = Engine(enabled, limits or Limits())
+    engine.seeds = "P5" in props           # P5 reads the shadow S2 where the revision may not
     t0 = time.perf_counter()
     any_case = Case(shift, level, "any")
     setup, program, state = _run(engine, rev, any_case)
@@ -258,7 +259,8 @@ def describe(env, model, path=None, prop=None):
     if path is not None:
         d["property"] = prop
         d["probes"] = [_probe(ev, model, p) for p in env.probes]
-        d["seed"] = _probe(ev, model, env.seed)     # the shadow S2 at the IPA's guest page
+        # the shadow S2 at the IPA aligned down to each block size (P5)
+        d["seeds"] = [_probe(ev, model, p) | {"size": size} for size, p in env.seeds]
         d["ranges"] = [[ev(b), ev(b) + ev(s), m] for b, s, m in env.unmaps]
         if path.error is not None:
             d["error"] = f"{type(path.error).__name__}: {path.error}"

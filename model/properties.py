@@ -6,16 +6,19 @@ P2  it contains the whole cached guest translation T containing the IPA
     whenever the architecture obliges the TLBI to remove T;
 P3  its size is a nonzero power of two and the aligned range does not wrap;
 P4  availability: no guest-controlled input reaches BUG() or WARN_ON;
-P5  precision (opt-in, `--property P5`): where KVM has the information,
-    the range is exactly T: the TTL names T, or there is no usable TTL and
-    a tagged shadow leaf maps the IPA's guest page (the first address the
-    depth-first look-up reads).  Not an isolation property: a revision that
-    over-invalidates fails it and stays safe.
+P5  precision (opt-in, `--property P5`): the range is never larger than the
+    granule's largest block (no cached translation is larger), and where
+    KVM has the information it is exactly T: the TTL names T, or there is
+    no usable TTL and a tagged shadow leaf maps the IPA's guest page or the
+    IPA aligned down to a larger block size of the granule, up to T's size
+    (the addresses inside T a depth-first look-up can read).  Not an isolation
+    property: a revision that over-invalidates fails it and stays safe.
 
 P1 and P3 hold of every MMU's range; P2 and P5 of the MMU holding T."""
 
 import z3
 
+from impl import granule as G
 from model import arch as A
 
 from impl.kernel import KernelBug
@@ -25,7 +28,7 @@ PROPERTIES = {
     "P2": "the invalidated range (rounded out to host pages, as the unmap removes whole leaves) contains the cached guest translation containing the IPA (its part below the VM's IPA size), when the TLBI must remove it",
     "P3": "the range size is a nonzero power of two and the range does not wrap",
     "P4": "no guest-controlled input reaches BUG() or WARN_ON",
-    "P5": "precision: the range is exactly T when the TTL names T, or when there is no usable TTL and a tagged shadow leaf maps the IPA's guest page",
+    "P5": "precision: the range is at most the granule's largest block, and exactly T when the TTL names T, or when there is no usable TTL and a tagged shadow leaf maps the IPA aligned down to a block size of the granule up to T's (its guest page, ..., T's base)",
 }
 ISOLATION = ("P1", "P2", "P3", "P4")     # the default obligations; P5 on request
 
@@ -65,11 +68,18 @@ def holds(prop, env, error=None):
                         for b, s, m in unmaps if m == 0])
         return z3.Implies(must, covers)
     if prop == "P5":
+        assert env.seeds, "P5 needs the seed reads (engine.seeds)"
         informed = z3.Or(z3.And(env.feat, env.ttl == A.ttl_names(env.case.shift, env.T_level)),
-                         z3.And(z3.Or(env.ttl == 0, z3.Not(env.feat)), env.seed.tagged))
+                         z3.And(z3.Or(env.ttl == 0, z3.Not(env.feat)),
+                                z3.Or([z3.And(z3.ULE(size, env.T_size), p.tagged) for size, p in env.seeds])))
         mine = [(b, s) for b, s, m in unmaps if m == 0]
         exact = z3.And([z3.And(b == env.T_base, s == env.T_size) for b, s in mine]) if mine else z3.BoolVal(False)
-        return z3.Implies(informed, exact)
+        # no cached translation is larger than the granule's largest block
+        g = env.case.shift
+        largest = z3.If(env.lpa2, z3.BitVecVal(G.level_size(g, min(G.guest_leaf_levels(g, True))), 64),
+                        z3.BitVecVal(G.level_size(g, min(G.guest_leaf_levels(g, False))), 64))
+        bounded = z3.And([z3.ULE(s, largest) for _, s in mine])
+        return z3.And(z3.Implies(informed, exact), bounded)
     if prop == "P3":
         return z3.And([z3.And(s != 0, s & (s - 1) == 0, z3.ULE(_x(b) + _x(s), z3.BitVecVal(1 << 64, 65)))
                        for b, s, _ in unmaps])
@@ -77,8 +87,7 @@ def holds(prop, env, error=None):
 
 
 def applies(prop, hint):
-    """P2 says nothing when the hint excuses the TLBI for T; P5 speaks only
-    of the hint cases where KVM can know T's size."""
-    if prop == "P5":
-        return hint in ("match", "nohint", "nofeat")
-    return not (prop == "P2" and hint == "mismatch")
+    """P2 and P5 say nothing when the hint excuses the TLBI for T (any
+    range is correct; upstream uses the hinted block's size, which may
+    belong to another granule)."""
+    return not (prop in ("P2", "P5") and hint == "mismatch")

@@ -44,6 +44,13 @@ class Outcome:
     error: str = None
     faults: list = field(default_factory=list)
 
+    def _tagged_leaf_of(self, T, scenario):
+        """Before the TLBI, a tagged shadow leaf maps the IPA aligned down to
+        a block size of the granule no larger than T."""
+        where = [scenario.ipa & ~(size - 1) for size in
+                 (G.level_size(T.shift, l) for l in G.guest_leaf_levels(T.shift)) if size <= T.size]
+        return any(b <= a < b + s and (pte >> 55) & 3 for a in where for b, s, _, pte, _ in self.leaves_before)
+
     def violates(self, scenario):
         """Does the concrete run break the property (by the architecture's oracle)?"""
         if self.error is not None:
@@ -57,7 +64,12 @@ class Outcome:
         if scenario.prop == "P5":
             T = scenario.T
             mine = [(b, s) for b, s, m in self.ranges if m == 0]
-            return not mine or any((b, s) != (T.base, T.size) for b, s in mine)
+            largest = G.level_size(T.shift, min(G.guest_leaf_levels(T.shift, scenario.lpa2)))
+            if any(s > largest for _, s in mine):
+                return True
+            informed = oracle.hint_case(scenario.ttl, scenario.feat_ttl, scenario.lpa2, T) == "match" or (
+                (scenario.ttl == 0 or not scenario.feat_ttl) and self._tagged_leaf_of(T, scenario))
+            return informed and (not mine or any((b, s) != (T.base, T.size) for b, s in mine))
         if scenario.prop == "P3":
             return not self.ranges or any(s == 0 or s & (s - 1) or b + s > 1 << 64 for b, s, _ in self.ranges)
         raise ValueError(scenario.prop)
@@ -79,8 +91,8 @@ def from_counterexample(cex):
     T = Translation(g, cex["level"], cex["T"][0], cex["T"][0])
     sc.T = T
     # what the shadow S2 must show: the revision's probes, and (P5) the
-    # model's view of the IPA's guest page
-    reads = cex["probes"] + ([cex["seed"]] if "seed" in cex else [])
+    # model's view of the IPA aligned down to each block size
+    reads = cex["probes"] + cex.get("seeds", [])
     probe_pages = {p["addr"] & ~(page - 1) for p in reads if p["mmu"] == 0}
     hits = {T: []}          # translation -> [(addr, af)] of tagged probes inside it
     for p in reads:

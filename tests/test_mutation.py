@@ -26,7 +26,9 @@ SAMPLE = {
     "equivalent": (17, "c_int(ttl & 3) -> u8(ttl & 3)", EQUIVALENT),
     "wrong-size": (34, "SZ_32M -> SZ_2M", MU.KILLED),                 # 16K L2 hint gives 2M
     "loops": (82, "sz < SZ_16K -> sz <= SZ_16K", MU.KILLED),          # the walk never advances
-    "bigger-fallback": (137, "VTCR_EL2_TG0_16K -> VTCR_EL2_TG0_64K", MU.SAFE),   # 512M, not 32M
+    "bigger-fallback": (137, "VTCR_EL2_TG0_16K -> VTCR_EL2_TG0_64K", MU.KILLED),  # 512M > 32M: P5
+    "excused": (22, "0 -> 1", MU.EXCUSED),            # differs only for a 4K TTL in a 16K guest
+    "finer": (113, "addr < tmp + sz -> addr <= tmp + sz", MU.SAFE),   # tighter, still correct
 }
 
 
@@ -54,6 +56,16 @@ def test_mutant_is_classified(paths, name):
         assert r.evidence.startswith("mutant-16K-L2-nohint-P2") and "replayed on impl/" in r.evidence
     if name == "loops":
         assert "more than 10000 probes" in r.evidence
+    if name == "bigger-fallback":
+        assert r.by == "P5" and "replayed on impl/" in r.evidence
+    if name == "excused":
+        assert "only where the TLBI is excused" in r.evidence
+    if name == "finer":
+        # at IPA = tmp + sz the found block ends at the IPA; bbm then leaves
+        # only T = the next block of that size, so the mutant's range is T
+        ex = r.example
+        assert r.by == "" and "where the TLBI is obliged" in r.evidence
+        assert ex["b"]["ranges"][0][1] - ex["b"]["ranges"][0][0] < ex["a"]["ranges"][0][1] - ex["a"]["ranges"][0][0]
 
 
 def test_a_counterexample_that_does_not_replay_leaves_the_mutant_unexplained(paths, monkeypatch):
