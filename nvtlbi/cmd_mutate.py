@@ -17,8 +17,8 @@ from model.engine import Limits
 from model.mutants import generate
 
 SHIFTS = {"4K": 12, "16K": 14, "64K": 16}
-# a mutant costs 5-40 s of CPU (an equivalence proof runs three full diffs);
-# 40 spread over the source keep the default run near 10 minutes on 2 cores
+# a mutant costs 1-60 s of CPU (an equivalence proof runs three full diffs);
+# 40 spread over the source keep the default run near 2 minutes on 2 cores
 DEFAULT_SAMPLE = 40
 
 
@@ -50,8 +50,17 @@ def select(mutants, only=None, sample=0):
             firsts.setdefault(m.operator, m.id)
         if sample <= len(firsts):       # too few for one per operator: spread only
             firsts = {}
-        spread = max(sample - len(firsts), 1)
-        chosen = set(firsts.values()) | {mutants[i * len(mutants) // spread].id for i in range(spread)}
+        chosen = set(firsts.values())
+        spread = max(sample - len(chosen), 1)
+        while True:         # denser until the spread adds enough new ones
+            picks = [mutants[i * len(mutants) // spread].id for i in range(spread)]
+            if len(chosen | set(picks)) >= sample or spread >= len(mutants):
+                break
+            spread += 1
+        for pid in picks:
+            if len(chosen) >= sample:
+                break
+            chosen.add(pid)
         return [m for m in mutants if m.id in chosen]
     return mutants
 
