@@ -1,6 +1,7 @@
 """Results in domain terms: the verdict matrix and counterexample scenarios."""
 
 from impl import descriptor, oracle
+from impl import granule as G
 from model import replay as R
 from model.assumptions import BY_NAME
 from model.env import HINT_MEANING
@@ -118,15 +119,33 @@ def counterexample(result, rev, dropped=()):
         what = f"ret {ret}" if ret else (f"valid leaf at L{lvl}, tag L{descriptor.nv_level(pte)}" if pte & 1 else f"invalid entry at L{lvl}")
         L.append(f"  {hx(addr)}: {what}")
     if not out.probes:
-        L.append("  (none: the hint was used)")
+        L.append("  (none)")
     L.append("range unmapped: " + (", ".join(rng(b, s) + (" in the S2-off MMU" if m else "")
                                              for b, s, m in out.ranges) or "none"))
     if out.error:
         L.append(f"the revision failed: {out.error}")
     for b, s, lvl, pte, origin in out.stale:
         L.append(f"stale: shadow leaf {rng(b, s)} of {origin} still maps the nested guest after the TLBI")
+    if c["property"] == "P5":
+        L.extend(_imprecision(c, sc, out))
     L.append(c.get("replay") or "")
     return "\n".join(L)
+
+
+def _imprecision(c, sc, out):
+    """P5 in domain terms: how much more than T was unmapped, and what KVM
+    could have known."""
+    T, mine = sc.T, [(b, s) for b, s, m in out.ranges if m == 0]
+    largest = G.level_size(T.shift, min(G.guest_leaf_levels(T.shift, c["lpa2"])))
+    L = [f"imprecise: {rng(b, s)} is {s // T.size}x T's size" for b, s in mine if s > T.size and s % T.size == 0]
+    L += [f"imprecise: {rng(b, s)} is larger than the granule's largest block ({size_name(largest)})"
+          for b, s in mine if s > largest]
+    known = [a for a in dict.fromkeys(c["ipa"] & ~(sz - 1) for sz in sorted({G.level_size(T.shift, l)
+                                                              for l in G.guest_leaf_levels(T.shift)}) if sz <= T.size)
+             if any(b <= a < b + s and descriptor.nv_level(pte) for b, s, _, pte, _ in out.leaves_before)]
+    if known and (c["ttl"] == 0 or not c["feat_ttl"]):
+        L.append(f"KVM could know T: a tagged shadow leaf of T maps {', '.join(hx(a) for a in known)}")
+    return L or [f"imprecise: the range is not T {rng(T.base, T.size)}"]
 
 
 def assumptions_table():

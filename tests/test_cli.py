@@ -6,7 +6,7 @@ import json
 import pytest
 
 from nvtlbi import cli
-from tests.revisions import NOCHECK
+from tests.revisions import NOCHECK, NOLOOKUP
 
 FAST = ["--granule", "16K", "--hint", "match", "--jobs", "1"]
 
@@ -55,3 +55,15 @@ def test_cex_draws_the_scenario(capsys):
     for part in ("TLBI IPAS2E1IS", "cached guest translation T", "probes made by the revision",
                  "range unmapped", "STALE (survived)", "stale: shadow leaf"):
         assert part in out, part
+
+
+def test_cex_draws_an_imprecision_in_domain_terms(capsys):
+    """P5 on a revision without the look-up: the range against T, and the
+    tagged leaf of T KVM could have read."""
+    code = cli.main(["cex", "--revision", NOLOOKUP, "--property", "P5", "--granule", "4K", "--hint", "nohint",
+                     "--jobs", "1"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "imprecise: [0x0, 0x40000000) (1G) is 512x T's size" in out
+    assert "KVM could know T: a tagged shadow leaf of T maps 0x0" in out
+    assert "replayed on impl/" in out
