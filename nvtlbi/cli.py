@@ -83,13 +83,22 @@ def _cases(args, enabled):
 
 
 def _work(job):
+    from model import crosscheck
     spec, (shift, level, hints), props, drop, limits = job
     rev = REV.load(spec)
-    return spec, prove_level(rev, shift, level, hints, props=props, drop=drop, limits=limits,
-                             coverage=_COVERAGE[0])
+    before = (crosscheck.stats.agreed, crosscheck.stats.unchecked)
+    rs = prove_level(rev, shift, level, hints, props=props, drop=drop, limits=limits, coverage=_COVERAGE[0])
+    return spec, rs, (crosscheck.stats.agreed - before[0], crosscheck.stats.unchecked - before[1])
 
 
 _COVERAGE = [True]      # set from --no-coverage before the workers fork
+CROSS = {"agreed": 0, "unchecked": 0}   # --cross-check tally of the last prove_many (over all workers)
+
+
+def cross_line():
+    """One line for --cross-check; a disagreement never gets here (it is an error)."""
+    return (f"cross-check (bitwuzla): {CROSS['agreed']} queries agreed, 0 disagreed, "
+            f"{CROSS['unchecked']} unchecked (a solver gave up)")
 
 
 def prove_many(specs, args, label=None):
@@ -114,6 +123,7 @@ def prove_many(specs, args, label=None):
     out = {spec: [] for spec in specs}
     progress = sys.stderr.isatty() and len(jobs) > 8
     _COVERAGE[0] = not getattr(args, "no_coverage", False)
+    CROSS.update(agreed=0, unchecked=0)
     from model import crosscheck
     if getattr(args, "cross_check", False):
         crosscheck.install()        # before the fork: the workers inherit it
@@ -131,16 +141,23 @@ def _run_jobs(jobs, args, out, progress, label):
     if args.jobs > 1 and len(jobs) > 1:
         with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
             done = pool.imap(_work, jobs, chunksize=1)
-            for i, (spec, rs) in enumerate(done, 1):
+            for i, (spec, rs, tally) in enumerate(done, 1):
                 out[spec] += rs
+                _tally(tally)
                 if progress:
                     print(f"\r{label or 'prove'}: {i}/{len(jobs)} cases", end="", file=sys.stderr, flush=True)
     else:
         for i, job in enumerate(jobs, 1):
-            spec, rs = _work(job)
+            spec, rs, tally = _work(job)
             out[spec] += rs
+            _tally(tally)
             if progress:
                 print(f"\r{label or 'prove'}: {i}/{len(jobs)} cases", end="", file=sys.stderr, flush=True)
+
+
+def _tally(t):
+    CROSS["agreed"] += t[0]
+    CROSS["unchecked"] += t[1]
 
 
 def run_matrix(args):
@@ -155,6 +172,7 @@ def cmd_prove(args):
     if args.json:
         print(json.dumps({"revision": rev.name, "dropped": args.drop, "seconds": round(wall, 2),
                           "coverage": trust.as_json(results, rev),
+                          **({"cross_check": dict(CROSS)} if args.cross_check else {}),
                           "results": [dataclasses.asdict(r) | {"id": r.id} for r in results]}, indent=1))
     else:
         print(f"revision {rev.name} ({rev.path}); assumptions: {', '.join(AS.enabled(args.drop))}"
@@ -163,6 +181,8 @@ def cmd_prove(args):
         print(render.summary(results))
         for line in trust.lines(results, rev, restricted=bool(args.granule or args.hint or args.property)):
             print(line)
+        if args.cross_check:
+            print(cross_line())
         print(f"wall time {wall:.1f}s")
     return overall_exit(results)
 

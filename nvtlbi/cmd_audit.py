@@ -75,11 +75,14 @@ def run(args):
         wall = time.perf_counter() - t0
         if args.json:
             print(json.dumps({"seconds": round(wall, 2), "dropped": args.drop,
+                              **({"cross_check": dict(cli.CROSS)} if args.cross_check else {}),
                               "revisions": [report.as_json(n, p, rs, notes, args.drop, extra)
                                             for n, p, rs, notes, extra in entries]}, indent=1))
         else:
             for n, p, rs, notes, extra in entries:
                 print(report.text(n, rs, notes, args.drop, extra))
+            if args.cross_check:
+                print(cli.cross_line())
             print(f"audit of {len(entries)} revision(s), {sum(len(e[2]) for e in entries)} obligations: "
                   f"wall time {wall:.1f}s")
         if args.report:
