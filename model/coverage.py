@@ -45,12 +45,30 @@ def sites(path):
     return sorted(out, key=lambda s: s.line)
 
 
+# frames between a revision's `if` and the engine's decision
+_PLUMBING = ("model/engine.py", "model/backend.py", "impl/cint.py", "model/coverage.py")
+
+
 class Tracer:
-    """Records the arcs (line, next line) executed in one file."""
+    """Records the arcs (line, next line) executed in one file, and (given
+    to the engine as on_prune) which assumptions ruled out a branch side
+    taken in that file."""
 
     def __init__(self, path):
         self.path = path
         self.arcs = set()
+        self.pruned = {}        # (line, "T"|"F") -> set of assumption names
+
+    def prune(self, side, core):
+        f = sys._getframe(1)
+        while f is not None and f.f_code.co_filename.replace("\\", "/").endswith(_PLUMBING):
+            f = f.f_back
+        if f is not None and f.f_code.co_filename == self.path:
+            self.pruned.setdefault((f.f_lineno, side), set()).update(core)
+
+    def pruned_list(self):
+        """[[line, side, [names]]], sorted: for Result.pruned."""
+        return [[line, side, sorted(names)] for (line, side), names in sorted(self.pruned.items())]
 
     def _call(self, frame, event, arg):
         if frame.f_code.co_filename != self.path:
@@ -100,19 +118,38 @@ class Report:
     reached: int
     dead: list          # (Site, "T"|"F") never taken
     unexpected: list    # the dead ones without a dead-ok reason
+    why: dict = None    # line -> assumptions that ruled out a decision on it
+
+    def reason(self, site, side):
+        """Why a side is dead.  Per line, not per side: the engine decides
+        the truth of a value, whose polarity against the `if` depends on
+        the test (`not x`, `x or y`)."""
+        names = (self.why or {}).get(site.line)
+        if names is not None:
+            names = sorted(names - {"case"})
+            return ("ruled out by " + ", ".join(names)) if names else \
+                "ruled out without any assumption: by earlier tests on the path or by the case"
+        if (site, "F" if side == "T" else "T") not in self.dead:
+            return "the test has the same value on every path that reaches it"
+        return "the `if` is never reached"
 
     def line(self):
         s = f"branch coverage {self.reached}/{self.total} sides"
         if self.unexpected:
             s += "; UNEXPECTEDLY DEAD: " + "; ".join(f"line {x.line} {'true' if side == 'T' else 'false'} "
-                                                      f"side of `{x.text}`" for x, side in self.unexpected)
+                                                      f"side of `{x.text}` ({self.reason(x, side)})"
+                                                      for x, side in self.unexpected)
         elif self.dead:
             s += f"; {len(self.dead)} dead by design"
         return s
 
 
-def report(path, taken_sides):
-    """Coverage of the whole run: taken_sides is the union over its cases."""
+def report(path, taken_sides, pruned=()):
+    """Coverage of the whole run: taken_sides is the union over its cases;
+    pruned, [line, side, names] from the tracers, says why sides were ruled out."""
+    why = {}
+    for line, _side, names in pruned:
+        why.setdefault(line, set()).update(names)
     got = {(line, side) for line, side in taken_sides}
     dead, total = [], 0
     for s in sites(path):
@@ -120,4 +157,4 @@ def report(path, taken_sides):
             total += 1
             if (s.line, side) not in got:
                 dead.append((s, side))
-    return Report(total, total - len(dead), dead, [(s, side) for s, side in dead if not s.expected_dead])
+    return Report(total, total - len(dead), dead, [(s, side) for s, side in dead if not s.expected_dead], why)

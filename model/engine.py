@@ -50,6 +50,10 @@ class Engine:
     # names the obligation being worked on, for its messages
     on_check = None
     label = ""
+    # optional on_prune(side, core): a branch side ("T"/"F") was ruled out,
+    # by the assumptions in core (model/coverage.py says why a side is dead)
+    on_prune = None
+    _last_core = frozenset()
 
     def __init__(self, enabled, limits=None):
         # assumption names that are on; "case" guards the obligation's case
@@ -112,7 +116,13 @@ class Engine:
             known = self._witnessed(cond)      # a side a known model already satisfies
             self._pruned_here = set()
             can_t = True if known is True else self._feasible(cond)
+            core_t = self._last_core
             can_f = True if known is False else self._feasible(z3.Not(cond))
+            if self.on_prune is not None:       # coverage: why a side is ruled out
+                if not can_t:
+                    self.on_prune("T", core_t)
+                if not can_f:
+                    self.on_prune("F", self._last_core)
             if self._pruned_here:
                 self._prune_at[tuple(self._decisions)] = frozenset(self._pruned_here)
             if can_t and can_f:
@@ -149,6 +159,7 @@ class Engine:
         return {str(c)[len("assume!"):] for c in core if str(c).startswith("assume!")}
 
     def _feasible(self, cond):
+        self._last_core = frozenset()
         self._solver.push()
         self._solver.add(cond)
         r = self._solver.check(*self.active())
@@ -157,6 +168,7 @@ class Engine:
         if r == z3.unsat:
             # the branch side is ruled out: remember which assumptions did it
             core = self._names(self._solver.unsat_core())
+            self._last_core = frozenset(core)
             self.pruned_by |= core
             self._pruned_here |= core
         elif r == z3.sat:

@@ -133,6 +133,8 @@ def prove_level(rev, shift, level, hints=HINTS, props=P.ISOLATION, drop=(), limi
     paths = []
     tracer = cov.Tracer(rev.path) if coverage else contextlib.nullcontext()
     if live:
+        if coverage:
+            engine.on_prune = tracer.prune
         try:
             with tracer:
                 paths = engine.explore(program, setup)
@@ -142,6 +144,8 @@ def prove_level(rev, shift, level, hints=HINTS, props=P.ISOLATION, drop=(), limi
         userfault.check_paths(paths, rev)           # Python the engine cannot follow
     t_explore = time.perf_counter() - t0
     sides = cov.sides(rev.path, tracer.arcs) if coverage else None
+    pruned = tracer.pruned_list() if coverage else None
+    engine.on_prune = None
 
     # 3. Each hint case and property on each path.
     per_cell = t_explore / max(1, len(todo))
@@ -193,7 +197,7 @@ def prove_level(rev, shift, level, hints=HINTS, props=P.ISOLATION, drop=(), limi
         if verdict == PROVED and n == 0:
             verdict, reason = VACUOUS, "no path of the revision is feasible in this case"
         rests = sorted(core - {"case"})
-        res = result(h, prop, verdict, time.perf_counter() - t1 + per_cell, coverage=sides,
+        res = result(h, prop, verdict, time.perf_counter() - t1 + per_cell, coverage=sides, pruned=pruned,
                      rests_on=rests if verdict == PROVED else [], witness=witness[h],
                      counterexample=cex, reason=reason, paths=n)
         if cex is not None and replay:

@@ -26,6 +26,7 @@ class Result:
     reason: str = ""            # UNKNOWN / model bug
     paths: int = 0
     coverage: list = None       # branch sides of the revision taken in this case (model/coverage.py)
+    pruned: list = None         # [line, side, assumptions] that ruled branch sides out in this run
 
     @property
     def id(self):

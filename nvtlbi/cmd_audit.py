@@ -39,7 +39,7 @@ def add_parser(sub, common):
 
 def run(args):
     from impl import revision as REV
-    from nvtlbi import cli, inputs, report
+    from nvtlbi import cli, inputs, report, trust
     if args.list_profiles:
         print(cprofile.describe())
         return 0
@@ -77,10 +77,14 @@ def run(args):
             print(json.dumps({"seconds": round(wall, 2), "dropped": args.drop,
                               **({"cross_check": dict(cli.CROSS)} if args.cross_check else {}),
                               "revisions": [report.as_json(n, p, rs, notes, args.drop, extra)
+                                            | {"coverage": trust.as_json(rs, REV.load(p))}
                                             for n, p, rs, notes, extra in entries]}, indent=1))
         else:
+            restricted = bool(args.granule or args.hint or args.property)
             for n, p, rs, notes, extra in entries:
                 print(report.text(n, rs, notes, args.drop, extra))
+                for line in trust.lines(rs, REV.load(p), restricted):
+                    print(f"  {line}")
             if args.cross_check:
                 print(cli.cross_line())
             print(f"audit of {len(entries)} revision(s), {sum(len(e[2]) for e in entries)} obligations: "

@@ -10,7 +10,8 @@ def coverage_report(results, rev):
     taken = [s for r in results if r.coverage for s in r.coverage]
     if not any(r.coverage is not None for r in results):
         return None
-    return cov.report(rev.path, taken)
+    pruned = [p for r in results if r.pruned for p in r.pruned]
+    return cov.report(rev.path, taken, pruned)
 
 
 def lines(results, rev, restricted=False):
@@ -35,6 +36,6 @@ def as_json(results, rev):
     if rep is None:
         return None
     return {"sides": rep.total, "reached": rep.reached,
-            "dead": [{"line": s.line, "side": side, "test": s.text, "expected": s.expected_dead}
-                     for s, side in rep.dead],
+            "dead": [{"line": s.line, "side": side, "test": s.text, "expected": s.expected_dead,
+                      "why": rep.reason(s, side)} for s, side in rep.dead],
             "unexpectedly_dead": len(rep.unexpected)}

@@ -6,6 +6,7 @@ from impl import revision as REV
 from model import coverage as cov
 from model.env import Case
 from model.obligation import prove_case
+from nvtlbi import trust
 from tests.revisions import DEADBRANCH
 
 CASES = [Case(14, 2, "match"), Case(14, 3, "nohint")]
@@ -49,3 +50,23 @@ def test_upstream_sides_and_dead_ok_marks():
     # the 4K arm of the granule switch is not taken by 16K cases
     four_k = _line(rev.path, "if tg == VTCR_EL2_TG0_4K:\n")
     assert (four_k, "T") not in got
+
+
+def test_a_dead_side_names_the_assumptions_that_rule_it_out(tmp_path):
+    """Upstream's `if not level` skips untagged valid leaves; under
+    leaf-tagged and no-lpa2 none exist.  Without its dead-ok mark the side
+    is flagged with those two names; with leaf-tagged dropped it is live."""
+    bare = tmp_path / "nomark.py"
+    with open(REV.load("upstream").path) as f:
+        bare.write_text("\n".join(l.split("#")[0].rstrip() if "if not level:" in l else l
+                                  for l in f.read().splitlines()) + "\n")
+    rev = REV.load(str(bare))
+
+    def report(drop=()):
+        rs = prove_case(rev, Case(12, 2, "nohint"), props=("P2",), drop=drop, coverage=True)
+        return trust.coverage_report(rs, rev)
+    line = _line(str(bare), "if not level:")
+    rep = report()
+    flagged = [(s, side) for s, side in rep.unexpected if s.line == line]
+    assert flagged and rep.reason(*flagged[0]) == "ruled out by leaf-tagged, no-lpa2", rep.line()
+    assert not [s for s, _ in report(("leaf-tagged",)).dead if s.line == line]
