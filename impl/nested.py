@@ -135,6 +135,11 @@ class ShadowMMU:
     s2_enabled: bool = True
     keep_invalid_tags: bool = False    # the invalidtags fault/unmap path (off: today's KVM)
 
+    @property
+    def vtcr(self):
+        """The field's name until 2024 (mmu->vtcr), read by the older revisions."""
+        return self.tlb_vtcr
+
     def unmap_range(self, start, size):
         start, size = int(start), int(size)
         self.unmapped.append((start, size))

@@ -133,6 +133,11 @@ class Report:
             return "the test has the same value on every path that reaches it"
         return "the `if` is never reached"
 
+    def blamed(self):
+        """The unexpectedly dead sides that named assumptions rule out: the
+        ones that say the assumptions may be too strong."""
+        return [(x, side) for x, side in self.unexpected if (self.why or {}).get(x.line, set()) - {"case"}]
+
     def line(self):
         s = f"branch coverage {self.reached}/{self.total} sides"
         if self.unexpected:
