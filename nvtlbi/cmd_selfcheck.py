@@ -1,8 +1,10 @@
 """nvtlbi selfcheck: does the tool deserve trust on the bundled revisions?
-For each one: every obligation under the default assumptions with the
-cross-check on (Bitwuzla re-solves every query), non-vacuity (each PROVED
-has a cover witness), branch coverage (no unexpectedly dead branch side),
-and a mutation sample (every mutant explained).  One screen of summary.
+For each one: every obligation (P1-P5) under the default assumptions with
+the cross-check on (Bitwuzla re-solves every query; nothing unchecked),
+every counterexample replayed (the revision's bug, not the tool's),
+non-vacuity (each PROVED has a cover witness), branch coverage (no dead
+side that named assumptions rule out), and a mutation sample (every mutant
+explained).  One screen of summary.
 
 Exit status: 0 when all of it holds, 2 otherwise."""
 
