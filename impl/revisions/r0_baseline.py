@@ -33,7 +33,7 @@ def handle_ipas2e1is(vcpu, val: u64):
 
     spin_lock(kvm.mmu_lock)
     mmu = lookup_s2_mmu(kvm, vttbr, HCR_VM)
-    if mmu:
+    if mmu:      # nvtlbi: dead-ok (modelled: the MMU holding T exists; with none, nothing is cached)
         kvm_unmap_stage2_range(mmu, base_addr, max_size)
     mmu = lookup_s2_mmu(kvm, vttbr, 0)
     if mmu:

@@ -69,7 +69,7 @@ def handle_ipas2e1is(vcpu, val: u64):
 
     spin_lock(kvm.mmu_lock)
     mmu = lookup_s2_mmu(kvm, vttbr, HCR_VM)
-    if mmu:
+    if mmu:      # nvtlbi: dead-ok (modelled: the MMU holding T exists; with none, nothing is cached)
         max_size = unsigned_long(compute_tlb_inval_range(vcpu, mmu, val))
         base_addr &= ~(max_size - 1)             # in place: kept for the next MMU
         kvm_unmap_stage2_range(mmu, base_addr, max_size)

@@ -54,7 +54,7 @@ def get_guest_mapping_ttl(vcpu, mmu, addr: u64) -> u8:
                 sz = u64(SZ_32M)
             else:
                 sz = u64(0)
-        elif tg == VTCR_EL2_TG0_64K:
+        elif tg == VTCR_EL2_TG0_64K:      # nvtlbi: dead-ok (the first switch BUG()s on a reserved TG0)
             if sz < SZ_64K:
                 sz = u64(SZ_64K)
             elif sz < SZ_512M:
@@ -117,7 +117,7 @@ def handle_ipas2e1is(vcpu, val: u64):
     spin_lock(kvm.mmu_lock)
     base_addr = u64((val & GENMASK_ULL(35, 0)) << 12)
     mmu = lookup_s2_mmu(kvm, vttbr, HCR_VM)
-    if mmu:
+    if mmu:      # nvtlbi: dead-ok (modelled: the MMU holding T exists; with none, nothing is cached)
         max_size = unsigned_long(compute_tlb_inval_range(vcpu, mmu, val))
         base_addr &= ~(max_size - 1)
         kvm_unmap_stage2_range(mmu, base_addr, max_size)

