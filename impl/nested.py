@@ -179,14 +179,16 @@ def handle_s2_off_fault(mmu, ipa, vma_pagesize=None):
     return base
 
 
-def shadow_map_size(host_shift, trans, ipa, vma_pagesize=None, force_pte=False):
+def shadow_map_size(host_shift, trans, ipa, vma_pagesize=None, force_pte=False, start_level=0):
     """The size user_mem_abort picks for a shadow fault: start from PUD_SIZE
     (PAGE_SIZE if forced to pages), clamp to the guest block, round down to a
     size the host maps, to the backing page size, and to what the IPA/PA
     alignment allows."""
     page, pmd, pud = (G.level_size(host_shift, l) for l in (3, 2, 1))
     size = page if force_pte else pud
-    size = min(size, trans.size)
+    # no block above the table's start level: a small IPA size (32 bits on
+    # 4K) starts the stage 2 at level 2, so it has no 1G blocks
+    size = min(size, trans.size, G.level_size(host_shift, max(start_level, 1)))
     if pmd <= size < pud:
         size = pmd
     elif page <= size < pmd:
@@ -214,7 +216,7 @@ def handle_shadow_fault(mmu, guest, ipa, vma_pagesize=None, force_pte=False):
     trans = walk_nested_s2(guest, ipa)
     if isinstance(trans, Fault):
         return trans
-    size = shadow_map_size(mmu.pgt.shift, trans, ipa, vma_pagesize, force_pte)
+    size = shadow_map_size(mmu.pgt.shift, trans, ipa, vma_pagesize, force_pte, mmu.pgt.start)
     base = ipa & ~(size - 1)
     oa = trans.oa + (base - trans.base)
     mmu.pgt.map(base, size, oa, nv_level=trans.level & 3)

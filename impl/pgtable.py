@@ -71,6 +71,7 @@ class PageTable:
         """Write desc at (addr, level), creating tables on the way.  A block
         met on the way is split into next-level blocks first (what KVM does
         when it maps a smaller page under an existing block)."""
+        assert level >= self.start, f"no level-{level} entry in a table starting at level {self.start}"
         table, lvl = self.root, self.start
         while lvl < level:
             idx = self._index(addr, lvl)

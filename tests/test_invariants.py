@@ -98,3 +98,12 @@ def test_an_access_beyond_the_vm_ipa_size_makes_no_shadow_leaf():
     assert fault.kind == "address size" and list(mmu.shadow_leaves()) == []
     assert mmu.pgt.get_leaf((1 << 32) - 0x1000)[0].value() == 0
     assert mmu.pgt.get_leaf(1 << 32)[0].value() == -34
+
+
+def test_a_small_ipa_size_has_no_1g_shadow_blocks():
+    """Found by the random test: with a 32-bit VM IPA size a 4K stage 2
+    starts at level 2, so a 1G-backed fault on a 1G guest block maps 2M."""
+    seen = []
+    execute(12, 12, False, [("map", 0, 0, 0), ("access", 0, 2, 0)], UPSTREAM,
+            lambda v, kind: seen.extend(v), ia_bits=32)
+    assert seen == []
