@@ -256,16 +256,4 @@ class Engine:
     def check(self, facts, extra=(), want_core=False):
         """Solve facts + extra under the enabled assumptions.
         Returns (z3 result, model or unsat-core names or reason)."""
-        s = self.solver()
-        for name, f in facts:
-            self.add_fact(s, name, f)
-        for f in extra:
-            s.add(f)
-        r = s.check(*self.active())
-        if Engine.on_check is not None:
-            Engine.on_check(self, s, r)
-        if r == z3.sat:
-            return r, s.model()
-        if r == z3.unsat:
-            return r, sorted(self._names(s.unsat_core())) if want_core else None
-        return r, s.reason_unknown()
+        return self.check_in(self.solver_for(facts), extra, want_core)

@@ -6,45 +6,12 @@ Message-Id 20240614144552.2773592-14-maz@kernel.org, applied as 809b2e6013a5
 (with d1de1576dc21 for ttl_to_size / compute_tlb_inval_range).  Same as the
 v2 in the seed plus the lockdep assertion Oliver Upton asked for.
 
-Transliterated into the vocabulary of impl.kernel; comments are ours.
+ttl_to_size is imported from upstream; compute_tlb_inval_range is repeated
+so that it calls this file's get_guest_mapping_ttl.
 """
 
+from impl.revisions.upstream import ttl_to_size  # noqa: F401
 from impl.kernel import *  # noqa: F401,F403
-
-
-@kfunc
-def ttl_to_size(ttl: u8) -> unsigned_int:
-    level = c_int(ttl & 3)
-    gran = c_int((ttl >> 2) & 3)
-    max_size = unsigned_int(0)
-
-    if gran == TLBI_TTL_TG_4K:
-        if level == 0:
-            pass
-        elif level == 1:
-            max_size = unsigned_int(SZ_1G)
-        elif level == 2:
-            max_size = unsigned_int(SZ_2M)
-        elif level == 3:
-            max_size = unsigned_int(SZ_4K)
-    elif gran == TLBI_TTL_TG_16K:
-        if level == 0 or level == 1:
-            pass
-        elif level == 2:
-            max_size = unsigned_int(SZ_32M)
-        elif level == 3:
-            max_size = unsigned_int(SZ_16K)
-    elif gran == TLBI_TTL_TG_64K:
-        if level == 0 or level == 1:
-            pass                        # 52-bit (4TB) blocks are not supported
-        elif level == 2:
-            max_size = unsigned_int(SZ_512M)
-        elif level == 3:
-            max_size = unsigned_int(SZ_64K)
-    else:
-        pass                            # TTL[3:2] == 0: no size hint
-
-    return max_size
 
 
 @kfunc
