@@ -127,10 +127,7 @@ def prove_many(specs, args, label=None, infos=None):
     # the slowest jobs (4K, older revisions) first, for a better balance on few cores
     jobs.sort(key=lambda j: (j.args[1] != 12,))
     out = {spec: [] for spec in specs}
-    progress = None
-    if sys.stderr.isatty() and len(jobs) > 8:
-        def progress(i, n):
-            print(f"\r{label or 'prove'}: {i}/{n} cases", end="", file=sys.stderr, flush=True)
+    progress = _progress(label or "prove") if sys.stderr.isatty() and len(jobs) > 8 else None
     CROSS.update(agreed=0, unchecked=0)
     from model import crosscheck
     if getattr(args, "cross_check", False):
@@ -147,6 +144,10 @@ def prove_many(specs, args, label=None, infos=None):
     if progress:
         print(file=sys.stderr)
     return out
+
+
+def _progress(label):
+    return lambda i, n: print(f"\r{label}: {i}/{n} cases", end="", file=sys.stderr, flush=True)
 
 
 def _obligations(name, shift, level, hints, props):
@@ -260,4 +261,8 @@ def entry():
 
 
 if __name__ == "__main__":
-    entry()
+    # `python -m nvtlbi.cli` runs this file as __main__, a second copy of the
+    # module: run the one the subcommands import, so that their UsageError
+    # is the one main() catches
+    from nvtlbi import cli
+    cli.entry()

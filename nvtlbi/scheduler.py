@@ -36,6 +36,7 @@ from dataclasses import dataclass
 # that sleeps or loops for ever still ends in an error within ten minutes.
 DEFAULT_BOUND = 600.0
 _PR_SET_PDEATHSIG = 1
+_PENDING = object()
 
 
 class WorkerError(Exception):
@@ -70,16 +71,18 @@ def revision_file(spec):
     return spec
 
 
-def run(jobs, workers, args=None, progress=None):
+def run(jobs, workers, args=None, progress=None, each=None):
     """Run every job in a forked worker, at most `workers` at a time; the
-    results in job order.  Raises WorkerError for a worker that exits, dies
+    results in job order.  progress(done, total) after each job; each(result)
+    for every result, in job order, as soon as the jobs before it are done.  Raises WorkerError for a worker that exits, dies
     or overruns the bound (bound_of(args)), and re-raises an exception a job
     raised (with the worker's traceback as its cause)."""
     jobs = list(jobs)
     bound, why = bound_of(args)
     why = f"{bound:g} s ({why})"
     workers = max(1, min(workers, len(jobs)))
-    results = [None] * len(jobs)
+    results = [_PENDING] * len(jobs)
+    shown = 0                   # results passed to each()
     todo = list(range(len(jobs)))
     running = {}                # read fd -> _Worker
     failed = {}                 # job index -> its error
@@ -110,6 +113,9 @@ def run(jobs, workers, args=None, progress=None):
                 done += 1
                 if progress:
                     progress(done, len(jobs))
+                while each and not failed and shown < len(jobs) and results[shown] is not _PENDING:
+                    each(results[shown])
+                    shown += 1
             now = time.monotonic()
             for w in [w for w in running.values() if now >= w.deadline]:
                 if w.fd in running:
