@@ -74,9 +74,10 @@ def revision_file(spec):
 def run(jobs, workers, args=None, progress=None, each=None):
     """Run every job in a forked worker, at most `workers` at a time; the
     results in job order.  progress(done, total) after each job; each(result)
-    for every result, in job order, as soon as the jobs before it are done.  Raises WorkerError for a worker that exits, dies
-    or overruns the bound (bound_of(args)), and re-raises an exception a job
-    raised (with the worker's traceback as its cause)."""
+    for every result, in job order, as soon as the jobs before it are done.
+    Raises WorkerError for a worker that exits, dies or overruns the bound
+    (bound_of(args)), and re-raises an exception a job raised (with the
+    worker's traceback as its cause)."""
     jobs = list(jobs)
     bound, why = bound_of(args)
     why = f"{bound:g} s ({why})"
@@ -136,10 +137,11 @@ class _Worker:
 
 def _start(index, jobs, bound):
     r, wfd = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:                            # the worker: never returns
         os.close(r)
-        _worker(jobs[index], wfd)
+        _worker(jobs[index], wfd, parent)
     os.close(wfd)
     try:
         os.setpgid(pid, pid)                # also set in the worker: whichever runs first
@@ -165,14 +167,14 @@ def _failed(failed, index, error, todo, running):
                 pass
 
 
-def _worker(job, wfd):
+def _worker(job, wfd, parent):
     code = 0
     try:
         try:
             os.setpgid(0, 0)
             signal.signal(signal.SIGINT, signal.SIG_IGN)    # the main process stops us
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            _die_with_parent()
+            _die_with_parent(parent)
             os.dup2(2, 1)                   # a revision's print goes to stderr, never into --json
             reply = ("ok", job.fn(*job.args))
         except SystemExit as e:
@@ -198,13 +200,13 @@ def _worker(job, wfd):
         os._exit(code)
 
 
-def _die_with_parent():
+def _die_with_parent(parent):
     """Linux: SIGKILL this worker when the main process dies (even by SIGKILL)."""
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
         pass
-    if os.getppid() == 1:                   # the parent died before prctl took effect
+    if os.getppid() != parent:              # the parent died before prctl took effect
         os._exit(70)
 
 
