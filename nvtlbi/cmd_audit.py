@@ -41,7 +41,11 @@ def run(args):
     from impl import revision as REV
     from nvtlbi import cli, inputs, report, scheduler, trust
     if args.list_profiles:
-        print(cprofile.describe())
+        if args.json:
+            print(json.dumps([{"name": p.name, "era": p.era, "description": p.description}
+                              for p in cprofile.PROFILES.values()], indent=1))
+        else:
+            print(cprofile.describe())
         return 0
     if "revision" in args and args.revision != "upstream" and not args.inputs:
         args.inputs = [args.revision]

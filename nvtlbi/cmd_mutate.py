@@ -78,6 +78,10 @@ def run(args):
     rev = scheduler.describe([args.target], args)[args.target]
     with open(rev.path) as f:
         mutants = select(generate(f.read()), args.only, args.sample)
+    if args.list and args.json:
+        print(json.dumps([{"id": m.id, "line": m.line, "operator": m.operator, "change": m.change}
+                          for m in mutants], indent=1))
+        return 0
     if args.list:
         for m in mutants:
             print(f"{m.id}  line {m.line:<4} {m.operator:<9} {m.change}")
