@@ -30,7 +30,7 @@ def add_parser(sub, common):
     p.add_argument("--bound", type=int, default=None,
                    help="look-around bound (entries per window) for revisions that have one")
     p.add_argument("--no-solver", action="store_true", help="skip the solver's worst case")
-    p.add_argument("--jobs", type=int, default=2, help="worker processes for the solver part")
+    p.add_argument("--jobs", type=int, default=2, help="worker processes at a time (at least 1; revision code always runs in a worker)")
     p.add_argument("--plot", metavar="FILE.png", help="also draw the table (needs matplotlib: pip install .[plot])")
     p.add_argument("--timeout", type=float, default=0, metavar="SECONDS",
                    help="wall-clock bound per job (0: the default bound per job)")

@@ -160,11 +160,13 @@ def _alive(pid):
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
 def test_killing_nvtlbi_leaves_no_worker_behind(sig):
     main = subprocess.Popen([sys.executable, "-m", "nvtlbi.cli", "prove", "--revision", BAD["sleep"],
                              "--granule", "16K", "--jobs", "2"], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            # a shell without job control starts background jobs with SIGINT ignored
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline, workers = time.monotonic() + 30, []
         while time.monotonic() < deadline and len(workers) < 2:
