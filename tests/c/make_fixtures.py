@@ -71,6 +71,9 @@ def variants():
     edit("broken_fallback.c", "\t\t\tmax_size = SZ_32M;\n\t\t\tbreak;\n\t\tcase VTCR_EL2_TG0_64K:",
          "\t\t\tmax_size = SZ_2M;\n\t\t\tbreak;\n\t\tcase VTCR_EL2_TG0_64K:",
          "the 16K fallback is 2M, not\n * the 32M a level-2 block spans.")
+    edit("broken_host_vtcr.c", "mmu->tlb_vtcr", "mmu->vtcr",
+         "reads mmu->vtcr, which since\n * Oct 2023 is the shadow stage 2's own VTCR_EL2 (the host's\n"
+         " * page size), not the guest's (mmu->tlb_vtcr).")
     y = s.replace("mmu->tlb_vtcr & VTCR_EL2_TG0_MASK", "FIELD_GET(VTCR_EL2_TG0_MASK, mmu->tlb_vtcr)")
     y = y.replace("(vtcr & VTCR_EL2_TG0_MASK)", "(FIELD_GET(VTCR_EL2_TG0_MASK, vtcr))")
     y = y.replace("as of the 2024 vocabulary: shifted VTCR_EL2_TG0_*\n * values",
@@ -97,6 +100,9 @@ def variants():
         assert old in o, old
         o = o.replace(old, rep)
     write("nested_v2020.c", o)
+    # before Oct 2023 the guest's VTCR_EL2 was mmu->vtcr (NV v9): correct then
+    v9 = o.replace("mmu->tlb_vtcr", "mmu->vtcr").replace("in the style of 2023", "in the style of v9 (2023)")
+    write("nested_v2020_vtcr.c", v9.replace("cpus_have_final_cap", "cpus_have_const_cap"))
     # nested.c and the per-MMU IPAS2E1 caller (sys_regs.c) in one excerpt
     write("with_caller.c", s + CALLER)
 
