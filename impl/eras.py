@@ -205,6 +205,7 @@ _R2A = "NV v9 35/50, 20230405154008.3552854-36-maz@kernel.org"
 _R2B = "NV v9 36/50, 20230405154008.3552854-37-maz@kernel.org"
 _R3 = "NV v11 35/43, 20231120131027.854038-36-maz@kernel.org"
 _R4 = "Shadow S2 v1 13/16, 20240409175448.3507472-14-maz@kernel.org"
+_C11 = "Shadow S2 v3 11/16, 20240614144552.2773592-12-maz@kernel.org"
 _R7 = "walk flags v5 1/5, 20260612162354.73378-2-jackabt.amazon@gmail.com"
 
 NAMES = {n.name: n for n in [
@@ -241,7 +242,7 @@ NAMES = {n.name: n for n in [
     Name("PTE_AF", "descriptor bit 10, access flag", "arch/arm64/include/asm/pgtable-hwdef.h"),
     *[Name(f"KVM_PGTABLE_PROT_SW{i}", f"software bit {55 + i} of a stage-2 descriptor", _PGT) for i in range(4)],
     Name("KVM_NV_GUEST_MAP_SZ", "shadow PTE bits [56:55]: the guest level of the translation the leaf caches",
-         f"{_NESTED}; first seen in {_R2B}"),
+         f"{_NESTED}; used in {_R1B}"),
     # the TTL gate
     Name("kvm_has_feat", "does the VM's sanitised ID register advertise at least the value", _HAS_FEAT,
          eras=since("v2024")),
@@ -265,11 +266,12 @@ NAMES = {n.name: n for n in [
     Name("kvm_granule_size", "bytes one host stage-2 entry maps at a level", _PGT),
     Name("kvm_s2_mmu_to_kvm", "the VM a stage-2 MMU belongs to", "arch/arm64/include/asm/kvm_mmu.h"),
     Name("lockdep_assert_held_write", "assert a lock is held for write", "include/linux/lockdep.h"),
-    Name("kvm_stage2_unmap_range", "unmap a range of a stage 2 (may_block)", f"arch/arm64/kvm/mmu.c; used in {_R4}",
+    Name("kvm_stage2_unmap_range", "unmap a range of a stage 2 (may_block)", f"arch/arm64/kvm/mmu.c; used in {_C11}",
          eras=since("v2024")),
     Name("kvm_unmap_stage2_range", "unmap a range of a stage 2 (the NV series' name)",
          f"NV series, arch/arm64/kvm/mmu.c; used in {_R1A} .. {_R3}", eras=until("v2023")),
-    Name("kvm_s2_mmu_iterate_by_vmid", "call fn on every shadow MMU with the VMID", f"NV series; used from {_R2A}"),
+    Name("kvm_s2_mmu_iterate_by_vmid", "call fn on every shadow MMU with the VMID",
+         "NV series, arch/arm64/kvm/nested.c (the per-MMU TLBI callers of sys_regs.c)"),
     Name("lookup_s2_mmu", "the shadow MMU for a VTTBR_EL2 and HCR_EL2.VM, or NULL", f"NV series; used in {_R1A}"),
     Name("kvm_s2_trans", "struct kvm_s2_trans: a guest stage-2 translation (value local)", _NESTED),
     Name("kvm_walk_shadow_s2", "the early NV series' software walk of the shadow S2", _R1B, eras=("v2020",)),
@@ -297,3 +299,27 @@ def meaning(name, era):
     if n is None or era not in n.eras:
         return None
     return n.changed.get(era, n.meaning)
+
+
+def markdown():
+    """docs/eras.md: every era, field and name with its meaning and source
+    (`python -m impl.eras > docs/eras.md`; a test fails when it is stale)."""
+    out = ["# Eras of the kernel vocabulary", "",
+           "Generated from `impl/eras.py` by `python -m impl.eras > docs/eras.md`: do not edit.", "",
+           "| era | span | vocabulary module | starts with |", "|---|---|---|---|"]
+    out += [f"| {e.name} | {e.span} | `{e.vocabulary}` | {e.source} |" for e in ERAS.values()]
+    out += ["", "## Struct fields", "", "| field | " + " | ".join(ORDER) + " | source |",
+            "|---|" + "---|" * len(ORDER) + "---|"]
+    for (struct, name), by in FIELDS.items():
+        cells = [by[e].meaning if e in by else "(no meaning: an error)" for e in ORDER]
+        srcs = "; ".join(sorted({f.source for f in by.values()}))
+        out.append(f"| `{struct}->{name}` | " + " | ".join(cells) + f" | {srcs} |")
+    out += ["", "## Names", "", "| name | meaning | eras | source |", "|---|---|---|---|"]
+    for n in sorted(NAMES.values(), key=lambda n: n.name.lower()):
+        m = n.meaning + "".join(f"; in {e}: {t}" for e, t in n.changed.items())
+        out.append(f"| `{n.name}` | {m} | {', '.join(n.eras)} | {n.source} |")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

@@ -107,7 +107,14 @@ def translate(path, bases=(), base_revision=None, profile=None):
     for n in missing:
         adopted.append(f"{n} = adopt({base_revision!r}, {n!r}, globals())")
         origins[n] = f"bundled revision {base_revision}"
-    if "s2_mmu_unmap_ipa" not in origins:
+    old_caller = _era_caller(prof, found.get("compute_tlb_inval_range"), whole, base_revision)
+    if old_caller:
+        # compute_tlb_inval_range(vcpu, mmu, val): the NV v2 .. v8 caller in
+        # sys_regs.c calls it, not the per-MMU one of impl/tlbi.py
+        adopted.append(f"handle_ipas2e1is = adopt({old_caller!r}, 'handle_ipas2e1is', globals())")
+        origins["handle_ipas2e1is"] = (f"bundled revision {old_caller} (the {prof.name} caller of "
+                                       "compute_tlb_inval_range(vcpu, mmu, val); not whole in the input)")
+    elif "s2_mmu_unmap_ipa" not in origins:
         origins["s2_mmu_unmap_ipa"] = "impl/tlbi.py (the current caller; not in the input)"
 
     head = [f'"""Revision translated by `nvtlbi audit` from {os.path.basename(path)} '
@@ -121,6 +128,29 @@ def translate(path, bases=(), base_revision=None, profile=None):
     if adopted:
         body += "\n\n# taken from a bundled revision: the input lacks these\n" + "\n".join(adopted) + "\n"
     return Translation("\n".join(head) + "\n" + body, prof, reason, origins, notes)
+
+
+def _era_caller(prof, fn, whole, base_revision=None):
+    """The bundled revision of the input's era (the base revision if it is
+    one, else the latest) whose handle_ipas2e1is calls
+    compute_tlb_inval_range with a vCPU first, when the input's takes one
+    and brings no whole caller of its own; else None."""
+    if fn is None or "handle_ipas2e1is" in whole or "compute_tlb_inval_range" not in whole:
+        return None
+    fdef = ctrans.parse(fn)
+    params = fdef.decl.type.args.params if fdef.decl.type.args else []
+    if not params or "kvm_vcpu" not in _typetext(params[0]):
+        return None
+    import inspect
+
+    from impl import revision as REV
+    for name in [base_revision] * (base_revision in prof.bundled) + list(reversed(prof.bundled)):
+        rev = REV.load(name)
+        own = vars(rev.module)
+        if "handle_ipas2e1is" in own and "compute_tlb_inval_range" in own and \
+                list(inspect.signature(own["compute_tlb_inval_range"]).parameters)[:1] == ["vcpu"]:
+            return name
+    return None
 
 
 def translate_named(path, names, profile=cprofile.DEFAULT):
