@@ -204,6 +204,7 @@ _R1B = "NV v2 64/94, 20200211174938.27809-65-maz@kernel.org"
 _R2A = "NV v9 35/50, 20230405154008.3552854-36-maz@kernel.org"
 _R2B = "NV v9 36/50, 20230405154008.3552854-37-maz@kernel.org"
 _R3 = "NV v11 35/43, 20231120131027.854038-36-maz@kernel.org"
+_R3B = "NV v11 36/43, 20231120131027.854038-37-maz@kernel.org"
 _R4 = "Shadow S2 v1 13/16, 20240409175448.3507472-14-maz@kernel.org"
 _C11 = "Shadow S2 v3 11/16, 20240614144552.2773592-12-maz@kernel.org"
 _R7 = "walk flags v5 1/5, 20260612162354.73378-2-jackabt.amazon@gmail.com"
@@ -252,7 +253,7 @@ NAMES = {n.name: n for n in [
     Name("cpus_have_const_cap", "does the host CPU have the capability", f"{_R1A}; {_CONST_CAP}",
          eras=until("v2023")),
     Name("cpus_have_final_cap", "does the host CPU have the capability (after finalisation)",
-         f"arch/arm64/include/asm/cpufeature.h; used in {_R3}"),
+         f"arch/arm64/include/asm/cpufeature.h; used in {_R3B}"),
     Name("ARM64_HAS_ARMv8_4_TTL", "the host capability FEAT_TTL", f"arch/arm64/tools/cpucaps; used in {_R1A}"),
     # shadow stage 2
     Name("kvm_pgtable_get_leaf", "walk a stage 2 to the entry mapping an address: *ptep, *level; 0 or -errno",
