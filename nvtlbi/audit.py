@@ -41,16 +41,24 @@ def translate(path, bases=(), base_revision=None, profile=None):
         if n in found and not found[n].complete:
             notes.append(f"{n}: only part of it is in the input ({_span(found[n])})")
 
-    text = "\n".join(x.text for n, fn in found.items() if n in targets for x in fn.lines)
+    lines = [x for n, fn in found.items() if n in targets for x in fn.lines]
+    text = "\n".join(x.text for x in lines)
     if profile:
         if profile not in cprofile.PROFILES:
             raise InputError(f"{path}:1: --profile {profile}: no such profile (have: {', '.join(cprofile.PROFILES)})")
         prof, reason = cprofile.PROFILES[profile], "chosen with --profile"
-        auto, why = cprofile.detect(text)
-        if auto.name != prof.name and auto.markers and why != "":
+        try:
+            auto, why = cprofile.detect(text)
+        except cprofile.Undated:
+            auto, why = prof, ""
+        if auto.name != prof.name:
             notes.append(f"note: the input suggests profile {auto.name} ({why})")
     else:
-        prof, reason = cprofile.detect(text)
+        try:
+            prof, reason = cprofile.detect(text)
+        except cprofile.Undated as e:
+            at = next((x for x in lines if "vtcr" in x.text and "tlb_vtcr" not in x.text), None)
+            raise InputError(f"{at.file}:{at.line}: {e}" if at else f"{path}:1: {e}") from None
 
     missing = [n for n in ctrans.TARGETS if n not in whole]
     origins = {}
@@ -79,7 +87,8 @@ def translate(path, bases=(), base_revision=None, profile=None):
             continue
         order.append(n)
         for callee in _callees(found[n]):
-            if callee in found and found[callee].complete and callee not in known and callee not in prof.names():
+            if callee in found and found[callee].complete and callee not in known and \
+                    callee not in cprofile.names(prof):
                 known.add(callee)
                 queue.append(callee)
     parts, adapters = [], []
@@ -91,28 +100,57 @@ def translate(path, bases=(), base_revision=None, profile=None):
             pyname = f"_c_{n}"
             adapters.append(f"def {n}(mmu, val):\n    # the engine passes the operand; the C caller takes a union tlbi_info\n"
                             f"    return {pyname}(mmu, tlbi_info_ipa(val))\n")
-        parts.append(ctrans.FuncTranslator(fdef, known, prof.names(), pyname).translate())
+        parts.append(ctrans.FuncTranslator(fdef, known, cprofile.names(prof), pyname,
+                                           fields=cprofile.fields(prof), era=prof.name).translate())
         origins[n] = _span(found[n])
     adopted = []
     for n in missing:
         adopted.append(f"{n} = adopt({base_revision!r}, {n!r}, globals())")
         origins[n] = f"bundled revision {base_revision}"
-    if "s2_mmu_unmap_ipa" not in origins:
+    old_caller = _era_caller(prof, found.get("compute_tlb_inval_range"), whole, base_revision)
+    if old_caller:
+        # compute_tlb_inval_range(vcpu, mmu, val): the NV v2 .. v8 caller in
+        # sys_regs.c calls it, not the per-MMU one of impl/tlbi.py
+        adopted.append(f"handle_ipas2e1is = adopt({old_caller!r}, 'handle_ipas2e1is', globals())")
+        origins["handle_ipas2e1is"] = (f"bundled revision {old_caller} (the {prof.name} caller of "
+                                       "compute_tlb_inval_range(vcpu, mmu, val); not whole in the input)")
+    elif "s2_mmu_unmap_ipa" not in origins:
         origins["s2_mmu_unmap_ipa"] = "impl/tlbi.py (the current caller; not in the input)"
 
-    over = [f"{k} = {v}" for k, v in prof.overrides.items()]
     head = [f'"""Revision translated by `nvtlbi audit` from {os.path.basename(path)} '
             f'(profile {prof.name}).  Generated: do not edit."""',
             "",
-            "from impl.kernel import *  # noqa: F401,F403",
+            f"# era {prof.name}: {prof.span}",
+            f"from {prof.vocabulary} import *  # noqa: F401,F403",
             "from nvtlbi.audit_rt import adopt, tlbi_info_ipa  # noqa: F401",
             ""]
-    if over:
-        head += [f"# profile {prof.name}: {prof.era}"] + over + [""]
     body = "\n\n\n".join(parts + adapters) + "\n"
     if adopted:
         body += "\n\n# taken from a bundled revision: the input lacks these\n" + "\n".join(adopted) + "\n"
     return Translation("\n".join(head) + "\n" + body, prof, reason, origins, notes)
+
+
+def _era_caller(prof, fn, whole, base_revision=None):
+    """The bundled revision of the input's era (the base revision if it is
+    one, else the latest) whose handle_ipas2e1is calls
+    compute_tlb_inval_range with a vCPU first, when the input's takes one
+    and brings no whole caller of its own; else None."""
+    if fn is None or "handle_ipas2e1is" in whole or "compute_tlb_inval_range" not in whole:
+        return None
+    fdef = ctrans.parse(fn)
+    params = fdef.decl.type.args.params if fdef.decl.type.args else []
+    if not params or "kvm_vcpu" not in _typetext(params[0]):
+        return None
+    import inspect
+
+    from impl import revision as REV
+    for name in [base_revision] * (base_revision in prof.bundled) + list(reversed(prof.bundled)):
+        rev = REV.load(name)
+        own = vars(rev.module)
+        if "handle_ipas2e1is" in own and "compute_tlb_inval_range" in own and \
+                list(inspect.signature(own["compute_tlb_inval_range"]).parameters)[:1] == ["vcpu"]:
+            return name
+    return None
 
 
 def translate_named(path, names, profile=cprofile.DEFAULT):
@@ -123,9 +161,9 @@ def translate_named(path, names, profile=cprofile.DEFAULT):
     for src in sources.values():
         found.update(ctrans.find_functions(src))
     prof = cprofile.PROFILES[profile]
-    parts = [ctrans.FuncTranslator(ctrans.parse(found[n]), set(names), prof.names(), n).translate() for n in names]
-    over = [f"{k} = {v}" for k, v in prof.overrides.items()]
-    return "\n".join(["from impl.kernel import *  # noqa: F401,F403"] + over) + "\n\n\n" + "\n\n\n".join(parts) + "\n"
+    parts = [ctrans.FuncTranslator(ctrans.parse(found[n]), set(names), cprofile.names(prof), n,
+                                   fields=cprofile.fields(prof), era=prof.name).translate() for n in names]
+    return f"from {prof.vocabulary} import *  # noqa: F401,F403\n\n\n" + "\n\n\n".join(parts) + "\n"
 
 
 def load_source(source, name="translated"):

@@ -205,10 +205,11 @@ def _literal(node):
 
 
 class FuncTranslator:
-    def __init__(self, fdef, known_funcs, profile_names, pyname):
+    def __init__(self, fdef, known_funcs, profile_names, pyname, fields=None, era=None):
         self.f = fdef
         self.known = known_funcs          # C function names we translate (callable)
         self.vocab = profile_names
+        self.fields, self.era = fields, era     # struct fields with a meaning in the input's era
         self.pyname = pyname
         self.locals = {}                  # name -> type name | 'obj' | ('ref', type)
         self.out = []
@@ -523,6 +524,8 @@ class FuncTranslator:
             base = self.val(e.name)
             if isinstance(e.name, c_ast.ID) and self.locals.get(e.name.name) not in (None, "obj"):
                 self.err(e, f"field access on the scalar '{e.name.name}'")
+            if self.fields is not None and e.field.name not in self.fields:
+                self.err(e, f"field '{e.field.name}', which has no meaning in era {self.era} (impl/eras.py)")
             return f"{base}.{e.field.name}"
         if isinstance(e, c_ast.FuncCall):
             if not isinstance(e.name, c_ast.ID):

@@ -71,6 +71,9 @@ def variants():
     edit("broken_fallback.c", "\t\t\tmax_size = SZ_32M;\n\t\t\tbreak;\n\t\tcase VTCR_EL2_TG0_64K:",
          "\t\t\tmax_size = SZ_2M;\n\t\t\tbreak;\n\t\tcase VTCR_EL2_TG0_64K:",
          "the 16K fallback is 2M, not\n * the 32M a level-2 block spans.")
+    edit("broken_host_vtcr.c", "mmu->tlb_vtcr", "mmu->vtcr",
+         "reads mmu->vtcr, which since\n * Oct 2023 is the shadow stage 2's own VTCR_EL2 (the host's\n"
+         " * page size), not the guest's (mmu->tlb_vtcr).")
     y = s.replace("mmu->tlb_vtcr & VTCR_EL2_TG0_MASK", "FIELD_GET(VTCR_EL2_TG0_MASK, mmu->tlb_vtcr)")
     y = y.replace("(vtcr & VTCR_EL2_TG0_MASK)", "(FIELD_GET(VTCR_EL2_TG0_MASK, vtcr))")
     y = y.replace("as of the 2024 vocabulary: shifted VTCR_EL2_TG0_*\n * values",
@@ -97,8 +100,51 @@ def variants():
         assert old in o, old
         o = o.replace(old, rep)
     write("nested_v2020.c", o)
+    # before Oct 2023 the guest's VTCR_EL2 was mmu->vtcr (NV v9): correct then
+    v9 = o.replace("mmu->tlb_vtcr", "mmu->vtcr").replace("in the style of 2023", "in the style of v9 (2023)")
+    write("nested_v2020_vtcr.c", v9.replace("cpus_have_final_cap", "cpus_have_const_cap"))
+    # sys_regs.c in the style of NV v2 .. v8: compute_tlb_inval_range takes
+    # the vCPU and falls back on its current VTCR_EL2; no shadow probe
+    v8 = o[:o.index("/*\n * Recover a TTL")] + SYSREGS_V8
+    write("sysregs_v2020.c", v8.replace("in the style of 2023", "in the style of NV v2 .. v8 (sys_regs.c)"))
     # nested.c and the per-MMU IPAS2E1 caller (sys_regs.c) in one excerpt
     write("with_caller.c", s + CALLER)
+
+
+SYSREGS_V8 = """static unsigned long compute_tlb_inval_range(struct kvm_vcpu *vcpu,
+					     struct kvm_s2_mmu *mmu, u64 val)
+{
+	unsigned long max_size;
+	u8 ttl = 0;
+
+	/* the hint is only trusted when the host implements FEAT_TTL */
+	if (cpus_have_const_cap(ARM64_HAS_ARMv8_4_TTL))
+		ttl = FIELD_GET(GENMASK_ULL(47, 44), val);
+
+	max_size = ttl_to_size(ttl);
+
+	if (!max_size) {
+		u64 vtcr = vcpu_read_sys_reg(vcpu, VTCR_EL2);
+
+		switch (vtcr & VTCR_EL2_TG0_MASK) {
+		case VTCR_EL2_TG0_4K:
+			max_size = SZ_1G;
+			break;
+		case VTCR_EL2_TG0_16K:
+			max_size = SZ_32M;
+			break;
+		case VTCR_EL2_TG0_64K:
+			max_size = SZ_512M;
+			break;
+		default:
+			BUG();
+		}
+	}
+
+	WARN_ON(!max_size);
+	return max_size;
+}
+"""
 
 
 CALLER = """
