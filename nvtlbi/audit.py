@@ -6,7 +6,7 @@ function came from."""
 import os
 from dataclasses import dataclass, field
 
-from nvtlbi import cinput, cprofile, ctrans
+from nvtlbi import cinput, cpp, cprofile, ctrans
 from nvtlbi.cinput import InputError
 
 
@@ -19,6 +19,58 @@ class Translation:
     notes: list = field(default_factory=list)
 
 
+CURRENT_CALLER = "impl/tlbi.py (the current caller; not in the input)"
+
+
+class _Definitions:
+    """The function definitions of the input's compiled text (preprocessor
+    conditionals decided by `cpp`), and the functions its hunks change."""
+
+    def __init__(self, sources, config):
+        self.all, self.undecided, self.touches = {}, {}, []
+        for src in sources.values():
+            live, unknown = cpp.evaluate(src, config)
+            self.undecided.update(unknown)
+            self.touches += live.touches
+            for name, fns in ctrans.find_functions(live).items():
+                self.all.setdefault(name, []).extend(fns)
+
+    def one(self, name):
+        """The one definition of `name` the audit uses: refused if part of it
+        depends on a conditional we cannot decide, or if there are two."""
+        fns = self.all[name]
+        for fn in fns:
+            for x in fn.lines:
+                if x in self.undecided:
+                    raise InputError(cpp.refusal(name, self.undecided[x]))
+        if len(fns) > 1:
+            a, b = fns[0].lines[0], fns[1].lines[0]
+            raise InputError(f"{b.file}:{b.line}: {name} is defined twice: here and at {a.file}:{a.line} "
+                             "(which one the kernel compiles is not clear; remove one, or put it under "
+                             "#if 0)")
+        return fns[0]
+
+
+def _no_dropped_change(touches, elsewhere, vocabulary, found):
+    """A change the input makes to a function the audit takes from elsewhere
+    (a bundled revision, the current caller, the vocabulary's model) would
+    not be audited: an error, never silently dropped."""
+    for name, where in touches:
+        if name == cinput.UNKNOWN:
+            if elsewhere:
+                raise InputError(f"{where}: cannot tell which function this change is in (its hunk names no "
+                                 f"function), and {', '.join(elsewhere)} would not come from the input; "
+                                 "give the file it applies to with --base FILE.c")
+            continue
+        origin = elsewhere.get(name) or (f"nvtlbi's model of it (impl.kernel)" if name in vocabulary else None)
+        if origin is None:
+            continue
+        part = f" (the input has only {_span(found[name])})" if name in found else ""
+        raise InputError(f"{where}: the input changes {name}, but the audit would take {name} from {origin}"
+                         f"{part}, so this change would not be audited; give the file it applies to with "
+                         "--base FILE.c")
+
+
 def _span(fn):
     files = sorted({x.file for x in fn.lines})
     parts = []
@@ -28,14 +80,11 @@ def _span(fn):
     return " + ".join(parts)
 
 
-def translate(path, bases=(), base_revision=None, profile=None):
+def translate(path, bases=(), base_revision=None, profile=None, config=None):
     sources, notes = cinput.load(path, bases)
-    found = {}
-    for src in sources.values():
-        for name, fn in ctrans.find_functions(src).items():
-            if fn.complete or name not in found:
-                found[name] = fn
+    defs = _Definitions(sources, config or cpp.Config())
     targets = ctrans.TARGETS + ctrans.CALLERS
+    found = {n: defs.one(n) for n in targets if n in defs.all}
     whole = {n: found[n] for n in targets if n in found and found[n].complete}
     for n in targets:
         if n in found and not found[n].complete:
@@ -69,6 +118,10 @@ def translate(path, bases=(), base_revision=None, profile=None):
         if era is None:
             notes.append(f"note: the era of bundled revision {base_revision} is not recorded; "
                          f"assumed to match {prof.name}")
+    elsewhere = {n: f"bundled revision {base_revision}" for n in missing}
+    if "s2_mmu_unmap_ipa" not in whole:
+        elsewhere["s2_mmu_unmap_ipa"] = CURRENT_CALLER
+    _no_dropped_change(defs.touches, elsewhere, prof.names(), found)
 
     # translate the targets, then any helper of the input they call
     known = set(whole) | set(missing)
@@ -79,9 +132,11 @@ def translate(path, bases=(), base_revision=None, profile=None):
             continue
         order.append(n)
         for callee in _callees(found[n]):
-            if callee in found and found[callee].complete and callee not in known and callee not in prof.names():
-                known.add(callee)
-                queue.append(callee)
+            if callee in defs.all and callee not in known and callee not in prof.names():
+                found[callee] = defs.one(callee)
+                if found[callee].complete:
+                    known.add(callee)
+                    queue.append(callee)
     parts, adapters = [], []
     for n in order:
         fdef = ctrans.parse(found[n])
@@ -96,9 +151,9 @@ def translate(path, bases=(), base_revision=None, profile=None):
     adopted = []
     for n in missing:
         adopted.append(f"{n} = adopt({base_revision!r}, {n!r}, globals())")
-        origins[n] = f"bundled revision {base_revision}"
+        origins[n] = elsewhere[n]
     if "s2_mmu_unmap_ipa" not in origins:
-        origins["s2_mmu_unmap_ipa"] = "impl/tlbi.py (the current caller; not in the input)"
+        origins["s2_mmu_unmap_ipa"] = CURRENT_CALLER
 
     over = [f"{k} = {v}" for k, v in prof.overrides.items()]
     head = [f'"""Revision translated by `nvtlbi audit` from {os.path.basename(path)} '
@@ -119,11 +174,9 @@ def translate_named(path, names, profile=cprofile.DEFAULT):
     """A module of just the named functions of a C file (for testing the
     translator's C semantics against gcc)."""
     sources, _ = cinput.load(path)
-    found = {}
-    for src in sources.values():
-        found.update(ctrans.find_functions(src))
+    defs = _Definitions(sources, cpp.Config())
     prof = cprofile.PROFILES[profile]
-    parts = [ctrans.FuncTranslator(ctrans.parse(found[n]), set(names), prof.names(), n).translate() for n in names]
+    parts = [ctrans.FuncTranslator(ctrans.parse(defs.one(n)), set(names), prof.names(), n).translate() for n in names]
     over = [f"{k} = {v}" for k, v in prof.overrides.items()]
     return "\n".join(["from impl.kernel import *  # noqa: F401,F403"] + over) + "\n\n\n" + "\n\n\n".join(parts) + "\n"
 

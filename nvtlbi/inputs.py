@@ -14,13 +14,14 @@ class Loaded:
     spec: str                  # what the user typed
     path: str                  # a bundled name or a .py path for REV.load
     notes: list = field(default_factory=list)
+    origins: dict = field(default_factory=dict)   # C input: function -> "FILE:A-B" or "bundled revision NAME"
 
 
 def is_python_revision(spec):
     return spec in REV.bundled() + REV.alternatives() or spec.endswith(".py")
 
 
-def load(spec, tmpdir, bases=(), base_revision=None, profile=None):
+def load(spec, tmpdir, bases=(), base_revision=None, profile=None, config=None):
     """Resolve `spec`; C inputs are translated into tmpdir.  Raises
     RevisionError / InputError (one-line, file:line) for user errors."""
     if is_python_revision(spec):
@@ -30,7 +31,7 @@ def load(spec, tmpdir, bases=(), base_revision=None, profile=None):
     if not os.path.exists(spec):
         raise REV.RevisionError(f"{spec}: no such revision or file (bundled: {', '.join(REV.bundled())})")
     from nvtlbi import audit
-    tr = audit.translate(spec, bases, base_revision, profile)
+    tr = audit.translate(spec, bases, base_revision, profile, config)
     name = os.path.splitext(os.path.basename(spec))[0].replace(".", "_").replace("-", "_")
     path = os.path.join(tmpdir, f"{name}.py")
     with open(path, "w") as f:
@@ -39,7 +40,7 @@ def load(spec, tmpdir, bases=(), base_revision=None, profile=None):
     notes += [f"  {n:<24} {where}" for n, where in tr.origins.items()]
     notes += [f"  {n}" for n in tr.notes]
     REV.load(path)
-    return Loaded(spec, path, notes)
+    return Loaded(spec, path, notes, dict(tr.origins))
 
 
 def _first_doc_line(rev):
