@@ -51,10 +51,13 @@ class _Definitions:
         return fns[0]
 
 
-def _no_dropped_change(touches, elsewhere, vocabulary, found):
+def _no_dropped_change(touches, elsewhere, vocabulary, found, unaudited):
     """A change the input makes to a function the audit takes from elsewhere
     (a bundled revision, the current caller, the vocabulary's model) would
-    not be audited: an error, never silently dropped."""
+    not be audited: an error, never silently dropped.  `unaudited` names the
+    functions whose changes the user accepts to leave out (--unaudited):
+    each such change becomes a note of the report."""
+    notes = []
     for name, where in touches:
         if name == cinput.UNKNOWN:
             if elsewhere:
@@ -65,10 +68,15 @@ def _no_dropped_change(touches, elsewhere, vocabulary, found):
         origin = elsewhere.get(name) or (f"nvtlbi's model of it (impl.kernel)" if name in vocabulary else None)
         if origin is None:
             continue
+        if name in unaudited:
+            notes.append(f"note: {where}: the input's change to {name} is NOT audited (--unaudited {name}): "
+                         f"{name} comes from {origin}")
+            continue
         part = f" (the input has only {_span(found[name])})" if name in found else ""
         raise InputError(f"{where}: the input changes {name}, but the audit would take {name} from {origin}"
                          f"{part}, so this change would not be audited; give the file it applies to with "
-                         "--base FILE.c")
+                         f"--base FILE.c (or accept it with --unaudited {name})")
+    return notes
 
 
 def _span(fn):
@@ -80,7 +88,7 @@ def _span(fn):
     return " + ".join(parts)
 
 
-def translate(path, bases=(), base_revision=None, profile=None, config=None):
+def translate(path, bases=(), base_revision=None, profile=None, config=None, unaudited=()):
     sources, notes = cinput.load(path, bases)
     defs = _Definitions(sources, config or cpp.Config())
     targets = ctrans.TARGETS + ctrans.CALLERS
@@ -121,7 +129,7 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None):
     elsewhere = {n: f"bundled revision {base_revision}" for n in missing}
     if "s2_mmu_unmap_ipa" not in whole:
         elsewhere["s2_mmu_unmap_ipa"] = CURRENT_CALLER
-    _no_dropped_change(defs.touches, elsewhere, prof.names(), found)
+    notes += _no_dropped_change(defs.touches, elsewhere, prof.names(), found, set(unaudited))
 
     # translate the targets, then any helper of the input they call
     known = set(whole) | set(missing)

@@ -34,6 +34,9 @@ def add_parser(sub, common):
                         "configuration audited (VALUE: an integer, y or n; default 1; repeatable)")
     p.add_argument("--undef", action="append", default=[], metavar="NAME",
                    help="a macro that is not defined in the configuration audited (repeatable)")
+    p.add_argument("--unaudited", action="append", default=[], metavar="FUNCTION",
+                   help="accept that the input's changes to FUNCTION are not audited because FUNCTION comes "
+                        "from a bundled revision or nvtlbi's model (otherwise an error); the report says so")
     p.add_argument("--profile", help="vocabulary profile for C input (default: chosen from the input): "
                    + ", ".join(cprofile.PROFILES))
     p.add_argument("--emit", metavar="FILE.py", help="also write the translated revision here (one C input)")
@@ -56,7 +59,8 @@ def run(args):
     try:
         try:
             config = cpp.Config.parse(args.define, args.undef)
-            loaded = [inputs.load(s, tmp, args.base, args.base_revision, args.profile, config) for s in specs]
+            loaded = [inputs.load(s, tmp, args.base, args.base_revision, args.profile, config, args.unaudited)
+                      for s in specs]
         except InputError as e:
             raise cli.UsageError(str(e)) from None
         if args.emit:

@@ -21,7 +21,7 @@ def is_python_revision(spec):
     return spec in REV.bundled() + REV.alternatives() or spec.endswith(".py")
 
 
-def load(spec, tmpdir, bases=(), base_revision=None, profile=None, config=None):
+def load(spec, tmpdir, bases=(), base_revision=None, profile=None, config=None, unaudited=()):
     """Resolve `spec`; C inputs are translated into tmpdir.  Raises
     RevisionError / InputError (one-line, file:line) for user errors."""
     if is_python_revision(spec):
@@ -31,7 +31,7 @@ def load(spec, tmpdir, bases=(), base_revision=None, profile=None, config=None):
     if not os.path.exists(spec):
         raise REV.RevisionError(f"{spec}: no such revision or file (bundled: {', '.join(REV.bundled())})")
     from nvtlbi import audit
-    tr = audit.translate(spec, bases, base_revision, profile, config)
+    tr = audit.translate(spec, bases, base_revision, profile, config, unaudited)
     name = os.path.splitext(os.path.basename(spec))[0].replace(".", "_").replace("-", "_")
     path = os.path.join(tmpdir, f"{name}.py")
     with open(path, "w") as f:

@@ -222,6 +222,15 @@ def test_change_to_a_function_taken_from_a_bundled_revision_is_an_error(capsys):
            "upstream" in err, err
 
 
+def test_unaudited_turns_the_error_into_a_note():
+    # an explicit acceptance, said in the report: never silent
+    f = c("0002-probe.patch")
+    tr = audit.translate(f, base_revision="upstream", unaudited=["compute_tlb_inval_range"])
+    assert tr.origins["compute_tlb_inval_range"] == "bundled revision upstream"
+    (note,) = [n for n in tr.notes if "NOT audited" in n]
+    assert note.startswith(f"note: {f}:") and "--unaudited compute_tlb_inval_range" in note
+
+
 PGTABLE = """diff --git a/arch/arm64/kvm/hyp/pgtable.c b/arch/arm64/kvm/hyp/pgtable.c
 --- a/arch/arm64/kvm/hyp/pgtable.c
 +++ b/arch/arm64/kvm/hyp/pgtable.c
