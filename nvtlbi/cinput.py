@@ -11,6 +11,7 @@ between them; a function is taken from it only if it lies whole inside known
 text.  A later patch whose context matches known text is applied there.
 """
 
+import dataclasses
 import mailbox
 import os
 import re
@@ -130,7 +131,7 @@ class Patch:
     subject: str
     diffs: list
     line: int            # where the mail starts in the input
-    tag: tuple = (1, 1, 1)    # (version, number, total) from "[PATCH vV N/T]"
+    tag: tuple = (1, None, None)    # (version, number, total) from "[PATCH vV N/T]"
     reply: bool = False
 
     def __getitem__(self, i):
@@ -229,9 +230,9 @@ _TAGS = re.compile(r"^\s*(?:(?:re|aw|sv|fwd?)\s*:\s*)*((?:\[[^\]]*\]\s*)+)", re.
 
 def series_tag(subject):
     """(version, number, total) from "[PATCH v2 3/6]"; v1 without a
-    version, 1/1 without a number."""
+    version, number and total None without a number."""
     m = _TAGS.match(subject)
-    version, number, total = 1, 1, 1
+    version, number, total = 1, None, None
     for tok in (m.group(1).replace("[", " ").replace("]", " ").split() if m else []):
         if re.fullmatch(r"[vV]\d+", tok):
             version = int(tok[1:])
@@ -279,6 +280,9 @@ def select_series(path, patches, cover_letters=()):
     if len(titles) > 1:
         (s1, l1), (s2, l2) = list(titles.values())[:2]
         raise InputError(f"{path}:{l2}: two series in one input: cover letter '{s2}' and '{s1}' ({path}:{l1})")
+    patches = _number_single_patches(path, patches)
+    if patches[0].tag[1] is None:       # one version of unnumbered patches: a sequence, in file order
+        return _once_each(path, patches), notes
     by_version = {}
     for p in patches:
         v, n, t = p.tag
@@ -287,7 +291,8 @@ def select_series(path, patches, cover_letters=()):
         by_version.setdefault(v, {})
         other = by_version[v].get(n)
         if other is not None:
-            what = "the same patch twice" if _content(other) == _content(p) else                 "two patches numbered the same (two series in one input?)"
+            what = ("the same patch twice" if _content(other) == _content(p)
+                    else "two patches numbered the same (two series in one input?)")
             raise InputError(f"{path}:{p.line}: {what}: '{p.subject}' and '{other.subject}' ({path}:{other.line})")
         if any(q.tag[2] != t for q in by_version[v].values()):
             q = next(iter(by_version[v].values()))
@@ -306,15 +311,39 @@ def select_series(path, patches, cover_letters=()):
                 why = (f"replaced by '{newer.subject}' ({path}:{newer.line})" if newer and p.tag[2] == total
                        else f"v{newest} renumbers the series ({total} patches, this one is of {p.tag[2]})")
                 notes.append(f"note: {path}:{p.line}: '{p.subject}' not applied: {why}")
-    picked = [chosen[n] for n in sorted(chosen)]
+    return _once_each(path, [chosen[n] for n in sorted(chosen)]), notes
+
+
+def _number_single_patches(path, patches):
+    """Unnumbered patches ("[PATCH]", "[PATCH v2]"): alone in one version
+    they are a sequence; one per version, each is the 1/1 of its version;
+    anything else leaves unclear which replaces which."""
+    plain = [p for p in patches if p.tag[1] is None]
+    if not plain:
+        return patches
+    if len(plain) < len(patches):
+        p, q = plain[0], next(q for q in patches if q.tag[1] is not None)
+        raise InputError(f"{path}:{p.line}: two series in one input: '{p.subject}' is not numbered, "
+                         f"'{q.subject}' ({path}:{q.line}) is")
+    versions = {p.tag[0] for p in patches}
+    if len(versions) == 1:
+        return patches
+    if len(versions) < len(patches):
+        p = next(p for p in patches if sum(q.tag[0] == p.tag[0] for q in patches) > 1)
+        raise InputError(f"{path}:{p.line}: several unnumbered patches in v{p.tag[0]} and other versions: "
+                         "cannot tell which patch replaces which")
+    return [dataclasses.replace(p, tag=(p.tag[0], 1, 1)) for p in patches]
+
+
+def _once_each(path, patches):
     seen = {}
-    for p in picked:
+    for p in patches:
         key = _content(p)
         if key in seen:
             raise InputError(f"{path}:{p.line}: the same patch twice: '{p.subject}' and "
                              f"'{seen[key].subject}' ({path}:{seen[key].line})")
         seen[key] = p
-    return picked, notes
+    return patches
 
 
 def _find(lines, pre, near):

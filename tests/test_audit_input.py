@@ -206,10 +206,50 @@ def test_mbox_of_two_series_or_a_repeated_patch_is_an_error(tmp_path, capsys, bu
     assert msg in err and err.startswith(f"nvtlbi: error: {f}:"), err
 
 
+def unnumbered(m, subject):
+    return re.sub(r"^Subject: .*$", f"Subject: {subject}", m, count=1, flags=re.M)
+
+
+def test_unnumbered_patches_of_one_version_apply_in_order():
+    m = mails(c("series_v1_v2.mbox"))
+    patches = cinput.parse_patches("x", unnumbered(m[4], "[PATCH] a") + unnumbered(m[5], "[PATCH] b"))
+    assert [p.subject for p in cinput.select_series("x", patches)[0]] == ["[PATCH] a", "[PATCH] b"]
+
+
+def test_unnumbered_patch_resent_as_v2_replaces_v1():
+    m = mails(c("series_v1_v2.mbox"))
+    patches = cinput.parse_patches("x", unnumbered(m[1], "[PATCH] a") + unnumbered(m[4], "[PATCH v2] a"))
+    chosen, notes = cinput.select_series("x", patches)
+    assert [p.subject for p in chosen] == ["[PATCH v2] a"] and len(notes) == 1
+
+
+@pytest.mark.parametrize("subjects,msg", [
+    (["[PATCH] a", "[PATCH 2/2] b"], "two series in one input"),
+    (["[PATCH] a", "[PATCH] b", "[PATCH v2] a"], "cannot tell which patch replaces which"),
+])
+def test_unnumbered_patches_that_are_unclear_are_an_error(subjects, msg):
+    m = mails(c("series_v1_v2.mbox"))
+    text = "".join(unnumbered(x, s) for x, s in zip([m[1], m[2], m[4]], subjects))
+    with pytest.raises(cinput.InputError, match=msg):
+        cinput.select_series("x", cinput.parse_patches("x", text))
+
+
+def test_a_reply_carrying_a_diff_is_not_applied():
+    # a reviewer's "something like this?" diff is not part of the series
+    f_mails = mails(c("series_v1_v2.mbox"))
+    reply = unnumbered(f_mails[2], "Re: [PATCH v2 2/2] KVM: arm64: nv: fixture: probe the shadow S2 for a TTL")
+    patches = cinput.parse_patches("x", f_mails[4] + f_mails[5] + reply)
+    chosen, notes = cinput.select_series("x", patches)
+    assert [p.subject for p in chosen] == [f_mails[4].split("Subject: ")[1].split("\n")[0],
+                                          f_mails[5].split("Subject: ")[1].split("\n")[0]]
+    assert len(notes) == 1 and "is a reply carrying a diff: not applied" in notes[0]
+
+
 def test_series_tags():
     assert cinput.series_tag("[PATCH v2 3/6] KVM: x") == (2, 3, 6)
     assert cinput.series_tag("[RFC PATCH v11 03/43] x") == (11, 3, 43)
-    assert cinput.series_tag("[PATCH] x") == (1, 1, 1)
+    assert cinput.series_tag("[PATCH] x") == (1, None, None)
+    assert cinput.series_tag("[PATCH v2] x") == (2, None, None)
     assert cinput.series_tag("Re: [PATCH v3 0/16] x") == (3, 0, 16)
 
 
