@@ -27,18 +27,32 @@ class _Definitions:
     conditionals decided by `cpp`), and the functions its hunks change."""
 
     def __init__(self, sources, config):
-        self.all, self.undecided, self.touches = {}, {}, []
+        self.all, self.heads, self.undecided, self.touches = {}, {}, {}, []
         for src in sources.values():
             live, unknown = cpp.evaluate(src, config)
             self.undecided.update(unknown)
             self.touches += live.touches
             for name, fns in ctrans.find_functions(live).items():
                 self.all.setdefault(name, []).extend(fns)
+            for name, lines in ctrans.definition_heads(live).items():
+                self.heads.setdefault(name, []).extend(lines)
+
+    def has(self, name):
+        return name in self.all or name in self.heads
 
     def one(self, name):
         """The one definition of `name` the audit uses: refused if part of it
-        depends on a conditional we cannot decide, or if there are two."""
-        fns = self.all[name]
+        depends on a conditional we cannot decide, if there are two, or if a
+        definition is written in a way we do not delimit."""
+        fns = self.all.get(name, [])
+        starts = {fn.lines[0] for fn in fns}
+        for x in self.heads.get(name, []):
+            if x in self.undecided:
+                raise InputError(cpp.refusal(name, self.undecided[x]))
+            if x not in starts:
+                raise InputError(f"{x.file}:{x.line}: unsupported construct: definition of {name} whose opening "
+                                 "brace does not start a line (kernel style); not read, rather than audit "
+                                 "something else in its place")
         for fn in fns:
             for x in fn.lines:
                 if x in self.undecided:
@@ -92,7 +106,7 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
     sources, notes = cinput.load(path, bases)
     defs = _Definitions(sources, config or cpp.Config())
     targets = ctrans.TARGETS + ctrans.CALLERS
-    found = {n: defs.one(n) for n in targets if n in defs.all}
+    found = {n: defs.one(n) for n in targets if defs.has(n)}
     whole = {n: found[n] for n in targets if n in found and found[n].complete}
     for n in targets:
         if n in found and not found[n].complete:
@@ -140,7 +154,7 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
             continue
         order.append(n)
         for callee in _callees(found[n]):
-            if callee in defs.all and callee not in known and callee not in prof.names():
+            if defs.has(callee) and callee not in known and callee not in prof.names():
                 found[callee] = defs.one(callee)
                 if found[callee].complete:
                     known.add(callee)

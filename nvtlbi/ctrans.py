@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from pycparser import c_ast, c_parser
 
-from nvtlbi.cinput import GAP, InputError, strip_comments as _strip_comments
+from nvtlbi.cinput import GAP, InputError, function_head, strip_comments as _strip_comments
 
 TARGETS = ("ttl_to_size", "get_guest_mapping_ttl", "compute_tlb_inval_range")
 CALLERS = ("s2_mmu_unmap_ipa",)
@@ -93,6 +93,27 @@ def find_functions(source):
         name = m.group(1)
         found.setdefault(name, []).append(CFunc(name, [x for x in items[i:k + 1] if x is not GAP], complete))
     return found
+
+
+def definition_heads(source):
+    """{name: [Line]} for every line at column 0 that starts a function
+    definition by the plain C reading (a head whose '{' comes before any
+    ';'), wherever its brace is: find_functions must account for each, or
+    the input holds a definition the audit would not see."""
+    items = source.lines
+    texts = _strip_comments(["" if x is GAP else x.text for x in items])
+    heads = {}
+    for i, t in enumerate(texts):
+        name = None if items[i] is GAP else function_head(t)
+        if name is None:
+            continue
+        for j in range(i, len(texts)):
+            if items[j] is GAP or ";" in texts[j].split("{")[0]:
+                break
+            if "{" in texts[j]:
+                heads.setdefault(name, []).append(items[i])
+                break
+    return heads
 
 
 # ---- parsing ------------------------------------------------------------------------------------------

@@ -324,3 +324,14 @@ def test_python_revisions_name_where_each_function_is(tmp_path):
     assert re.fullmatch(r"impl/revisions/r1a_ttl_hostcap\.py:\d+-\d+", got["ttl_to_size"]), got
     assert re.fullmatch(r"impl/revisions/r1b_swwalk\.py:\d+-\d+", got["compute_tlb_inval_range"]), got
     assert got["s2_mmu_unmap_ipa"].startswith("impl/tlbi.py")
+
+
+def test_a_definition_the_extractor_cannot_delimit_is_refused(tmp_path, capsys):
+    # before: the brace on the head line hid this definition, and
+    # --base-revision silently audited the bundled ttl_to_size instead
+    f = tmp_path / "brace.c"
+    f.write_text("unsigned long ttl_to_size_proto(u8 ttl);\n"
+                 "static unsigned int ttl_to_size(u8 ttl,\n\t\t\t\tint unused);\n"
+                 "static unsigned int ttl_to_size(u8 ttl) {\n\treturn 0;\n}\n")
+    err = error_of(capsys, [str(f), "--base-revision", "upstream"])
+    assert f"{f}:4: unsupported construct: definition of ttl_to_size whose opening brace" in err, err
