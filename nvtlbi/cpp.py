@@ -65,6 +65,13 @@ class Unknown:
         self.name = name
 
 
+@dataclass(frozen=True)
+class Open:
+    """What leaves a branch undecided: a macro the user did not set, or another reason."""
+    macro: str = None
+    why: str = None
+
+
 # ---- #if expressions ---------------------------------------------------------------------------------
 _TOKEN = re.compile(r"\s*(?:(\d\w*)|([A-Za-z_]\w*)|(&&|\|\||<<|>>|<=|>=|==|!=|[-+*/%<>!~&|^()?:,]))")
 _BINARY = [("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="), ("<", "<=", ">", ">="), ("<<", ">>"),
@@ -204,20 +211,23 @@ def _apply(op, a, b):
 
 
 def _condition(kind, arg, config):
-    """True / False / the name of the macro that leaves it open (a str)."""
+    """True, False, or Open."""
     if kind in ("ifdef", "ifndef"):
         name = arg.split()[0] if arg.split() else ""
+        if not name:
+            return Open(why=f"#{kind} without a name")
         if name not in config.values:
-            return name or "(nothing)"
+            return Open(macro=name)
         return (config.values[name] is not UNDEF) == (kind == "ifdef")
     try:
         v = _Expr(arg, config).value()
     except (ValueError, IndexError) as e:
-        return f"'{arg.strip()}' ({e})"
-    return v.name if isinstance(v, Unknown) else bool(v)
+        return Open(why=f"cannot read '{arg.strip()}': {e}")
+    return Open(macro=v.name) if isinstance(v, Unknown) else bool(v)
 
 
 # ---- conditionals over a file ---------------------------------------------------------------------------
+UNSEEN = Open(why="a conditional opened in text the input does not show")
 _DIRECTIVE = re.compile(r"^\s*#\s*(if|ifdef|ifndef|elif|else|endif)\b(.*)$")
 
 
@@ -225,14 +235,14 @@ _DIRECTIVE = re.compile(r"^\s*#\s*(if|ifdef|ifndef|elif|else|endif)\b(.*)$")
 class _Frame:
     where: str              # FILE:LINE of the directive that decides the current branch
     text: str
-    state: object           # True, False, or the name (str) of what is unknown
-    taken: object           # an earlier branch was taken: True, False, or a name (unknown)
+    state: object           # True, False, or Open
+    taken: object           # an earlier branch was taken: True, False, or Open
     start: int = 0          # where its text begins in the output
 
 
 def _frame_state(stack):
     """False if some enclosing branch is dead; else the first unknown
-    (FILE:LINE, directive, name) if any; else True."""
+    (FILE:LINE, directive, Open) if any; else True."""
     if any(f.state is False for f in stack):
         return False
     for f in stack:
@@ -272,7 +282,7 @@ def evaluate(src, config):
         x = items[i]
         if x is GAP:
             if stack and after_gap is None:
-                after_gap = (stack[0].where, stack[0].text, "its #endif is in text the input does not show")
+                after_gap = (stack[0].where, stack[0].text, Open(why="its #endif is in text the input does not show"))
             stack = []
             out.append(GAP)
             seg_start = len(out)
@@ -293,8 +303,7 @@ def evaluate(src, config):
         elif kind in ("elif", "else") and not stack:
             # the #if is in text we do not have: everything here is undecided
             _unseen(out, seg_start, unknown, where, text)
-            unseen = "a conditional opened in text the input does not show"
-            stack.append(_Frame(where, text, unseen, unseen, len(out)))
+            stack.append(_Frame(where, text, UNSEEN, UNSEEN, len(out)))
         elif kind in ("elif", "else"):
             f = stack[-1]
             if f.taken is True:
@@ -315,21 +324,20 @@ def evaluate(src, config):
         f = stack[0]
         for y in out[f.start:]:
             if y is not GAP:
-                unknown.setdefault(y, (f.where, f.text, "it has no #endif"))
+                unknown.setdefault(y, (f.where, f.text, Open(why="it has no #endif")))
     return Source(src.path, out, list(src.notes), list(src.touches)), unknown
 
 
 def _unseen(out, seg_start, unknown, where, text):
     for y in out[seg_start:]:
         if y is not GAP:
-            unknown.setdefault(y, (where, text, "a conditional opened in text the input does not show"))
+            unknown.setdefault(y, (where, text, UNSEEN))
 
 
 def refusal(fn_name, why):
     """The one-line error for a function with undecided text."""
-    where, text, name = why
-    if name.startswith(("its #endif", "a conditional", "it has no", "'")):
-        return (f"{where}: unsupported construct: preprocessor directive '{text}' around or inside {fn_name}: "
-                f"cannot tell whether the code is compiled ({name})")
-    return (f"{where}: unsupported construct: preprocessor directive '{text}' around or inside {fn_name}: "
-            f"{name} is not set; give --define {name}[=VALUE] or --undef {name}")
+    where, text, o = why
+    head = f"{where}: unsupported construct: preprocessor directive '{text}' around or inside {fn_name}: "
+    if o.macro is None:
+        return head + f"cannot tell whether the code is compiled ({o.why})"
+    return head + f"{o.macro} is not set; give --define {o.macro}[=VALUE] or --undef {o.macro}"

@@ -128,7 +128,7 @@ def test_conditionals_inside_a_body_are_evaluated():
 ])
 def test_if_expressions(expr, value):
     cfg = cpp.Config.parse(["CONFIG_A", "CONFIG_LEVEL=3"], ["CONFIG_B"])
-    assert cpp._condition("if", expr, cfg) == value
+    assert cpp._condition("if", expr, cfg) == (value if isinstance(value, bool) else cpp.Open(macro=value))
 
 
 def test_conditional_in_a_dead_branch_needs_no_value(tmp_path):
@@ -335,3 +335,19 @@ def test_a_definition_the_extractor_cannot_delimit_is_refused(tmp_path, capsys):
                  "static unsigned int ttl_to_size(u8 ttl) {\n\treturn 0;\n}\n")
     err = error_of(capsys, [str(f), "--base-revision", "upstream"])
     assert f"{f}:4: unsupported construct: definition of ttl_to_size whose opening brace" in err, err
+
+
+def test_a_hunk_inside_a_conditional_opened_out_of_sight_is_refused(tmp_path, capsys):
+    # the hunk's trailing context closes a conditional whose #if the patch
+    # does not show: whether the added function is compiled is unknown
+    f = tmp_path / "hidden.patch"
+    f.write_text("diff --git a/arch/arm64/kvm/nested.c b/arch/arm64/kvm/nested.c\n"
+                 "--- a/arch/arm64/kvm/nested.c\n+++ b/arch/arm64/kvm/nested.c\n"
+                 "@@ -40,4 +40,9 @@ static int count_valid(u64 *ptes, int n)\n"
+                 " \treturn c;\n }\n \n"
+                 "+static unsigned int ttl_to_size(u8 ttl)\n+{\n+\treturn 0;\n+}\n+\n"
+                 " #endif /* CONFIG_SOMETHING */\n")
+    err = error_of(capsys, [str(f), "--base-revision", "upstream"])
+    assert f"{f}:13: unsupported construct: preprocessor directive '#endif' around or inside ttl_to_size: " \
+           "cannot tell whether the code is compiled (a conditional opened in text the input does not show)" \
+        in err, err
