@@ -65,32 +65,50 @@ class _Definitions:
         return fns[0]
 
 
-def _no_dropped_change(touches, elsewhere, vocabulary, found, unaudited):
+def _no_dropped_change(defs, elsewhere, vocabulary, audited, unaudited):
     """A change the input makes to a function the audit takes from elsewhere
-    (a bundled revision, the current caller, the vocabulary's model) would
-    not be audited: an error, never silently dropped.  `unaudited` names the
+    (a bundled revision, the current caller, the vocabulary's model), or to
+    a caller of the audited functions that is not audited itself, would not
+    be audited: an error, never silently dropped.  `unaudited` names the
     functions whose changes the user accepts to leave out (--unaudited):
     each such change becomes a note of the report."""
     notes = []
-    for name, where in touches:
+    for name, where, _ in defs.touches:
         if name == cinput.UNKNOWN:
             if elsewhere:
                 raise InputError(f"{where}: cannot tell which function this change is in (its hunk names no "
                                  f"function), and {', '.join(elsewhere)} would not come from the input; "
                                  "give the file it applies to with --base FILE.c")
             continue
-        origin = elsewhere.get(name) or (f"nvtlbi's model of it (impl.kernel)" if name in vocabulary else None)
-        if origin is None:
+        why = _not_audited(name, defs, elsewhere, vocabulary, audited)
+        if why is None:
             continue
         if name in unaudited:
-            notes.append(f"note: {where}: the input's change to {name} is NOT audited (--unaudited {name}): "
-                         f"{name} comes from {origin}")
+            notes.append(f"note: {where}: the input's change to {name} is NOT audited (--unaudited {name}): {why}")
             continue
-        part = f" (the input has only {_span(found[name])})" if name in found else ""
-        raise InputError(f"{where}: the input changes {name}, but the audit would take {name} from {origin}"
-                         f"{part}, so this change would not be audited; give the file it applies to with "
-                         f"--base FILE.c (or accept it with --unaudited {name})")
+        part = f" (it has only {_span(defs.all[name][0])} of it)" \
+            if name in defs.all and not defs.all[name][0].complete else ""
+        raise InputError(f"{where}: the input changes {name}{part}, but {why}, so this change would not be "
+                         f"audited; give the file it applies to with --base FILE.c (or accept it with "
+                         f"--unaudited {name})")
     return notes
+
+
+def _not_audited(name, defs, elsewhere, vocabulary, audited):
+    """Why the audit would not see the input's change to `name`, or None."""
+    if name in elsewhere:
+        return f"the audit would take {name} from {elsewhere[name]}"
+    if name in vocabulary:
+        return f"the audit would take {name} from nvtlbi's model of it (impl.kernel)"
+    if name in audited:
+        return None
+    seen = [x.text for fn in defs.all.get(name, []) for x in fn.lines] + \
+        [t for n, _, ts in defs.touches if n == name for t in ts]
+    calls = sorted(_calls(seen) & set(ctrans.TARGETS))
+    if calls:
+        return (f"it calls {', '.join(calls)} and is not one of the functions audited (the caller audited "
+                f"is s2_mmu_unmap_ipa)")
+    return None
 
 
 def _span(fn):
@@ -143,7 +161,6 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
     elsewhere = {n: f"bundled revision {base_revision}" for n in missing}
     if "s2_mmu_unmap_ipa" not in whole:
         elsewhere["s2_mmu_unmap_ipa"] = CURRENT_CALLER
-    notes += _no_dropped_change(defs.touches, elsewhere, prof.names(), found, set(unaudited))
 
     # translate the targets, then any helper of the input they call
     known = set(whole) | set(missing)
@@ -159,6 +176,7 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
                 if found[callee].complete:
                     known.add(callee)
                     queue.append(callee)
+    notes += _no_dropped_change(defs, elsewhere, prof.names(), set(order), set(unaudited))
     parts, adapters = [], []
     for n in order:
         fdef = ctrans.parse(found[n])
@@ -217,6 +235,10 @@ def _typetext(p):
 
 
 def _callees(fn):
+    return _calls([x.text for x in fn.lines])
+
+
+def _calls(texts):
     import re
-    text = "\n".join(ctrans._strip_comments([x.text for x in fn.lines]))
+    text = "\n".join(ctrans._strip_comments(texts))
     return set(re.findall(r"\b(\w+)\s*\(", text))

@@ -40,7 +40,7 @@ class Source:
     path: str
     lines: list
     notes: list = field(default_factory=list)
-    touches: list = field(default_factory=list)   # (function or UNKNOWN, FILE:LINE of a change to it)
+    touches: list = field(default_factory=list)   # (function or UNKNOWN, FILE:LINE of a change, its hunk lines)
 
 
 def strip_comments(lines):
@@ -125,7 +125,7 @@ class FileDiff:
     path: str
     created: bool
     hunks: list          # [(old_start, old_len, [(kind, text, patch line)], @@ line)]
-    touches: list = field(default_factory=list)   # per hunk: {function or UNKNOWN: first changed line}
+    touches: list = field(default_factory=list)   # per hunk: {function or UNKNOWN: (line, texts)}
 
 
 @dataclass
@@ -202,7 +202,8 @@ def function_head(text):
 
 
 def _touched(items, context, top_known):
-    """{function: first changed line} for the changed lines of one hunk.
+    """{function: (first changed line, the hunk's lines in it)} for the
+    functions whose lines one hunk changes.
     A hunk starts in the function git names after its @@ (the funcname
     context); a function head or a closing brace at column 0 inside the
     hunk moves on.  Without a context, a git diff's hunk lies before any
@@ -211,7 +212,7 @@ def _touched(items, context, top_known):
         cur = UNKNOWN if re.match(r"^\w+:", context) else (function_head(context) or "")
     else:
         cur = "" if top_known else UNKNOWN
-    out = {}
+    changed, seen = {}, {}
     texts = strip_comments([t for _, t, _ in items])
     for (kind, _, ln), t in zip(items, texts):
         name = function_head(t)
@@ -219,11 +220,12 @@ def _touched(items, context, top_known):
             cur = name
         elif t[:1] not in ("", " ", "\t", "#", "{", "}") and not re.match(r"^\w+:", t):
             cur = ""                    # a declaration at file level
+        seen.setdefault(cur, []).append(t)
         if kind != " " and t.strip() and cur != "":
-            out.setdefault(cur, ln)
+            changed.setdefault(cur, ln)
         if t.startswith("}"):
             cur = ""
-    return out
+    return {name: (ln, seen[name]) for name, ln in changed.items()}
 
 
 # ---- which mails of an mbox are applied ------------------------------------------------------------
@@ -420,7 +422,7 @@ def load(path, bases=()):
                 else:
                     files[name] = Source(name, [GAP])
             apply(files[name], fd, path)
-            files[name].touches += [(fn, f"{path}:{ln}") for t in fd.touches for fn, ln in t.items()]
+            files[name].touches += [(fn, f"{path}:{ln}", texts) for t in fd.touches for fn, (ln, texts) in t.items()]
         if subject:
             notes.append(f"applied: {subject}")
     for s in files.values():

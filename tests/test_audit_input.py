@@ -258,8 +258,9 @@ def test_change_to_a_function_taken_from_a_bundled_revision_is_an_error(capsys):
     f = c("0002-probe.patch")
     err = error_of(capsys, [f, "--base-revision", "upstream"])
     assert f"{f}:{line_of(f, '+	struct kvm *kvm = kvm_s2_mmu_to_kvm(mmu);')}: the input changes " \
-           "compute_tlb_inval_range, but the audit would take compute_tlb_inval_range from bundled revision " \
-           "upstream" in err, err
+           f"compute_tlb_inval_range (it has only {f}:" in err, err
+    assert "), but the audit would take compute_tlb_inval_range from bundled revision upstream, so this change " \
+           "would not be audited" in err, err
 
 
 def test_unaudited_turns_the_error_into_a_note():
@@ -351,3 +352,22 @@ def test_a_hunk_inside_a_conditional_opened_out_of_sight_is_refused(tmp_path, ca
     assert f"{f}:13: unsupported construct: preprocessor directive '#endif' around or inside ttl_to_size: " \
            "cannot tell whether the code is compiled (a conditional opened in text the input does not show)" \
         in err, err
+
+
+def test_change_to_a_caller_that_is_not_audited_is_an_error(tmp_path, capsys):
+    # as the 2020-2023 posts change handle_ipas2e1is, which the model
+    # replaces by the current per-MMU caller
+    f = tmp_path / "caller.patch"
+    f.write_text("diff --git a/arch/arm64/kvm/sys_regs.c b/arch/arm64/kvm/sys_regs.c\n"
+                 "--- a/arch/arm64/kvm/sys_regs.c\n+++ b/arch/arm64/kvm/sys_regs.c\n"
+                 "@@ -10,6 +10,6 @@ static bool handle_ipas2e1is(struct kvm_vcpu *vcpu, struct sys_reg_params *p,\n"
+                 " \tu64 base_addr;\n \n"
+                 "-\tmax_size = compute_tlb_inval_range(mmu, p->regval);\n"
+                 "+\tmax_size = compute_tlb_inval_range(mmu, p->regval) * 2;\n"
+                 " \tbase_addr &= ~(max_size - 1);\n \n")
+    err = error_of(capsys, [str(f), "--base-revision", "upstream"])
+    assert f"{f}:7: the input changes handle_ipas2e1is, but it calls compute_tlb_inval_range and is not one " \
+           "of the functions audited" in err, err
+    assert cli.main(["audit", str(f), "--base-revision", "upstream", "--unaudited", "handle_ipas2e1is",
+                     "--translate-only"]) == 0
+    assert "the input's change to handle_ipas2e1is is NOT audited" in capsys.readouterr().out
