@@ -177,6 +177,10 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
                     known.add(callee)
                     queue.append(callee)
     notes += _no_dropped_change(defs, elsewhere, prof.names(), set(order), set(unaudited))
+    if not order:
+        # the proof would be of the bundled revision alone, reported under the input's name
+        raise InputError(f"{path}:1: none of {', '.join(targets)} is in the input, so nothing of it would be "
+                         f"audited (only bundled revision {base_revision})")
     parts, adapters = [], []
     for n in order:
         fdef = ctrans.parse(found[n])
