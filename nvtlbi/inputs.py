@@ -3,6 +3,7 @@ or what was posted (a .c file, a patch, an mbox), which is translated first.
 Everything comes back as a path the engine loads (impl.revision.load) in a
 worker (nvtlbi/scheduler.py): nothing here imports a revision file."""
 
+import inspect
 import os
 from dataclasses import dataclass, field
 
@@ -15,21 +16,22 @@ class Loaded:
     spec: str                  # what the user typed
     path: str                  # a bundled name or a .py path for REV.load
     notes: list = field(default_factory=list)
+    origins: dict = field(default_factory=dict)   # C input: function -> "FILE:A-B" or "bundled revision NAME"
 
 
 def is_python_revision(spec):
     return spec in REV.bundled() + REV.alternatives() or spec.endswith(".py")
 
 
-def load(spec, tmpdir, bases=(), base_revision=None, profile=None):
+def load(spec, tmpdir, bases=(), base_revision=None, profile=None, config=None, unaudited=()):
     """Resolve `spec`; C inputs are translated into tmpdir.  Raises
     RevisionError / InputError (one-line, file:line) for user errors."""
-    if is_python_revision(spec):          # its note (add_revision_note) needs the revision loaded
+    if is_python_revision(spec):          # its note and origins (add_revision_info) need it loaded
         return Loaded(spec, spec if not spec.endswith(".py") else os.path.abspath(spec), [])
     if not os.path.exists(spec):
         raise REV.RevisionError(f"{spec}: no such revision or file (bundled: {', '.join(REV.bundled())})")
     from nvtlbi import audit
-    tr = audit.translate(spec, bases, base_revision, profile)
+    tr = audit.translate(spec, bases, base_revision, profile, config, unaudited)
     name = os.path.splitext(os.path.basename(spec))[0].replace(".", "_").replace("-", "_")
     path = os.path.join(tmpdir, f"{name}.py")
     with open(path, "w") as f:
@@ -37,13 +39,40 @@ def load(spec, tmpdir, bases=(), base_revision=None, profile=None):
     notes = [f"translated from {spec}: profile {tr.profile.name} ({tr.profile_reason})"]
     notes += [f"  {n:<24} {where}" for n, where in tr.origins.items()]
     notes += [f"  {n}" for n in tr.notes]
-    return Loaded(spec, path, notes)
+    return Loaded(spec, path, notes, dict(tr.origins))
 
 
-def add_revision_note(loaded, info):
-    """A Python revision's note, once a worker has loaded it (info: scheduler.RevisionInfo)."""
+def python_origins(rev):
+    """function -> "FILE:A-B" of the Python that defines it (a revision may
+    import or adopt another's), for the audited functions it has.  It
+    inspects the loaded revision: call it in a worker (scheduler.describe)."""
+    from nvtlbi import audit, ctrans
+    root = os.path.dirname(os.path.dirname(os.path.abspath(REV.__file__)))
+    out = {}
+    for n in ctrans.TARGETS + ctrans.CALLERS:
+        f = rev.module.__dict__.get(n)
+        if f is None:
+            if n in ctrans.CALLERS:
+                out[n] = audit.CURRENT_CALLER.replace("not in the input", "not in the revision")
+            continue
+        try:
+            f = inspect.unwrap(f)
+            lines, start = inspect.getsourcelines(f)
+            path = inspect.getsourcefile(f)
+        except (TypeError, OSError):
+            out[n] = "unknown (no Python source)"
+            continue
+        rel = os.path.relpath(path, root) if path.startswith(root + os.sep) else path
+        out[n] = f"{rel}:{start}-{start + len(lines) - 1}"
+    return out
+
+
+def add_revision_info(loaded, info):
+    """A Python revision's note and origins, once a worker has loaded it
+    (info: scheduler.RevisionInfo, described with origins)."""
     if is_python_revision(loaded.spec):
         loaded.notes.insert(0, f"revision {info.name}: {info.first_doc_line}")
+        loaded.origins = dict(info.origins)
 
 
 __all__ = ["Loaded", "load", "InputError"]

@@ -314,6 +314,7 @@ class RevisionInfo:
     path: str
     doc: str
     assumes: tuple
+    origins: dict = None        # with describe(..., origins=True): inputs.python_origins
 
     @property
     def first_doc_line(self):
@@ -321,17 +322,21 @@ class RevisionInfo:
         return lines[0] if lines else self.path
 
 
-def _describe(spec):
+def _describe(spec, origins):
     from impl import revision as REV
     rev = REV.load(spec)
-    return RevisionInfo(rev.name, rev.path, rev.module.__doc__ or "", tuple(getattr(rev, "ASSUMES", ())))
+    if origins:
+        from nvtlbi import inputs
+        origins = inputs.python_origins(rev)
+    return RevisionInfo(rev.name, rev.path, rev.module.__doc__ or "", tuple(getattr(rev, "ASSUMES", ())),
+                        origins or None)
 
 
-def describe(specs, args):
+def describe(specs, args, origins=False):
     """{spec: RevisionInfo}, each revision loaded in a worker: a user error in
     a revision (it does not import, lacks a function, exits) surfaces here,
     before any proof."""
     specs = list(dict.fromkeys(specs))
-    infos = run([Job(_describe, (s,), "loading the revision", s) for s in specs],
+    infos = run([Job(_describe, (s, origins), "loading the revision", s) for s in specs],
                 getattr(args, "jobs", 1), args)
     return dict(zip(specs, infos))
