@@ -50,7 +50,8 @@ def run(args):
     from nvtlbi import cli, inputs, report, scheduler, trust
     if args.list_profiles:
         if args.json:
-            print(json.dumps([{"name": p.name, "era": p.era, "description": p.description}
+            print(json.dumps([{"name": p.name, "span": p.span, "description": p.description,
+                               "vocabulary": p.vocabulary, "source": p.source}
                               for p in cprofile.PROFILES.values()], indent=1))
         else:
             print(cprofile.describe())
