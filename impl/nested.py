@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from impl import descriptor as D
 from impl import granule as G
 from impl.cint import Word, s32, u64
+from impl.outcome import LockdepFailure
 from impl.pgtable import PageTable
 
 
@@ -75,10 +76,12 @@ class MMULock:
         self.write_held = False
 
     def assert_held_write(self):
-        assert self.write_held, "mmu_lock not held for write"
+        if not self.write_held:
+            raise LockdepFailure("lockdep: mmu_lock not held for write")
 
     def acquire_write(self):
-        assert not self.write_held, "mmu_lock taken twice"
+        if self.write_held:         # a self-deadlock; lockdep reports recursive locking
+            raise LockdepFailure("lockdep: mmu_lock taken twice")
         self.write_held = True
 
     def release_write(self):

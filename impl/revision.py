@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass
 
 from impl import tlbi
+from impl.outcome import c_call
 
 FUNCTIONS = ("ttl_to_size", "get_guest_mapping_ttl", "compute_tlb_inval_range")
 # A revision needs an entry point: its own TLBI handler, or the range computation
@@ -42,7 +43,7 @@ class Revision:
 
     def handle(self, vcpu, val):
         if hasattr(self.module, "handle_ipas2e1is"):
-            return self.module.handle_ipas2e1is(vcpu, val)
+            return c_call(self.module.handle_ipas2e1is, vcpu, val)
         return tlbi.handle_ipas2e1is(vcpu, val, self.s2_mmu_unmap_ipa)
 
 

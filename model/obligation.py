@@ -16,7 +16,7 @@ from model import assumptions as AS
 from model import coverage as cov
 from model import properties as P
 from model import userfault
-from model.engine import Engine, Limits, PathExplosion
+from model.engine import CrossCheckError, Engine, Limits, PathExplosion
 from model.env import HINTS, Case, SymEnv, hint_fact
 from model.verdict import COUNTEREXAMPLE, PROVED, UNKNOWN, VACUOUS, Result
 
@@ -141,7 +141,10 @@ def prove_level(rev, shift, level, hints=HINTS, props=P.ISOLATION, drop=(), limi
         except PathExplosion as e:
             userfault.check_explosion(e, rev)       # a loop in the revision's own code
             return everyone(UNKNOWN, reason=str(e))
-        userfault.check_paths(paths, rev)           # Python the engine cannot follow
+        except CrossCheckError:
+            raise
+        except Exception as e:                      # not C's doing: a usage or internal error
+            raise userfault.classify(e, rev) from e
     t_explore = time.perf_counter() - t0
     sides = cov.sides(rev.path, tracer.arcs) if coverage else None
     pruned = tracer.pruned_list() if coverage else None

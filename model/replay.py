@@ -11,6 +11,8 @@ from impl import granule as G
 from impl import oracle, tlbi
 from impl.cint import Word, u64
 from impl.nested import GuestS2, Translation, VM, handle_shadow_fault, new_mmu
+from impl.outcome import C_OUTCOMES
+from model import userfault
 
 
 @dataclass
@@ -43,6 +45,8 @@ class Outcome:
     leaves_after: list
     error: str = None
     faults: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)    # WARN_ON sites
+    raised: str = None          # the C outcome's exception class, if the run ended in one
 
     def _tagged_leaf_of(self, T, scenario):
         """Before the TLBI, a tagged shadow leaf maps the IPA aligned down to
@@ -147,6 +151,19 @@ class RecordingPgt:
 
 
 def run(sc, rev):
+    return execute(sc, build(sc), rev)
+
+
+@dataclass
+class World:
+    vm: object
+    mmu: object             # the S2-enabled MMU holding T
+    faults: list
+
+
+def build(sc):
+    """The concrete world the scenario describes, before the TLBI (an
+    exception here means the scenario cannot be built: not the revision's)."""
     guest = GuestS2(sc.shift, sc.lpa2)
     vm = VM(feat_ttl=sc.feat_ttl, host_ttl=getattr(sc, "host_ttl", True))
     ia_bits = getattr(sc, "ia_bits", 48)
@@ -163,30 +180,39 @@ def run(sc, rev):
             mmu.pgt.clear_af(arg)
         else:
             faults.append((arg, handle_shadow_fault(mmu, guest, arg, force_pte=True)))
+    return World(vm, mmu, faults)
+
+
+def execute(sc, world, rev):
+    """The TLBI on the built world, with the revision."""
+    vm, mmu, faults = world.vm, world.mmu, world.faults
     before = list(mmu.shadow_leaves())
     rec = RecordingPgt(mmu.pgt)
     mmu.pgt = rec
-    error = None
+    error, warnings, kind = None, [], None
     try:
         warnings = tlbi.run(vm, sc.val, rev)
         if warnings:
             error = f"WARN_ON at {warnings[0]}"
-    except Exception as e:      # a BUG(), undefined behaviour, ...: the outcome
-        error = f"{type(e).__name__}: {e}"
+    except C_OUTCOMES as e:     # a BUG(), undefined behaviour, ...: the outcome
+        error, kind = f"{type(e).__name__}: {e}", type(e).__name__
+    except Exception as e:      # not C's doing: never "replayed" (model/userfault.py)
+        raise userfault.classify(e, rev) from e
     finally:
         mmu.pgt = rec.pgt
     stale = oracle.stale_leaves(mmu, sc.ipa, sc.ttl, sc.feat_ttl, sc.lpa2)
     ranges = [(b, s, i) for i, m in enumerate(vm.mmus) for b, s in m.unmapped]
-    return Outcome(ranges, rec.probes, stale, before, list(mmu.shadow_leaves()), error, faults)
+    return Outcome(ranges, rec.probes, stale, before, list(mmu.shadow_leaves()), error, faults, warnings, kind)
 
 
 def replay(cex, rev):
     """(replayed?, why, scenario, outcome)"""
     try:
         sc = from_counterexample(cex)
-        out = run(sc, rev)
+        world = build(sc)
     except Exception as e:
         return False, f"scenario cannot be built concretely: {type(e).__name__}: {e}", None, None
+    out = execute(sc, world, rev)   # the revision's failure that is not C's is an error, raised
     if "error" not in cex and [tuple(r) for r in out.ranges] != sc.expected_ranges:
         return False, f"concrete range {_ranges(out.ranges)} differs from the model's {_ranges(sc.expected_ranges)}", sc, out
     if not out.violates(sc):
