@@ -173,7 +173,7 @@ def build(sc):
     guest = GuestS2(sc.shift, sc.lpa2)
     vm = VM(feat_ttl=sc.feat_ttl, host_ttl=getattr(sc, "host_ttl", True))
     ia_bits = getattr(sc, "ia_bits", 48)
-    mmu = new_mmu(vm, guest, sc.host_shift, ia_bits=ia_bits)
+    mmu = new_mmu(vm, guest, sc.host_shift, ia_bits=ia_bits, keep_invalid_tags=getattr(sc, "keep_invalid_tags", False))
     mmu.tlb_vtcr = Word(u64, sc.tlb_vtcr)
     vm.vcpu.sys_regs["VTCR_EL2"] = getattr(sc, "vcpu_vtcr", guest.vtcr)
     if getattr(sc, "s2off", False):
@@ -307,23 +307,24 @@ def _world_differs(world, reads):
         if p["mmu"] >= len(world.vm.mmus):
             return f"the model reads a shadow MMU #{p['mmu']} the world lacks"
         ret, pte, lvl = world.vm.mmus[p["mmu"]].pgt.get_leaf(p["addr"])
-        got = {"ret": ret.value(), "valid": int(pte) & 1}
-        want = {"ret": p["ret"], "valid": p["valid"] if p["ret"] == 0 else got["valid"]}
+        got = {"ret": ret.value(), "valid": int(pte) & 1, "tag": int(pte) >> 55 & 3}
+        want = {"ret": p["ret"], "valid": p["valid"], "tag": p["tag"]} if p["ret"] == 0 else dict(got, ret=p["ret"])
         if got["ret"] == 0 and got["valid"]:
-            got |= {"af": int(pte) >> 10 & 1, "tag": int(pte) >> 55 & 3, "host_level": lvl.value()}
-            want |= {k: p.get(k) for k in ("af", "tag", "host_level")}
+            got |= {"af": int(pte) >> 10 & 1, "host_level": lvl.value()}
+            want |= {k: p.get(k) for k in ("af", "host_level")}
         if got != want:
             return f"the model's shadow S2 at {p['addr']:#x} (MMU #{p['mmu']}) is {want}, the built one {got}"
     return None
 
 
-def check_path(d, rev, path_error, warnings):
+def check_path(d, rev, path_error, warnings, invalid_tags=False):
     """Replay one path's model `d` (obligation.describe with the path) on
     impl/.  None if the concrete run has the path's outcome; a reason string
     if the world the model asks for cannot be built; raises a RevisionError
     if the revision does something else concretely than on the path."""
     try:
         sc = path_scenario(d)
+        sc.keep_invalid_tags = invalid_tags
         world = build(sc)
         if sc.s2off and sc.s2off_tlb_vtcr is not None:
             _s2off_world(world.vm.mmus[1], sc, d["probes"])
