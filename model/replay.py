@@ -5,6 +5,7 @@ oracle (impl/oracle.py) deciding whether a stale shadow leaf survived.
 
 A counterexample that does not replay is reported as a model bug."""
 
+import os
 from dataclasses import dataclass, field
 
 from impl import granule as G
@@ -355,7 +356,7 @@ def _divergence(rev, d, symbolic, concrete):
     entry = inspect.unwrap(entry)
     lines, first = inspect.getsourcelines(entry)
     line = first + next((i for i, s in enumerate(lines) if s.lstrip().startswith("def ")), 0)
-    return (f"{entry.__code__.co_filename}:{line}: the revision behaves differently on concrete input than on "
+    return (f"{userfault._where(os.path.realpath(entry.__code__.co_filename), line)}: the revision behaves differently on concrete input than on "
             f"the symbolic path the proof explored ({d['granule']} T at L{d['level']}, operand {d['val']:#x}, "
             f"tlb_vtcr {d['tlb_vtcr']:#x}): symbolically {_show(symbolic)}; concretely on impl/ {_show(concrete)}. "
             f"A revision must compute from its C inputs only (no type inspection, state kept between calls "

@@ -63,10 +63,14 @@ def _short(filename):
     return os.path.relpath(filename, ROOT) if _ours(filename) else filename
 
 
-def _c_line(filename, line):
-    """A translated revision names its C line in a trailing comment."""
+def _where(filename, line):
+    """FILE:LINE of a revision's line; for a revision translated from posted
+    C (nvtlbi audit), the C line its trailing comment names, which outlives
+    the translation."""
     m = re.search(r"#.*?([^\s()]+:\d+)\)?\s*$", linecache.getline(filename, line))
-    return f" (C: {m.group(1)})" if m else ""
+    if m and os.path.exists(m.group(1).rsplit(":", 1)[0]):
+        return m.group(1)
+    return f"{filename}:{line}"
 
 
 def _def_line(fn):
@@ -111,12 +115,12 @@ def classify(exc, *revs):
                 what = f"{name} does not take the {exc.nargs} arguments of its call ({exc}{by})"
             else:
                 what = f"{name} {exc}{by}; C returns a value here"
-            return RevisionError(f"{path}:{line}: {what}{_c_line(path, line)}")
+            return RevisionError(f"{_where(path, line)}: {what}")
     inside = [(f, line) for f, line, _ in frames if f in mine]
     if inside:
         f, line = inside[-1]
         where = "" if inner[0] in mine else f" (raised in {_short(inner[0])}:{inner[1]})"
-        return RevisionError(f"{f}:{line}: {construct(exc)}{where}{_c_line(f, line)}")
+        return RevisionError(f"{_where(f, line)}: {construct(exc)}{where}")
     return internal(exc)
 
 
