@@ -15,7 +15,7 @@ def violations(mmu, guest):
     leaves = list(mmu.shadow_leaves())
     if mmu.pgt.shift > guest.shift:
         out.append(("granule-order", f"host {G.name(mmu.pgt.shift)} > guest {G.name(guest.shift)}"))
-    if G.shift_of_tg0(int(mmu.tlb_vtcr) >> 14 & 3) != guest.shift:
+    if G.shift_of_tg0(int(mmu.guest_vtcr) >> 14 & 3) != guest.shift:
         out.append(("vtcr-stable", f"tlb_vtcr TG0 does not decode to {G.name(guest.shift)}"))
     for base, size, level, pte, origin in leaves:
         tag = (pte >> 55) & 3

@@ -310,7 +310,7 @@ def describe(env, model, path=None, prop=None):
         d["ranges"] = [[ev(b), ev(b) + ev(s), m] for b, s, m in env.unmaps]
         if len(env.mmus) > 1:           # the S2-off context was looked up (early callers)
             d["s2off"] = True
-            d["s2off_tlb_vtcr"] = ev(env.mmus[1].tlb_vtcr.v)
+            d["s2off_tlb_vtcr"] = ev(env.mmus[1].guest_vtcr.v)
         if path.error is not None:
             d["error"] = f"{type(path.error).__name__}: {path.error}"
         elif env.warnings:

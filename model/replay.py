@@ -175,7 +175,7 @@ def build(sc):
     vm = VM(feat_ttl=sc.feat_ttl, host_ttl=getattr(sc, "host_ttl", True))
     ia_bits = getattr(sc, "ia_bits", 48)
     mmu = new_mmu(vm, guest, sc.host_shift, ia_bits=ia_bits, keep_invalid_tags=getattr(sc, "keep_invalid_tags", False))
-    mmu.tlb_vtcr = Word(u64, sc.tlb_vtcr)
+    mmu.guest_vtcr = Word(u64, sc.tlb_vtcr)
     vm.vcpu.sys_regs["VTCR_EL2"] = getattr(sc, "vcpu_vtcr", guest.vtcr)
     if getattr(sc, "s2off", False):
         new_mmu(vm, guest, sc.host_shift, s2_enabled=False, ia_bits=ia_bits)
@@ -292,7 +292,7 @@ def path_scenario(d):
 def _s2off_world(mmu, sc, probes):
     """The stage-2-off context as the model has it: its VTCR, and its
     (untagged, 1:1) shadow leaves where the model's probes find one."""
-    mmu.tlb_vtcr = Word(u64, sc.s2off_tlb_vtcr)
+    mmu.guest_vtcr = Word(u64, sc.s2off_tlb_vtcr)
     for p in probes:
         if p["mmu"] == 1 and p["ret"] == 0 and p["valid"] and "host_level" in p:
             size = G.level_size(sc.host_shift, p["host_level"])
