@@ -30,10 +30,6 @@ class LockdepFailure(Exception):
 C_OUTCOMES = (KernelBug, UndefinedBehaviour, Uninitialised, LockdepFailure)
 
 
-def is_c_outcome(exc):
-    return isinstance(exc, C_OUTCOMES)
-
-
 class InternalError(Exception):
     """A failure of nvtlbi itself (its glue, the symbolic engine, the
     concrete machinery): the message names nvtlbi's file:line."""

@@ -20,7 +20,7 @@ import os
 import re
 import traceback
 
-from impl.outcome import CallMismatch, InternalError, NonIntegerReturn, is_c_outcome
+from impl.outcome import CallMismatch, InternalError, NonIntegerReturn
 from impl.revision import RevisionError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
@@ -95,11 +95,12 @@ def _boundary(frame):
 
 
 def classify(exc, *revs):
-    """The error to raise for `exc`, raised while `revs` ran: exc itself if
-    it is already one, None if it is a C outcome (the caller keeps it as the
-    path's outcome), else a RevisionError or an InternalError."""
-    if isinstance(exc, (RevisionError, InternalError)) or is_c_outcome(exc):
-        return None if is_c_outcome(exc) else exc
+    """The error to raise for `exc`, raised while `revs` ran and not kept
+    as a path's outcome (callers keep C_OUTCOMES where a path can end in
+    them): exc itself if it is already one, else a RevisionError or an
+    InternalError."""
+    if isinstance(exc, (RevisionError, InternalError)):
+        return exc
     mine = {os.path.realpath(r.path) for r in revs}
     frames = _frames(exc)
     inner = frames[-1] if frames else None
