@@ -300,8 +300,9 @@ def describe(env, model, path=None, prop=None):
         "host_ttl": evb(env.host_ttl), "ia_bits": ev(env.ia_bits),
         "tlb_vtcr": ev(env.vtcr), "tg0": ev(env.vtcr) >> 14 & 3, "vcpu_vtcr": ev(env.vcpu_vtcr),
         "T": [ev(env.T_base), ev(env.T_base) + ev(env.T_size)],
-        "obliged": evb(env.obliged()),
     }
+    if path is None or prop is not None:     # not for the replay of a path (executed): costly to build
+        d["obliged"] = evb(env.obliged())
     if path is not None:
         d["property"] = prop
         d["probes"] = [_probe(ev, model, p) for p in env.probes]
