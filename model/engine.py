@@ -8,14 +8,48 @@ are added through `assume(name, fact)`: they are guarded by a literal per
 assumption name, so dropping an assumption disables its facts and an unsat
 core names the assumptions a result rests on."""
 
+import contextlib
+import functools
+import gc
 from dataclasses import dataclass
 
 import z3
+import z3.z3 as z3_api
 
 from impl import cint
 from model.backend import Z3Backend
 
 MAX_DECISIONS = 400
+
+
+@contextlib.contextmanager
+def own_z3_context():
+    """Build every term inside the block in a fresh z3 context.
+
+    z3 numbers terms in creation order within a context and reuses the
+    numbers of freed terms; the solver's search, and so the models it returns
+    (counterexample and witness values) and its unsat cores, depend on those
+    numbers.  In one shared context, an obligation's answer would depend on
+    what the process proved before it: on `--jobs` and on which worker took
+    which job.  A fresh context per obligation makes the answer a function of
+    the obligation alone.  z3py has no public setter for its default context,
+    so this swaps z3py's own `_main_ctx` for the block and restores it."""
+    old = z3_api._main_ctx
+    gc.collect()        # no garbage from earlier work left to be freed mid-run
+    z3_api._main_ctx = z3.Context()
+    try:
+        yield
+    finally:
+        z3_api._main_ctx = old
+
+
+def in_own_z3_context(fn):
+    """fn's calls each run in own_z3_context() (their results must hold no z3 terms)."""
+    @functools.wraps(fn)
+    def run(*args, **kw):
+        with own_z3_context():
+            return fn(*args, **kw)
+    return run
 
 
 class PathExplosion(Exception):
@@ -75,6 +109,10 @@ class Engine:
 
     def solver(self):
         s = z3.Solver()
+        # z3's default seed is 0, but a global set_param would change it:
+        # pinned here so that the models returned depend on the query alone
+        # (the solver object takes only the smt seed; sat.* is not its parameter)
+        s.set("random_seed", 0)
         s.set("rlimit", self.limits.rlimit)
         s.set("core.minimize", True)        # what a proof rests on: as few assumptions as z3 finds
         if self.limits.timeout_ms:

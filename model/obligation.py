@@ -16,7 +16,7 @@ from model import assumptions as AS
 from model import coverage as cov
 from model import properties as P
 from model import userfault
-from model.engine import Engine, Limits, PathExplosion
+from model.engine import Engine, Limits, PathExplosion, in_own_z3_context
 from model.env import HINTS, Case, SymEnv, hint_fact
 from model.verdict import COUNTEREXAMPLE, PROVED, UNKNOWN, VACUOUS, Result
 
@@ -92,6 +92,7 @@ def prove_case(rev, case, props=P.ISOLATION, drop=(), limits=None, replay=True, 
     return prove_level(rev, case.shift, case.level, [case.hint], props, drop, limits, replay, coverage)
 
 
+@in_own_z3_context       # its values must not depend on what the process proved before (--jobs)
 def prove_level(rev, shift, level, hints=HINTS, props=P.ISOLATION, drop=(), limits=None, replay=True,
                 coverage=False):
     """The obligations of every hint case of one (granule, level): the
