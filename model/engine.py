@@ -4,9 +4,12 @@ caller) over symbolic words and explores every feasible path.
 Each path is one re-execution driven by a prefix of branch decisions; a
 branch on a symbolic condition that both ways is feasible (under the path so
 far and the enabled assumptions) queues the other side.  Environment facts
-are added through `assume(name, fact)`: they are guarded by a literal per
-assumption name, so dropping an assumption disables its facts and an unsat
-core names the assumptions a result rests on."""
+are added through `assume(ENTRY, fact)`: they are guarded by a literal per
+assumption, so dropping an assumption disables its facts and an unsat core
+names the assumptions a result rests on.  The assumption must be an entry
+of the registry (impl/assumptions.py) or a registered name: anything else
+raises at once, since a fact under a misspelt name would be guarded by a
+fresh literal that nothing turns on, and silently do nothing."""
 
 import contextlib
 import functools
@@ -17,6 +20,7 @@ import z3
 import z3.z3 as z3_api
 
 from impl import cint
+from model.assumptions import CASE, assumption
 from model.backend import Z3Backend
 
 MAX_DECISIONS = 400
@@ -90,8 +94,10 @@ class Engine:
     _last_core = frozenset()
 
     def __init__(self, enabled, limits=None):
-        # assumption names that are on; "case" guards the obligation's case
-        self.enabled = ["case"] + [n for n in enabled if n != "case"]
+        # assumption names that are on; "case" guards the obligation's case.
+        # Each must be registered: an unknown name here would be on in name only.
+        names = [assumption(n).name for n in enabled]
+        self.enabled = [CASE.name] + [n for n in names if n != CASE.name]
         self.limits = limits or Limits()
         self.lits = {}
         self.backend = Z3Backend(self)
@@ -102,10 +108,15 @@ class Engine:
         self._simp = {}
 
     # -- solver plumbing ----------------------------------------------------------
-    def lit(self, name):
-        if name not in self.lits:
-            self.lits[name] = z3.Bool(f"assume!{name}")
-        return self.lits[name]
+    def lit(self, a):
+        """The literal guarding the facts of assumption `a` (an entry or a registered name)."""
+        hit = self.lits.get(a) if isinstance(a, str) else None     # only registered names get in
+        if hit is None:
+            name = assumption(a).name
+            hit = self.lits.get(name)
+            if hit is None:
+                hit = self.lits[name] = z3.Bool(f"assume!{name}")
+        return hit
 
     def solver(self):
         s = z3.Solver()
@@ -122,6 +133,10 @@ class Engine:
     def active(self):
         return [self.lit(n) for n in self.enabled]
 
+    def on(self, a):
+        """Is assumption `a` (an entry or a registered name) enabled?"""
+        return assumption(a).name in self.enabled
+
     def add_fact(self, solver, name, fact):
         solver.add(fact if name is None else z3.Implies(self.lit(name), fact))
 
@@ -133,9 +148,11 @@ class Engine:
             hit = self._simp[k] = (e, z3.simplify(e))
         return hit[1]
 
-    def assume(self, name, fact):
-        """An environment fact belonging to assumption `name` ("case": a fact
-        of the obligation's case, always on)."""
+    def assume(self, a, fact):
+        """An environment fact belonging to assumption `a`, a registry entry
+        (CASE: a fact of the obligation's case, always on) or a registered
+        name; anything else raises UnknownAssumption."""
+        name = assumption(a).name
         fact = self.simplify(fact)
         self._facts.append((name, fact))
         self.add_fact(self._solver, name, fact)

@@ -24,7 +24,7 @@ from model.verdict import COUNTEREXAMPLE, PROVED, UNKNOWN, VACUOUS, Result
 def levels(shift, enabled):
     """Levels of T to prove: the guest leaf levels, plus the LPA2 level when
     no-lpa2 is dropped."""
-    return G.guest_leaf_levels(shift, lpa2="no-lpa2" not in enabled)
+    return G.guest_leaf_levels(shift, lpa2=AS.NO_LPA2.name not in enabled)
 
 
 def matrix(enabled, hints=HINTS):

@@ -20,6 +20,7 @@ import z3
 
 from impl import granule as G
 from model import arch as A
+from model.assumptions import GET_LEAF_RANGE
 
 from impl.kernel import KernelBug
 
@@ -57,7 +58,7 @@ def holds(prop, env, error=None):
         page = z3.ZeroExt(65 - 8, z3.BitVecVal(1, 8)) << z3.ZeroExt(65 - 8, env.host_shift)
         lo, hi = _x(env.T_base), _x(env.T_base) + _x(env.T_size)
         must = env.obliged()
-        if "get-leaf-range" in env.engine.enabled:
+        if env.engine.on(GET_LEAF_RANGE):
             # shadow leaves exist only below the VM's IPA size (an access
             # beyond it is an address-size fault): only that part of T counts
             limit = _x(env.ia_limit)
