@@ -48,7 +48,9 @@ def hint_fact(hint, ttl, feat, lpa2, shift, level):
     if hint == "nohint":
         return ttl == 0
     if hint == "match":
-        return z3.And(feat, ttl == names)
+        # a TTL naming T's encoding when that encoding is reserved is no
+        # information (the "reserved" case), as impl/oracle.hint_case says
+        return z3.And(feat, ttl == names, z3.Not(A.ttl_reserved(ttl, lpa2)))
     if hint == "noinfo":
         return z3.And(feat, A.ttl_tg(ttl) == 0, A.ttl_level(ttl) != 0)
     if hint == "reserved":
