@@ -66,6 +66,8 @@ class Outcome:
             return False            # no range computed: P4's failure, not this property's
         if self.error is not None and not warned:
             return True             # undefined behaviour or a crash of the revision itself
+        if not self.ranges:
+            return True             # a run that unmaps nothing fails every range property, as in holds()
         if scenario.prop == "P2":
             return bool(self.stale)
         if scenario.prop == "P1":

@@ -5,11 +5,16 @@ the replay that confirms a counterexample.  They are checked equal here,
 exhaustively on their finite domain: TTL (4 bits) x FEAT_TTL x LPA2 x
 granule x level for the obligation and the hint cases; for P1-P4, every
 kind of run ending (a range, BUG(), WARN_ON, another exception) over a
-grid of ranges with the boundary cases (empty, wrapping, touching).
+grid of ranges with the boundary cases (empty, wrapping, touching); for
+P5, every operand, level of T, tagged leaf where a look-up reads, and
+range kind.  (P2's range half is a statement about shadow leaves, which
+the replay checks per counterexample; its obligation half is here.)
 
 On main the symbolic "match" case overlapped "reserved" (a TTL naming T's
-own encoding when that encoding is reserved), and the replay counted a
-BUG() as a failure of P1-P3 and a crash as a failure of P4."""
+own encoding when that encoding is reserved), so P5 asked for exactness
+where the architecture gives no information; and the replay counted a
+BUG() as a failure of P1-P3, a crash as a failure of P4, and a run that
+unmapped nothing as meeting P5."""
 
 import itertools
 from types import SimpleNamespace
@@ -38,10 +43,12 @@ def _true(e):
     return z3.is_true(e)
 
 
+ATOMS = {(t, f, l): z3.And(TTL == t, FEAT == f, LPA2 == l) for t, f, l in OPERANDS}
+
+
 def _table(holds):
     """The concrete predicate as a formula: the disjunction of the operands it holds for."""
-    return z3.Or([z3.And(TTL == t, FEAT == f, LPA2 == l) for t, f, l in OPERANDS if holds(t, f, l)]
-                 + [z3.BoolVal(False)])
+    return z3.Or([ATOMS[o] for o in OPERANDS if holds(*o)] + [z3.BoolVal(False)])
 
 
 def obligation_disagreements():
@@ -136,3 +143,59 @@ def test_the_range_agreement_check_catches_a_broken_side(monkeypatch):
         return real(self, sc)
     monkeypatch.setattr(Outcome, "violates", no_wrap_check)
     assert next(range_property_disagreements(("P3",)), None) is not None
+
+
+# ---- P5 ----------------------------------------------------------------------------------------
+def _p5_ranges(T, shift):
+    """Exactly T, larger, smaller, T in both MMUs, only the S2-off MMU's,
+    none, and twice the largest block with and without LPA2."""
+    half = max(T.size // 2, 0x1000)
+    largest = {G.level_size(shift, min(G.guest_leaf_levels(shift, lpa2))) for lpa2 in (False, True)}
+    return [[(T.base, T.size, 0)], [(T.base, 2 * T.size, 0)], [(T.base + half, half, 0)],
+            [(T.base, T.size, 0), (T.base, T.size, 1)], [(T.base, T.size, 1)], []] + \
+        [[(0, 2 * size, 0)] for size in sorted(largest)]
+
+
+def p5_disagreements():
+    """For every granule, level of T (LPA2 levels too), shadow S2 (no tagged
+    leaf, or one where a look-up reads: the IPA aligned down to each block
+    size) and range, z3 checks the symbolic P5 against the concrete one's
+    table over all 64 operands (TTL x FEAT_TTL x LPA2)."""
+    for shift in sorted(G.GRANULES.values()):
+        sizes = sorted(G.level_size(shift, lv) for lv in G.guest_leaf_levels(shift))      # the seed reads
+        for level in G.guest_leaf_levels(shift, True):
+            T = Translation(shift, level, 3 * G.level_size(shift, level), 0)
+            ipa = T.base + (T.size // 2 & ~0xFFF)
+            for tagged_at in [None] + [ipa & ~(sz - 1) for sz in sizes]:
+                page = 1 << shift
+                leaves = [] if tagged_at is None else [(tagged_at, page, 3, 1 | 3 << 55, None)]
+                seeds = [(sz, SimpleNamespace(tagged=z3.BoolVal(any(b <= ipa & ~(sz - 1) < b + s
+                                                                     for b, s, *_ in leaves))))
+                         for sz in sizes]
+                for ranges in _p5_ranges(T, shift):
+                    bv = lambda x: z3.BitVecVal(x, 64)
+                    env = SimpleNamespace(ipa=bv(ipa), ttl=TTL, feat=FEAT, lpa2=LPA2, seeds=seeds,
+                                          case=SimpleNamespace(shift=shift), T_level=A.lvl(level),
+                                          T_base=bv(T.base), T_size=bv(T.size), warnings=[],
+                                          unmaps=[(bv(b), bv(s), m) for b, s, m in ranges])
+
+                    def concrete(t, f, l):
+                        sc = Scenario(shift, 12, l, f, 0, make_operand(ipa, t), "P5")
+                        sc.T = T
+                        return Outcome(ranges, [], [], leaves, []).violates(sc)
+                    s = z3.Solver()
+                    s.add(z3.Not(P.holds("P5", env)) != _table(concrete))
+                    if s.check() != z3.unsat:
+                        yield G.name(shift), level, tagged_at, ranges, s.model()
+
+
+def test_p5_agrees_on_every_operand_shadow_and_range():
+    assert next(p5_disagreements(), None) is None
+
+
+def test_the_p5_agreement_check_catches_a_broken_side(monkeypatch):
+    """The concrete P5 reading the TTL as informative without FEAT_TTL."""
+    real = oracle.hint_case
+    monkeypatch.setattr(oracle, "hint_case",
+                        lambda ttl, feat, lpa2, T: real(ttl, True, lpa2, T) if ttl else real(ttl, feat, lpa2, T))
+    assert next(p5_disagreements(), None) is not None
