@@ -76,14 +76,14 @@ def _no_lpa2(st):
 
 
 def _vtcr_stable(st):
-    if G.shift_of_tg0(int(st.mmu.tlb_vtcr) >> 14 & 3) != st.guest.shift:
+    if G.shift_of_tg0(int(st.mmu.guest_vtcr) >> 14 & 3) != st.guest.shift:
         return [f"tlb_vtcr TG0 does not decode to {G.name(st.guest.shift)}"]
     return []
 
 
 def _vtcr_current(st):
     vcpu = st.mmu.kvm.vcpu
-    if vcpu is not None and (int(vcpu.sys_regs["VTCR_EL2"]) >> 14 & 3) != (int(st.mmu.tlb_vtcr) >> 14 & 3):
+    if vcpu is not None and (int(vcpu.sys_regs["VTCR_EL2"]) >> 14 & 3) != (int(st.mmu.guest_vtcr) >> 14 & 3):
         return ["the vCPU's VTCR_EL2.TG0 differs from tlb_vtcr's"]
     return []
 

@@ -8,10 +8,14 @@ from dataclasses import dataclass
 import z3
 
 from impl import granule as G
-from impl.cint import Word, s32, u64
+from impl.cint import Word, s32, u8, u64
+from impl.eras import KvmS2Mmu
+from impl.nested import stage2_vtcr
 from model import arch as A
 # The assumptions' registry entries: a misspelt one fails this import.
-from model.assumptions import (BBM, CASE, GET_LEAF_RANGE, GET_LEAF_RET, GRANULE_ORDER, INVALID_TAG_TRUTH, INVALID_UNTAGGED, LEAF_LEVEL, LEAF_TAGGED, NO_LPA2, S2OFF_UNTAGGED, STABLE_PGT, TAG_TRUTH, VTCR_CURRENT, VTCR_STABLE)
+from model.assumptions import (BBM, CASE, GET_LEAF_RANGE, GET_LEAF_RET, GRANULE_ORDER, INVALID_TAG_TRUTH,
+                               INVALID_UNTAGGED, LEAF_LEVEL, LEAF_TAGGED, NO_LPA2, S2OFF_UNTAGGED, STABLE_PGT,
+                               TAG_TRUTH, VTCR_CURRENT, VTCR_STABLE)
 
 HINTS = ["nohint", "match", "noinfo", "reserved", "nofeat", "mismatch"]
 HINT_MEANING = {
@@ -150,14 +154,23 @@ class SymPgt:
         return self.env.probe(addr, self.index)
 
 
-class SymMMU:
+class SymMMU(KvmS2Mmu):
+    """struct kvm_s2_mmu: the era gives `mmu.vtcr` / `mmu.tlb_vtcr` their
+    meaning (impl/eras.py); `guest_vtcr` and `host_vtcr` hold the values."""
+
     def __init__(self, env, index):
         self.env = env
         self.index = index
         self.kvm = env.kvm
-        self.tlb_vtcr = Word(u64, env.vtcr if index == 0 else z3.BitVec("s2off.tlb_vtcr", 64))
-        self.vtcr = self.tlb_vtcr           # the field's name in 2023 (mmu->vtcr)
+        self.guest_vtcr = Word(u64, env.vtcr if index == 0 else z3.BitVec("s2off.tlb_vtcr", 64))
         self.pgt = SymPgt(env, index)
+
+    @property
+    def host_vtcr(self):
+        """The shadow S2's own VTCR_EL2 (host page size, input size); built on
+        first read, inside the revision's run, where words are symbolic."""
+        rest = z3.BitVec(f"mmu{self.index}.vtcr_unmodelled", 64)
+        return stage2_vtcr(Word(u8, self.env.host_shift), Word(u8, self.env.ia_bits), Word(u64, rest))
 
     def unmap_range(self, start, size):
         self.env.unmaps.append((A_bv(start), A_bv(size), self.index))

@@ -82,7 +82,7 @@ def hangs(rev, shift):
     guest = GuestS2(shift)
     vm = VM(feat_ttl=True)
     mmu = new_mmu(vm, guest, 12)
-    mmu.tlb_vtcr = Word(u64, guest.vtcr)
+    mmu.guest_vtcr = Word(u64, guest.vtcr)
     vm.vcpu.sys_regs["VTCR_EL2"] = guest.vtcr
     mmu.pgt = _BudgetPgt(mmu.pgt)
     try:

@@ -162,7 +162,7 @@ def run(sc, rev):
     vm = VM(feat_ttl=sc.feat_ttl, host_ttl=getattr(sc, "host_ttl", True))
     ia_bits = getattr(sc, "ia_bits", 48)
     mmu = new_mmu(vm, guest, sc.host_shift, ia_bits=ia_bits)
-    mmu.tlb_vtcr = Word(u64, sc.tlb_vtcr)
+    mmu.guest_vtcr = Word(u64, sc.tlb_vtcr)
     vm.vcpu.sys_regs["VTCR_EL2"] = getattr(sc, "vcpu_vtcr", guest.vtcr)
     if getattr(sc, "s2off", False):
         new_mmu(vm, guest, sc.host_shift, s2_enabled=False, ia_bits=ia_bits)
