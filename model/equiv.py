@@ -15,7 +15,7 @@ from impl.cint import Word, u64
 from model import assumptions as AS
 from impl.outcome import C_OUTCOMES
 from model import userfault
-from model.engine import CrossCheckError, Engine, Limits, PathExplosion
+from model.engine import CrossCheckError, Engine, Limits, PathExplosion, in_own_z3_context
 from model.env import Case, SymEnv
 from model.obligation import SymHooks, describe, minimise
 
@@ -66,6 +66,7 @@ def differ(oa, ob):
                  [z3.BoolVal(False)])
 
 
+@in_own_z3_context       # the distinguishing input must not depend on --jobs
 def diff_case(rev_a, rev_b, case, drop=(), limits=None, obliged_only=False):
     """obliged_only: compare only the inputs where the architecture obliges
     the TLBI to remove T (a TLBI whose valid TTL names another granule or
