@@ -8,6 +8,8 @@ import sys
 from dataclasses import dataclass
 
 from impl import eras, tlbi
+from impl.assumptions import BY_NAME, OPT_IN
+from impl.outcome import c_call
 
 FUNCTIONS = ("ttl_to_size", "get_guest_mapping_ttl", "compute_tlb_inval_range")
 # A revision needs an entry point: its own TLBI handler, or the range computation
@@ -53,7 +55,7 @@ class Revision:
     def handle(self, vcpu, val):
         with eras.running(self.era):
             if hasattr(self.module, "handle_ipas2e1is"):
-                return self.module.handle_ipas2e1is(vcpu, val)
+                return c_call(self.module.handle_ipas2e1is, vcpu, val)
             return tlbi.handle_ipas2e1is(vcpu, val, self.s2_mmu_unmap_ipa)
 
 
@@ -104,6 +106,7 @@ def load(spec):
         pkg = "impl.revisions" if spec in bundled() else "impl.alternatives"
         module = importlib.import_module(f"{pkg}.{spec}")
         name, path = spec, module.__file__
+    _check_assumes(module, path)
     if not callable(getattr(module, "handle_ipas2e1is", None)):
         missing = [f for f in REQUIRED if not callable(getattr(module, f, None))]
         if missing:
@@ -121,3 +124,23 @@ def era_of(module, path):
         raise RevisionError(f"{path}:1: the revision imports no era vocabulary, so its kernel names have no "
                             f"meaning: start it with `from MODULE import *`, MODULE one of {vocabularies}")
     return era
+
+
+def _check_assumes(module, path):
+    """ASSUMES (the opt-in assumptions a revision needs) must name registered
+    assumptions: a misspelt one would otherwise be refused only once a proof
+    starts, or, worse, not turn on the facts the revision needs."""
+    names = getattr(module, "ASSUMES", ())
+    bad = [n for n in names if n not in BY_NAME] if isinstance(names, (tuple, list)) else [names]
+    if bad:
+        line = next((i for i, text in enumerate(_source(path), 1) if text.lstrip().startswith("ASSUMES")), 1)
+        raise RevisionError(f"{path}:{line}: ASSUMES names no such assumption: {bad[0]!r} "
+                            f"(opt-in ones: {', '.join(a.name for a in OPT_IN)})")
+
+
+def _source(path):
+    try:
+        with open(path) as f:
+            return f.read().splitlines()
+    except OSError:
+        return []

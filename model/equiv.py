@@ -13,7 +13,9 @@ from impl import granule as G
 from impl import kernel
 from impl.cint import Word, u64
 from model import assumptions as AS
-from model.engine import Engine, Limits, PathExplosion
+from impl.outcome import C_OUTCOMES
+from model import userfault
+from model.engine import CrossCheckError, Engine, Limits, PathExplosion, in_own_z3_context
 from model.env import Case, SymEnv
 from model.obligation import SymHooks, describe, minimise
 
@@ -49,9 +51,7 @@ def _outcome(rev, env):
         return Outcome(list(env.unmaps))
     except kernel.KernelBug as e:
         return Outcome(list(env.unmaps), "BUG()", str(e).rsplit("/", 1)[-1])
-    except (PathExplosion,):
-        raise
-    except Exception as e:
+    except C_OUTCOMES as e:     # only C's outcomes are compared; any other exception is an error
         return Outcome(list(env.unmaps), f"{type(e).__name__}")
     finally:
         kernel.hooks = old
@@ -66,6 +66,7 @@ def differ(oa, ob):
                  [z3.BoolVal(False)])
 
 
+@in_own_z3_context       # the distinguishing input must not depend on --jobs
 def diff_case(rev_a, rev_b, case, drop=(), limits=None, obliged_only=False):
     """obliged_only: compare only the inputs where the architecture obliges
     the TLBI to remove T (a TLBI whose valid TTL names another granule or
@@ -101,6 +102,10 @@ def diff_case(rev_a, rev_b, case, drop=(), limits=None, obliged_only=False):
                 return r
     except PathExplosion as e:
         return res(UNKNOWN, reason=str(e))
+    except CrossCheckError:
+        raise
+    except Exception as e:      # not C's doing: a usage or internal error, never a verdict
+        raise userfault.classify(e, rev_a, rev_b) from e
     return res(EQUIVALENT, paths=n)
 
 

@@ -201,7 +201,7 @@ def _replaying(rev, case, first, drop, limits):
     class Pinned(O.SymEnv):
         def __init__(self, engine, c):
             super().__init__(engine, c)
-            engine.assume("case", self.host_shift == 12)
+            engine.assume(AS.CASE, self.host_shift == 12)
 
     old, O.SymEnv = O.SymEnv, Pinned
     try:

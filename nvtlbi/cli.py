@@ -12,6 +12,7 @@ import sys
 import time
 
 from impl import revision as REV
+from impl.outcome import InternalError
 from model import assumptions as AS
 from model.engine import CrossCheckError, Limits
 from model.env import HINTS
@@ -19,6 +20,7 @@ from model.obligation import matrix, prove_level
 from model.properties import ISOLATION, PROPERTIES
 from model.verdict import COUNTEREXAMPLE, overall_exit
 from nvtlbi import options, render, scheduler, trust
+from nvtlbi.versions import solver_versions
 
 
 class UsageError(Exception):
@@ -168,6 +170,7 @@ def cmd_prove(args):
     wall = time.perf_counter() - t0
     if args.json:
         print(json.dumps({"revision": rev.name, "dropped": args.drop, "seconds": round(wall, 2),
+                          "versions": solver_versions(),
                           "coverage": trust.as_json(results, rev),
                           **({"cross_check": dict(CROSS)} if args.cross_check else {}),
                           "results": [dataclasses.asdict(r) | {"id": r.id} for r in results]}, indent=1))
@@ -243,10 +246,17 @@ def main(argv=None):
             code = EXTRA_COMMANDS[args.cmd].run(args)
         else:
             code = {"prove": cmd_prove, "cex": cmd_cex}[args.cmd](args)
-    except (REV.RevisionError, UsageError, CrossCheckError, options.OptionError, scheduler.WorkerError) as e:
+    except (REV.RevisionError, UsageError, CrossCheckError, InternalError, options.OptionError,
+            scheduler.WorkerError) as e:
         if getattr(args, "debug", False):
             raise
         print(f"nvtlbi: error: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:              # nvtlbi's own failure: one line, never a verdict
+        if getattr(args, "debug", False):
+            raise
+        from model import userfault
+        print(f"nvtlbi: error: {userfault.internal(e)}", file=sys.stderr)
         return 2
     sys.stdout.flush()
     return code
@@ -261,8 +271,7 @@ def entry():
 
 
 if __name__ == "__main__":
-    # `python -m nvtlbi.cli` runs this file as __main__, a second copy of the
-    # module: run the one the subcommands import, so that their UsageError
-    # is the one main() catches
-    from nvtlbi import cli
-    cli.entry()
+    # `python -m nvtlbi.cli`: run the imported module, so that the exception
+    # classes the subcommands raise (nvtlbi.cli.UsageError) are the ones main() catches
+    from nvtlbi.cli import entry as _entry
+    _entry()

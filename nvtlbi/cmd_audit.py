@@ -13,6 +13,7 @@ import time
 from model.verdict import overall_exit
 from nvtlbi import cpp, cprofile
 from nvtlbi.cinput import InputError
+from nvtlbi.versions import solver_versions
 
 
 def add_parser(sub, common):
@@ -105,6 +106,7 @@ def run(args):
         wall = time.perf_counter() - t0
         if args.json:
             print(json.dumps({"seconds": round(wall, 2), "dropped": args.drop,
+                              "versions": solver_versions(),
                               **({"cross_check": dict(cli.CROSS)} if args.cross_check else {}),
                               **({"against": against} if against else {}),
                               **({"emit": args.emit} if args.emit else {}),

@@ -7,6 +7,7 @@ import tempfile
 
 from model import equiv
 from nvtlbi import render
+from nvtlbi.versions import solver_versions
 
 
 def add_parser(sub, common):
@@ -76,7 +77,7 @@ def equivalence(args, sa, sb, names):
 
 def as_json(a, b, results):
     import dataclasses
-    return {"a": a, "b": b, "results": [dataclasses.asdict(r) for r in results]}
+    return {"a": a, "b": b, "versions": solver_versions(), "results": [dataclasses.asdict(r) for r in results]}
 
 
 def run(args):

@@ -180,9 +180,10 @@ def _worker(job, wfd, parent):
         except SystemExit as e:
             reply = ("exit", repr(e.code), _where(e.__traceback__))
         except BaseException as e:          # noqa: BLE001 -- anything the job raised goes back to the parent
+            text = traceback.format_exc()
             if not isinstance(e, Exception):    # e.g. KeyboardInterrupt raised by the revision itself
                 e = WorkerError(f"{revision_file(job.revision)}: {job.what}: {type(e).__name__} in the worker")
-            reply = ("raise", e, traceback.format_exc())
+            reply = ("raise", _one_line(e), text)
         try:
             data = pickle.dumps(reply)
         except Exception as e:              # an exception or result that does not pickle
@@ -198,6 +199,20 @@ def _worker(job, wfd, parent):
         code = 70
     finally:
         os._exit(code)
+
+
+def _one_line(e):
+    """An error main() prints as one line stays as it is; any other exception
+    becomes nvtlbi's InternalError here, where its traceback still names
+    the line that raised it (the traceback does not cross the pipe)."""
+    from impl.outcome import InternalError
+    from impl.revision import RevisionError
+    from model import userfault
+    from model.engine import CrossCheckError
+    known = (RevisionError, InternalError, CrossCheckError, WorkerError)
+    cli = sys.modules.get("nvtlbi.cli")
+    known += (cli.UsageError,) if cli else ()
+    return e if isinstance(e, known) else userfault.internal(e)
 
 
 def _die_with_parent(parent):
