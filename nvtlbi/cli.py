@@ -208,7 +208,7 @@ def cmd_cex(args):
             raise UsageError(f"--id {args.id}: no such obligation")
     if not cexs:
         if args.json:
-            print(json.dumps({"revision": rev.name, "counterexample": None,
+            print(json.dumps({"revision": rev.name, "versions": solver_versions(), "counterexample": None,
                               "summary": render.summary(results).splitlines()[0]}, indent=1))
         else:
             print("no counterexample" + (f" for {args.id}" if args.id else "") + ": "
@@ -220,7 +220,7 @@ def cmd_cex(args):
         spec = args.revision if args.revision in REV.bundled() + REV.alternatives() else os.path.abspath(args.revision)
         regress.generate(cexs[0], spec, args.pytest)
     if args.json:
-        print(json.dumps({"revision": rev.name, "id": cexs[0].id, "counterexample": cexs[0].counterexample,
+        print(json.dumps({"revision": rev.name, "versions": solver_versions(), "id": cexs[0].id, "counterexample": cexs[0].counterexample,
                           "scenario": text, **({"pytest": args.pytest} if args.pytest else {})}, indent=1))
     else:
         print(text)

@@ -83,7 +83,7 @@ def run(args):
                 print(f"revision written to {args.emit}")
         if args.translate_only:
             if args.json:
-                print(json.dumps({"inputs": [{"input": x.spec, "notes": x.notes} for x in loaded],
+                print(json.dumps({"versions": solver_versions(), "inputs": [{"input": x.spec, "notes": x.notes} for x in loaded],
                                   **({"emit": args.emit} if args.emit else {})}, indent=1))
             else:
                 for x in loaded:

@@ -17,6 +17,7 @@ from impl import granule as G
 from impl import revision as REV
 from impl.workload import CONFIGS, simulate
 from nvtlbi import scheduler
+from nvtlbi.versions import solver_versions
 
 DEFAULT_REVISIONS = ["upstream", "lookaround", "invalidtags"]
 
@@ -146,7 +147,7 @@ def run(args):
         from nvtlbi.plot_precision import plot
         plot(table, args.plot)
     if args.json:
-        print(json.dumps({"seed": args.seed, "tlbis": args.tlbis, "bound": args.bound, "stale": stale,
+        print(json.dumps({"seed": args.seed, "versions": solver_versions(), "tlbis": args.tlbis, "bound": args.bound, "stale": stale,
                           **({"plot": args.plot} if args.plot else {}), "rows": table}, indent=1))
     else:
         print(f"precision: seed {args.seed}, {args.tlbis} TLBIs per configuration"

@@ -21,6 +21,7 @@ from model.properties import PROPERTIES
 from model.obligation import matrix, prove_level
 from model.verdict import COUNTEREXAMPLE, PROVED
 from nvtlbi import cmd_mutate, scheduler, trust
+from nvtlbi.versions import solver_versions
 
 SAMPLE = 6
 
@@ -111,7 +112,7 @@ def run(args):
                 print(line, flush=True)
     wall = time.perf_counter() - t0
     if args.json:
-        print(json.dumps({"ok": ok, "assumptions": AS.enabled(()), "seconds": round(wall, 1),
+        print(json.dumps({"ok": ok, "versions": solver_versions(), "assumptions": AS.enabled(()), "seconds": round(wall, 1),
                           "revisions": report}, indent=1))
     else:
         print(f"selfcheck: {'OK' if ok else 'FAILED'} ({wall:.0f}s)")
