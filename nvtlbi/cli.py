@@ -7,7 +7,6 @@ usage error (bad revision file, unknown assumption)."""
 import argparse
 import dataclasses
 import json
-import multiprocessing
 import os
 import sys
 import time
@@ -20,7 +19,7 @@ from model.env import HINTS
 from model.obligation import matrix, prove_level
 from model.properties import ISOLATION, PROPERTIES
 from model.verdict import COUNTEREXAMPLE, overall_exit
-from nvtlbi import render, trust
+from nvtlbi import options, render, scheduler, trust
 from nvtlbi.versions import solver_versions
 
 
@@ -49,7 +48,8 @@ def _parser():
         sp.add_argument("--drop", action="append", default=[], metavar="ASSUMPTION",
                         help="turn an assumption off (repeatable): " + ", ".join(AS.NAMES))
         sp.add_argument("--timeout", type=float, default=0, metavar="SECONDS",
-                        help="wall-clock bound per solver query (0: none; the resource limit always applies)")
+                        help="wall-clock bound per solver query and per job (a granule and level of T: all "
+                             f"its obligations); 0: none per query, {scheduler.DEFAULT_BOUND:g} s per job")
         sp.add_argument("--rlimit", type=int, default=Limits.rlimit,
                         help="deterministic solver resource limit per query")
         sp.add_argument("--granule", choices=["4K", "16K", "64K"], action="append",
@@ -57,7 +57,8 @@ def _parser():
         sp.add_argument("--hint", choices=HINTS, action="append", help="only these hint cases")
         sp.add_argument("--property", choices=sorted(PROPERTIES), action="append",
                         help="only these properties (default P1-P4; P5, precision, only on request)")
-        sp.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
+        sp.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="worker processes at a time (at least 1; revision code always runs in a worker)")
         sp.add_argument("--debug", action="store_true", help="show tracebacks")
         sp.add_argument("--cross-check", action="store_true",
                         help="re-solve every query with Bitwuzla (SMT-LIB2 export); a disagreement is an error")
@@ -71,7 +72,9 @@ def _parser():
     common(pc)
     pc.add_argument("--id", help="obligation id, e.g. upstream-4K-L2-nohint-P2 (default: the first counterexample)")
     pc.add_argument("--pytest", metavar="FILE", help="also write a regression test that replays the scenario")
-    sub.add_parser("assumptions", help="list the named assumptions and their sources")
+    pc.add_argument("--json", action="store_true", help="machine-readable results")
+    pa = sub.add_parser("assumptions", help="list the named assumptions and their sources")
+    pa.add_argument("--json", action="store_true", help="machine-readable results")
     for name, module in EXTRA_COMMANDS.items():
         module.add_parser(sub, common)
     return p
@@ -84,16 +87,15 @@ def _cases(args, enabled):
     return cases
 
 
-def _work(job):
+def _work(spec, shift, level, hints, props, drop, limits, coverage):
+    """One job, in a worker: every obligation of one (granule, level) of T."""
     from model import crosscheck
-    spec, (shift, level, hints), props, drop, limits = job
     rev = REV.load(spec)
     before = (crosscheck.stats.agreed, crosscheck.stats.unchecked)
-    rs = prove_level(rev, shift, level, hints, props=props, drop=drop, limits=limits, coverage=_COVERAGE[0])
-    return spec, rs, (crosscheck.stats.agreed - before[0], crosscheck.stats.unchecked - before[1])
+    rs = prove_level(rev, shift, level, hints, props=props, drop=drop, limits=limits, coverage=coverage)
+    return rs, (crosscheck.stats.agreed - before[0], crosscheck.stats.unchecked - before[1])
 
 
-_COVERAGE = [True]      # set from --no-coverage before the workers fork
 CROSS = {"agreed": 0, "unchecked": 0}   # --cross-check tally of the last prove_many (over all workers)
 
 
@@ -103,68 +105,63 @@ def cross_line():
             f"{CROSS['unchecked']} unchecked (a solver gave up)")
 
 
-def prove_many(specs, args, label=None):
-    """Prove the matrix for each revision spec (one worker pool for all);
-    {spec: [Result]} in matrix order.  Shows progress on a terminal."""
+def prove_many(specs, args, label=None, infos=None):
+    """Prove the matrix for each revision spec, every job in a worker
+    (nvtlbi/scheduler.py); {spec: [Result]} in matrix order.  Shows
+    progress on a terminal.  `infos` ({spec: RevisionInfo}) when the caller
+    has described the revisions already."""
     try:
         enabled = AS.enabled(args.drop)
     except KeyError as e:
         raise UsageError(f"--drop {e.args[0]}: no such assumption (have: {', '.join(AS.NAMES)})")
-    for spec in specs:
-        REV.load(spec)                   # user errors surface before any work
+    infos = infos or scheduler.describe(specs, args)       # user errors surface before any work
     limits = Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
     props = tuple(sorted(args.property)) if args.property else ISOLATION
+    coverage = not getattr(args, "no_coverage", False)
     levels = []
     for c in _cases(args, enabled):           # one job per (granule, level): its hints share a run
         if not levels or levels[-1][:2] != (c.shift, c.level):
             levels.append((c.shift, c.level, []))
         levels[-1][2].append(c.hint)
-    jobs = [(spec, lv, props, tuple(args.drop), limits) for spec in specs for lv in levels]
+    jobs = [scheduler.Job(_work, (spec, shift, level, tuple(hints), props, tuple(args.drop), limits, coverage),
+                          _obligations(infos[spec].name, shift, level, hints, props), spec)
+            for spec in specs for shift, level, hints in levels]
     # the slowest jobs (4K, older revisions) first, for a better balance on few cores
-    jobs.sort(key=lambda j: (j[1][0] != 12,))
+    jobs.sort(key=lambda j: (j.args[1] != 12,))
     out = {spec: [] for spec in specs}
-    progress = sys.stderr.isatty() and len(jobs) > 8
-    _COVERAGE[0] = not getattr(args, "no_coverage", False)
+    progress = _progress(label or "prove") if sys.stderr.isatty() and len(jobs) > 8 else None
     CROSS.update(agreed=0, unchecked=0)
     from model import crosscheck
     if getattr(args, "cross_check", False):
         crosscheck.install()        # before the fork: the workers inherit it
     try:
-        _run_jobs(jobs, args, out, progress, label)
+        done = scheduler.run(jobs, args.jobs, args, progress)
     finally:
         if getattr(args, "cross_check", False):
             crosscheck.uninstall()
+    for job, (rs, tally) in zip(jobs, done):
+        out[job.revision] += rs
+        CROSS["agreed"] += tally[0]
+        CROSS["unchecked"] += tally[1]
     if progress:
         print(file=sys.stderr)
     return out
 
 
-def _run_jobs(jobs, args, out, progress, label):
-    if args.jobs > 1 and len(jobs) > 1:
-        with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
-            done = pool.imap(_work, jobs, chunksize=1)
-            for i, (spec, rs, tally) in enumerate(done, 1):
-                out[spec] += rs
-                _tally(tally)
-                if progress:
-                    print(f"\r{label or 'prove'}: {i}/{len(jobs)} cases", end="", file=sys.stderr, flush=True)
-    else:
-        for i, job in enumerate(jobs, 1):
-            spec, rs, tally = _work(job)
-            out[spec] += rs
-            _tally(tally)
-            if progress:
-                print(f"\r{label or 'prove'}: {i}/{len(jobs)} cases", end="", file=sys.stderr, flush=True)
+def _progress(label):
+    return lambda i, n: print(f"\r{label}: {i}/{n} cases", end="", file=sys.stderr, flush=True)
 
 
-def _tally(t):
-    CROSS["agreed"] += t[0]
-    CROSS["unchecked"] += t[1]
+def _obligations(name, shift, level, hints, props):
+    """How a job's obligations are named in an error."""
+    g = {12: "4K", 14: "16K", 16: "64K"}[shift]
+    alt = lambda xs: xs[0] if len(xs) == 1 else "{" + ",".join(xs) + "}"
+    return f"obligations {name}-{g}-L{level}-{alt(list(hints))}-{alt(list(props))}"
 
 
 def run_matrix(args):
-    rev = REV.load(args.revision)
-    return rev, prove_many([args.revision], args)[args.revision]
+    infos = scheduler.describe([args.revision], args)
+    return infos[args.revision], prove_many([args.revision], args, infos=infos)[args.revision]
 
 
 def cmd_prove(args):
@@ -190,6 +187,18 @@ def cmd_prove(args):
     return overall_exit(results)
 
 
+def scenarios(spec, results, dropped, args):
+    """render.counterexample for each result, each drawn in a worker (the
+    drawing replays the scenario on the revision)."""
+    jobs = [scheduler.Job(_draw, (spec, r, tuple(dropped)), f"drawing counterexample {r.id}", spec)
+            for r in results]
+    return scheduler.run(jobs, args.jobs, args)
+
+
+def _draw(spec, result, dropped):
+    return render.counterexample(result, REV.load(spec), dropped)
+
+
 def cmd_cex(args):
     rev, results = run_matrix(args)
     cexs = [r for r in results if r.verdict == COUNTEREXAMPLE]
@@ -198,14 +207,25 @@ def cmd_cex(args):
         if not cexs and not any(r.id == args.id for r in results):
             raise UsageError(f"--id {args.id}: no such obligation")
     if not cexs:
-        print("no counterexample" + (f" for {args.id}" if args.id else "") + ": " + render.summary(results).splitlines()[0])
+        if args.json:
+            print(json.dumps({"revision": rev.name, "versions": solver_versions(), "counterexample": None,
+                              "summary": render.summary(results).splitlines()[0]}, indent=1))
+        else:
+            print("no counterexample" + (f" for {args.id}" if args.id else "") + ": "
+                  + render.summary(results).splitlines()[0])
         return overall_exit(results)
-    print(render.counterexample(cexs[0], rev, args.drop))
+    text = scenarios(args.revision, cexs[:1], args.drop, args)[0]
     if args.pytest:
         from nvtlbi import regress
         spec = args.revision if args.revision in REV.bundled() + REV.alternatives() else os.path.abspath(args.revision)
         regress.generate(cexs[0], spec, args.pytest)
-        print(f"regression test written to {args.pytest}")
+    if args.json:
+        print(json.dumps({"revision": rev.name, "versions": solver_versions(), "id": cexs[0].id, "counterexample": cexs[0].counterexample,
+                          "scenario": text, **({"pytest": args.pytest} if args.pytest else {})}, indent=1))
+    else:
+        print(text)
+        if args.pytest:
+            print(f"regression test written to {args.pytest}")
     return 1 if cexs[0].counterexample.get("replayed") else 2
 
 
@@ -214,14 +234,20 @@ def main(argv=None):
     if args.cmd is None:
         args = _parser().parse_args(["prove"] + (argv or sys.argv[1:]))
     if args.cmd == "assumptions":
-        print(render.assumptions_table())
+        if args.json:
+            print(json.dumps([{"name": a.name, "meaning": a.meaning, "source": a.source}
+                              for a in AS.BY_NAME.values()], indent=1))
+        else:
+            print(render.assumptions_table())
         return 0
     try:
+        options.validate(args)      # before any work: bad values and unwritable outputs
         if args.cmd in EXTRA_COMMANDS:
             code = EXTRA_COMMANDS[args.cmd].run(args)
         else:
             code = {"prove": cmd_prove, "cex": cmd_cex}[args.cmd](args)
-    except (REV.RevisionError, UsageError, CrossCheckError, InternalError) as e:
+    except (REV.RevisionError, UsageError, CrossCheckError, InternalError, options.OptionError,
+            scheduler.WorkerError) as e:
         if getattr(args, "debug", False):
             raise
         print(f"nvtlbi: error: {e}", file=sys.stderr)
@@ -237,7 +263,11 @@ def main(argv=None):
 
 
 def entry():
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:       # the workers are gone already (nvtlbi/scheduler.py)
+        print("nvtlbi: interrupted", file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

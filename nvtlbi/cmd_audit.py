@@ -48,9 +48,14 @@ def add_parser(sub, common):
 
 def run(args):
     from impl import revision as REV
-    from nvtlbi import cli, inputs, report, trust
+    from nvtlbi import cli, inputs, report, scheduler, trust
     if args.list_profiles:
-        print(cprofile.describe())
+        if args.json:
+            print(json.dumps([{"name": p.name, "span": p.span, "description": p.description,
+                               "vocabulary": p.vocabulary, "source": p.source}
+                              for p in cprofile.PROFILES.values()], indent=1))
+        else:
+            print(cprofile.describe())
         return 0
     if "revision" in args and args.revision != "upstream" and not args.inputs:
         args.inputs = [args.revision]
@@ -64,47 +69,70 @@ def run(args):
                       for s in specs]
         except InputError as e:
             raise cli.UsageError(str(e)) from None
+        if args.emit and (len(loaded) != 1 or not loaded[0].path.startswith(tmp)):
+            raise cli.UsageError("--emit takes exactly one posted (C) input")
+        if args.against and len(loaded) != 1:
+            raise cli.UsageError("--against takes exactly one input")
+        infos = scheduler.describe([x.path for x in loaded] + ([args.against] if args.against else []), args,
+                                   origins=True)
+        for x in loaded:
+            inputs.add_revision_info(x, infos[x.path])
         if args.emit:
-            if len(loaded) != 1 or not loaded[0].path.startswith(tmp):
-                raise cli.UsageError("--emit takes exactly one posted (C) input")
             shutil.copyfile(loaded[0].path, args.emit)
-            print(f"revision written to {args.emit}")
+            if not args.json:
+                print(f"revision written to {args.emit}")
         if args.translate_only:
-            for x in loaded:
-                print("\n".join(x.notes))
+            if args.json:
+                print(json.dumps({"versions": solver_versions(), "inputs": [{"input": x.spec, "notes": x.notes} for x in loaded],
+                                  **({"emit": args.emit} if args.emit else {})}, indent=1))
+            else:
+                for x in loaded:
+                    print("\n".join(x.notes))
             return 0
-        code = 0
+        code, against = 0, None
         if args.against:
-            if len(loaded) != 1:
-                raise cli.UsageError("--against takes exactly one input")
-            code = _equivalence(args, loaded[0].path)
-        by_spec = cli.prove_many([x.path for x in loaded], args, label="audit")
+            from nvtlbi import cmd_diff
+            names = (infos[loaded[0].path].name, args.against)
+            results = cmd_diff.equivalence(args, loaded[0].path, args.against, names)
+            against = cmd_diff.as_json(*names, results)
+            if not args.json:
+                print(cmd_diff.render_diff(*names, results))
+            code = cmd_diff.exit_status(results)
+        by_spec = cli.prove_many([x.path for x in loaded], args, label="audit", infos=infos)
         entries = []
         for x in loaded:
-            rev = REV.load(x.path)
-            entries.append((rev.name, x.path, by_spec[x.path], x.notes, tuple(getattr(rev, "ASSUMES", ())), x.origins))
+            info = infos[x.path]
+            entries.append((info.name, x.path, by_spec[x.path], x.notes, info.assumes, x.origins))
         wall = time.perf_counter() - t0
         if args.json:
             print(json.dumps({"seconds": round(wall, 2), "dropped": args.drop,
                               "versions": solver_versions(),
                               **({"cross_check": dict(cli.CROSS)} if args.cross_check else {}),
+                              **({"against": against} if against else {}),
+                              **({"emit": args.emit} if args.emit else {}),
+                              **({"report": args.report} if args.report else {}),
                               "revisions": [report.as_json(n, p, rs, notes, args.drop, extra)
-                                            | {"coverage": trust.as_json(rs, REV.load(p))}
+                                            | {"coverage": trust.as_json(rs, infos[p])}
                                             | ({"origins": origins} if origins else {})
                                             for n, p, rs, notes, extra, origins in entries]}, indent=1))
         else:
             restricted = bool(args.granule or args.hint or args.property)
             for n, p, rs, notes, extra, _ in entries:
                 print(report.text(n, rs, notes, args.drop, extra))
-                for line in trust.lines(rs, REV.load(p), restricted):
+                for line in trust.lines(rs, infos[p], restricted):
                     print(f"  {line}")
             if args.cross_check:
                 print(cli.cross_line())
             print(f"audit of {len(entries)} revision(s), {sum(len(e[2]) for e in entries)} obligations: "
                   f"wall time {wall:.1f}s")
         if args.report:
+            drawn = {}
+            for n, p, rs, notes, _, _ in entries:
+                shown = report.scenario_results(rs)
+                drawn.update(zip((r.id for r in shown), cli.scenarios(p, shown, args.drop, args)))
             with open(args.report, "w") as f:
-                f.write(report.markdown([(n, p, rs, notes) for n, p, rs, notes, _, _ in entries], args.drop))
+                f.write(report.markdown([(n, p, rs, notes) for n, p, rs, notes, _, _ in entries], args.drop,
+                                        {e[1]: infos[e[1]].doc for e in entries}, drawn))
             if not args.json:
                 print(f"report written to {args.report}")
         sys.stdout.flush()
@@ -112,15 +140,3 @@ def run(args):
         return max(code, pcode) if 2 in (code, pcode) else (code or pcode)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _equivalence(args, path):
-    from impl import revision as REV
-    from model import equiv
-    from model.engine import Limits
-    from nvtlbi import cmd_diff
-    a, b = REV.load(path), REV.load(args.against)
-    limits = Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
-    results = equiv.diff_all(a, b, drop=tuple(args.drop), limits=limits, granules=args.granule)
-    print(cmd_diff.render_diff(a.name, args.against, results))
-    return cmd_diff.exit_status(results)

@@ -58,25 +58,41 @@ def render_diff(a, b, results):
     return "\n".join(L)
 
 
-def run(args):
+def _diff_granule(sa, sb, granule, drop, limits):
+    """One job, in a worker: the diff of one granule."""
     from impl import revision as REV
+    return equiv.diff_all(REV.load(sa), REV.load(sb), drop=drop, limits=limits, granules=[granule])[0]
+
+
+def equivalence(args, sa, sb, names):
+    """diff of revisions sa and sb (specs), one worker job per granule; [DiffResult] in granule order."""
     from model.engine import Limits
-    from nvtlbi import cli, inputs
+    from nvtlbi import scheduler
+    limits = Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
+    granules = [c.granule for c in equiv.diff_cases() if not args.granule or c.granule in args.granule]
+    return scheduler.run([scheduler.Job(_diff_granule, (sa, sb, g, tuple(args.drop), limits),
+                                        f"diff {names[0]} vs {names[1]} ({g})", sa) for g in granules],
+                         args.jobs, args)
+
+
+def as_json(a, b, results):
+    import dataclasses
+    return {"a": a, "b": b, "versions": solver_versions(), "results": [dataclasses.asdict(r) for r in results]}
+
+
+def run(args):
+    from nvtlbi import cli, inputs, scheduler
     from nvtlbi.cinput import InputError
     with tempfile.TemporaryDirectory(prefix="nvtlbi-diff-") as tmp:
         try:
             la, lb = (inputs.load(x, tmp) for x in (args.a, args.b))
         except InputError as e:
             raise cli.UsageError(str(e)) from None
-        a, b = REV.load(la.path), REV.load(lb.path)
-        limits = Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
-        results = equiv.diff_all(a, b, drop=tuple(args.drop), limits=limits, granules=args.granule,
-                                 jobs=args.jobs, specs=(la.path, lb.path))
+        infos = scheduler.describe([la.path, lb.path], args)
+        a, b = infos[la.path], infos[lb.path]
+        results = equivalence(args, la.path, lb.path, (a.name, b.name))
     if args.json:
-        import dataclasses
-        print(json.dumps({"a": a.name, "b": b.name,
-                          "versions": solver_versions(),
-                          "results": [dataclasses.asdict(r) for r in results]}, indent=1))
+        print(json.dumps(as_json(a.name, b.name, results), indent=1))
     else:
         print(render_diff(a.name, b.name, results))
     return exit_status(results)

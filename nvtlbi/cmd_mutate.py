@@ -7,14 +7,13 @@ Exit status: 0 when every mutant is explained, 2 otherwise."""
 
 import dataclasses
 import json
-import multiprocessing
 import sys
 import time
 
-from impl import revision as REV
 from model import mutation as MU
 from model.engine import Limits
 from model.mutants import generate
+from nvtlbi import scheduler
 from nvtlbi.versions import solver_versions
 
 SHIFTS = {"4K": 12, "16K": 14, "64K": 16}
@@ -66,15 +65,24 @@ def select(mutants, only=None, sample=0):
     return mutants
 
 
-def _work(job):
-    original, mutant, path, shifts, limits, drop = job
+def _work(original, mutant, path, shifts, limits, drop):
+    """One job, in a worker: classify one mutant."""
     return MU.classify(original, mutant, path, shifts=shifts, limits=limits, drop=drop)
 
 
+def jobs_for(original, mutants, paths, shifts, limits, drop):
+    return [scheduler.Job(_work, (original, m, paths[m.id], shifts, limits, drop),
+                          f"mutant {m.id} (line {m.line}: {m.change})", paths[m.id]) for m in mutants]
+
+
 def run(args):
-    rev = REV.load(args.target)
+    rev = scheduler.describe([args.target], args)[args.target]
     with open(rev.path) as f:
         mutants = select(generate(f.read()), args.only, args.sample)
+    if args.list and args.json:
+        print(json.dumps([{"id": m.id, "line": m.line, "operator": m.operator, "change": m.change}
+                          for m in mutants], indent=1))
+        return 0
     if args.list:
         for m in mutants:
             print(f"{m.id}  line {m.line:<4} {m.operator:<9} {m.change}")
@@ -82,22 +90,15 @@ def run(args):
     shifts = tuple(s for s in MU.GRANULE_ORDER if not args.granule or s in {SHIFTS[g] for g in args.granule})
     limits = Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
     paths = MU.write(mutants)
-    jobs = [(args.target, m, paths[m.id], shifts, limits, tuple(args.drop)) for m in mutants]
+    jobs = jobs_for(args.target, mutants, paths, shifts, limits, tuple(args.drop))
     t0 = time.perf_counter()
     if not args.json:
         print(f"mutants of {rev.name} ({rev.path}); granules: "
               f"{', '.join(g for g, s in SHIFTS.items() if s in shifts)}", flush=True)
-    results = []
-    pool = multiprocessing.get_context("fork").Pool(args.jobs) if args.jobs > 1 and len(jobs) > 1 else None
-    try:
-        for r in (pool.imap(_work, jobs, chunksize=1) if pool else map(_work, jobs)):
-            results.append(r)
-            if not args.json:       # as they come, in mutant order
-                print(f"{r.id} line {r.line:<4} {r.operator:<9} {r.verdict:<11} {r.change}  ({r.seconds:.0f}s)")
-                print(f"     {r.evidence}", flush=True)
-    finally:
-        if pool:
-            pool.close()
+    def show(r):                # as they come, in mutant order
+        print(f"{r.id} line {r.line:<4} {r.operator:<9} {r.verdict:<11} {r.change}  ({r.seconds:.0f}s)")
+        print(f"     {r.evidence}", flush=True)
+    results = scheduler.run(jobs, args.jobs, args, each=None if args.json else show)
     wall = time.perf_counter() - t0
     explained, counted = MU.score(results)
     counts = MU.counts(results)

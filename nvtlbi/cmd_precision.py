@@ -10,12 +10,14 @@ per TLBI, and shadow leaves of other translations destroyed.
 Exit status: 0; 1 if a simulated TLBI left a stale shadow leaf (a soundness
 failure); 2 if the solver could not settle a worst case."""
 
-import multiprocessing
+import json
 import statistics
 
 from impl import granule as G
 from impl import revision as REV
 from impl.workload import CONFIGS, simulate
+from nvtlbi import scheduler
+from nvtlbi.versions import solver_versions
 
 DEFAULT_REVISIONS = ["upstream", "lookaround", "invalidtags"]
 
@@ -29,8 +31,11 @@ def add_parser(sub, common):
     p.add_argument("--bound", type=int, default=None,
                    help="look-around bound (entries per window) for revisions that have one")
     p.add_argument("--no-solver", action="store_true", help="skip the solver's worst case")
-    p.add_argument("--jobs", type=int, default=2, help="worker processes for the solver part")
+    p.add_argument("--jobs", type=int, default=2, help="worker processes at a time (at least 1; revision code always runs in a worker)")
     p.add_argument("--plot", metavar="FILE.png", help="also draw the table (needs matplotlib: pip install .[plot])")
+    p.add_argument("--timeout", type=float, default=0, metavar="SECONDS",
+                   help="wall-clock bound per job (0: the default bound per job)")
+    p.add_argument("--json", action="store_true", help="machine-readable results")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
@@ -41,32 +46,35 @@ def _load(spec, bound):
     return rev
 
 
-def _solve(job):
+def _solve(spec, bound, g, level, hosts):
+    """One job, in a worker: the solver's worst cases of one guest granule and level."""
     from model.worstcase import bounds
-    spec, bound, g, level, hosts = job
-    return (spec, g, level), bounds(_load(spec, bound), g, level, hosts)
+    return bounds(_load(spec, bound), g, level, hosts)
 
 
-def solver_table(specs, bound, jobs):
+def solver_table(specs, bound, args):
     """{(spec, h, g, level): Bound} for every allowed host/guest pair."""
     work = [(spec, bound, g, level, [h for h, gg in CONFIGS if gg == g])
             for spec in specs for g in sorted(G.GRANULES.values()) for level in G.guest_leaf_levels(g)]
-    if jobs > 1:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            done = pool.map(_solve, work, chunksize=1)
-    else:
-        done = [_solve(w) for w in work]
-    return {(spec, h, g, level): b for (spec, g, level), bs in done for h, b in bs.items()}
+    done = scheduler.run([scheduler.Job(_solve, w, f"worst case {G.name(w[2])} L{w[3]}", w[0]) for w in work],
+                         args.jobs, args)
+    return {(spec, h, g, level): b for (spec, _, g, level, _), bs in zip(work, done) for h, b in bs.items()}
 
 
-def sim_table(specs, bound, seed, tlbis):
+def _simulate(spec, bound, h, g, seed, tlbis):
+    """One job, in a worker: one workload on one host/guest configuration."""
+    return simulate(_load(spec, bound), h, g, seed, tlbis=tlbis)
+
+
+def sim_table(specs, bound, seed, tlbis, args):
     """{(spec, h, g, level): [Sample]} from one workload per configuration."""
+    work = [(spec, bound, h, g, seed, tlbis) for spec in specs for h, g in CONFIGS]
+    done = scheduler.run([scheduler.Job(_simulate, w, f"workload host {G.name(w[2])} guest {G.name(w[3])}", w[0])
+                          for w in work], args.jobs, args)
     out = {}
-    for spec in specs:
-        rev = _load(spec, bound)
-        for h, g in CONFIGS:
-            for s in simulate(rev, h, g, seed, tlbis=tlbis):
-                out.setdefault((spec, h, g, s.level), []).append(s)
+    for (spec, _, h, g, _, _), samples in zip(work, done):
+        for s in samples:
+            out.setdefault((spec, h, g, s.level), []).append(s)
     return out
 
 
@@ -124,31 +132,33 @@ median/worst: range size / T size over the workload; worst(solver): the largest 
 
 def run(args):
     from nvtlbi.cli import UsageError
-    if args.tlbis < 1:
-        raise UsageError("--tlbis must be at least 1")
-    if args.bound is not None and args.bound < 1:
-        raise UsageError("--bound must be at least 1")
     specs = args.revision or DEFAULT_REVISIONS
-    for spec in specs:
-        REV.load(spec)                      # user errors before any work
+    scheduler.describe(specs, args)         # user errors before any work
     if args.plot:
         try:
-            import matplotlib  # noqa: F401
+            import matplotlib  # noqa: F401 -- only to refuse early
         except ImportError:
             raise UsageError("--plot needs matplotlib (pip install '.[plot]')") from None
-    sims = sim_table(specs, args.bound, args.seed, args.tlbis)
-    solved = {} if args.no_solver else solver_table(specs, args.bound, args.jobs)
+    sims = sim_table(specs, args.bound, args.seed, args.tlbis, args)
+    solved = {} if args.no_solver else solver_table(specs, args.bound, args)
     table = rows(specs, sims, solved)
-    print(f"precision: seed {args.seed}, {args.tlbis} TLBIs per configuration"
-          + (f", look-around bound {args.bound}" if args.bound else ""))
-    print(render(table))
-    print(LEGEND)
+    stale = any(r["stale"] for r in table)
     if args.plot:
         from nvtlbi.plot_precision import plot
         plot(table, args.plot)
-        print(f"plot written to {args.plot}")
-    if any(r["stale"] for r in table):
-        print("SOUNDNESS FAILURE: a simulated TLBI left a stale shadow leaf")
+    if args.json:
+        print(json.dumps({"seed": args.seed, "versions": solver_versions(), "tlbis": args.tlbis, "bound": args.bound, "stale": stale,
+                          **({"plot": args.plot} if args.plot else {}), "rows": table}, indent=1))
+    else:
+        print(f"precision: seed {args.seed}, {args.tlbis} TLBIs per configuration"
+              + (f", look-around bound {args.bound}" if args.bound else ""))
+        print(render(table))
+        print(LEGEND)
+        if args.plot:
+            print(f"plot written to {args.plot}")
+        if stale:
+            print("SOUNDNESS FAILURE: a simulated TLBI left a stale shadow leaf")
+    if stale:
         return 1
     if any(r["solver_proved"] is False for r in table):
         return 2

@@ -8,7 +8,7 @@ explained).  One screen of summary.
 
 Exit status: 0 when all of it holds, 2 otherwise."""
 
-import multiprocessing
+import json
 import time
 
 from impl import revision as REV
@@ -20,7 +20,8 @@ from model.mutants import generate
 from model.properties import PROPERTIES
 from model.obligation import matrix, prove_level
 from model.verdict import COUNTEREXAMPLE, PROVED
-from nvtlbi import cmd_mutate, trust
+from nvtlbi import cmd_mutate, scheduler, trust
+from nvtlbi.versions import solver_versions
 
 SAMPLE = 6
 
@@ -30,11 +31,12 @@ def add_parser(sub, common):
     p.add_argument("revisions", nargs="*", metavar="REVISION",
                    help="revisions to check (default: every bundled revision)")
     p.add_argument("--sample", type=int, default=SAMPLE, metavar="N", help=f"mutants per revision (default {SAMPLE})")
+    p.add_argument("--json", action="store_true", help="machine-readable results")
     common(p)
 
 
-def _prove(job):
-    spec, (shift, level, hints), limits = job
+def _prove(spec, shift, level, hints, limits):
+    """One job, in a worker: every obligation of one (granule, level) of T."""
     before = (X.stats.agreed, X.stats.unchecked)
     # every property, P5 too: the mutation sample below is judged by all five;
     # one exploration per (granule, level) serves all its hint cases
@@ -42,15 +44,9 @@ def _prove(job):
     return res, X.stats.agreed - before[0], X.stats.unchecked - before[1]
 
 
-def _map(fn, jobs, n):
-    if n > 1 and len(jobs) > 1:
-        with multiprocessing.get_context("fork").Pool(n) as pool:
-            return pool.map(fn, jobs, chunksize=1)
-    return [fn(j) for j in jobs]
-
-
 def check_revision(spec, args, limits):
-    rev = REV.load(spec)
+    from nvtlbi import cli
+    rev = scheduler.describe([spec], args)[spec]
     lines, ok = [], True
     levels = {}
     for c in matrix(AS.enabled(())):
@@ -58,7 +54,9 @@ def check_revision(spec, args, limits):
             levels.setdefault((c.shift, c.level), []).append(c.hint)
     X.install()
     try:
-        out = _map(_prove, [(spec, (sh, lv, hs), limits) for (sh, lv), hs in levels.items()], args.jobs)
+        out = scheduler.run([scheduler.Job(_prove, (spec, sh, lv, tuple(hs), limits),
+                                           cli._obligations(rev.name, sh, lv, hs, tuple(PROPERTIES)), spec)
+                             for (sh, lv), hs in levels.items()], args.jobs, args)
     finally:
         X.uninstall()
     results = [r for rs, _, _ in out for r in rs]
@@ -86,8 +84,7 @@ def check_revision(spec, args, limits):
         mutants = cmd_mutate.select(generate(f.read()), sample=args.sample)
     paths = MU.write(mutants)
     shifts = tuple(s for s in MU.GRANULE_ORDER if not args.granule or s in {cmd_mutate.SHIFTS[g] for g in args.granule})
-    classified = _map(cmd_mutate._work, [(spec, m, paths[m.id], shifts, limits, ())
-                                         for m in mutants], args.jobs)
+    classified = scheduler.run(cmd_mutate.jobs_for(spec, mutants, paths, shifts, limits, ()), args.jobs, args)
     explained, counted = MU.score(classified)
     ok &= explained == counted
     lines.append(f"{rev.name}: mutation sample of {len(mutants)}: "
@@ -103,12 +100,20 @@ def run(args):
     t0 = time.perf_counter()
     limits = Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
     specs = args.revisions or ([args.revision] if args.revision != "upstream" else REV.bundled())
-    ok = True
-    print(f"nvtlbi selfcheck: {', '.join(specs)}; assumptions: {', '.join(AS.enabled(()))}")
+    ok, report = True, []
+    if not args.json:
+        print(f"nvtlbi selfcheck: {', '.join(specs)}; assumptions: {', '.join(AS.enabled(()))}")
     for spec in specs:
         good, lines = check_revision(spec, args, limits)
         ok &= good
-        for line in lines:
-            print(line, flush=True)
-    print(f"selfcheck: {'OK' if ok else 'FAILED'} ({time.perf_counter() - t0:.0f}s)")
+        report.append({"revision": spec, "ok": good, "lines": lines})
+        if not args.json:
+            for line in lines:
+                print(line, flush=True)
+    wall = time.perf_counter() - t0
+    if args.json:
+        print(json.dumps({"ok": ok, "versions": solver_versions(), "assumptions": AS.enabled(()), "seconds": round(wall, 1),
+                          "revisions": report}, indent=1))
+    else:
+        print(f"selfcheck: {'OK' if ok else 'FAILED'} ({wall:.0f}s)")
     return 0 if ok else 2

@@ -1,6 +1,7 @@
 """What a user may name as a revision: a bundled name, a revision .py file,
 or what was posted (a .c file, a patch, an mbox), which is translated first.
-Everything comes back as a path the engine loads (impl.revision.load)."""
+Everything comes back as a path the engine loads (impl.revision.load) in a
+worker (nvtlbi/scheduler.py): nothing here imports a revision file."""
 
 import inspect
 import os
@@ -25,10 +26,8 @@ def is_python_revision(spec):
 def load(spec, tmpdir, bases=(), base_revision=None, profile=None, config=None, unaudited=()):
     """Resolve `spec`; C inputs are translated into tmpdir.  Raises
     RevisionError / InputError (one-line, file:line) for user errors."""
-    if is_python_revision(spec):
-        rev = REV.load(spec)
-        return Loaded(spec, spec if is_python_revision(spec) and not spec.endswith(".py") else os.path.abspath(spec),
-                      [f"revision {rev.name}: {_first_doc_line(rev)}"], python_origins(rev))
+    if is_python_revision(spec):          # its note and origins (add_revision_info) need it loaded
+        return Loaded(spec, spec if not spec.endswith(".py") else os.path.abspath(spec), [])
     if not os.path.exists(spec):
         raise REV.RevisionError(f"{spec}: no such revision or file (bundled: {', '.join(REV.bundled())})")
     from nvtlbi import audit
@@ -40,13 +39,13 @@ def load(spec, tmpdir, bases=(), base_revision=None, profile=None, config=None, 
     notes = [f"translated from {spec}: profile {tr.profile.name} ({tr.profile_reason})"]
     notes += [f"  {n:<24} {where}" for n, where in tr.origins.items()]
     notes += [f"  {n}" for n in tr.notes]
-    REV.load(path)
     return Loaded(spec, path, notes, dict(tr.origins))
 
 
 def python_origins(rev):
     """function -> "FILE:A-B" of the Python that defines it (a revision may
-    import or adopt another's), for the audited functions it has."""
+    import or adopt another's), for the audited functions it has.  It
+    inspects the loaded revision: call it in a worker (scheduler.describe)."""
     from nvtlbi import audit, ctrans
     root = os.path.dirname(os.path.dirname(os.path.abspath(REV.__file__)))
     out = {}
@@ -68,9 +67,12 @@ def python_origins(rev):
     return out
 
 
-def _first_doc_line(rev):
-    doc = (rev.module.__doc__ or "").strip().splitlines()
-    return doc[0] if doc else rev.path
+def add_revision_info(loaded, info):
+    """A Python revision's note and origins, once a worker has loaded it
+    (info: scheduler.RevisionInfo, described with origins)."""
+    if is_python_revision(loaded.spec):
+        loaded.notes.insert(0, f"revision {info.name}: {info.first_doc_line}")
+        loaded.origins = dict(info.origins)
 
 
 __all__ = ["Loaded", "load", "InputError"]

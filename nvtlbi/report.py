@@ -5,7 +5,6 @@ as text, JSON and Markdown."""
 import dataclasses
 import re
 
-from impl import revision as REV
 from model import assumptions as AS
 from model.properties import PROPERTIES
 from nvtlbi import render
@@ -105,8 +104,18 @@ def as_json(name, spec, results, notes=(), dropped=(), extra=()):
     }
 
 
-def markdown(entries, dropped=()):
-    """entries: [(name, spec, results, notes)] -> a report to paste into a reply."""
+def scenario_results(results):
+    """The results markdown() draws a scenario for: the first of each property."""
+    first = {}
+    for (prop, kind), rs in groups(results).items():
+        first.setdefault(prop, rs[0])
+    return list(first.values())
+
+
+def markdown(entries, dropped, docs, drawn):
+    """entries: [(name, spec, results, notes)] -> a report to paste into a reply.
+    docs: {spec: the revision's docstring}; drawn: {result id: its scenario
+    (render.counterexample)}, both made in workers (nvtlbi/scheduler.py)."""
     L = ["# nvtlbi audit", ""]
     enabled = [a for a in AS.NAMES if a not in dropped]
     L.append(f"Assumptions enabled: {', '.join(f'`{a}`' for a in enabled)}"
@@ -120,8 +129,7 @@ def markdown(entries, dropped=()):
     for name, spec, results, notes in entries:
         L.append(f"## `{name}`: {verdict(results)}")
         L.append("")
-        rev = REV.load(spec)
-        doc = (rev.module.__doc__ or "").strip()
+        doc = docs[spec].strip()
         mids = re.findall(r"[\w.+-]+@[\w.-]+\.\w+", doc)
         if doc:
             L.append(f"{doc.splitlines()[0]}" + (f" (Message-Id {mids[0]})" if mids else ""))
@@ -133,15 +141,12 @@ def markdown(entries, dropped=()):
         for (prop, kind), rs in groups(results).items():
             r = rs[0]
             L.append(f"- **{prop}** ({PROPERTIES[prop]}) fails in {len(rs)} obligations, e.g. `{r.id}`: {why(r)}")
-        first = {}
-        for (prop, kind), rs in groups(results).items():
-            first.setdefault(prop, rs[0])
-        for prop, r in first.items():
+        for r in scenario_results(results):
             L.append("")
             L.append(f"Scenario for `{r.id}`:")
             L.append("")
             L.append("```")
-            L.append(render.counterexample(r, rev, dropped))
+            L.append(drawn[r.id])
             L.append("```")
         L.append("")
     return "\n".join(L)

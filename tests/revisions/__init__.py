@@ -8,4 +8,6 @@ SMALLFALLBACK = os.path.join(HERE, "smallfallback.py")
 LOOKAROUND_ANYTAG = os.path.join(HERE, "lookaround_anytag.py")
 DEADBRANCH = os.path.join(HERE, "deadbranch.py")
 NOLOOKUP = os.path.join(HERE, "nolookup.py")
-BAD = {name: os.path.join(HERE, "bad", f"{name}.py") for name in ("dictkey", "listindex", "floats", "loop")}
+BAD = {name: os.path.join(HERE, "bad", f"{name}.py") for name in ("dictkey", "listindex", "floats", "loop",
+                                                                  "exit_at_import", "sysexit", "osexit", "sigkill",
+                                                                  "spin", "sleep", "chatty")}

@@ -1,0 +1,12 @@
+"""Broken on purpose: sleeps for ever when run (see tests/test_process.py)."""
+
+import time
+
+from impl.revisions.upstream import ttl_to_size, get_guest_mapping_ttl  # noqa: F401
+from impl.kernel import *  # noqa: F401,F403
+
+
+@kfunc
+def compute_tlb_inval_range(mmu, val: u64) -> unsigned_long:
+    time.sleep(1e9)
+    return unsigned_long(SZ_1G)
