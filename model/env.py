@@ -95,6 +95,9 @@ class SymLock:
             raise AssertionError("lockdep: mmu_lock not held for write")
 
     def acquire_write(self):
+        # as impl/nested.MMULock: taking it again deadlocks the host
+        if self.held:
+            raise AssertionError("lockdep: mmu_lock taken twice")
         self.held = True
 
     def release_write(self):
