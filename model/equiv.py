@@ -217,7 +217,7 @@ def _compare(engine, path, res, n, obliged_only=False, revs=(), compare=EFFECTS)
     for key, o in (("a", oa), ("b", ob)):
         ex[key] = {"ranges": [[ev(b), ev(b) + ev(s), m] for b, s, m in o.unmaps],
                    "warnings": [_site(w) for w in o.warnings],
-                   "error": o.error and f"{o.error} {o.where}".strip(),
+                   "error": o.error and (f"{o.error} at {o.where}" if o.error == "BUG()" else f"{o.error} ({o.where})"),
                    "lock_held": o.lock_held}
     ex["differs"] = differences(oa, ob, model)
     return res(DIFFERENT, example=ex, paths=n)
