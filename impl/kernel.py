@@ -21,7 +21,14 @@ C constructs and how they are written here (see README, "Writing a revision"):
 import functools
 import inspect
 
+from impl import eras
 from impl.cint import CType, Word, convert, s32, s64, select, u8, u16, u32, u64  # noqa: F401
+
+# The names a revision of this era sees (`from impl.kernel import *`): each
+# has its meaning and source in impl/eras.py.  Other eras' vocabularies
+# (impl.kernel_2020, _2023, _2026) take what they share from here.
+ERA = "v2024"
+__all__ = eras.names(ERA)
 
 # ---- types -------------------------------------------------------------------
 unsigned_int = u32

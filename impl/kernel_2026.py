@@ -4,9 +4,15 @@ are compared against FIELD_GET(VTCR_EL2_TG0_MASK, vtcr); from Jun 2026
 kvm_pgtable_get_leaf takes a walk-flags argument.  Everything else is
 impl.kernel's."""
 
+from impl import eras
 from impl import kernel as _k
 from impl.kernel import *  # noqa: F401,F403
 from impl.kernel import GENMASK, convert, u64
+
+ERA = "v2026"
+__all__ = eras.names(ERA)
+
+VTCR_EL2_TG0_SHIFT = 14
 
 VTCR_EL2_TG0_MASK = GENMASK(15, 14)
 VTCR_EL2_TG0_4K = u64(0b00)

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from impl import descriptor as D
 from impl import granule as G
-from impl.cint import Word, s32, u64
+from impl.cint import Word, convert, s32, select, u8, u64
+from impl.eras import KvmS2Mmu
 from impl.pgtable import PageTable
 
 
@@ -123,11 +124,34 @@ class VM:
         return [m for m in self.mmus if (m.vttbr >> 48) == int(vmid)]
 
 
+# VTCR_EL2 fields kvm_get_vtcr sets the same way for every stage 2: RES1
+# (bit 31), SH0 inner shareable, ORGN0/IRGN0 write-back.  TG0 and T0SZ follow
+# the host's page size and the stage 2's input size.  The other fields (SL0,
+# PS, VS, HA, ...) are not modelled: 0 here, unconstrained in the symbolic
+# environment, so a revision that reads them cannot be proved on a guess.
+VTCR_FIXED = (1 << 31) | (3 << 12) | (1 << 10) | (1 << 8)
+VTCR_MODELLED = (1 << 31) | 0xFFFF & ~(3 << 6)     # RES1, TG0, SH0, ORGN0, IRGN0, T0SZ (not SL0)
+
+
+def stage2_vtcr(page_shift, ia_bits, rest=0):
+    """VTCR_EL2 of a shadow stage 2 as kvm_init_ipa_range sets mmu->vtcr
+    (kvm_get_vtcr(mmfr0, mmfr1, phys_shift)): concrete or symbolic words.
+    `rest` supplies the fields that are not modelled."""
+    page_shift, ia_bits = convert(page_shift, u8), convert(ia_bits, u8)
+    tg0 = select(page_shift == 12, u64(G.TG0_OF[12]), select(page_shift == 14, u64(G.TG0_OF[14]),
+                                                              u64(G.TG0_OF[16])))
+    t0sz = u64(64) - u64(ia_bits)
+    return (u64(VTCR_FIXED) | tg0 << 14 | t0sz) | (u64(rest) & ~u64(VTCR_MODELLED))
+
+
 @dataclass
-class ShadowMMU:
-    """struct kvm_s2_mmu for one guest stage-2 context."""
+class ShadowMMU(KvmS2Mmu):
+    """struct kvm_s2_mmu for one guest stage-2 context.  Revisions read its
+    fields by their kernel names (`mmu.tlb_vtcr`, `mmu.vtcr`), whose meaning
+    depends on the era (impl/eras.py); our own code reads `guest_vtcr` and
+    `host_vtcr`, which do not."""
     kvm: VM
-    tlb_vtcr: Word
+    guest_vtcr: Word
     pgt: PageTable
     origin: dict = field(default_factory=dict)     # (base, size) -> Translation
     unmapped: list = field(default_factory=list)   # ranges unmapped by TLBIs
@@ -136,9 +160,9 @@ class ShadowMMU:
     keep_invalid_tags: bool = False    # the invalidtags fault/unmap path (off: today's KVM)
 
     @property
-    def vtcr(self):
-        """The field's name until 2024 (mmu->vtcr), read by the older revisions."""
-        return self.tlb_vtcr
+    def host_vtcr(self):
+        """The VTCR_EL2 KVM programs for this shadow stage 2 itself."""
+        return stage2_vtcr(self.pgt.shift, self.pgt.ia_bits)
 
     def unmap_range(self, start, size):
         start, size = int(start), int(size)

@@ -7,7 +7,8 @@ import os
 import sys
 from dataclasses import dataclass
 
-from impl import tlbi
+from impl import eras, tlbi
+from impl.assumptions import BY_NAME, OPT_IN
 
 FUNCTIONS = ("ttl_to_size", "get_guest_mapping_ttl", "compute_tlb_inval_range")
 # A revision needs an entry point: its own TLBI handler, or the range computation
@@ -33,17 +34,28 @@ class Revision:
     name: str
     path: str
     module: object
+    era: str = "v2024"        # the vocabulary it imports (impl/eras.py): what its kernel names mean
 
     def __getattr__(self, item):
         if item == "s2_mmu_unmap_ipa" and not hasattr(self.module, item):
-            return functools.partial(tlbi.s2_mmu_unmap_ipa,
-                                     compute_tlb_inval_range=self.module.compute_tlb_inval_range)
-        return getattr(self.module, item)
+            f = functools.partial(tlbi.s2_mmu_unmap_ipa,
+                                  compute_tlb_inval_range=self.module.compute_tlb_inval_range)
+        else:
+            f = getattr(self.module, item)
+        if not callable(f) or isinstance(f, type):
+            return f
+
+        @functools.wraps(f)
+        def in_era(*args, **kwargs):    # a function of the revision runs in its era
+            with eras.running(self.era):
+                return f(*args, **kwargs)
+        return in_era
 
     def handle(self, vcpu, val):
-        if hasattr(self.module, "handle_ipas2e1is"):
-            return self.module.handle_ipas2e1is(vcpu, val)
-        return tlbi.handle_ipas2e1is(vcpu, val, self.s2_mmu_unmap_ipa)
+        with eras.running(self.era):
+            if hasattr(self.module, "handle_ipas2e1is"):
+                return self.module.handle_ipas2e1is(vcpu, val)
+            return tlbi.handle_ipas2e1is(vcpu, val, self.s2_mmu_unmap_ipa)
 
 
 def bundled_in_order():
@@ -93,8 +105,41 @@ def load(spec):
         pkg = "impl.revisions" if spec in bundled() else "impl.alternatives"
         module = importlib.import_module(f"{pkg}.{spec}")
         name, path = spec, module.__file__
+    _check_assumes(module, path)
     if not callable(getattr(module, "handle_ipas2e1is", None)):
         missing = [f for f in REQUIRED if not callable(getattr(module, f, None))]
         if missing:
             raise RevisionError(f"{path}:1: revision lacks {', '.join(missing)} (or a handle_ipas2e1is)")
-    return Revision(name, path, module)
+    return Revision(name, path, module, era_of(module, path))
+
+
+def era_of(module, path):
+    """The era whose vocabulary the revision imports: it fixes what each
+    kernel name means (impl/eras.py).  A revision that imports none is
+    refused rather than given a default meaning."""
+    era = getattr(module, "ERA", None)
+    if era not in eras.ERAS:
+        vocabularies = ", ".join(f"{e.vocabulary} ({e.name})" for e in eras.ERAS.values())
+        raise RevisionError(f"{path}:1: the revision imports no era vocabulary, so its kernel names have no "
+                            f"meaning: start it with `from MODULE import *`, MODULE one of {vocabularies}")
+    return era
+
+
+def _check_assumes(module, path):
+    """ASSUMES (the opt-in assumptions a revision needs) must name registered
+    assumptions: a misspelt one would otherwise be refused only once a proof
+    starts, or, worse, not turn on the facts the revision needs."""
+    names = getattr(module, "ASSUMES", ())
+    bad = [n for n in names if n not in BY_NAME] if isinstance(names, (tuple, list)) else [names]
+    if bad:
+        line = next((i for i, text in enumerate(_source(path), 1) if text.lstrip().startswith("ASSUMES")), 1)
+        raise RevisionError(f"{path}:{line}: ASSUMES names no such assumption: {bad[0]!r} "
+                            f"(opt-in ones: {', '.join(a.name for a in OPT_IN)})")
+
+
+def _source(path):
+    try:
+        with open(path) as f:
+            return f.read().splitlines()
+    except OSError:
+        return []

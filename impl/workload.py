@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 
 from impl import granule as G
+from impl.assumptions import INVALID_TAG_TRUTH
 from impl.nested import VM, GuestS2, Translation, handle_shadow_fault, new_mmu
 from impl.oracle import stale_leaves
 from impl.tlbi import make_operand, run
@@ -74,7 +75,7 @@ def simulate(rev, h, g, seed, tlbis=100, slots=3, check=None):
     rng = random.Random(f"{seed}-{h}-{g}")
     guest = GuestS2(g)
     vm = VM(feat_ttl=True)
-    mmu = new_mmu(vm, guest, h, keep_invalid_tags="invalid-tag-truth" in getattr(rev, "ASSUMES", ()))
+    mmu = new_mmu(vm, guest, h, keep_invalid_tags=INVALID_TAG_TRUTH.name in getattr(rev, "ASSUMES", ()))
     calls = [0]
     get_leaf = mmu.pgt.get_leaf
 

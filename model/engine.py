@@ -4,18 +4,56 @@ caller) over symbolic words and explores every feasible path.
 Each path is one re-execution driven by a prefix of branch decisions; a
 branch on a symbolic condition that both ways is feasible (under the path so
 far and the enabled assumptions) queues the other side.  Environment facts
-are added through `assume(name, fact)`: they are guarded by a literal per
-assumption name, so dropping an assumption disables its facts and an unsat
-core names the assumptions a result rests on."""
+are added through `assume(ENTRY, fact)`: they are guarded by a literal per
+assumption, so dropping an assumption disables its facts and an unsat core
+names the assumptions a result rests on.  The assumption must be an entry
+of the registry (impl/assumptions.py) or a registered name: anything else
+raises at once, since a fact under a misspelt name would be guarded by a
+fresh literal that nothing turns on, and silently do nothing."""
 
+import contextlib
+import functools
+import gc
 from dataclasses import dataclass
 
 import z3
+import z3.z3 as z3_api
 
 from impl import cint
+from model.assumptions import CASE, assumption
 from model.backend import Z3Backend
 
 MAX_DECISIONS = 400
+
+
+@contextlib.contextmanager
+def own_z3_context():
+    """Build every term inside the block in a fresh z3 context.
+
+    z3 numbers terms in creation order within a context and reuses the
+    numbers of freed terms; the solver's search, and so the models it returns
+    (counterexample and witness values) and its unsat cores, depend on those
+    numbers.  In one shared context, an obligation's answer would depend on
+    what the process proved before it: on `--jobs` and on which worker took
+    which job.  A fresh context per obligation makes the answer a function of
+    the obligation alone.  z3py has no public setter for its default context,
+    so this swaps z3py's own `_main_ctx` for the block and restores it."""
+    old = z3_api._main_ctx
+    gc.collect()        # no garbage from earlier work left to be freed mid-run
+    z3_api._main_ctx = z3.Context()
+    try:
+        yield
+    finally:
+        z3_api._main_ctx = old
+
+
+def in_own_z3_context(fn):
+    """fn's calls each run in own_z3_context() (their results must hold no z3 terms)."""
+    @functools.wraps(fn)
+    def run(*args, **kw):
+        with own_z3_context():
+            return fn(*args, **kw)
+    return run
 
 
 class PathExplosion(Exception):
@@ -56,8 +94,10 @@ class Engine:
     _last_core = frozenset()
 
     def __init__(self, enabled, limits=None):
-        # assumption names that are on; "case" guards the obligation's case
-        self.enabled = ["case"] + [n for n in enabled if n != "case"]
+        # assumption names that are on; "case" guards the obligation's case.
+        # Each must be registered: an unknown name here would be on in name only.
+        names = [assumption(n).name for n in enabled]
+        self.enabled = [CASE.name] + [n for n in names if n != CASE.name]
         self.limits = limits or Limits()
         self.lits = {}
         self.backend = Z3Backend(self)
@@ -68,13 +108,22 @@ class Engine:
         self._simp = {}
 
     # -- solver plumbing ----------------------------------------------------------
-    def lit(self, name):
-        if name not in self.lits:
-            self.lits[name] = z3.Bool(f"assume!{name}")
-        return self.lits[name]
+    def lit(self, a):
+        """The literal guarding the facts of assumption `a` (an entry or a registered name)."""
+        hit = self.lits.get(a) if isinstance(a, str) else None     # only registered names get in
+        if hit is None:
+            name = assumption(a).name
+            hit = self.lits.get(name)
+            if hit is None:
+                hit = self.lits[name] = z3.Bool(f"assume!{name}")
+        return hit
 
     def solver(self):
         s = z3.Solver()
+        # z3's default seed is 0, but a global set_param would change it:
+        # pinned here so that the models returned depend on the query alone
+        # (the solver object takes only the smt seed; sat.* is not its parameter)
+        s.set("random_seed", 0)
         s.set("rlimit", self.limits.rlimit)
         s.set("core.minimize", True)        # what a proof rests on: as few assumptions as z3 finds
         if self.limits.timeout_ms:
@@ -83,6 +132,10 @@ class Engine:
 
     def active(self):
         return [self.lit(n) for n in self.enabled]
+
+    def on(self, a):
+        """Is assumption `a` (an entry or a registered name) enabled?"""
+        return assumption(a).name in self.enabled
 
     def add_fact(self, solver, name, fact):
         solver.add(fact if name is None else z3.Implies(self.lit(name), fact))
@@ -95,9 +148,11 @@ class Engine:
             hit = self._simp[k] = (e, z3.simplify(e))
         return hit[1]
 
-    def assume(self, name, fact):
-        """An environment fact belonging to assumption `name` ("case": a fact
-        of the obligation's case, always on)."""
+    def assume(self, a, fact):
+        """An environment fact belonging to assumption `a`, a registry entry
+        (CASE: a fact of the obligation's case, always on) or a registered
+        name; anything else raises UnknownAssumption."""
+        name = assumption(a).name
         fact = self.simplify(fact)
         self._facts.append((name, fact))
         self.add_fact(self._solver, name, fact)

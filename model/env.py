@@ -8,8 +8,14 @@ from dataclasses import dataclass
 import z3
 
 from impl import granule as G
-from impl.cint import Word, s32, u64
+from impl.cint import Word, s32, u8, u64
+from impl.eras import KvmS2Mmu
+from impl.nested import stage2_vtcr
 from model import arch as A
+# The assumptions' registry entries: a misspelt one fails this import.
+from model.assumptions import (BBM, CASE, GET_LEAF_RANGE, GET_LEAF_RET, GRANULE_ORDER, INVALID_TAG_TRUTH,
+                               INVALID_UNTAGGED, LEAF_LEVEL, LEAF_TAGGED, NO_LPA2, S2OFF_UNTAGGED, STABLE_PGT,
+                               TAG_TRUTH, VTCR_CURRENT, VTCR_STABLE)
 
 HINTS = ["nohint", "match", "noinfo", "reserved", "nofeat", "mismatch"]
 HINT_MEANING = {
@@ -46,7 +52,9 @@ def hint_fact(hint, ttl, feat, lpa2, shift, level):
     if hint == "nohint":
         return ttl == 0
     if hint == "match":
-        return z3.And(feat, ttl == names)
+        # a TTL naming T's encoding when that encoding is reserved is no
+        # information (the "reserved" case), as impl/oracle.hint_case says
+        return z3.And(feat, ttl == names, z3.Not(A.ttl_reserved(ttl, lpa2)))
     if hint == "noinfo":
         return z3.And(feat, A.ttl_tg(ttl) == 0, A.ttl_level(ttl) != 0)
     if hint == "reserved":
@@ -149,14 +157,23 @@ class SymPgt:
         return self.env.probe(addr, self.index)
 
 
-class SymMMU:
+class SymMMU(KvmS2Mmu):
+    """struct kvm_s2_mmu: the era gives `mmu.vtcr` / `mmu.tlb_vtcr` their
+    meaning (impl/eras.py); `guest_vtcr` and `host_vtcr` hold the values."""
+
     def __init__(self, env, index):
         self.env = env
         self.index = index
         self.kvm = env.kvm
-        self.tlb_vtcr = Word(u64, env.vtcr if index == 0 else z3.BitVec("s2off.tlb_vtcr", 64))
-        self.vtcr = self.tlb_vtcr           # the field's name in 2023 (mmu->vtcr)
+        self.guest_vtcr = Word(u64, env.vtcr if index == 0 else z3.BitVec("s2off.tlb_vtcr", 64))
         self.pgt = SymPgt(env, index)
+
+    @property
+    def host_vtcr(self):
+        """The shadow S2's own VTCR_EL2 (host page size, input size); built on
+        first read, inside the revision's run, where words are symbolic."""
+        rest = z3.BitVec(f"mmu{self.index}.vtcr_unmodelled", 64)
+        return stage2_vtcr(Word(u8, self.env.host_shift), Word(u8, self.env.ia_bits), Word(u64, rest))
 
     def unmap_range(self, start, size):
         self.env.unmaps.append((A_bv(start), A_bv(size), self.index))
@@ -191,14 +208,14 @@ class SymEnv:
         self.bug = None
 
         assume = engine.assume
-        assume("case", hint_fact(case.hint, self.ttl, self.feat, self.lpa2, g, self.T_level))
-        assume("case", z3.Or([self.host_shift == s for s in G.GRANULES.values()]))
-        assume("no-lpa2", z3.Not(self.lpa2))
-        assume("granule-order", z3.ULE(self.host_shift, g))
-        assume("vtcr-stable", A.tg0_means(g, self.vtcr))
-        assume("vtcr-current", A.tg0(self.vcpu_vtcr) == A.tg0(self.vtcr))
-        assume("leaf-level", A.is_leaf_level(g, self.T_level, self.lpa2))
-        assume("get-leaf-range", z3.And(z3.UGE(self.ia_bits, 32), z3.ULE(self.ia_bits, 52)))
+        assume(CASE, hint_fact(case.hint, self.ttl, self.feat, self.lpa2, g, self.T_level))
+        assume(CASE, z3.Or([self.host_shift == s for s in G.GRANULES.values()]))
+        assume(NO_LPA2, z3.Not(self.lpa2))
+        assume(GRANULE_ORDER, z3.ULE(self.host_shift, g))
+        assume(VTCR_STABLE, A.tg0_means(g, self.vtcr))
+        assume(VTCR_CURRENT, A.tg0(self.vcpu_vtcr) == A.tg0(self.vtcr))
+        assume(LEAF_LEVEL, A.is_leaf_level(g, self.T_level, self.lpa2))
+        assume(GET_LEAF_RANGE, z3.And(z3.UGE(self.ia_bits, 32), z3.ULE(self.ia_bits, 52)))
         self.ia_limit = z3.BitVecVal(1, 64) << z3.ZeroExt(56, self.ia_bits)
         self.kvm = SymKVM(self)
         self.vcpu = SymVCPU(self)
@@ -253,32 +270,32 @@ class SymEnv:
         csize = p.csize = A.level_size(g, p.clevel)
         cbase = p.cbase = A.align_down(a, csize)
         tagged = p.tagged
-        assume("get-leaf-ret", z3.Or(p.ret == 0, p.ret == -ERANGE))
-        assume("get-leaf-range", (p.ret == 0) == z3.ULT(a, self.ia_limit))
-        assume("invalid-untagged", z3.Implies(z3.And(p.ret == 0, z3.Not(p.valid)), p.tag == 0))
-        assume("case", A.is_host_leaf_level(self.host_shift, p.hlevel))
+        assume(GET_LEAF_RET, z3.Or(p.ret == 0, p.ret == -ERANGE))
+        assume(GET_LEAF_RANGE, (p.ret == 0) == z3.ULT(a, self.ia_limit))
+        assume(INVALID_UNTAGGED, z3.Implies(z3.And(p.ret == 0, z3.Not(p.valid)), p.tag == 0))
+        assume(CASE, A.is_host_leaf_level(self.host_shift, p.hlevel))
         if mmu == 1:
             # the S2-off context: shadow leaves made without a guest translation
-            assume("s2off-untagged", z3.Implies(z3.And(p.ret == 0, p.valid), p.tag == 0))
+            assume(S2OFF_UNTAGGED, z3.Implies(z3.And(p.ret == 0, p.valid), p.tag == 0))
         else:
-            assume("leaf-tagged", z3.Implies(z3.And(p.ret == 0, p.valid, z3.Not(self.lpa2)), p.tag != 0))
-            assume("tag-truth", z3.Implies(tagged, z3.And(p.clevel == z3.ZeroExt(A.LVL - 2, p.tag),
+            assume(LEAF_TAGGED, z3.Implies(z3.And(p.ret == 0, p.valid, z3.Not(self.lpa2)), p.tag != 0))
+            assume(TAG_TRUTH, z3.Implies(tagged, z3.And(p.clevel == z3.ZeroExt(A.LVL - 2, p.tag),
                                                            z3.ULE(hsize, csize))))
-            assume("leaf-level", z3.Implies(tagged, A.is_leaf_level(g, p.clevel, self.lpa2)))
+            assume(LEAF_LEVEL, z3.Implies(tagged, A.is_leaf_level(g, p.clevel, self.lpa2)))
             # bbm: this translation and T, or an earlier probe's, are equal or disjoint
-            assume("bbm", z3.Implies(z3.And(tagged, overlap(cbase, csize, self.T_base, self.T_size)),
+            assume(BBM, z3.Implies(z3.And(tagged, overlap(cbase, csize, self.T_base, self.T_size)),
                                      z3.And(p.clevel == self.T_level, cbase == self.T_base)))
-        if mmu == 0 and "invalid-tag-truth" in self.engine.enabled:
+        if mmu == 0 and self.engine.on(INVALID_TAG_TRUTH):
             invalid_tag_facts(self, p, assume)
         for q in self._known():
             if q.mmu != mmu:
                 continue
             if mmu == 0:
-                assume("bbm", z3.Implies(z3.And(tagged, q.tagged, overlap(cbase, csize, q.cbase, q.csize)),
+                assume(BBM, z3.Implies(z3.And(tagged, q.tagged, overlap(cbase, csize, q.cbase, q.csize)),
                                          z3.And(p.clevel == q.clevel, cbase == q.cbase)))
             same = z3.And(p.ret == q.ret, p.pte == q.pte, p.hlevel == q.hlevel, p.clevel == q.clevel)
             inside = z3.And(q.ret == 0, q.valid, A.align_down(a, q.hsize) == A.align_down(q.addr, q.hsize))
-            assume("stable-pgt", z3.Implies(z3.Or(a == q.addr, inside), same))
+            assume(STABLE_PGT, z3.Implies(z3.Or(a == q.addr, inside), same))
         return out
 
 
@@ -298,14 +315,14 @@ def invalid_tag_facts(env, p, assume):
     other facts, which are memoised and re-asserted on every re-execution."""
     g = env.case.shift
     ann = _annotated(p)
-    assume("invalid-tag-truth", z3.Implies(ann, z3.And(p.clevel == z3.ZeroExt(A.LVL - 2, p.tag),
+    assume(INVALID_TAG_TRUTH, z3.Implies(ann, z3.And(p.clevel == z3.ZeroExt(A.LVL - 2, p.tag),
                                                         z3.ULE(p.hsize, p.csize))))
-    assume("invalid-tag-truth", z3.Implies(ann, A.is_leaf_level(g, p.clevel, env.lpa2)))
-    assume("bbm", z3.Implies(z3.And(ann, overlap(p.cbase, p.csize, env.T_base, env.T_size)),
+    assume(INVALID_TAG_TRUTH, z3.Implies(ann, A.is_leaf_level(g, p.clevel, env.lpa2)))
+    assume(BBM, z3.Implies(z3.And(ann, overlap(p.cbase, p.csize, env.T_base, env.T_size)),
                              z3.And(p.clevel == env.T_level, p.cbase == env.T_base)))
     for q in env._known():
         if q.mmu == 0:
-            assume("bbm", z3.Implies(z3.And(_any_tag(p), _any_tag(q), z3.Or(ann, _annotated(q)),
+            assume(BBM, z3.Implies(z3.And(_any_tag(p), _any_tag(q), z3.Or(ann, _annotated(q)),
                                             overlap(p.cbase, p.csize, q.cbase, q.csize)),
                                      z3.And(p.clevel == q.clevel, p.cbase == q.cbase)))
 

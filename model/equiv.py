@@ -44,7 +44,7 @@ from impl import kernel
 from impl.cint import UndefinedBehaviour, Word, u64
 from model import assumptions as AS
 from model import userfault
-from model.engine import Engine, Limits, PathExplosion
+from model.engine import Engine, Limits, PathExplosion, in_own_z3_context
 from model.env import Case, SymEnv
 from model.obligation import SymHooks, describe, minimise
 
@@ -158,6 +158,7 @@ def differences(oa, ob, model):
     return out + [e for e in EFFECTS if e != "ranges" and effect_differs(oa, ob, e)]
 
 
+@in_own_z3_context       # the distinguishing input must not depend on --jobs
 def diff_case(rev_a, rev_b, case, drop=(), limits=None, obliged_only=False, compare=EFFECTS):
     """obliged_only: compare the ranges only on the inputs where the
     architecture obliges the TLBI to remove T (a TLBI whose valid TTL names

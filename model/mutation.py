@@ -91,7 +91,7 @@ def hangs(rev, shift):
     guest = GuestS2(shift)
     vm = VM(feat_ttl=True)
     mmu = new_mmu(vm, guest, 12)
-    mmu.tlb_vtcr = Word(u64, guest.vtcr)
+    mmu.guest_vtcr = Word(u64, guest.vtcr)
     vm.vcpu.sys_regs["VTCR_EL2"] = guest.vtcr
     mmu.pgt = _BudgetPgt(mmu.pgt)
     try:
@@ -225,7 +225,7 @@ def _replaying(rev, case, first, drop, limits):
     class Pinned(O.SymEnv):
         def __init__(self, engine, c):
             super().__init__(engine, c)
-            engine.assume("case", self.host_shift == 12)
+            engine.assume(AS.CASE, self.host_shift == 12)
 
     old, O.SymEnv = O.SymEnv, Pinned
     try:

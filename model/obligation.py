@@ -16,7 +16,7 @@ from model import assumptions as AS
 from model import coverage as cov
 from model import properties as P
 from model import userfault
-from model.engine import Engine, Limits, PathExplosion
+from model.engine import Engine, Limits, PathExplosion, in_own_z3_context
 from model.env import HINTS, Case, SymEnv, hint_fact
 from model.verdict import COUNTEREXAMPLE, PROVED, UNKNOWN, VACUOUS, Result
 
@@ -24,7 +24,7 @@ from model.verdict import COUNTEREXAMPLE, PROVED, UNKNOWN, VACUOUS, Result
 def levels(shift, enabled):
     """Levels of T to prove: the guest leaf levels, plus the LPA2 level when
     no-lpa2 is dropped."""
-    return G.guest_leaf_levels(shift, lpa2="no-lpa2" not in enabled)
+    return G.guest_leaf_levels(shift, lpa2=AS.NO_LPA2.name not in enabled)
 
 
 def matrix(enabled, hints=HINTS):
@@ -92,6 +92,7 @@ def prove_case(rev, case, props=P.ISOLATION, drop=(), limits=None, replay=True, 
     return prove_level(rev, case.shift, case.level, [case.hint], props, drop, limits, replay, coverage)
 
 
+@in_own_z3_context       # its values must not depend on what the process proved before (--jobs)
 def prove_level(rev, shift, level, hints=HINTS, props=P.ISOLATION, drop=(), limits=None, replay=True,
                 coverage=False):
     """The obligations of every hint case of one (granule, level): the

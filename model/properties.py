@@ -19,7 +19,8 @@ P1 and P3 hold of every MMU's range; P2 and P5 of the MMU holding T."""
 import z3
 
 from impl import granule as G
-from model import arch as A
+from model.assumptions import GET_LEAF_RANGE
+from model.env import hint_fact
 
 from impl.kernel import KernelBug
 
@@ -57,7 +58,7 @@ def holds(prop, env, error=None):
         page = z3.ZeroExt(65 - 8, z3.BitVecVal(1, 8)) << z3.ZeroExt(65 - 8, env.host_shift)
         lo, hi = _x(env.T_base), _x(env.T_base) + _x(env.T_size)
         must = env.obliged()
-        if "get-leaf-range" in env.engine.enabled:
+        if env.engine.on(GET_LEAF_RANGE):
             # shadow leaves exist only below the VM's IPA size (an access
             # beyond it is an address-size fault): only that part of T counts
             limit = _x(env.ia_limit)
@@ -69,8 +70,10 @@ def holds(prop, env, error=None):
         return z3.Implies(must, covers)
     if prop == "P5":
         assert env.seeds, "P5 needs the seed reads (engine.seeds)"
-        informed = z3.Or(z3.And(env.feat, env.ttl == A.ttl_names(env.case.shift, env.T_level)),
-                         z3.And(z3.Or(env.ttl == 0, z3.Not(env.feat)),
+        # KVM has T's size: the TTL names T, or there is no usable TTL (the
+        # hint cases as impl/oracle.hint_case classifies them) and a tagged leaf is where it looks
+        informed = z3.Or(_hint(env, "match"),
+                         z3.And(z3.Or(_hint(env, "nohint"), _hint(env, "nofeat")),
                                 z3.Or([z3.And(z3.ULE(size, env.T_size), p.tagged) for size, p in env.seeds])))
         mine = [(b, s) for b, s, m in unmaps if m == 0]
         exact = z3.And([z3.And(b == env.T_base, s == env.T_size) for b, s in mine]) if mine else z3.BoolVal(False)
@@ -84,6 +87,10 @@ def holds(prop, env, error=None):
         return z3.And([z3.And(s != 0, s & (s - 1) == 0, z3.ULE(_x(b) + _x(s), z3.BitVecVal(1 << 64, 65)))
                        for b, s, _ in unmaps])
     raise ValueError(prop)
+
+
+def _hint(env, h):
+    return hint_fact(h, env.ttl, env.feat, env.lpa2, env.case.shift, env.T_level)
 
 
 def applies(prop, hint):

@@ -11,6 +11,7 @@ between them; a function is taken from it only if it lies whole inside known
 text.  A later patch whose context matches known text is applied there.
 """
 
+import dataclasses
 import mailbox
 import os
 import re
@@ -39,6 +40,40 @@ class Source:
     path: str
     lines: list
     notes: list = field(default_factory=list)
+    touches: list = field(default_factory=list)   # (function or UNKNOWN, FILE:LINE of a change, its hunk lines)
+
+
+def strip_comments(lines):
+    """Blank out comments, keeping line structure; `lines` are texts."""
+    out, in_block = [], False
+    for t in lines:
+        if not in_block and "/" not in t and '"' not in t and "'" not in t:
+            out.append(t)           # most lines: nothing to strip (whole files are long)
+            continue
+        res, i = [], 0
+        while i < len(t):
+            if in_block:
+                j = t.find("*/", i)
+                if j < 0:
+                    i = len(t)
+                else:
+                    in_block, i = False, j + 2
+                    res.append(" ")
+            elif t.startswith("/*", i):
+                in_block, i = True, i + 2
+            elif t.startswith("//", i):
+                i = len(t)
+            elif t[i] in "\"'":
+                q, j = t[i], i + 1
+                while j < len(t) and t[j] != q:
+                    j += 2 if t[j] == "\\" else 1
+                res.append(t[i:j + 1])
+                i = j + 1
+            else:
+                res.append(t[i])
+                i += 1
+        out.append("".join(res))
+    return out
 
 
 def _read(path):
@@ -55,7 +90,7 @@ def c_source(path, text=None):
 
 
 _DIFF_START = re.compile(r"^(diff --git a/|--- (a/)?\S+\.\w+)", re.M)
-_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", re.M)
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$", re.M)
 
 
 def is_patch(text):
@@ -63,10 +98,10 @@ def is_patch(text):
 
 
 def _mails(path, text):
-    """(subject, body, line offset of the body in the file) for each mail;
-    a file that is not an mbox is one mail."""
+    """(subject, body, line offset of the body in the file, line of the
+    mail's start) for each mail; a file that is not an mbox is one mail."""
     if not text.startswith("From "):
-        return [("", text, 0)]
+        return [("", text, 0, 1)]
     out = []
     starts = [m.start() for m in re.finditer(r"^From .*$", text, re.M)]
     for i, s in enumerate(starts):
@@ -81,7 +116,7 @@ def _mails(path, text):
         if not isinstance(body, str):
             raise InputError(f"{path}:{text.count(chr(10), 0, s) + 1}: multipart mail: not supported (save the patch as plain text)")
         off = text.count("\n", 0, s + chunk.index(body[:40])) if body[:40] in chunk else text.count("\n", 0, s)
-        out.append((subject, body, off))
+        out.append((subject, body, off, text.count("\n", 0, s) + 1))
     return out
 
 
@@ -89,19 +124,34 @@ def _mails(path, text):
 class FileDiff:
     path: str
     created: bool
-    hunks: list          # [(old_start, old_len, [(kind, text, patch line)])]
+    hunks: list          # [(old_start, old_len, [(kind, text, patch line)], @@ line)]
+    touches: list = field(default_factory=list)   # per hunk: {function or UNKNOWN: (line, texts)}
+
+
+@dataclass
+class Patch:
+    """One mail's diff.  Indexable as the (subject, diffs) pair it used to be."""
+    subject: str
+    diffs: list
+    line: int            # where the mail starts in the input
+    tag: tuple = (1, None, None)    # (version, number, total) from "[PATCH vV N/T]"
+    reply: bool = False
+
+    def __getitem__(self, i):
+        return (self.subject, self.diffs)[i]
 
 
 def parse_patches(path, text=None):
-    """[(subject, [FileDiff])] in file order."""
+    """[Patch] in file order (mails without a diff are left out)."""
     text = _read(path) if text is None else text
     out = []
-    for subject, body, off in _mails(path, text):
+    for subject, body, off, line in _mails(path, text):
         m = _DIFF_START.search(body)
         if not m:
             continue
         start_line = off + body.count("\n", 0, m.start())
         diff_text = body[m.start():]
+        git = diff_text.startswith("diff --git ")
         diffs = []
         headers = iter([(m, diff_text.count("\n", 0, m.start())) for m in _HUNK.finditer(diff_text)])
         for d in whatthepatch.parse_patch(diff_text):
@@ -110,8 +160,10 @@ def parse_patches(path, text=None):
             newp = d.header.new_path or ""
             newp = newp[2:] if newp.startswith("b/") else newp
             created = d.header.old_path in ("/dev/null", None)
-            diffs.append(FileDiff(newp, created, _hunks(d, headers, start_line)))
-        out.append((subject, diffs))
+            hunks, contexts = _hunks(d, headers, start_line)
+            touches = [_touched(h[2], ctx, git or created) for h, ctx in zip(hunks, contexts)]
+            diffs.append(FileDiff(newp, created, hunks, touches))
+        out.append(Patch(subject, diffs, line, series_tag(subject), bool(_REPLY.match(subject))))
     if not out:
         raise InputError(f"{path}:1: no unified diff found in the input")
     return out
@@ -121,7 +173,7 @@ def _hunks(d, headers, start_line):
     """Group whatthepatch's changes by hunk, pairing the n-th hunk with the
     n-th @@ header (`headers`, consumed in order); each change gets its line
     in the input file so errors point into the patch."""
-    by = {}
+    by, contexts = {}, []
     for c in d.changes:
         by.setdefault(c.hunk, []).append(c)
     hunks = []
@@ -132,7 +184,171 @@ def _hunks(d, headers, start_line):
             kind = " " if c.old is not None and c.new is not None else ("-" if c.new is None else "+")
             items.append((kind, c.line, start_line + hline + 2 + i))
         hunks.append((int(m.group(1)), int(m.group(2) or 1), items, start_line + hline + 1))
-    return hunks
+        contexts.append(m.group(5).strip())
+    return hunks, contexts
+
+
+UNKNOWN = "?"        # a changed line whose function the hunk does not tell
+_HEAD = re.compile(r"^[A-Za-z_][\w\s\*]*?\b(\w+)\s*\(")
+_NOT_FUNCTIONS = ("if", "while", "for", "switch", "return", "sizeof")
+
+
+def function_head(text):
+    """The name a line at column 0 starts the definition of, or None."""
+    m = _HEAD.match(text)
+    if not m or text.rstrip().endswith(";") or m.group(1) in _NOT_FUNCTIONS:
+        return None
+    return m.group(1)
+
+
+def _touched(items, context, top_known):
+    """{function: (first changed line, the hunk's lines in it)} for the
+    functions whose lines one hunk changes.
+    A hunk starts in the function git names after its @@ (the funcname
+    context); a function head or a closing brace at column 0 inside the
+    hunk moves on.  Without a context, a git diff's hunk lies before any
+    function (`top_known`), anything else is UNKNOWN for indented lines."""
+    if context:
+        cur = UNKNOWN if re.match(r"^\w+:", context) else (function_head(context) or "")
+    else:
+        cur = "" if top_known else UNKNOWN
+    changed, seen = {}, {}
+    texts = strip_comments([t for _, t, _ in items])
+    for (kind, _, ln), t in zip(items, texts):
+        name = function_head(t)
+        if name:
+            cur = name
+        elif t[:1] not in ("", " ", "\t", "#", "{", "}") and not re.match(r"^\w+:", t):
+            cur = ""                    # a declaration at file level
+        seen.setdefault(cur, []).append(t)
+        if kind != " " and t.strip() and cur != "":
+            changed.setdefault(cur, ln)
+        if t.startswith("}"):
+            cur = ""
+    return {name: (ln, seen[name]) for name, ln in changed.items()}
+
+
+# ---- which mails of an mbox are applied ------------------------------------------------------------
+_REPLY = re.compile(r"^\s*(re|aw|sv)\s*:", re.I)
+_TAGS = re.compile(r"^\s*(?:(?:re|aw|sv|fwd?)\s*:\s*)*((?:\[[^\]]*\]\s*)+)", re.I)
+
+
+def series_tag(subject):
+    """(version, number, total) from "[PATCH v2 3/6]"; v1 without a
+    version, number and total None without a number."""
+    m = _TAGS.match(subject)
+    version, number, total = 1, None, None
+    for tok in (m.group(1).replace("[", " ").replace("]", " ").split() if m else []):
+        if re.fullmatch(r"[vV]\d+", tok):
+            version = int(tok[1:])
+        elif re.fullmatch(r"\d+/\d+", tok):
+            number, total = map(int, tok.split("/"))
+    return version, number, total
+
+
+def _title(subject):
+    m = _TAGS.match(subject)
+    return " ".join(subject[m.end():].split()) if m else " ".join(subject.split())
+
+
+def _content(p):
+    return tuple((fd.path, tuple(tuple((k, t.rstrip()) for k, t, _ in h[2]) for h in fd.hunks)) for fd in p.diffs)
+
+
+def covers(path, text):
+    """(subject, line, tag) of the mails without a diff that are cover letters (0/N)."""
+    out = []
+    for subject, body, _, line in _mails(path, text):
+        tag = series_tag(subject)
+        if tag[1] == 0 and not _REPLY.match(subject) and not _DIFF_START.search(body):
+            out.append((subject, line, tag))
+    return out
+
+
+def select_series(path, patches, cover_letters=()):
+    """The patches to apply, in series order, as `b4 am` takes them: the
+    newest version of each patch (a version that renumbers the series
+    replaces the older one whole); replies are not patches.  Two series in
+    one input, or one patch twice, are errors.  Returns (patches, notes)."""
+    notes = []
+    real = [p for p in patches if not p.reply]
+    if len(real) < len(patches):
+        for p in patches:
+            if p.reply and real:
+                notes.append(f"note: {path}:{p.line}: '{p.subject}' is a reply carrying a diff: not applied")
+        patches = real or patches
+    if len(patches) == 1:
+        return patches, notes
+    titles = {}
+    for subject, line, _ in cover_letters:
+        titles.setdefault(_title(subject), (subject, line))
+    if len(titles) > 1:
+        (s1, l1), (s2, l2) = list(titles.values())[:2]
+        raise InputError(f"{path}:{l2}: two series in one input: cover letter '{s2}' and '{s1}' ({path}:{l1})")
+    patches = _number_single_patches(path, patches)
+    if patches[0].tag[1] is None:       # one version of unnumbered patches: a sequence, in file order
+        return _once_each(path, patches), notes
+    by_version = {}
+    for p in patches:
+        v, n, t = p.tag
+        if n == 0 or n > t:
+            raise InputError(f"{path}:{p.line}: '{p.subject}': patch number {n}/{t} is not in its series")
+        by_version.setdefault(v, {})
+        other = by_version[v].get(n)
+        if other is not None:
+            what = ("the same patch twice" if _content(other) == _content(p)
+                    else "two patches numbered the same (two series in one input?)")
+            raise InputError(f"{path}:{p.line}: {what}: '{p.subject}' and '{other.subject}' ({path}:{other.line})")
+        if any(q.tag[2] != t for q in by_version[v].values()):
+            q = next(iter(by_version[v].values()))
+            raise InputError(f"{path}:{p.line}: two series in one input: '{p.subject}' has {t} patches, "
+                             f"'{q.subject}' ({path}:{q.line}) has {q.tag[2]}")
+        by_version[v][n] = p
+    newest = max(by_version)
+    total = next(iter(by_version[newest].values())).tag[2]
+    chosen = dict(by_version[newest])
+    for v in sorted(by_version, reverse=True)[1:]:
+        for n, p in sorted(by_version[v].items()):
+            if p.tag[2] == total and n not in chosen:
+                chosen[n] = p           # a partial reroll: the newest version that has this patch
+            else:
+                newer = chosen.get(n)
+                why = (f"replaced by '{newer.subject}' ({path}:{newer.line})" if newer and p.tag[2] == total
+                       else f"v{newest} renumbers the series ({total} patches, this one is of {p.tag[2]})")
+                notes.append(f"note: {path}:{p.line}: '{p.subject}' not applied: {why}")
+    return _once_each(path, [chosen[n] for n in sorted(chosen)]), notes
+
+
+def _number_single_patches(path, patches):
+    """Unnumbered patches ("[PATCH]", "[PATCH v2]"): alone in one version
+    they are a sequence; one per version, each is the 1/1 of its version;
+    anything else leaves unclear which replaces which."""
+    plain = [p for p in patches if p.tag[1] is None]
+    if not plain:
+        return patches
+    if len(plain) < len(patches):
+        p, q = plain[0], next(q for q in patches if q.tag[1] is not None)
+        raise InputError(f"{path}:{p.line}: two series in one input: '{p.subject}' is not numbered, "
+                         f"'{q.subject}' ({path}:{q.line}) is")
+    versions = {p.tag[0] for p in patches}
+    if len(versions) == 1:
+        return patches
+    if len(versions) < len(patches):
+        p = next(p for p in patches if sum(q.tag[0] == p.tag[0] for q in patches) > 1)
+        raise InputError(f"{path}:{p.line}: several unnumbered patches in v{p.tag[0]} and other versions: "
+                         "cannot tell which patch replaces which")
+    return [dataclasses.replace(p, tag=(p.tag[0], 1, 1)) for p in patches]
+
+
+def _once_each(path, patches):
+    seen = {}
+    for p in patches:
+        key = _content(p)
+        if key in seen:
+            raise InputError(f"{path}:{p.line}: the same patch twice: '{p.subject}' and "
+                             f"'{seen[key].subject}' ({path}:{seen[key].line})")
+        seen[key] = p
+    return patches
 
 
 def _find(lines, pre, near):
@@ -186,8 +402,10 @@ def load(path, bases=()):
     if not is_patch(text):
         return {os.path.basename(path): c_source(path, text)}, []
     base_by_name = {os.path.basename(b): b for b in bases}
-    files, notes = {}, []
-    for subject, diffs in parse_patches(path, text):
+    files = {}
+    patches, notes = select_series(path, parse_patches(path, text), covers(path, text))
+    for p in patches:
+        subject, diffs = p.subject, p.diffs
         for fd in diffs:
             if not fd.path.endswith(".c"):
                 continue
@@ -204,6 +422,7 @@ def load(path, bases=()):
                 else:
                     files[name] = Source(name, [GAP])
             apply(files[name], fd, path)
+            files[name].touches += [(fn, f"{path}:{ln}", texts) for t in fd.touches for fn, (ln, texts) in t.items()]
         if subject:
             notes.append(f"applied: {subject}")
     for s in files.values():

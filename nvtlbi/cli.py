@@ -20,6 +20,7 @@ from model.obligation import matrix, prove_level
 from model.properties import ISOLATION, PROPERTIES
 from model.verdict import COUNTEREXAMPLE, overall_exit
 from nvtlbi import render, trust
+from nvtlbi.versions import solver_versions
 
 
 class UsageError(Exception):
@@ -171,6 +172,7 @@ def cmd_prove(args):
     wall = time.perf_counter() - t0
     if args.json:
         print(json.dumps({"revision": rev.name, "dropped": args.drop, "seconds": round(wall, 2),
+                          "versions": solver_versions(),
                           "coverage": trust.as_json(results, rev),
                           **({"cross_check": dict(CROSS)} if args.cross_check else {}),
                           "results": [dataclasses.asdict(r) | {"id": r.id} for r in results]}, indent=1))

@@ -11,8 +11,9 @@ import tempfile
 import time
 
 from model.verdict import overall_exit
-from nvtlbi import cprofile
+from nvtlbi import cpp, cprofile
 from nvtlbi.cinput import InputError
+from nvtlbi.versions import solver_versions
 
 
 def add_parser(sub, common):
@@ -29,6 +30,14 @@ def add_parser(sub, common):
                    help="the file a patch applies to (matched by basename; repeatable)")
     p.add_argument("--base-revision", metavar="NAME",
                    help="take the functions a posted input lacks from this bundled revision")
+    p.add_argument("--define", action="append", default=[], metavar="NAME[=VALUE]",
+                   help="a macro the C input's #if/#ifdef/IS_ENABLED() may test, as set in the kernel "
+                        "configuration audited (VALUE: an integer, y or n; default 1; repeatable)")
+    p.add_argument("--undef", action="append", default=[], metavar="NAME",
+                   help="a macro that is not defined in the configuration audited (repeatable)")
+    p.add_argument("--unaudited", action="append", default=[], metavar="FUNCTION",
+                   help="accept that the input's changes to FUNCTION are not audited because FUNCTION comes "
+                        "from a bundled revision or nvtlbi's model (otherwise an error); the report says so")
     p.add_argument("--profile", help="vocabulary profile for C input (default: chosen from the input): "
                    + ", ".join(cprofile.PROFILES))
     p.add_argument("--emit", metavar="FILE.py", help="also write the translated revision here (one C input)")
@@ -50,7 +59,9 @@ def run(args):
     tmp = tempfile.mkdtemp(prefix="nvtlbi-audit-")
     try:
         try:
-            loaded = [inputs.load(s, tmp, args.base, args.base_revision, args.profile) for s in specs]
+            config = cpp.Config.parse(args.define, args.undef)
+            loaded = [inputs.load(s, tmp, args.base, args.base_revision, args.profile, config, args.unaudited)
+                      for s in specs]
         except InputError as e:
             raise cli.UsageError(str(e)) from None
         if args.emit:
@@ -71,17 +82,19 @@ def run(args):
         entries = []
         for x in loaded:
             rev = REV.load(x.path)
-            entries.append((rev.name, x.path, by_spec[x.path], x.notes, tuple(getattr(rev, "ASSUMES", ()))))
+            entries.append((rev.name, x.path, by_spec[x.path], x.notes, tuple(getattr(rev, "ASSUMES", ())), x.origins))
         wall = time.perf_counter() - t0
         if args.json:
             print(json.dumps({"seconds": round(wall, 2), "dropped": args.drop,
+                              "versions": solver_versions(),
                               **({"cross_check": dict(cli.CROSS)} if args.cross_check else {}),
                               "revisions": [report.as_json(n, p, rs, notes, args.drop, extra)
                                             | {"coverage": trust.as_json(rs, REV.load(p))}
-                                            for n, p, rs, notes, extra in entries]}, indent=1))
+                                            | ({"origins": origins} if origins else {})
+                                            for n, p, rs, notes, extra, origins in entries]}, indent=1))
         else:
             restricted = bool(args.granule or args.hint or args.property)
-            for n, p, rs, notes, extra in entries:
+            for n, p, rs, notes, extra, _ in entries:
                 print(report.text(n, rs, notes, args.drop, extra))
                 for line in trust.lines(rs, REV.load(p), restricted):
                     print(f"  {line}")
@@ -91,7 +104,7 @@ def run(args):
                   f"wall time {wall:.1f}s")
         if args.report:
             with open(args.report, "w") as f:
-                f.write(report.markdown([(n, p, rs, notes) for n, p, rs, notes, _ in entries], args.drop))
+                f.write(report.markdown([(n, p, rs, notes) for n, p, rs, notes, _, _ in entries], args.drop))
             if not args.json:
                 print(f"report written to {args.report}")
         sys.stdout.flush()

@@ -9,6 +9,7 @@ import tempfile
 
 from model import equiv
 from nvtlbi import render
+from nvtlbi.versions import solver_versions
 
 
 def add_parser(sub, common):
@@ -75,7 +76,9 @@ def run(args):
                                  jobs=args.jobs, specs=(la.path, lb.path))
     if args.json:
         import dataclasses
-        print(json.dumps({"a": a.name, "b": b.name, "results": [dataclasses.asdict(r) for r in results]}, indent=1))
+        print(json.dumps({"a": a.name, "b": b.name,
+                          "versions": solver_versions(),
+                          "results": [dataclasses.asdict(r) for r in results]}, indent=1))
     else:
         print(render_diff(a.name, b.name, results))
     return exit_status(results)

@@ -15,6 +15,7 @@ from impl import revision as REV
 from model import mutation as MU
 from model.engine import Limits
 from model.mutants import generate
+from nvtlbi.versions import solver_versions
 
 SHIFTS = {"4K": 12, "16K": 14, "64K": 16}
 # a mutant costs 1-60 s of CPU (an equivalence proof runs three full diffs);
@@ -102,6 +103,7 @@ def run(args):
     counts = MU.counts(results)
     if args.json:
         print(json.dumps({"revision": rev.name, "mutants": len(results), "explained": explained,
+                          "versions": solver_versions(),
                           "counted": counted, "counts": counts, "killed_by": MU.killed_by(results),
                           "seconds": round(wall, 1),
                           "results": [{k: v for k, v in dataclasses.asdict(r).items() if k != "example"}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from pycparser import c_ast, c_parser
 
-from nvtlbi.cinput import GAP, InputError
+from nvtlbi.cinput import GAP, InputError, function_head, strip_comments as _strip_comments
 
 TARGETS = ("ttl_to_size", "get_guest_mapping_ttl", "compute_tlb_inval_range")
 CALLERS = ("s2_mmu_unmap_ipa",)
@@ -59,38 +59,10 @@ class CFunc:
 
 
 # ---- finding functions in (possibly sparse) C text -------------------------------------------------
-def _strip_comments(lines):
-    """Blank out comments, keeping line structure; `lines` are texts."""
-    out, in_block = [], False
-    for t in lines:
-        res, i = [], 0
-        while i < len(t):
-            if in_block:
-                j = t.find("*/", i)
-                if j < 0:
-                    i = len(t)
-                else:
-                    in_block, i = False, j + 2
-                    res.append(" ")
-            elif t.startswith("/*", i):
-                in_block, i = True, i + 2
-            elif t.startswith("//", i):
-                i = len(t)
-            elif t[i] in "\"'":
-                q, j = t[i], i + 1
-                while j < len(t) and t[j] != q:
-                    j += 2 if t[j] == "\\" else 1
-                res.append(t[i:j + 1])
-                i = j + 1
-            else:
-                res.append(t[i])
-                i += 1
-        out.append("".join(res))
-    return out
-
-
 def find_functions(source):
-    """{name: CFunc} for every function definition that starts at column 0."""
+    """{name: [CFunc]} for every function definition that starts at column 0,
+    all of them in file order (a name defined twice is the caller's to
+    refuse: we must not pick one silently)."""
     items = source.lines
     texts = _strip_comments(["" if x is GAP else x.text for x in items])
     found = {}
@@ -119,10 +91,29 @@ def find_functions(source):
         if k >= len(texts):
             complete = False
         name = m.group(1)
-        fn = CFunc(name, [x for x in items[i:k + 1] if x is not GAP], complete)
-        if complete or name not in found:
-            found[name] = fn
+        found.setdefault(name, []).append(CFunc(name, [x for x in items[i:k + 1] if x is not GAP], complete))
     return found
+
+
+def definition_heads(source):
+    """{name: [Line]} for every line at column 0 that starts a function
+    definition by the plain C reading (a head whose '{' comes before any
+    ';'), wherever its brace is: find_functions must account for each, or
+    the input holds a definition the audit would not see."""
+    items = source.lines
+    texts = _strip_comments(["" if x is GAP else x.text for x in items])
+    heads = {}
+    for i, t in enumerate(texts):
+        name = None if items[i] is GAP else function_head(t)
+        if name is None:
+            continue
+        for j in range(i, len(texts)):
+            if items[j] is GAP or ";" in texts[j].split("{")[0]:
+                break
+            if "{" in texts[j]:
+                heads.setdefault(name, []).append(items[i])
+                break
+    return heads
 
 
 # ---- parsing ------------------------------------------------------------------------------------------
@@ -205,10 +196,11 @@ def _literal(node):
 
 
 class FuncTranslator:
-    def __init__(self, fdef, known_funcs, profile_names, pyname):
+    def __init__(self, fdef, known_funcs, profile_names, pyname, fields=None, era=None):
         self.f = fdef
         self.known = known_funcs          # C function names we translate (callable)
         self.vocab = profile_names
+        self.fields, self.era = fields, era     # struct fields with a meaning in the input's era
         self.pyname = pyname
         self.locals = {}                  # name -> type name | 'obj' | ('ref', type)
         self.out = []
@@ -523,6 +515,8 @@ class FuncTranslator:
             base = self.val(e.name)
             if isinstance(e.name, c_ast.ID) and self.locals.get(e.name.name) not in (None, "obj"):
                 self.err(e, f"field access on the scalar '{e.name.name}'")
+            if self.fields is not None and e.field.name not in self.fields:
+                self.err(e, f"field '{e.field.name}', which has no meaning in era {self.era} (impl/eras.py)")
             return f"{base}.{e.field.name}"
         if isinstance(e, c_ast.FuncCall):
             if not isinstance(e.name, c_ast.ID):

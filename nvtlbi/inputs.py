@@ -2,6 +2,7 @@
 or what was posted (a .c file, a patch, an mbox), which is translated first.
 Everything comes back as a path the engine loads (impl.revision.load)."""
 
+import inspect
 import os
 from dataclasses import dataclass, field
 
@@ -14,23 +15,24 @@ class Loaded:
     spec: str                  # what the user typed
     path: str                  # a bundled name or a .py path for REV.load
     notes: list = field(default_factory=list)
+    origins: dict = field(default_factory=dict)   # C input: function -> "FILE:A-B" or "bundled revision NAME"
 
 
 def is_python_revision(spec):
     return spec in REV.bundled() + REV.alternatives() or spec.endswith(".py")
 
 
-def load(spec, tmpdir, bases=(), base_revision=None, profile=None):
+def load(spec, tmpdir, bases=(), base_revision=None, profile=None, config=None, unaudited=()):
     """Resolve `spec`; C inputs are translated into tmpdir.  Raises
     RevisionError / InputError (one-line, file:line) for user errors."""
     if is_python_revision(spec):
         rev = REV.load(spec)
         return Loaded(spec, spec if is_python_revision(spec) and not spec.endswith(".py") else os.path.abspath(spec),
-                      [f"revision {rev.name}: {_first_doc_line(rev)}"])
+                      [f"revision {rev.name}: {_first_doc_line(rev)}"], python_origins(rev))
     if not os.path.exists(spec):
         raise REV.RevisionError(f"{spec}: no such revision or file (bundled: {', '.join(REV.bundled())})")
     from nvtlbi import audit
-    tr = audit.translate(spec, bases, base_revision, profile)
+    tr = audit.translate(spec, bases, base_revision, profile, config, unaudited)
     name = os.path.splitext(os.path.basename(spec))[0].replace(".", "_").replace("-", "_")
     path = os.path.join(tmpdir, f"{name}.py")
     with open(path, "w") as f:
@@ -39,7 +41,31 @@ def load(spec, tmpdir, bases=(), base_revision=None, profile=None):
     notes += [f"  {n:<24} {where}" for n, where in tr.origins.items()]
     notes += [f"  {n}" for n in tr.notes]
     REV.load(path)
-    return Loaded(spec, path, notes)
+    return Loaded(spec, path, notes, dict(tr.origins))
+
+
+def python_origins(rev):
+    """function -> "FILE:A-B" of the Python that defines it (a revision may
+    import or adopt another's), for the audited functions it has."""
+    from nvtlbi import audit, ctrans
+    root = os.path.dirname(os.path.dirname(os.path.abspath(REV.__file__)))
+    out = {}
+    for n in ctrans.TARGETS + ctrans.CALLERS:
+        f = rev.module.__dict__.get(n)
+        if f is None:
+            if n in ctrans.CALLERS:
+                out[n] = audit.CURRENT_CALLER.replace("not in the input", "not in the revision")
+            continue
+        try:
+            f = inspect.unwrap(f)
+            lines, start = inspect.getsourcelines(f)
+            path = inspect.getsourcefile(f)
+        except (TypeError, OSError):
+            out[n] = "unknown (no Python source)"
+            continue
+        rel = os.path.relpath(path, root) if path.startswith(root + os.sep) else path
+        out[n] = f"{rel}:{start}-{start + len(lines) - 1}"
+    return out
 
 
 def _first_doc_line(rev):

@@ -26,7 +26,7 @@ def test_{fn}():
     guest = GuestS2({shift}, lpa2={lpa2})
     vm = VM(feat_ttl={feat}, host_ttl={host_ttl})
     mmu = new_mmu(vm, guest, {host_shift})
-    mmu.tlb_vtcr = Word(u64, {tlb_vtcr:#x})
+    mmu.guest_vtcr = Word(u64, {tlb_vtcr:#x})
     vm.vcpu.sys_regs["VTCR_EL2"] = {vcpu_vtcr:#x}
 {s2off}{steps}
     val = {val:#x}                      # TLBI IPAS2E1IS operand: IPA {ipa:#x}, TTL {ttl:#06b}

@@ -3,7 +3,7 @@
 from impl import descriptor, oracle
 from impl import granule as G
 from model import replay as R
-from model.assumptions import BY_NAME
+from model.assumptions import ASSUMPTIONS, OPT_IN
 from model.env import HINT_MEANING
 from model.properties import PROPERTIES
 
@@ -148,8 +148,26 @@ def _imprecision(c, sc, out):
     return L or [f"imprecise: the range is not T {rng(T.base, T.size)}"]
 
 
+def _concrete(a):
+    return "impl/assumptions.py" if a.check is not None else f"none: {a.unchecked}"
+
+
 def assumptions_table():
-    return "\n".join(f"{a.name:<14} {a.meaning}\n{'':<14} source: {a.source}" for a in BY_NAME.values())
+    """`nvtlbi assumptions`: the registry, default entries then opt-in ones."""
+    rows = []
+    for a in ASSUMPTIONS + OPT_IN:
+        opt = f" (opt-in: replaces {', '.join(a.replaces)})" if a in OPT_IN else ""
+        rows.append(f"{a.name:<14} {a.meaning}{opt}\n{'':<14} source: {a.source}\n"
+                    f"{'':<14} concrete check: {_concrete(a)}")
+    return "\n".join(rows)
+
+
+def assumptions_markdown():
+    """README's table of the default assumptions, generated from the registry."""
+    rows = ["| name | meaning | source | checked on concrete states |", "|---|---|---|---|"]
+    rows += [f"| `{a.name}` | {a.meaning} | {a.source} | {'yes' if a.check else 'no: ' + a.unchecked} |"
+             for a in ASSUMPTIONS]
+    return "\n".join(rows)
 
 
 def hints_table():

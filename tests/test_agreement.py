@@ -48,7 +48,7 @@ def worlds(draw):
         ipa = draw(st.integers(0, region - 1)) & ~((1 << g) - 1)
         handle_shadow_fault(mmu, guest, ipa, vma_pagesize=draw(st.sampled_from(G.host_sizes(h) + [None])))
     # any TG0 in tlb_vtcr, including the reserved 0b11
-    mmu.tlb_vtcr = Word(u64, draw(st.integers(0, 3)) << 14)
+    mmu.guest_vtcr = Word(u64, draw(st.integers(0, 3)) << 14)
     ipa = draw(st.integers(0, region - 1)) & ~0xFFF
     val = tlbi.make_operand(ipa, draw(st.integers(0, 15))) | draw(st.sampled_from([0, 1 << 63, 0xF << 36]))
     return vm, mmu, val
@@ -69,7 +69,7 @@ def symbolic(paths, vm, mmu, val):
     matches = []
     for path in paths:
         env = path.result
-        sub = [(env.val, z3.BitVecVal(val, 64)), (env.vtcr, z3.BitVecVal(int(mmu.tlb_vtcr), 64)),
+        sub = [(env.val, z3.BitVecVal(val, 64)), (env.vtcr, z3.BitVecVal(int(mmu.guest_vtcr), 64)),
                (env.feat, z3.BoolVal(vm.feat_ttl)), (env.host_shift, z3.BitVecVal(mmu.pgt.shift, 8))]
         probes = []
 

@@ -44,9 +44,12 @@ def test_patch_on_base_mixes_provenance():
 
 
 def test_base_revision_fills_in_and_is_named(tmp_path):
-    tr = audit.translate(os.path.join(C, "0002-probe.patch"), base_revision="upstream")
+    # a patch that adds the probe and changes nothing else (0002 also
+    # changes compute_tlb_inval_range, which --base-revision must not drop:
+    # test_audit_input.py)
+    tr = audit.translate(os.path.join(C, "0003-probe-only.patch"), base_revision="upstream")
     assert tr.origins["ttl_to_size"] == tr.origins["compute_tlb_inval_range"] == "bundled revision upstream"
-    assert "0002-probe.patch" in tr.origins["get_guest_mapping_ttl"]
+    assert "0003-probe-only.patch" in tr.origins["get_guest_mapping_ttl"]
     assert "adopt('upstream', 'ttl_to_size', globals())" in tr.source
 
 
@@ -111,10 +114,12 @@ def test_seed_is_upstream(tmp_path):
 
 
 @pytest.mark.skipif(not os.path.exists(SEED), reason="../shared/seeds is not present")
-def test_seed_without_base_borrows_and_says_so():
-    tr = audit.translate(SEED, base_revision="upstream")
-    assert tr.origins["get_guest_mapping_ttl"].startswith(SEED)
-    assert tr.origins["ttl_to_size"] == tr.origins["compute_tlb_inval_range"] == "bundled revision upstream"
+def test_seed_without_base_is_refused_not_borrowed():
+    # the seed changes compute_tlb_inval_range (the FEAT_TTL gate); taking
+    # that function from a bundled revision would drop the change unaudited
+    with pytest.raises(audit.InputError, match=r"the input changes compute_tlb_inval_range \(it has only .*\), "
+                       r"but the audit would take compute_tlb_inval_range from bundled revision upstream"):
+        audit.translate(SEED, base_revision="upstream")
 
 
 def test_cli_audit_end_to_end(capsys):

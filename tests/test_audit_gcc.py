@@ -13,7 +13,7 @@ import pytest
 
 from impl import kernel
 from impl.cint import Word, u64
-from nvtlbi import audit, ctrans
+from nvtlbi import audit, cpp, ctrans
 
 C = os.path.join(os.path.dirname(__file__), "c")
 GCC = shutil.which("gcc")
@@ -24,14 +24,16 @@ SEM = ["sem_promote", "sem_wrap32", "sem_cmp", "sem_shift", "sem_narrow", "sem_s
 M64 = (1 << 64) - 1
 
 
-def build(tmp, harness, fixture=None, sysreg=False):
-    out = os.path.join(tmp, os.path.basename(harness) + (fixture or "") + ("-sysreg" if sysreg else ""))
+def build(tmp, harness, fixture=None, sysreg=False, defines=()):
+    out = os.path.join(tmp, os.path.basename(harness) + (fixture or "") + ("-sysreg" if sysreg else "")
+                       + "".join(f"-{d}" for d in defines))
     cmd = [GCC, "-O1", "-w", "-include", os.path.join(C, "stubs.h"), "-I", os.path.join(C, "include"),
            "-I", C, "-o", out, os.path.join(C, harness)]
     if fixture:
         cmd.append(f'-DFIXTURE="{fixture}"')
     if sysreg:
         cmd.append("-DSYSREG_VTCR")
+    cmd += [f"-D{d}" for d in defines]
     subprocess.run(cmd, check=True)
     return out
 
@@ -200,3 +202,16 @@ def test_wrong_profile_is_caught_by_gcc(tmp_path):
     binary = build(str(tmp_path), "harness_range.c", "nested_v2026.c", sysreg=True)
     wrong = translated("nested_v2026.c", profile="v2024")
     assert range_mismatches(wrong, binary, random.Random(3), 400) != []
+
+
+@pytest.mark.parametrize("fixture,defines", [("if0_dead_last.c", ()),
+                                             ("ifdef_config.c", ("CONFIG_NVTLBI_FIXTURE_FIX",)),
+                                             ("ifdef_config.c", ()),
+                                             ("if_inside.c", ("CONFIG_NVTLBI_FIXTURE_TTL",)),
+                                             ("if_inside.c", ())])
+def test_conditionals_are_decided_as_gcc_decides(tmp_path, fixture, defines):
+    # the code audited under --define/--undef is the code gcc compiles with -D / without it
+    binary = build(str(tmp_path), "harness_range.c", fixture, defines=defines)
+    names = [n for n in ("CONFIG_NVTLBI_FIXTURE_FIX", "CONFIG_NVTLBI_FIXTURE_TTL")]
+    config = cpp.Config.parse(list(defines), [n for n in names if n not in defines])
+    assert range_mismatches(translated(fixture, config=config), binary, random.Random(fixture), 400) == []

@@ -10,7 +10,7 @@ from mmu->vtcr; BUG() on an unknown TG0 in both switches and the fallback;
 the guest TTL is trusted when the *host* has FEAT_TTL
 (cpus_have_const_cap), whatever the VM advertises.  Written by us."""
 
-from impl.kernel import *  # noqa: F401,F403
+from impl.kernel_2020 import *  # noqa: F401,F403
 from impl.revisions.r2a_trust_ttl import ttl_to_size  # unchanged  # noqa: F401
 
 

@@ -26,8 +26,8 @@ def cut(text, start, end):
     return text[:a] + text[b:]
 
 
-def stages():
-    full = read("nested_v2024.c")
+def stages(full=None):
+    full = full or read("nested_v2024.c")
     # stage 1: the TTL hint only (no shadow probe, no FEAT_TTL gate)
     s1 = cut(full, "/*\n * Recover a TTL", "unsigned long compute_tlb_inval_range")
     s1 = s1.replace("\tstruct kvm *kvm = kvm_s2_mmu_to_kvm(mmu);\n", "")
@@ -41,13 +41,32 @@ def stages():
     return s0, s1, full
 
 
-def patch(old, new, n, total, subject, body):
-    diff = difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{PATH}", f"b/{PATH}", n=3)
-    lines = list(diff)
+def _funcname(line):
+    # what git's cpp funcname pattern puts after @@: the last function head above the hunk
+    return line.rstrip("\n") if line[:1].isalpha() and "(" in line and not line.rstrip().endswith(";") else None
+
+
+def unified(old, new):
+    """difflib's unified diff with git's funcname context after each @@."""
+    a = old.splitlines(True)
+    out = []
+    for line in difflib.unified_diff(a, new.splitlines(True), f"a/{PATH}", f"b/{PATH}", n=3):
+        if line.startswith("@@"):
+            start = int(line.split()[1].lstrip("-").split(",")[0])
+            ctx = next((f for f in map(_funcname, reversed(a[:max(start - 1, 0)])) if f), None)
+            line = line.rstrip("\n") + (f" {ctx}" if ctx else "") + "\n"
+        out.append(line)
+    return out
+
+
+def patch(old, new, n, total, subject, body, version=1, funcname=False):
+    lines = unified(old, new) if funcname else \
+        list(difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{PATH}", f"b/{PATH}", n=3))
+    tag = f"PATCH v{version}" if version > 1 else "PATCH"
     return (f"From 0000000000000000000000000000000000000{n:03d} Mon Sep 17 00:00:00 2001\n"
             f"From: Nvtlbi Fixture <fixture@nvtlbi.invalid>\n"
-            f"Date: Mon, 1 Jan 2024 00:00:0{n} +0000\n"
-            f"Subject: [PATCH {n}/{total}] {subject}\n\n{body}\n\n---\n"
+            f"Date: Mon, {version} Jan 2024 00:00:0{n} +0000\n"
+            f"Subject: [{tag} {n}/{total}] {subject}\n\n{body}\n\n---\n"
             f"diff --git a/{PATH} b/{PATH}\nindex 000000{n}..000000{n + 1} 100644\n" + "".join(lines) + "-- \n2.43.0\n\n")
 
 
@@ -71,6 +90,9 @@ def variants():
     edit("broken_fallback.c", "\t\t\tmax_size = SZ_32M;\n\t\t\tbreak;\n\t\tcase VTCR_EL2_TG0_64K:",
          "\t\t\tmax_size = SZ_2M;\n\t\t\tbreak;\n\t\tcase VTCR_EL2_TG0_64K:",
          "the 16K fallback is 2M, not\n * the 32M a level-2 block spans.")
+    edit("broken_host_vtcr.c", "mmu->tlb_vtcr", "mmu->vtcr",
+         "reads mmu->vtcr, which since\n * Oct 2023 is the shadow stage 2's own VTCR_EL2 (the host's\n"
+         " * page size), not the guest's (mmu->tlb_vtcr).")
     y = s.replace("mmu->tlb_vtcr & VTCR_EL2_TG0_MASK", "FIELD_GET(VTCR_EL2_TG0_MASK, mmu->tlb_vtcr)")
     y = y.replace("(vtcr & VTCR_EL2_TG0_MASK)", "(FIELD_GET(VTCR_EL2_TG0_MASK, vtcr))")
     y = y.replace("as of the 2024 vocabulary: shifted VTCR_EL2_TG0_*\n * values",
@@ -97,8 +119,51 @@ def variants():
         assert old in o, old
         o = o.replace(old, rep)
     write("nested_v2020.c", o)
+    # before Oct 2023 the guest's VTCR_EL2 was mmu->vtcr (NV v9): correct then
+    v9 = o.replace("mmu->tlb_vtcr", "mmu->vtcr").replace("in the style of 2023", "in the style of v9 (2023)")
+    write("nested_v2020_vtcr.c", v9.replace("cpus_have_final_cap", "cpus_have_const_cap"))
+    # sys_regs.c in the style of NV v2 .. v8: compute_tlb_inval_range takes
+    # the vCPU and falls back on its current VTCR_EL2; no shadow probe
+    v8 = o[:o.index("/*\n * Recover a TTL")] + SYSREGS_V8
+    write("sysregs_v2020.c", v8.replace("in the style of 2023", "in the style of NV v2 .. v8 (sys_regs.c)"))
     # nested.c and the per-MMU IPAS2E1 caller (sys_regs.c) in one excerpt
     write("with_caller.c", s + CALLER)
+
+
+SYSREGS_V8 = """static unsigned long compute_tlb_inval_range(struct kvm_vcpu *vcpu,
+					     struct kvm_s2_mmu *mmu, u64 val)
+{
+	unsigned long max_size;
+	u8 ttl = 0;
+
+	/* the hint is only trusted when the host implements FEAT_TTL */
+	if (cpus_have_const_cap(ARM64_HAS_ARMv8_4_TTL))
+		ttl = FIELD_GET(GENMASK_ULL(47, 44), val);
+
+	max_size = ttl_to_size(ttl);
+
+	if (!max_size) {
+		u64 vtcr = vcpu_read_sys_reg(vcpu, VTCR_EL2);
+
+		switch (vtcr & VTCR_EL2_TG0_MASK) {
+		case VTCR_EL2_TG0_4K:
+			max_size = SZ_1G;
+			break;
+		case VTCR_EL2_TG0_16K:
+			max_size = SZ_32M;
+			break;
+		case VTCR_EL2_TG0_64K:
+			max_size = SZ_512M;
+			break;
+		default:
+			BUG();
+		}
+	}
+
+	WARN_ON(!max_size);
+	return max_size;
+}
+"""
 
 
 CALLER = """
@@ -129,6 +194,67 @@ def main():
                "Fixture: add get_guest_mapping_ttl() and gate the hint on FEAT_TTL.")
     write("0002-probe.patch", p2)
     write("series.mbox", p1 + p2)
+    revisions(s1)
+    conditionals()
+
+
+def cover(n_total, version, title):
+    tag = f"PATCH v{version}" if version > 1 else "PATCH"
+    return (f"From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n"
+            f"From: Nvtlbi Fixture <fixture@nvtlbi.invalid>\n"
+            f"Date: Mon, {version} Jan 2024 00:00:00 +0000\n"
+            f"Subject: [{tag} 0/{n_total}] {title}\n\nFixture cover letter (v{version}).\n\n")
+
+
+def revisions(s1):
+    """Fixtures for "audit exactly what the input says" (issue 10):
+    a v1 (broken: 2M fallback for 16K) and a v2 (right) of the two-patch
+    series in one mbox, as `b4 mbox` saves a thread; and a patch that only
+    adds the probe, for --base-revision (the probe patch also changes
+    compute_tlb_inval_range, which --base-revision must not drop)."""
+    b0, b1, b2 = stages(read("broken_fallback.c"))
+    g0, g1, g2 = stages()
+    t1 = "KVM: arm64: nv: fixture: size TLBIs from the TTL hint"
+    t2 = "KVM: arm64: nv: fixture: probe the shadow S2 for a TTL"
+    title = "KVM: arm64: nv: fixture: TLBI range from the TTL"
+    v1 = cover(2, 1, title) + patch(b0, b1, 1, 2, t1, "Fixture v1.", funcname=True) + \
+        patch(b1, b2, 2, 2, t2, "Fixture v1.", funcname=True)
+    v2 = cover(2, 2, title) + patch(g0, g1, 1, 2, t1, "Fixture v2: 32M for 16K.", 2, funcname=True) + \
+        patch(g1, g2, 2, 2, t2, "Fixture v2.", 2, funcname=True)
+    write("series_v1_v2.mbox", v1 + v2)
+    # the probe alone: get_guest_mapping_ttl added, nothing else changed
+    probe = g2[g2.index("/*\n * Recover a TTL"):g2.index("unsigned long compute_tlb_inval_range")]
+    at = s1.index("unsigned long compute_tlb_inval_range")
+    write("0003-probe-only.patch", patch(s1, s1[:at] + probe + s1[at:], 3, 3,
+                                         "KVM: arm64: nv: fixture: add the shadow S2 probe", "Fixture.",
+                                         funcname=True))
+
+
+def conditionals():
+    """Two definitions of one function, and preprocessor conditionals
+    around and inside audited functions (issue 10): the live one must be
+    the one audited, whatever order they come in."""
+    good = read("nested_v2024.c")
+    bad = read("broken_fallback.c")
+    start = "unsigned long compute_tlb_inval_range"
+    fn_good, fn_bad = good[good.index(start):], bad[bad.index(start):]
+    # the live definition is broken; an older, right one follows under #if 0
+    write("if0_dead_last.c", bad + "\n#if 0\n/* the previous version, kept for reference */\n" + fn_good
+          + "#endif\n")
+    # simply both definitions: which one the kernel compiles is not clear
+    write("dup_definition.c", good + "\n" + fn_bad)
+    # a config-dependent choice between the two
+    write("ifdef_config.c", good[:good.index(start)] + "#ifdef CONFIG_NVTLBI_FIXTURE_FIX\n" + fn_good
+          + "#else\n" + fn_bad + "#endif\n")
+    # conditionals inside a body: #if 0 / #elif / #else, #if 1, IS_ENABLED
+    old = "\t\tcase VTCR_EL2_TG0_16K:\n\t\t\tmax_size = SZ_32M;\n"
+    assert good.count(old) == 1
+    inside = good.replace(old, "\t\tcase VTCR_EL2_TG0_16K:\n#if 0\n\t\t\tmax_size = SZ_2M;\n"
+                          "#elif 1\n\t\t\tmax_size = SZ_32M;\n#else\n\t\t\tmax_size = SZ_16K;\n#endif\n")
+    old = "\tmax_size = ttl_to_size(ttl);\n"
+    assert inside.count(old) == 1
+    write("if_inside.c", inside.replace(old, "#if IS_ENABLED(CONFIG_NVTLBI_FIXTURE_TTL)\n" + old
+                                        + "#else\n\tmax_size = 0;\n#endif\n"))
 
 
 if __name__ == "__main__":

@@ -84,4 +84,11 @@ extern int nvtlbi_warnings;
 /* implemented by the harness from the page-table state it was given */
 int kvm_pgtable_get_leaf(void *pgt, u64 addr, kvm_pte_t *ptep, s8 *level);
 
+/*
+ * IS_ENABLED() for the conditional fixtures, in #if only: an option is
+ * defined as 1 (-DCONFIG_X) or not at all, and an undefined identifier is 0
+ * in #if (C11 6.10.1p4).
+ */
+#define IS_ENABLED(option) ((option) + 0)
+
 #endif

@@ -1,0 +1,382 @@
+"""`nvtlbi audit` audits exactly what the input says (issue 10, class 2):
+one definition per audited function, preprocessor conditionals decided
+or refused, the newest version of each patch of an mbox, and no change of
+the input dropped because its function came from elsewhere.  Each test
+stops before proving, except the one that checks --json."""
+
+import json
+import os
+import re
+
+import pytest
+
+from nvtlbi import audit, cinput, cli, cpp
+
+C = os.path.join(os.path.dirname(__file__), "c")
+
+
+def c(name):
+    return os.path.join(C, name)
+
+
+def line_of(path, text, nth=1, after=0):
+    """The line number of the nth line of `path` (after line `after`) that starts with `text`."""
+    with open(path) as f:
+        hits = [i + 1 for i, t in enumerate(f.read().split("\n")) if t.startswith(text) and i + 1 > after]
+    return hits[nth - 1]
+
+
+def audited_lines(tr, path):
+    """The input lines the generated revision cites (`# FILE:LINE`)."""
+    return {int(n) for n in re.findall(re.escape(path) + r":(\d+)", tr.source)}
+
+
+def error_of(capsys, argv):
+    code = cli.main(["audit"] + argv + ["--translate-only"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and err.startswith("nvtlbi: error: "), (code, err)
+    return err
+
+
+# ---- 1. duplicate definitions ---------------------------------------------------------------------
+def test_two_definitions_are_an_error_naming_both(capsys):
+    f = c("dup_definition.c")
+    first, second = line_of(f, "unsigned long compute_tlb_inval_range", 1), \
+        line_of(f, "unsigned long compute_tlb_inval_range", 2)
+    err = error_of(capsys, [f])
+    assert f"{f}:{second}: compute_tlb_inval_range is defined twice" in err and f"{f}:{first}" in err, err
+
+
+HELPER = ("static unsigned int half_of(unsigned int x)\n{\n\treturn x >> 1;\n}\n\n")
+CALLS_HELPER = ("static unsigned int ttl_to_size(u8 ttl)\n{\n\treturn half_of(SZ_4K);\n}\n")
+
+
+def test_two_definitions_of_a_called_helper_are_an_error(tmp_path, capsys):
+    f = tmp_path / "helper.c"
+    f.write_text(HELPER + HELPER.replace(">> 1", ">> 2") + CALLS_HELPER)
+    err = error_of(capsys, [str(f), "--base-revision", "upstream"])
+    assert f"{f}:6: half_of is defined twice: here and at {f}:1" in err, err
+
+
+def test_helper_defined_once_is_translated(tmp_path):
+    f = tmp_path / "helper.c"
+    f.write_text(HELPER + CALLS_HELPER)
+    mod = audit.load_source(audit.translate(str(f), base_revision="upstream").source)
+    assert int(mod.ttl_to_size(0)) == 2048
+
+
+# ---- 2. preprocessor conditionals -------------------------------------------------------------------
+def test_if0_definition_is_not_audited():
+    # the live definition (the broken 2M fallback) comes first, an older one
+    # follows under #if 0: the live one is audited, nothing of the dead one
+    f = c("if0_dead_last.c")
+    live, dead = line_of(f, "unsigned long compute_tlb_inval_range", 1), line_of(f, "#if 0")
+    tr = audit.translate(f)
+    assert tr.origins["compute_tlb_inval_range"].startswith(f"{f}:{live}-")
+    cited = audited_lines(tr, f)
+    assert cited and not any(n > dead for n in cited), sorted(n for n in cited if n > dead)
+    assert line_of(f, "\t\t\tmax_size = SZ_2M;", after=live) in cited
+
+
+def test_undecided_ifdef_is_refused_naming_the_macro(capsys):
+    f = c("ifdef_config.c")
+    err = error_of(capsys, [f])
+    assert f"{f}:{line_of(f, '#ifdef CONFIG_NVTLBI_FIXTURE_FIX')}: " in err
+    assert "CONFIG_NVTLBI_FIXTURE_FIX is not set; give --define CONFIG_NVTLBI_FIXTURE_FIX" in err, err
+
+
+@pytest.mark.parametrize("config,nth", [(cpp.Config.parse(["CONFIG_NVTLBI_FIXTURE_FIX"]), 1),
+                                        (cpp.Config.parse(["CONFIG_NVTLBI_FIXTURE_FIX=n"]), 2),
+                                        (cpp.Config.parse([], ["CONFIG_NVTLBI_FIXTURE_FIX"]), 2)])
+def test_define_decides_the_branch(config, nth):
+    f = c("ifdef_config.c")
+    tr = audit.translate(f, config=config)
+    at = line_of(f, "unsigned long compute_tlb_inval_range", nth)
+    assert tr.origins["compute_tlb_inval_range"].startswith(f"{f}:{at}-")
+
+
+def test_cli_define_option(capsys):
+    f = c("ifdef_config.c")
+    assert cli.main(["audit", f, "--define", "CONFIG_NVTLBI_FIXTURE_FIX", "--translate-only"]) == 0
+    assert f"{f}:{line_of(f, 'unsigned long compute_tlb_inval_range', 1)}-" in capsys.readouterr().out
+    err = error_of(capsys, [f, "--define", "CONFIG_NVTLBI_FIXTURE_FIX=maybe"])
+    assert "must be an integer, y or n" in err
+
+
+def test_conditionals_inside_a_body_are_evaluated():
+    f = c("if_inside.c")
+    on = audit.translate(f, config=cpp.Config.parse(["CONFIG_NVTLBI_FIXTURE_TTL=y"]))
+    off = audit.translate(f, config=cpp.Config.parse(["CONFIG_NVTLBI_FIXTURE_TTL=n"]))
+    head = line_of(f, "unsigned long compute_tlb_inval_range")
+    fallback = {t: line_of(f, f"\t\t\tmax_size = {t};", after=head) for t in ("SZ_2M", "SZ_32M", "SZ_16K")}
+    for tr in (on, off):
+        cited = audited_lines(tr, f)
+        assert fallback["SZ_32M"] in cited and fallback["SZ_2M"] not in cited and fallback["SZ_16K"] not in cited
+    use = line_of(f, "\tmax_size = ttl_to_size(ttl);")
+    assert use in audited_lines(on, f) and use not in audited_lines(off, f)
+    assert line_of(f, "\tmax_size = 0;") in audited_lines(off, f)
+
+
+@pytest.mark.parametrize("expr,value", [
+    ("0", False), ("1", True), ("(1 << 3) == 8", True), ("!0 && 2 > 1", True),
+    ("defined(CONFIG_A)", True), ("defined CONFIG_A && !defined(CONFIG_B)", True),
+    ("IS_ENABLED(CONFIG_A)", True), ("IS_ENABLED(CONFIG_B)", False), ("IS_MODULE(CONFIG_A)", False),
+    ("CONFIG_LEVEL >= 3", True),
+    ("IS_ENABLED(CONFIG_X)", "CONFIG_X"), ("defined(X) || 0", "X"),
+    ("0 && defined(X)", False), ("1 || FOO(2)", True),
+    ("LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0)", "LINUX_VERSION_CODE"),
+])
+def test_if_expressions(expr, value):
+    cfg = cpp.Config.parse(["CONFIG_A", "CONFIG_LEVEL=3"], ["CONFIG_B"])
+    assert cpp._condition("if", expr, cfg) == (value if isinstance(value, bool) else cpp.Open(macro=value))
+
+
+def test_conditional_in_a_dead_branch_needs_no_value(tmp_path):
+    f = tmp_path / "dead.c"
+    f.write_text("static unsigned int ttl_to_size(u8 ttl)\n{\n\treturn 2;\n}\n#if 0\n#ifdef CONFIG_UNSET\n"
+                 "static unsigned int ttl_to_size(u8 ttl)\n{\n\treturn 1;\n}\n#endif\n#endif\n")
+    mod = audit.load_source(audit.translate(str(f), base_revision="upstream").source)
+    assert int(mod.ttl_to_size(0)) == 2
+
+
+def test_elif_after_an_undecided_if_is_undecided(tmp_path, capsys):
+    f = tmp_path / "elif.c"
+    f.write_text("static unsigned int ttl_to_size(u8 ttl)\n{\n#ifdef CONFIG_UNSET\n\treturn 1;\n#elif 1\n"
+                 "\treturn 2;\n#endif\n}\n")
+    err = error_of(capsys, [str(f), "--base-revision", "upstream"])
+    assert f"{f}:3: " in err and "CONFIG_UNSET is not set" in err, err
+
+
+def test_unterminated_conditional_is_refused(tmp_path, capsys):
+    f = tmp_path / "open.c"
+    f.write_text("#if 1\nstatic unsigned int ttl_to_size(u8 ttl)\n{\n\treturn 1;\n}\n")
+    err = error_of(capsys, [str(f), "--base-revision", "upstream"])
+    assert f"{f}:1: " in err and "no #endif" in err, err
+
+
+# ---- 3. several versions of a series in one mbox -------------------------------------------------
+def test_mbox_with_v1_and_v2_uses_v2():
+    f = c("series_v1_v2.mbox")
+    v2 = line_of(f, "Subject: [PATCH v2 0/2]")
+    tr = audit.translate(f)
+    for n in ("ttl_to_size", "get_guest_mapping_ttl", "compute_tlb_inval_range"):
+        assert re.fullmatch(re.escape(f) + r":(\d+)-(\d+)", tr.origins[n]), tr.origins[n]
+        assert int(tr.origins[n].split(":")[-1].split("-")[0]) > v2, (n, tr.origins[n])
+    assert min(audited_lines(tr, f)) > v2
+    dropped = [n for n in tr.notes if "not applied: replaced by '[PATCH v2" in n]
+    assert len(dropped) == 2 and all("'[PATCH 1/2]" in n or "'[PATCH 2/2]" in n for n in dropped), tr.notes
+    assert [n for n in tr.notes if n.startswith("applied:")] == \
+        [n for n in tr.notes if n.startswith("applied: [PATCH v2 ")] and len(
+            [n for n in tr.notes if n.startswith("applied:")]) == 2
+
+
+def mails(path):
+    with open(path) as fh:
+        text = fh.read()
+    starts = [m.start() for m in re.finditer(r"^From [0-9a-f]{40} ", text, re.M)]
+    return [text[a:b] for a, b in zip(starts, starts[1:] + [len(text)])]
+
+
+def test_partial_reroll_takes_the_newest_of_each_patch(tmp_path):
+    cover1, p1, p2, cover2, q1, q2 = mails(c("series_v1_v2.mbox"))
+    f = tmp_path / "reroll.mbox"
+    f.write_text(p1 + p2 + q2)            # v2 resends only 2/2
+    tr = audit.translate(str(f))
+    applied = [n for n in tr.notes if n.startswith("applied:")]
+    assert applied == ["applied: [PATCH 1/2] KVM: arm64: nv: fixture: size TLBIs from the TTL hint",
+                       "applied: [PATCH v2 2/2] KVM: arm64: nv: fixture: probe the shadow S2 for a TTL"]
+    assert sum("not applied" in n for n in tr.notes) == 1
+
+
+@pytest.mark.parametrize("build,msg", [
+    # the same mail twice
+    (lambda m: m[1] + m[2] + m[2], "the same patch twice"),
+    # 1/2 of two different series (v1's 1/2 is the broken one)
+    (lambda m: m[1] + m[4].replace("[PATCH v2 1/2]", "[PATCH 1/2]"), "two patches numbered the same"),
+    # two series of different lengths under one version
+    (lambda m: m[1] + m[5].replace("[PATCH v2 2/2]", "[PATCH 2/3]"), "two series in one input"),
+    # cover letters of two series
+    (lambda m: m[0] + m[1] + m[2] + m[3].replace("TLBI range from the TTL", "something else") + m[4] + m[5],
+     "two series in one input: cover letter"),
+])
+def test_mbox_of_two_series_or_a_repeated_patch_is_an_error(tmp_path, capsys, build, msg):
+    f = tmp_path / "bad.mbox"
+    f.write_text(build(mails(c("series_v1_v2.mbox"))))
+    err = error_of(capsys, [str(f)])
+    assert msg in err and err.startswith(f"nvtlbi: error: {f}:"), err
+
+
+def unnumbered(m, subject):
+    return re.sub(r"^Subject: .*$", f"Subject: {subject}", m, count=1, flags=re.M)
+
+
+def test_unnumbered_patches_of_one_version_apply_in_order():
+    m = mails(c("series_v1_v2.mbox"))
+    patches = cinput.parse_patches("x", unnumbered(m[4], "[PATCH] a") + unnumbered(m[5], "[PATCH] b"))
+    assert [p.subject for p in cinput.select_series("x", patches)[0]] == ["[PATCH] a", "[PATCH] b"]
+
+
+def test_unnumbered_patch_resent_as_v2_replaces_v1():
+    m = mails(c("series_v1_v2.mbox"))
+    patches = cinput.parse_patches("x", unnumbered(m[1], "[PATCH] a") + unnumbered(m[4], "[PATCH v2] a"))
+    chosen, notes = cinput.select_series("x", patches)
+    assert [p.subject for p in chosen] == ["[PATCH v2] a"] and len(notes) == 1
+
+
+@pytest.mark.parametrize("subjects,msg", [
+    (["[PATCH] a", "[PATCH 2/2] b"], "two series in one input"),
+    (["[PATCH] a", "[PATCH] b", "[PATCH v2] a"], "cannot tell which patch replaces which"),
+])
+def test_unnumbered_patches_that_are_unclear_are_an_error(subjects, msg):
+    m = mails(c("series_v1_v2.mbox"))
+    text = "".join(unnumbered(x, s) for x, s in zip([m[1], m[2], m[4]], subjects))
+    with pytest.raises(cinput.InputError, match=msg):
+        cinput.select_series("x", cinput.parse_patches("x", text))
+
+
+def test_a_reply_carrying_a_diff_is_not_applied():
+    # a reviewer's "something like this?" diff is not part of the series
+    f_mails = mails(c("series_v1_v2.mbox"))
+    reply = unnumbered(f_mails[2], "Re: [PATCH v2 2/2] KVM: arm64: nv: fixture: probe the shadow S2 for a TTL")
+    patches = cinput.parse_patches("x", f_mails[4] + f_mails[5] + reply)
+    chosen, notes = cinput.select_series("x", patches)
+    assert [p.subject for p in chosen] == [f_mails[4].split("Subject: ")[1].split("\n")[0],
+                                          f_mails[5].split("Subject: ")[1].split("\n")[0]]
+    assert len(notes) == 1 and "is a reply carrying a diff: not applied" in notes[0]
+
+
+def test_series_tags():
+    assert cinput.series_tag("[PATCH v2 3/6] KVM: x") == (2, 3, 6)
+    assert cinput.series_tag("[RFC PATCH v11 03/43] x") == (11, 3, 43)
+    assert cinput.series_tag("[PATCH] x") == (1, None, None)
+    assert cinput.series_tag("[PATCH v2] x") == (2, None, None)
+    assert cinput.series_tag("Re: [PATCH v3 0/16] x") == (3, 0, 16)
+
+
+# ---- 4. where each function came from; no input change dropped --------------------------------------
+def test_change_to_a_function_taken_from_a_bundled_revision_is_an_error(capsys):
+    f = c("0002-probe.patch")
+    err = error_of(capsys, [f, "--base-revision", "upstream"])
+    assert f"{f}:{line_of(f, '+	struct kvm *kvm = kvm_s2_mmu_to_kvm(mmu);')}: the input changes " \
+           f"compute_tlb_inval_range (it has only {f}:" in err, err
+    assert "), but the audit would take compute_tlb_inval_range from bundled revision upstream, so this change " \
+           "would not be audited" in err, err
+
+
+def test_unaudited_turns_the_error_into_a_note():
+    # an explicit acceptance, said in the report: never silent
+    f = c("0002-probe.patch")
+    tr = audit.translate(f, base_revision="upstream", unaudited=["compute_tlb_inval_range"])
+    assert tr.origins["compute_tlb_inval_range"] == "bundled revision upstream"
+    (note,) = [n for n in tr.notes if "NOT audited" in n]
+    assert note.startswith(f"note: {f}:") and "--unaudited compute_tlb_inval_range" in note
+
+
+PGTABLE = """diff --git a/arch/arm64/kvm/hyp/pgtable.c b/arch/arm64/kvm/hyp/pgtable.c
+--- a/arch/arm64/kvm/hyp/pgtable.c
++++ b/arch/arm64/kvm/hyp/pgtable.c
+@@ -300,6 +300,7 @@ int kvm_pgtable_get_leaf(struct kvm_pgtable *pgt, u64 addr,
+ 	int ret;
+ 
+ 	ret = kvm_pgtable_walk(pgt, ALIGN_DOWN(addr, PAGE_SIZE), PAGE_SIZE, &walker);
++	ret = 0;
+ 	if (!ret) {
+ 		if (ptep)
+ 			*ptep  = data.pte;
+"""
+
+
+def test_change_to_a_vocabulary_function_is_an_error(tmp_path, capsys):
+    # before: every audited function came from the bundled revision and the
+    # report named the mail, whose only change was never looked at
+    f = tmp_path / "leaf.patch"
+    f.write_text(PGTABLE)
+    err = error_of(capsys, [str(f), "--base-revision", "upstream"])
+    assert f"{f}:8: the input changes kvm_pgtable_get_leaf, but the audit would take kvm_pgtable_get_leaf " \
+           "from nvtlbi's model of it" in err, err
+
+
+def test_change_in_an_unnamed_function_is_an_error_when_something_is_borrowed(tmp_path, capsys):
+    f = tmp_path / "plain.diff"
+    f.write_text("--- a/arch/arm64/kvm/nested.c\n+++ b/arch/arm64/kvm/nested.c\n@@ -170,3 +170,4 @@\n"
+                 " \tu8 ttl;\n+\tWARN_ON(1);\n \n")
+    err = error_of(capsys, [str(f), "--base-revision", "upstream"])
+    assert f"{f}:5: cannot tell which function this change is in" in err, err
+
+
+def test_json_names_the_origin_of_every_function(capsys):
+    f = c("0003-probe-only.patch")
+    code = cli.main(["audit", f, "--base-revision", "upstream", "--json", "--granule", "4K", "--hint", "nohint",
+                     "--property", "P1", "--jobs", "1"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code in (0, 1)
+    (rev,) = doc["revisions"]
+    assert rev["origins"] == {"get_guest_mapping_ttl": f"{f}:{line_of(f, '+static u8 get_guest_mapping_ttl')}-"
+                              f"{line_of(f, '+}')}",
+                              "ttl_to_size": "bundled revision upstream",
+                              "compute_tlb_inval_range": "bundled revision upstream",
+                              "s2_mmu_unmap_ipa": audit.CURRENT_CALLER}
+
+
+def test_python_revisions_name_where_each_function_is(tmp_path):
+    from nvtlbi import inputs
+    got = inputs.load("r1b_swwalk", str(tmp_path)).origins
+    # r1b keeps r1a's ttl_to_size: the origin says so
+    assert re.fullmatch(r"impl/revisions/r1a_ttl_hostcap\.py:\d+-\d+", got["ttl_to_size"]), got
+    assert re.fullmatch(r"impl/revisions/r1b_swwalk\.py:\d+-\d+", got["compute_tlb_inval_range"]), got
+    assert got["s2_mmu_unmap_ipa"].startswith("impl/tlbi.py")
+
+
+def test_a_definition_the_extractor_cannot_delimit_is_refused(tmp_path, capsys):
+    # before: the brace on the head line hid this definition, and
+    # --base-revision silently audited the bundled ttl_to_size instead
+    f = tmp_path / "brace.c"
+    f.write_text("unsigned long ttl_to_size_proto(u8 ttl);\n"
+                 "static unsigned int ttl_to_size(u8 ttl,\n\t\t\t\tint unused);\n"
+                 "static unsigned int ttl_to_size(u8 ttl) {\n\treturn 0;\n}\n")
+    err = error_of(capsys, [str(f), "--base-revision", "upstream"])
+    assert f"{f}:4: unsupported construct: definition of ttl_to_size whose opening brace" in err, err
+
+
+def test_a_hunk_inside_a_conditional_opened_out_of_sight_is_refused(tmp_path, capsys):
+    # the hunk's trailing context closes a conditional whose #if the patch
+    # does not show: whether the added function is compiled is unknown
+    f = tmp_path / "hidden.patch"
+    f.write_text("diff --git a/arch/arm64/kvm/nested.c b/arch/arm64/kvm/nested.c\n"
+                 "--- a/arch/arm64/kvm/nested.c\n+++ b/arch/arm64/kvm/nested.c\n"
+                 "@@ -40,4 +40,9 @@ static int count_valid(u64 *ptes, int n)\n"
+                 " \treturn c;\n }\n \n"
+                 "+static unsigned int ttl_to_size(u8 ttl)\n+{\n+\treturn 0;\n+}\n+\n"
+                 " #endif /* CONFIG_SOMETHING */\n")
+    err = error_of(capsys, [str(f), "--base-revision", "upstream"])
+    assert f"{f}:13: unsupported construct: preprocessor directive '#endif' around or inside ttl_to_size: " \
+           "cannot tell whether the code is compiled (a conditional opened in text the input does not show)" \
+        in err, err
+
+
+def test_change_to_a_caller_that_is_not_audited_is_an_error(tmp_path, capsys):
+    # as the 2020-2023 posts change handle_ipas2e1is, which the model
+    # replaces by the current per-MMU caller
+    f = tmp_path / "caller.patch"
+    f.write_text("diff --git a/arch/arm64/kvm/sys_regs.c b/arch/arm64/kvm/sys_regs.c\n"
+                 "--- a/arch/arm64/kvm/sys_regs.c\n+++ b/arch/arm64/kvm/sys_regs.c\n"
+                 "@@ -10,6 +10,6 @@ static bool handle_ipas2e1is(struct kvm_vcpu *vcpu, struct sys_reg_params *p,\n"
+                 " \tu64 base_addr;\n \n"
+                 "-\tmax_size = compute_tlb_inval_range(mmu, p->regval);\n"
+                 "+\tmax_size = compute_tlb_inval_range(mmu, p->regval) * 2;\n"
+                 " \tbase_addr &= ~(max_size - 1);\n \n")
+    err = error_of(capsys, [str(f), "--base-revision", "upstream"])
+    assert f"{f}:7: the input changes handle_ipas2e1is, but it calls compute_tlb_inval_range and is not one " \
+           "of the functions audited" in err, err
+
+
+def test_input_with_none_of_the_audited_functions_is_an_error(tmp_path, capsys):
+    # before: exit 0 and a verdict named after the mail, about bundled code only
+    f = tmp_path / "unrelated.patch"
+    f.write_text("diff --git a/arch/arm64/kvm/nested.c b/arch/arm64/kvm/nested.c\n"
+                 "--- a/arch/arm64/kvm/nested.c\n+++ b/arch/arm64/kvm/nested.c\n"
+                 "@@ -10,3 +10,4 @@ static int count_valid(u64 *ptes, int n)\n"
+                 " \tint i, c = 0;\n+\tint unused = 0;\n \n \tfor (i = 0; i < n; i++)\n")
+    err = error_of(capsys, [str(f), "--base-revision", "upstream"])
+    assert f"{f}:1: none of ttl_to_size, get_guest_mapping_ttl, compute_tlb_inval_range, s2_mmu_unmap_ipa " \
+           "is in the input" in err, err
