@@ -39,12 +39,8 @@ phys_addr_t = u64
 NULL = None
 
 
-class KernelBug(Exception):
-    """BUG() was reached."""
-
-
-class Uninitialised(Exception):
-    """An uninitialised local was read (C undefined behaviour)."""
+from impl import outcome as _outcome
+from impl.outcome import KernelBug, Uninitialised  # noqa: F401  (C outcomes: impl/outcome.py)
 
 
 # ---- the world a revision runs in ----------------------------------------------
@@ -230,11 +226,14 @@ def kfunc(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        bound = sig.bind(*args, **kwargs)
+        try:
+            bound = sig.bind(*args, **kwargs)
+        except TypeError as e:      # C would not compile the call: never an outcome
+            raise _outcome.CallMismatch(fn, len(args) + len(kwargs), f"{fn.__name__}{sig}: {e}") from None
         for n, t in conv.items():
             bound.arguments[n] = convert(bound.arguments[n], t)
         r = fn(*bound.args, **bound.kwargs)
-        return convert(r, ret) if ret is not None else r
+        return convert(_outcome.check_integer(fn, r), ret) if ret is not None else r
 
     wrapper.__kfunc__ = True
     return wrapper

@@ -8,6 +8,7 @@ from impl import descriptor as D
 from impl import granule as G
 from impl.cint import Word, convert, s32, select, u8, u64
 from impl.eras import KvmS2Mmu
+from impl.outcome import LockdepFailure
 from impl.pgtable import PageTable
 
 
@@ -76,10 +77,12 @@ class MMULock:
         self.write_held = False
 
     def assert_held_write(self):
-        assert self.write_held, "mmu_lock not held for write"
+        if not self.write_held:
+            raise LockdepFailure("lockdep: mmu_lock not held for write")
 
     def acquire_write(self):
-        assert not self.write_held, "mmu_lock taken twice"
+        if self.write_held:         # a self-deadlock; lockdep reports recursive locking
+            raise LockdepFailure("lockdep: mmu_lock taken twice")
         self.write_held = True
 
     def release_write(self):

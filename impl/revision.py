@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from impl import eras, tlbi
 from impl.assumptions import BY_NAME, OPT_IN
+from impl.outcome import c_call
 
 FUNCTIONS = ("ttl_to_size", "get_guest_mapping_ttl", "compute_tlb_inval_range")
 # A revision needs an entry point: its own TLBI handler, or the range computation
@@ -54,7 +55,7 @@ class Revision:
     def handle(self, vcpu, val):
         with eras.running(self.era):
             if hasattr(self.module, "handle_ipas2e1is"):
-                return self.module.handle_ipas2e1is(vcpu, val)
+                return c_call(self.module.handle_ipas2e1is, vcpu, val)
             return tlbi.handle_ipas2e1is(vcpu, val, self.s2_mmu_unmap_ipa)
 
 

@@ -3,6 +3,7 @@ range, align the IPA down to it and unmap it from every shadow MMU."""
 
 from impl import kernel
 from impl.cint import Word
+from impl.outcome import c_call
 from impl.kernel import (GENMASK_ULL, VTTBR_EL2, kfunc, kvm_s2_mmu_iterate_by_vmid, kvm_stage2_unmap_range, u64,
                          unsigned_long, vcpu_read_sys_reg, write_lock, write_unlock)
 
@@ -26,7 +27,7 @@ def s2_mmu_unmap_ipa(mmu, val: u64, compute_tlb_inval_range):
     """The per-MMU caller (sys_regs.c): NS and IPA[51:48] are dropped, the
     IPA is aligned down to the computed size and that range is unmapped."""
     base_addr = u64((val & GENMASK_ULL(35, 0)) << 12)
-    max_size = unsigned_long(compute_tlb_inval_range(mmu, val))
+    max_size = unsigned_long(c_call(compute_tlb_inval_range, mmu, val, value=True))
     base_addr &= ~(max_size - 1)
     kvm_stage2_unmap_range(mmu, base_addr, max_size, True)
 
@@ -38,7 +39,7 @@ def handle_ipas2e1is(vcpu, val, s2_mmu_unmap_ipa):
     write_lock(kvm.mmu_lock)
     try:
         vmid = (vcpu_read_sys_reg(vcpu, VTTBR_EL2) >> 48) & 0xFFFF
-        kvm_s2_mmu_iterate_by_vmid(kvm, vmid, lambda mmu: s2_mmu_unmap_ipa(mmu, val))
+        kvm_s2_mmu_iterate_by_vmid(kvm, vmid, lambda mmu: c_call(s2_mmu_unmap_ipa, mmu, val))
     finally:
         write_unlock(kvm.mmu_lock)
 

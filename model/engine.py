@@ -20,6 +20,7 @@ import z3
 import z3.z3 as z3_api
 
 from impl import cint
+from impl.outcome import C_OUTCOMES
 from model.assumptions import CASE, assumption
 from model.backend import Z3Backend
 
@@ -269,9 +270,10 @@ class Engine:
                 error, result, env = None, None, None
                 try:
                     result = program()
-                except (PathExplosion, CrossCheckError):
-                    raise
-                except Exception as e:   # the program's own failure is a path outcome
+                except C_OUTCOMES as e:
+                    # what C makes of the revision's code is the path's outcome;
+                    # any other exception leaves the engine, to be an error
+                    # (model/userfault.py), never a verdict
                     error, env = e, self.current_env()
                 d = self._decisions
                 pruned = frozenset().union(*(self._prune_at.get(tuple(d[:i]), frozenset())

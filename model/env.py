@@ -10,6 +10,7 @@ import z3
 from impl import granule as G
 from impl.cint import Word, s32, u8, u64
 from impl.eras import KvmS2Mmu
+from impl.outcome import LockdepFailure
 from impl.nested import stage2_vtcr
 from model import arch as A
 # The assumptions' registry entries: a misspelt one fails this import.
@@ -100,12 +101,11 @@ class SymLock:
 
     def assert_held_write(self):
         if not self.held:
-            raise AssertionError("lockdep: mmu_lock not held for write")
+            raise LockdepFailure("lockdep: mmu_lock not held for write")
 
     def acquire_write(self):
-        # as impl/nested.MMULock: taking it again deadlocks the host
-        if self.held:
-            raise AssertionError("lockdep: mmu_lock taken twice")
+        if self.held:               # as impl/nested.py's MMULock: a self-deadlock
+            raise LockdepFailure("lockdep: mmu_lock taken twice")
         self.held = True
 
     def release_write(self):

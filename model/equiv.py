@@ -5,8 +5,11 @@ host can observe can differ.  Equivalent means: the same behaviour, effect
 by effect, for every input and environment under the enabled assumptions.
 
 The effects compared are every effect the kernel vocabulary
-(impl/kernel.py, and impl/kernel_2026.py which only re-spells constants
-and adds a walk-flags argument) lets a revision have:
+(impl/kernel.py; the era vocabularies impl/kernel_2020.py, _2023.py and
+_2026.py add no effect: they re-spell constants, gate on the host
+capability, name the unmap kvm_unmap_stage2_range, take the lock with
+spin_lock, add the software walk and a walk-flags argument) lets a
+revision have:
 
   ranges    kvm_stage2_unmap_range / kvm_unmap_stage2_range: each range
             (base, size) and the MMU it is unmapped from (the S2-enabled
@@ -18,7 +21,7 @@ and adds a walk-flags argument) lets a revision have:
             shift, a division by zero: cint.UndefinedBehaviour), a read of
             an uninitialised local (kernel.Uninitialised), or a failed
             lockdep assertion (lockdep_assert_held_write without mmu_lock,
-            or mmu_lock taken twice);
+            or mmu_lock taken twice): impl/outcome.C_OUTCOMES;
   mmu_lock  whether the handler returns with kvm->mmu_lock still held
             (spin_lock / write_lock without the unlock: the next TLBI
             deadlocks).  Not compared on a path that ends in BUG() or an
@@ -30,8 +33,8 @@ kvm_has_feat, cpus_have_const_cap, lookup_s2_mmu), whose number and
 addresses differ between equal revisions; what a revision writes into its
 own locals through a Ref; the handler's return value (void in every
 revision).  Any other exception (a Python error, a name the environment
-does not model) is no behaviour of the kernel's code: the revision's own
-Python error is a RevisionError, anything else makes the result UNKNOWN."""
+does not model) is no behaviour of the kernel's code: a usage or internal
+error (model/userfault.classify), never a verdict."""
 
 import os
 import time
@@ -43,8 +46,9 @@ from impl import granule as G
 from impl import kernel
 from impl.cint import UndefinedBehaviour, Word, u64
 from model import assumptions as AS
+from impl.outcome import C_OUTCOMES, LockdepFailure
 from model import userfault
-from model.engine import Engine, Limits, PathExplosion, in_own_z3_context
+from model.engine import CrossCheckError, Engine, Limits, PathExplosion, in_own_z3_context
 from model.env import Case, SymEnv
 from model.obligation import SymHooks, describe, minimise
 
@@ -77,17 +81,16 @@ class Outcome:
 
 
 def c_outcome(exc):
-    """The C-level outcome an exception stands for, or None when it is not
-    one (then it is a failure of the revision's Python or of nvtlbi)."""
+    """The name of the C outcome (impl/outcome.C_OUTCOMES) an exception is."""
     if isinstance(exc, kernel.KernelBug):
         return "BUG()"
     if isinstance(exc, UndefinedBehaviour):
         return "undefined behaviour"
     if isinstance(exc, kernel.Uninitialised):
         return "uninitialised read"
-    if isinstance(exc, AssertionError) and str(exc).startswith("lockdep"):
+    if isinstance(exc, LockdepFailure):
         return "lockdep failure"
-    return None
+    raise ValueError(f"not a C outcome: {exc!r}")
 
 
 def _outcome(rev, env):
@@ -100,10 +103,8 @@ def _outcome(rev, env):
     try:
         rev.handle(env.vcpu, Word(u64, env.val))
         return Outcome(list(env.unmaps), list(env.warnings), None, lock.held)
-    except Exception as e:
+    except C_OUTCOMES as e:     # only C's outcomes are compared; any other exception is an error
         what = c_outcome(e)
-        if what is None:
-            raise           # the engine records it as the path's error: _compare judges it
         where = _site(str(e)) if what == "BUG()" else str(e)
         return Outcome(list(env.unmaps), list(env.warnings), what, None, where)
     finally:
@@ -196,15 +197,19 @@ def diff_case(rev_a, rev_b, case, drop=(), limits=None, obliged_only=False, comp
                 return r
     except PathExplosion as e:
         return res(UNKNOWN, reason=str(e))
+    except CrossCheckError:
+        raise
+    except Exception as e:      # not C's doing: a usage or internal error, never a verdict
+        raise userfault.classify(e, rev_a, rev_b) from e
     return res(EQUIVALENT, paths=n)
 
 
 def _compare(engine, path, res, n, obliged_only=False, revs=(), compare=EFFECTS):
     """None if the revisions agree on this path, else the DiffResult."""
     if path.error is not None:
-        for rev in revs:            # a Python error in a revision's own code: the user's
-            userfault.check_path_error(path.error, rev)
-        return res(UNKNOWN, reason=f"the engine failed: {type(path.error).__name__}: {path.error}")
+        # not C's doing (C outcomes end a path as an Outcome): a usage or
+        # internal error, never a verdict
+        raise userfault.classify(path.error, *revs) from path.error
     env, oa, ob = path.result
     d = differ(oa, ob, env.obliged() if obliged_only else None, compare)
     r, model = engine.check(path.facts, [d])

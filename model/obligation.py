@@ -12,11 +12,12 @@ import z3
 from impl import granule as G
 from impl import kernel
 from impl.cint import Word, s32, u64
+from model import arch as A
 from model import assumptions as AS
 from model import coverage as cov
 from model import properties as P
 from model import userfault
-from model.engine import Engine, Limits, PathExplosion, in_own_z3_context
+from model.engine import CrossCheckError, Engine, Limits, PathExplosion, in_own_z3_context
 from model.env import HINTS, Case, SymEnv, hint_fact
 from model.verdict import COUNTEREXAMPLE, PROVED, UNKNOWN, VACUOUS, Result
 
@@ -142,7 +143,10 @@ def prove_level(rev, shift, level, hints=HINTS, props=P.ISOLATION, drop=(), limi
         except PathExplosion as e:
             userfault.check_explosion(e, rev)       # a loop in the revision's own code
             return everyone(UNKNOWN, reason=str(e))
-        userfault.check_paths(paths, rev)           # Python the engine cannot follow
+        except CrossCheckError:
+            raise
+        except Exception as e:                      # not C's doing: a usage or internal error
+            raise userfault.classify(e, rev) from e
     t_explore = time.perf_counter() - t0
     sides = cov.sides(rev.path, tracer.arcs) if coverage else None
     pruned = tracer.pruned_list() if coverage else None
@@ -157,6 +161,7 @@ def prove_level(rev, shift, level, hints=HINTS, props=P.ISOLATION, drop=(), limi
     # Per (path, hint): is the path possible in this hint case, and can any
     # property fail on it?  Only when one can is each property asked alone.
     ok = {}             # (path index, hint) -> None (impossible) | core (all hold) | "check"
+    models = {}         # path index -> a model of the path (any hint case): replayed on impl/
     for i, (path, env, s) in enumerate(solvers):
         for h in live:
             hint = _hint(env, h)
@@ -164,6 +169,8 @@ def prove_level(rev, shift, level, hints=HINTS, props=P.ISOLATION, drop=(), limi
             if r == z3.unsat:
                 ok[i, h] = ("impossible", set(info))
                 continue
+            if r == z3.sat:
+                models.setdefault(i, (h, info))
             bad = z3.Or([z3.Not(P.holds(p, env, path.error)) for p in props if P.applies(p, h)])
             r, info = engine.check_in(s, [hint, bad], want_core=True)
             ok[i, h] = ("holds", set(info) | path.pruned_by) if r == z3.unsat else ("check", path.pruned_by)
@@ -205,7 +212,42 @@ def prove_level(rev, shift, level, hints=HINTS, props=P.ISOLATION, drop=(), limi
             from model import replay as R
             R.attach(res, rev, tuple(drop))
         out.append(res)
+    if replay:
+        executed(engine, rev, out, solvers, models, witness)
     return out
+
+
+def executed(engine, rev, results, solvers, models, witness):
+    """Proved code = executed code: for the PROVED obligations, build each
+    hint case's cover witness on impl/, and replay one model per explored
+    path (the models of the checks above, shared by the level's obligations),
+    requiring the concrete ranges, probes and outcome to be the path's.  A
+    revision that does something else concretely raises a RevisionError."""
+    proved = [r for r in results if r.verdict == PROVED]
+    if not proved:
+        return
+    from model import replay as R
+    check = R.PathCheck()
+    for i, (h, model) in sorted(models.items()):
+        path, env, s = solvers[i]
+        why = R.check_path(describe(env, model, path), rev, path.error, env.warnings)
+        if why is not None:
+            # The model may ask for a shadow S2 no fault path makes (it knows
+            # less than impl/: e.g. a host block over an address an earlier
+            # probe found invalid).  Shadow leaves that are host pages can
+            # always be faulted in: ask once for such a model of the path.
+            pages = [p.hlevel == A.lvl(3) for p in env._known()]
+            r, again = engine.check_in(s, [_hint(env, h)] + pages)
+            if r == z3.sat:
+                why = R.check_path(describe(env, again, path), rev, path.error, env.warnings)
+        if why is None:
+            check.checked += 1
+        else:
+            check.unbuildable.append(why)
+    covered = {h: R.cover(witness[h]) for h in {r.hint for r in proved}}
+    for r in proved:
+        ok, why = covered[r.hint]
+        r.concrete = check.as_dict() | {"witness": why if ok else f"MODEL BUG: {why}"}
 
 
 def _hint(env, h):
@@ -259,14 +301,18 @@ def describe(env, model, path=None, prop=None):
         "host_ttl": evb(env.host_ttl), "ia_bits": ev(env.ia_bits),
         "tlb_vtcr": ev(env.vtcr), "tg0": ev(env.vtcr) >> 14 & 3, "vcpu_vtcr": ev(env.vcpu_vtcr),
         "T": [ev(env.T_base), ev(env.T_base) + ev(env.T_size)],
-        "obliged": evb(env.obliged()),
     }
+    if path is None or prop is not None:     # not for the replay of a path (executed): costly to build
+        d["obliged"] = evb(env.obliged())
     if path is not None:
         d["property"] = prop
         d["probes"] = [_probe(ev, model, p) for p in env.probes]
         # the shadow S2 at the IPA aligned down to each block size (P5)
         d["seeds"] = [_probe(ev, model, p) | {"size": size} for size, p in env.seeds]
         d["ranges"] = [[ev(b), ev(b) + ev(s), m] for b, s, m in env.unmaps]
+        if len(env.mmus) > 1:           # the S2-off context was looked up (early callers)
+            d["s2off"] = True
+            d["s2off_tlb_vtcr"] = ev(env.mmus[1].guest_vtcr.v)
         if path.error is not None:
             d["error"] = f"{type(path.error).__name__}: {path.error}"
         elif env.warnings:

@@ -27,6 +27,7 @@ class Result:
     paths: int = 0
     coverage: list = None       # branch sides of the revision taken in this case (model/coverage.py)
     pruned: list = None         # [line, side, assumptions] that ruled branch sides out in this run
+    concrete: dict = None       # PROVED: the level's paths and the cover witness replayed on impl/
 
     @property
     def id(self):
@@ -36,6 +37,8 @@ class Result:
         c = self.counterexample
         if self.verdict == COUNTEREXAMPLE and c and c.get("replay", "").startswith("MODEL BUG"):
             return 2
+        if self.verdict == PROVED and self.concrete and self.concrete["witness"].startswith("MODEL BUG"):
+            return 2            # the case does not occur concretely: the proof may be about nothing
         return EXIT[self.verdict]
 
 

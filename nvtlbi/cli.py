@@ -13,6 +13,7 @@ import sys
 import time
 
 from impl import revision as REV
+from impl.outcome import InternalError
 from model import assumptions as AS
 from model.engine import CrossCheckError, Limits
 from model.env import HINTS
@@ -220,10 +221,16 @@ def main(argv=None):
             code = EXTRA_COMMANDS[args.cmd].run(args)
         else:
             code = {"prove": cmd_prove, "cex": cmd_cex}[args.cmd](args)
-    except (REV.RevisionError, UsageError, CrossCheckError) as e:
+    except (REV.RevisionError, UsageError, CrossCheckError, InternalError) as e:
         if getattr(args, "debug", False):
             raise
         print(f"nvtlbi: error: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:              # nvtlbi's own failure: one line, never a verdict
+        if getattr(args, "debug", False):
+            raise
+        from model import userfault
+        print(f"nvtlbi: error: {userfault.internal(e)}", file=sys.stderr)
         return 2
     sys.stdout.flush()
     return code
@@ -234,4 +241,7 @@ def entry():
 
 
 if __name__ == "__main__":
-    entry()
+    # `python -m nvtlbi.cli`: run the imported module, so that the exception
+    # classes the subcommands raise (nvtlbi.cli.UsageError) are the ones main() catches
+    from nvtlbi.cli import entry as _entry
+    _entry()
