@@ -1,5 +1,8 @@
 """Mutation testing of the whole chain: every mutant of a revision
-(model/mutants.py) ends in one class, with its evidence.
+(model/mutants.py) ends in one class, with its evidence.  "Behaves the
+same" is model/equiv.py's: the unmapped ranges per MMU in order, how many
+WARN_ONs fire, BUG(), errors (undefined behaviour, uninitialised reads,
+lockdep) and mmu_lock on return.
 
   KILLED      the mutant loops without bound (the engine's branch bound is
               hit) and a concrete run on an empty shadow S2 keeps probing
@@ -7,22 +10,28 @@
               or a property obligation of the mutant has a COUNTEREXAMPLE and
               the counterexample replays on impl/ (the concrete oracle sees
               the failure): the chain engine -> properties -> replay caught it.
-              The properties are P1-P4 (isolation) and P5 (precision: exactly
-              T where KVM can know T), so a mutant that only over-invalidates
-              is killed by P5 with a replayed input.
-  EQUIVALENT  model/equiv.py proves the mutant and the original unmap the
-              same ranges for every input and environment, on every granule.
-  EXCUSED     the mutant differs, but model/equiv.py proves it unmaps the same
-              ranges as the original on every TLBI the architecture obliges
-              to remove T; it differs only on TLBIs whose valid TTL names
-              another granule or level (C5.5.13: nothing is required there),
-              and there every obligation (P1, P3, P4) is PROVED.
-  SAFE        the mutant differs from the original where the TLBI is obliged
-              (a distinguishing input is shown) yet every obligation of the
-              differing granules, P5 included, is PROVED.
+              The properties are P1-P4 (isolation and availability: P4 is
+              what kills a mutant that makes a WARN_ON fire or reach BUG())
+              and P5 (precision: exactly T where KVM can know T), so a mutant
+              that only over-invalidates is killed by P5 with a replayed input.
+  EQUIVALENT  model/equiv.py proves the mutant and the original behave the
+              same for every input and environment, on every granule.
+  EXCUSED     the mutant differs, but model/equiv.py proves it behaves as
+              the original everywhere except in the ranges of TLBIs the
+              architecture does not oblige to remove T: TLBIs whose valid
+              TTL names another granule or level (C5.5.13: nothing is
+              required of the range there; WARN_ON, BUG() and errors are
+              compared on them too), and there every obligation (P1, P3,
+              P4) is PROVED.
+  SAFE        the mutant differs from the original (ranges where the TLBI
+              is obliged, or a WARN_ON, BUG() or error the original has and
+              the mutant lacks; a distinguishing input is shown) yet every
+              obligation of the differing granules, P1-P5, is PROVED.
   STILLBORN   the mutant does not load or run (a user error of the revision
               file); excluded from the score, as usual in mutation testing.
-  UNEXPLAINED anything else: UNKNOWN, a counterexample that does not replay.
+  UNEXPLAINED anything else: UNKNOWN, a counterexample that does not replay,
+              a difference in an effect no obligation speaks of (mmu_lock
+              held on return).
 
 The score counts KILLED + EQUIVALENT + EXCUSED + SAFE over all but
 STILLBORN; every mutant of a sound chain is explained, so 100 % is the
@@ -40,7 +49,7 @@ from impl.nested import VM, GuestS2, new_mmu
 from model import assumptions as AS
 from model import engine as E
 from model.env import Case
-from model.equiv import DIFFERENT, EQUIVALENT, diff_case
+from model.equiv import DIFFERENT, EQUIVALENT, diff_case, outcome_text
 from model import obligation as O
 from model import properties as P
 from model.obligation import matrix, prove_case
@@ -169,7 +178,8 @@ def _classify(original, mutant, path, shifts, limits, drop, t0):
         return done(UNEXPLAINED, "; ".join(unknown))
     if not differing:
         names = ", ".join({12: "4K", 14: "16K", 16: "64K"}[x] for x in sorted(shifts))
-        return done(EQUIVALENT, f"same ranges for every input and environment ({names})")
+        return done(EQUIVALENT, f"same behaviour (ranges, WARN_ON, BUG(), errors, mmu_lock) for every input "
+                                f"and environment ({names})")
     where = []
     for g, _ in differing:
         d = diff_case(orig, rev, Case({"4K": 12, "16K": 14, "64K": 16}[g], None, "any"), drop=drop,
@@ -182,14 +192,28 @@ def _classify(original, mutant, path, shifts, limits, drop, t0):
     if not where:
         g, ex = differing[0]
         return done(EXCUSED, f"differs on {', '.join(x for x, _ in differing)} only where the TLBI is excused "
-                             f"(e.g. {g} IPA {ex['ipa']:#x} TTL {ex['ttl']:#06b}: original {_ranges(ex['a'])}, "
-                             f"mutant {_ranges(ex['b'])}); proven the same wherever the TLBI must remove T, "
-                             f"and every obligation is PROVED", ex)
+                             f"(e.g. {_example(g, ex)}); proven the same in every other respect (the ranges "
+                             f"wherever the TLBI must remove T; WARN_ON, BUG(), errors and mmu_lock on every "
+                             f"TLBI), and every obligation is PROVED", ex)
+    for g, _ in where:
+        # no obligation speaks of the lock: a mutant that leaves it held (the
+        # next TLBI deadlocks) on any path is a hole, whatever else differs
+        d = diff_case(orig, rev, Case({"4K": 12, "16K": 14, "64K": 16}[g], None, "any"), drop=drop,
+                      limits=limits, compare=("mmu_lock",))
+        if d.verdict != EQUIVALENT:
+            return done(UNEXPLAINED, f"{g}: differs in whether mmu_lock is held on return, which no obligation "
+                                     f"checks ({d.verdict}" + (f": e.g. {_example(g, d.example)})" if d.example
+                                                               else f" {d.reason})"), d.example)
     g, ex = where[0]
-    return done(SAFE, f"differs on {', '.join(x for x, _ in where)} where the TLBI is obliged (e.g. {g} IPA "
-                      f"{ex['ipa']:#x} TTL {ex['ttl']:#06b}: "
-                      f"original {_ranges(ex['a'])}, mutant {_ranges(ex['b'])}) "
+    what = ex.get("differs") or ["ranges"]
+    how = "where the TLBI is obliged" if what == ["ranges"] else f"in {', '.join(what)}"
+    return done(SAFE, f"differs on {', '.join(x for x, _ in where)} {how} (e.g. {_example(g, ex)}) "
                       f"but every obligation there is PROVED", ex)
+
+
+def _example(g, ex):
+    return (f"{g} IPA {ex['ipa']:#x} TTL {ex['ttl']:#06b}: original {outcome_text(ex['a'])}, "
+            f"mutant {outcome_text(ex['b'])}")
 
 
 def _replaying(rev, case, first, drop, limits):
@@ -215,11 +239,6 @@ def _replaying(rev, case, first, drop, limits):
                   f"its host leaf covers T)")
         return r
     return first
-
-
-def _ranges(outcome):
-    rs = ", ".join(f"[{b:#x}, {e:#x})" for b, e, _ in outcome["ranges"]) or "none"
-    return rs + (f" {outcome['error']}" if outcome.get("error") else "")
 
 
 def score(results):

@@ -1,6 +1,8 @@
-"""`nvtlbi diff A B`: prove two revisions equivalent (the same unmapped
-ranges, per MMU, for every operand and environment under the assumptions)
-or print an input on which they differ, with both ranges."""
+"""`nvtlbi diff A B`: prove two revisions equivalent (the same behaviour
+for every operand and environment under the assumptions: unmapped ranges
+per MMU in order, WARN_ONs fired, BUG(), errors, mmu_lock on return; see
+model/equiv.py) or print an input on which they differ, with both
+outcomes and what differs."""
 
 import json
 import tempfile
@@ -40,8 +42,8 @@ def render_example(ex, a, b):
                (f"valid, tag L{p['tag']}{'' if p['af'] else ', AF clear'}" if p["valid"] else "invalid"))
             for p in probes))
     for name, side in ((a, ex["a"]), (b, ex["b"])):
-        rngs = ", ".join(render.rng(s, e - s) + (" (S2-off MMU)" if m else "") for s, e, m in side["ranges"])
-        L.append(f"    {name:<20} unmaps {rngs or 'nothing'}" + (f", then {side['error']}" if side["error"] else ""))
+        L.append(f"    {name:<20} {equiv.outcome_text(side, render.rng)}")
+    L.append(f"    they differ in: {', '.join(ex.get('differs') or ['ranges'])}")
     return "\n".join(L)
 
 

@@ -29,6 +29,8 @@ SAMPLE = {
     "bigger-fallback": (137, "VTCR_EL2_TG0_16K -> VTCR_EL2_TG0_64K", MU.KILLED),  # 512M > 32M: P5
     "excused": (22, "0 -> 1", MU.EXCUSED),            # differs only for a 4K TTL in a 16K guest
     "finer": (113, "addr < tmp + sz -> addr <= tmp + sz", MU.SAFE),   # tighter, still correct
+    # WARN_ON(max_size): same ranges, a warning on every TLBI: not EQUIVALENT, P4 kills it
+    "warns": (142, "not max_size -> max_size", MU.KILLED),
 }
 
 
@@ -58,6 +60,8 @@ def test_mutant_is_classified(paths, name):
         assert "more than 10000 probes" in r.evidence
     if name == "bigger-fallback":
         assert r.by == "P5" and "replayed on impl/" in r.evidence
+    if name == "warns":
+        assert r.by == "P4" and "-P4: replayed on impl/" in r.evidence
     if name == "excused":
         assert "only where the TLBI is excused" in r.evidence
     if name == "finer":
