@@ -163,7 +163,7 @@ def assumptions_table():
 
 
 def assumptions_markdown():
-    """README's table of the default assumptions, generated from the registry."""
+    """docs/manual.md's table of the default assumptions, generated from the registry."""
     rows = ["| name | meaning | source | checked on concrete states |", "|---|---|---|---|"]
     rows += [f"| `{a.name}` | {a.meaning} | {a.source} | {'yes' if a.check else 'no: ' + a.unchecked} |"
              for a in ASSUMPTIONS]

@@ -16,7 +16,7 @@ from model.engine import Engine
 from model.env import Case, SymEnv
 from nvtlbi import cli, render
 
-README = __import__("pathlib").Path(__file__).resolve().parent.parent / "README.md"
+README = __import__("pathlib").Path(__file__).resolve().parent.parent / "docs" / "manual.md"
 
 
 def test_a_fact_under_a_misspelt_assumption_is_refused():
@@ -110,7 +110,7 @@ def test_cli_lists_every_registered_assumption(capsys):
 
 
 def test_a_revision_naming_an_unregistered_opt_in_assumption_is_a_usage_error(tmp_path, capsys):
-    src = (README.parent / "impl" / "revisions" / "upstream.py").read_text()
+    src = (README.parent.parent / "impl" / "revisions" / "upstream.py").read_text()
     f = tmp_path / "rev.py"
     f.write_text(src + '\nASSUMES = ("invalid-tag-truh",)\n')
     line = len(src.splitlines()) + 2
