@@ -7,10 +7,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from impl import revision as REV  # noqa: E402
-from model import crosscheck as X  # noqa: E402
-from model.env import Case  # noqa: E402
-from model.obligation import prove_case  # noqa: E402
+from nvtlbi.impl import revision as REV  # noqa: E402
+from nvtlbi.model import crosscheck as X  # noqa: E402
+from nvtlbi.model.env import Case  # noqa: E402
+from nvtlbi.model.obligation import prove_case  # noqa: E402
 
 
 def cpu(fn):

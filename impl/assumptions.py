@@ -11,7 +11,7 @@ The symbolic facts of an entry are stated by model/env.py as
 `engine.assume(ENTRY, fact)`: the z3 literal that guards them is made from
 the entry (model/engine.py), and the engine refuses a fact whose assumption
 is not an entry of this registry, at once and in every run.  So a misspelt
-assumption is an error (an ImportError for `from impl.assumptions import
+assumption is an error (an ImportError for `from nvtlbi.impl.assumptions import
 BBB`, a KeyError for `assumption("bbb")`), never a fresh literal that
 silently guards nothing.
 
@@ -27,8 +27,8 @@ environment states, and a predicate or a stated reason for none).
 from dataclasses import dataclass
 from typing import Callable
 
-from impl import granule as G
-from impl.nested import walk_nested_s2
+from nvtlbi.impl import granule as G
+from nvtlbi.impl.nested import walk_nested_s2
 
 ERANGE = 34
 

@@ -42,7 +42,7 @@ class Era:
 
 
 ERAS = {e.name: e for e in [
-    Era("v2020", "Feb 2020 - Apr 2023 (NV series v2 .. v10)", "impl.kernel_2020",
+    Era("v2020", "Feb 2020 - Apr 2023 (NV series v2 .. v10)", "nvtlbi.impl.kernel_2020",
         "NV series v2, 20200211174938.27809-1-maz@kernel.org",
         "VTCR_EL2_TG0_* are shifted TCR values; the guest TTL is trusted when the host has "
         "ARM64_HAS_ARMv8_4_TTL (cpus_have_const_cap, later cpus_have_final_cap); mmu->vtcr is the "
@@ -50,13 +50,13 @@ ERAS = {e.name: e for e in [
         markers=("cpus_have_const_cap", "cpus_have_final_cap"),
         bundled=("r0_baseline", "r1a_ttl_hostcap", "r1b_swwalk", "r1f_ttl_names", "r2a_trust_ttl",
                  "r2b_get_leaf")),
-    Era("v2023", "Oct 2023 - Jan 2024 (NV series v11)", "impl.kernel_2023",
+    Era("v2023", "Oct 2023 - Jan 2024 (NV series v11)", "nvtlbi.impl.kernel_2023",
         "fe49fd940e22 KVM: arm64: Move VTCR_EL2 into struct s2_mmu (20231012205108.3937270-1-maz@kernel.org)",
         "as v2020, but mmu->vtcr is the shadow stage 2's own VTCR_EL2 (host page size) and the guest's "
         "VTCR_EL2 is mmu->tlb_vtcr",
         markers=("tlb_vtcr",),
         bundled=("r3_tlb_vtcr",)),
-    Era("v2024", "2024 - 2025 (\"Shadow stage-2 page table handling\" and later)", "impl.kernel",
+    Era("v2024", "2024 - 2025 (\"Shadow stage-2 page table handling\" and later)", "nvtlbi.impl.kernel",
         "Shadow stage-2 page table handling v1, 20240409175448.3507472-1-maz@kernel.org",
         "VTCR_EL2_TG0_MASK = 3 << 14 with shifted VTCR_EL2_TG0_{4K=0<<14, 64K=1<<14, 16K=2<<14}; "
         "the TTL gate is kvm_has_feat(kvm, ID_AA64MMFR2_EL1, TTL, IMP); "
@@ -64,7 +64,7 @@ ERAS = {e.name: e for e in [
         "mmu->vtcr is the shadow stage 2's own VTCR_EL2, mmu->tlb_vtcr the guest's",
         markers=("kvm_has_feat",),
         bundled=("upstream", "r4_kvm_has_feat")),
-    Era("v2026", "after the VTCR_EL2 sysreg conversion (Dec 2025)", "impl.kernel_2026",
+    Era("v2026", "after the VTCR_EL2 sysreg conversion (Dec 2025)", "nvtlbi.impl.kernel_2026",
         "a035001dea37 arm64: Convert VTCR_EL2 to sysreg infratructure (20251210173024.561160-4-maz@kernel.org)",
         "VTCR_EL2_TG0_MASK = GENMASK(15, 14) with *unshifted* enum values "
         "VTCR_EL2_TG0_{4K=0b00, 64K=0b01, 16K=0b10}, read with FIELD_GET(VTCR_EL2_TG0_MASK, vtcr); "
@@ -304,9 +304,9 @@ def meaning(name, era):
 
 def markdown():
     """docs/eras.md: every era, field and name with its meaning and source
-    (`python -m impl.eras > docs/eras.md`; a test fails when it is stale)."""
+    (`python -m nvtlbi.impl.eras > docs/eras.md`; a test fails when it is stale)."""
     out = ["# Eras of the kernel vocabulary", "",
-           "Generated from `impl/eras.py` by `python -m impl.eras > docs/eras.md`: do not edit.", "",
+           "Generated from `impl/eras.py` by `python -m nvtlbi.impl.eras > docs/eras.md`: do not edit.", "",
            "| era | span | vocabulary module | starts with |", "|---|---|---|---|"]
     out += [f"| {e.name} | {e.span} | `{e.vocabulary}` | {e.source} |" for e in ERAS.values()]
     out += ["", "## Struct fields", "", "| field | " + " | ".join(ORDER) + " | source |",

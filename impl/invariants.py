@@ -4,7 +4,7 @@ tests to show that every state KVM's concrete machinery reaches satisfies
 what the proofs assume.  Each predicate is its registry entry's `check`
 (impl/assumptions.py): this module only runs them."""
 
-from impl.assumptions import ASSUMPTIONS, INVALID_TAG_TRUTH, State
+from nvtlbi.impl.assumptions import ASSUMPTIONS, INVALID_TAG_TRUTH, State
 
 
 def _state(mmu, guest):

@@ -1,6 +1,6 @@
 """The kernel vocabulary a revision is written in.
 
-A revision module does `from impl.kernel import *` and uses only these names,
+A revision module does `from nvtlbi.impl.kernel import *` and uses only these names,
 spelled as in the kernel (arm64, the 2024 era: VTCR_EL2_TG0_* are the shifted
 TCR values, the TTL gate is kvm_has_feat).  Every helper works on concrete
 and symbolic words alike; the page table, the VM and the unmap are reached
@@ -21,10 +21,10 @@ C constructs and how they are written here (see docs/manual.md, "Writing a revis
 import functools
 import inspect
 
-from impl import eras
-from impl.cint import CType, Word, convert, s32, s64, select, u8, u16, u32, u64  # noqa: F401
+from nvtlbi.impl import eras
+from nvtlbi.impl.cint import CType, Word, convert, s32, s64, select, u8, u16, u32, u64  # noqa: F401
 
-# The names a revision of this era sees (`from impl.kernel import *`): each
+# The names a revision of this era sees (`from nvtlbi.impl.kernel import *`): each
 # has its meaning and source in impl/eras.py.  Other eras' vocabularies
 # (impl.kernel_2020, _2023, _2026) take what they share from here.
 ERA = "v2024"
@@ -39,8 +39,8 @@ phys_addr_t = u64
 NULL = None
 
 
-from impl import outcome as _outcome
-from impl.outcome import KernelBug, Uninitialised  # noqa: F401  (C outcomes: impl/outcome.py)
+from nvtlbi.impl import outcome as _outcome
+from nvtlbi.impl.outcome import KernelBug, Uninitialised  # noqa: F401  (C outcomes: impl/outcome.py)
 
 
 # ---- the world a revision runs in ----------------------------------------------

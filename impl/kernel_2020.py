@@ -7,9 +7,9 @@ with spin_lock in the oldest posts, the early shadow probe is the software
 walk kvm_walk_shadow_s2, and `mmu.vtcr` is the guest's VTCR_EL2 (there is no
 `tlb_vtcr` yet).  kvm_has_feat does not exist."""
 
-from impl import eras
-from impl.kernel import *  # noqa: F401,F403
-from impl.kernel import (cpus_have_const_cap, kvm_unmap_stage2_range, kvm_walk_shadow_s2,  # noqa: F401
+from nvtlbi.impl import eras
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl.kernel import (cpus_have_const_cap, kvm_unmap_stage2_range, kvm_walk_shadow_s2,  # noqa: F401
                          spin_lock, spin_unlock)
 
 ERA = "v2020"

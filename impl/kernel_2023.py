@@ -4,9 +4,9 @@ shadow stage 2's own VTCR_EL2 (the host's page size) and the guest's is
 `mmu.tlb_vtcr`.  Otherwise as the v2020 vocabulary (impl/eras.py has each
 name's meaning and source)."""
 
-from impl import eras
-from impl.kernel import *  # noqa: F401,F403
-from impl.kernel import cpus_have_const_cap, kvm_unmap_stage2_range  # noqa: F401
+from nvtlbi.impl import eras
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl.kernel import cpus_have_const_cap, kvm_unmap_stage2_range  # noqa: F401
 
 ERA = "v2023"
 __all__ = eras.names(ERA)

@@ -4,10 +4,10 @@ are compared against FIELD_GET(VTCR_EL2_TG0_MASK, vtcr); from Jun 2026
 kvm_pgtable_get_leaf takes a walk-flags argument.  Everything else is
 impl.kernel's."""
 
-from impl import eras
-from impl import kernel as _k
-from impl.kernel import *  # noqa: F401,F403
-from impl.kernel import GENMASK, convert, u64
+from nvtlbi.impl import eras
+from nvtlbi.impl import kernel as _k
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl.kernel import GENMASK, convert, u64
 
 ERA = "v2026"
 __all__ = eras.names(ERA)

@@ -4,12 +4,12 @@ fault path that builds shadow leaves tagged with the guest's level."""
 
 from dataclasses import dataclass, field
 
-from impl import descriptor as D
-from impl import granule as G
-from impl.cint import Word, convert, s32, select, u8, u64
-from impl.eras import KvmS2Mmu
-from impl.outcome import LockdepFailure
-from impl.pgtable import PageTable
+from nvtlbi.impl import descriptor as D
+from nvtlbi.impl import granule as G
+from nvtlbi.impl.cint import Word, convert, s32, select, u8, u64
+from nvtlbi.impl.eras import KvmS2Mmu
+from nvtlbi.impl.outcome import LockdepFailure
+from nvtlbi.impl.pgtable import PageTable
 
 
 @dataclass(frozen=True)

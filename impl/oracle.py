@@ -1,7 +1,7 @@
 """What the architecture obliges a TLBI IPAS2E1 to remove, concretely
 (ARM DDI 0487 M.a.a C5.5.13, D8.17.5, J1.1.3.449 TLBIMatch, ResTLBITTL)."""
 
-from impl import granule as G
+from nvtlbi.impl import granule as G
 
 
 def ttl_reserved(ttl, lpa2):

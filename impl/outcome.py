@@ -10,7 +10,7 @@ or a bug of nvtlbi (model/userfault.py tells which), never a verdict.  The
 classification is positive on purpose: a new kind of Python error can only
 become an error, never a counterexample."""
 
-from impl.cint import UndefinedBehaviour, Word
+from nvtlbi.impl.cint import UndefinedBehaviour, Word
 
 
 class KernelBug(Exception):

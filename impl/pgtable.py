@@ -5,9 +5,9 @@ address, so a 48-bit space costs only what is mapped.  Used both for the
 guest's stage 2 (granule from the guest VTCR) and for KVM's shadow stage 2
 (the host granule)."""
 
-from impl import descriptor as D
-from impl import granule as G
-from impl.cint import Word, s32, u64
+from nvtlbi.impl import descriptor as D
+from nvtlbi.impl import granule as G
+from nvtlbi.impl.cint import Word, s32, u64
 
 ERANGE = 34
 

@@ -7,9 +7,9 @@ import os
 import sys
 from dataclasses import dataclass
 
-from impl import eras, tlbi
-from impl.assumptions import BY_NAME, OPT_IN
-from impl.outcome import c_call
+from nvtlbi.impl import eras, tlbi
+from nvtlbi.impl.assumptions import BY_NAME, OPT_IN
+from nvtlbi.impl.outcome import c_call
 
 FUNCTIONS = ("ttl_to_size", "get_guest_mapping_ttl", "compute_tlb_inval_range")
 # A revision needs an entry point: its own TLBI handler, or the range computation
@@ -103,7 +103,7 @@ def load(spec):
         if spec not in bundled() + alternatives():
             raise RevisionError(f"{spec}: no bundled revision of that name "
                                 f"(have: {', '.join(bundled() + alternatives())})")
-        pkg = "impl.revisions" if spec in bundled() else "impl.alternatives"
+        pkg = "nvtlbi.impl.revisions" if spec in bundled() else "nvtlbi.impl.alternatives"
         module = importlib.import_module(f"{pkg}.{spec}")
         name, path = spec, module.__file__
     _check_assumes(module, path)

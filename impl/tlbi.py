@@ -1,10 +1,10 @@
 """TLBI IPAS2E1* emulation: decode the operand, let the revision compute the
 range, align the IPA down to it and unmap it from every shadow MMU."""
 
-from impl import kernel
-from impl.cint import Word
-from impl.outcome import c_call
-from impl.kernel import (GENMASK_ULL, VTTBR_EL2, kfunc, kvm_s2_mmu_iterate_by_vmid, kvm_stage2_unmap_range, u64,
+from nvtlbi.impl import kernel
+from nvtlbi.impl.cint import Word
+from nvtlbi.impl.outcome import c_call
+from nvtlbi.impl.kernel import (GENMASK_ULL, VTTBR_EL2, kfunc, kvm_s2_mmu_iterate_by_vmid, kvm_stage2_unmap_range, u64,
                          unsigned_long, vcpu_read_sys_reg, write_lock, write_unlock)
 
 

@@ -10,11 +10,11 @@ so one seed gives the same guest behaviour for every revision."""
 import random
 from dataclasses import dataclass
 
-from impl import granule as G
-from impl.assumptions import INVALID_TAG_TRUTH
-from impl.nested import VM, GuestS2, Translation, handle_shadow_fault, new_mmu
-from impl.oracle import stale_leaves
-from impl.tlbi import make_operand, run
+from nvtlbi.impl import granule as G
+from nvtlbi.impl.assumptions import INVALID_TAG_TRUTH
+from nvtlbi.impl.nested import VM, GuestS2, Translation, handle_shadow_fault, new_mmu
+from nvtlbi.impl.oracle import stale_leaves
+from nvtlbi.impl.tlbi import make_operand, run
 
 # (host page shift, guest granule shift) pairs KVM allows: the guest's stage-2
 # granule is never smaller than the host page (limit_nv_id_reg).

@@ -7,7 +7,7 @@ both read from its formulas, and tests/test_tables.py checks them with sympy."""
 
 import z3
 
-from impl import granule as G
+from nvtlbi.impl import granule as G
 
 LVL = 8                     # width of a symbolic level (signed)
 

@@ -17,7 +17,7 @@ import re
 
 import z3
 
-from model.engine import CrossCheckError, Engine
+from nvtlbi.model.engine import CrossCheckError, Engine
 
 TIME_LIMIT_MS = 20_000
 

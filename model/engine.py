@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import z3
 import z3.z3 as z3_api
 
-from impl import cint
-from impl.outcome import C_OUTCOMES
-from model.assumptions import CASE, assumption
-from model.backend import Z3Backend
+from nvtlbi.impl import cint
+from nvtlbi.impl.outcome import C_OUTCOMES
+from nvtlbi.model.assumptions import CASE, assumption
+from nvtlbi.model.backend import Z3Backend
 
 MAX_DECISIONS = 400
 

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 import z3
 
-from impl import granule as G
-from impl.cint import Word, s32, u8, u64
-from impl.eras import KvmS2Mmu
-from impl.outcome import LockdepFailure
-from impl.nested import stage2_vtcr
-from model import arch as A
+from nvtlbi.impl import granule as G
+from nvtlbi.impl.cint import Word, s32, u8, u64
+from nvtlbi.impl.eras import KvmS2Mmu
+from nvtlbi.impl.outcome import LockdepFailure
+from nvtlbi.impl.nested import stage2_vtcr
+from nvtlbi.model import arch as A
 # The assumptions' registry entries: a misspelt one fails this import.
-from model.assumptions import (BBM, CASE, GET_LEAF_RANGE, GET_LEAF_RET, GRANULE_ORDER, INVALID_TAG_TRUTH,
+from nvtlbi.model.assumptions import (BBM, CASE, GET_LEAF_RANGE, GET_LEAF_RET, GRANULE_ORDER, INVALID_TAG_TRUTH,
                                INVALID_UNTAGGED, LEAF_LEVEL, LEAF_TAGGED, NO_LPA2, S2OFF_UNTAGGED, STABLE_PGT,
                                TAG_TRUTH, VTCR_CURRENT, VTCR_STABLE)
 

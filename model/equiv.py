@@ -42,15 +42,15 @@ from dataclasses import dataclass, field
 
 import z3
 
-from impl import granule as G
-from impl import kernel
-from impl.cint import UndefinedBehaviour, Word, u64
-from model import assumptions as AS
-from impl.outcome import C_OUTCOMES, LockdepFailure
-from model import userfault
-from model.engine import CrossCheckError, Engine, Limits, PathExplosion, in_own_z3_context
-from model.env import Case, SymEnv
-from model.obligation import SymHooks, describe, minimise
+from nvtlbi.impl import granule as G
+from nvtlbi.impl import kernel
+from nvtlbi.impl.cint import UndefinedBehaviour, Word, u64
+from nvtlbi.model import assumptions as AS
+from nvtlbi.impl.outcome import C_OUTCOMES, LockdepFailure
+from nvtlbi.model import userfault
+from nvtlbi.model.engine import CrossCheckError, Engine, Limits, PathExplosion, in_own_z3_context
+from nvtlbi.model.env import Case, SymEnv
+from nvtlbi.model.obligation import SymHooks, describe, minimise
 
 EQUIVALENT, DIFFERENT, UNKNOWN, VACUOUS = "EQUIVALENT", "DIFFERENT", "UNKNOWN", "VACUOUS"
 # the effects, in the order an example names them
@@ -251,7 +251,7 @@ def diff_cases():
 
 
 def _diff_job(job):
-    from impl import revision as REV
+    from nvtlbi.impl import revision as REV
     sa, sb, case, drop, limits = job
     return diff_case(REV.load(sa), REV.load(sb), case, drop, limits)
 

@@ -42,18 +42,18 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from impl import revision as REV
-from impl import tlbi
-from impl.cint import Word, u64
-from impl.nested import VM, GuestS2, new_mmu
-from model import assumptions as AS
-from model import engine as E
-from model.env import Case
-from model.equiv import DIFFERENT, EQUIVALENT, diff_case, outcome_text
-from model import obligation as O
-from model import properties as P
-from model.obligation import matrix, prove_case
-from model.verdict import COUNTEREXAMPLE, PROVED
+from nvtlbi.impl import revision as REV
+from nvtlbi.impl import tlbi
+from nvtlbi.impl.cint import Word, u64
+from nvtlbi.impl.nested import VM, GuestS2, new_mmu
+from nvtlbi.model import assumptions as AS
+from nvtlbi.model import engine as E
+from nvtlbi.model.env import Case
+from nvtlbi.model.equiv import DIFFERENT, EQUIVALENT, diff_case, outcome_text
+from nvtlbi.model import obligation as O
+from nvtlbi.model import properties as P
+from nvtlbi.model.obligation import matrix, prove_case
+from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
 
 KILLED, EXCUSED, SAFE, STILLBORN, UNEXPLAINED = "KILLED", "EXCUSED", "SAFE", "STILLBORN", "UNEXPLAINED"
 CLASSES = [KILLED, EQUIVALENT, EXCUSED, SAFE, STILLBORN, UNEXPLAINED]

@@ -9,17 +9,17 @@ import time
 
 import z3
 
-from impl import granule as G
-from impl import kernel
-from impl.cint import Word, s32, u64
-from model import arch as A
-from model import assumptions as AS
-from model import coverage as cov
-from model import properties as P
-from model import userfault
-from model.engine import CrossCheckError, Engine, Limits, PathExplosion, in_own_z3_context
-from model.env import HINTS, Case, SymEnv, hint_fact
-from model.verdict import COUNTEREXAMPLE, PROVED, UNKNOWN, VACUOUS, Result
+from nvtlbi.impl import granule as G
+from nvtlbi.impl import kernel
+from nvtlbi.impl.cint import Word, s32, u64
+from nvtlbi.model import arch as A
+from nvtlbi.model import assumptions as AS
+from nvtlbi.model import coverage as cov
+from nvtlbi.model import properties as P
+from nvtlbi.model import userfault
+from nvtlbi.model.engine import CrossCheckError, Engine, Limits, PathExplosion, in_own_z3_context
+from nvtlbi.model.env import HINTS, Case, SymEnv, hint_fact
+from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED, UNKNOWN, VACUOUS, Result
 
 
 def levels(shift, enabled):
@@ -56,7 +56,7 @@ class SymHooks:
         return Word(s32, self.env.host_ttl)
 
     def granule_size(self, level):
-        from model.arch import host_granule_size
+        from nvtlbi.model.arch import host_granule_size
         return Word(u64, host_granule_size(self.env.host_shift, getattr(level, "v", level)))
 
 
@@ -209,7 +209,7 @@ def prove_level(rev, shift, level, hints=HINTS, props=P.ISOLATION, drop=(), limi
                      rests_on=rests if verdict == PROVED else [], witness=witness[h],
                      counterexample=cex, reason=reason, paths=n)
         if cex is not None and replay:
-            from model import replay as R
+            from nvtlbi.model import replay as R
             R.attach(res, rev, tuple(drop))
         out.append(res)
     if replay:
@@ -226,7 +226,7 @@ def executed(engine, rev, results, solvers, models, witness):
     proved = [r for r in results if r.verdict == PROVED]
     if not proved:
         return
-    from model import replay as R
+    from nvtlbi.model import replay as R
     check = R.PathCheck()
     for i, (h, model) in sorted(models.items()):
         path, env, s = solvers[i]

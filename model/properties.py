@@ -18,11 +18,11 @@ P1 and P3 hold of every MMU's range; P2 and P5 of the MMU holding T."""
 
 import z3
 
-from impl import granule as G
-from model.assumptions import GET_LEAF_RANGE
-from model.env import hint_fact
+from nvtlbi.impl import granule as G
+from nvtlbi.model.assumptions import GET_LEAF_RANGE
+from nvtlbi.model.env import hint_fact
 
-from impl.kernel import KernelBug
+from nvtlbi.impl.kernel import KernelBug
 
 PROPERTIES = {
     "P1": "the invalidated range contains the IPA",

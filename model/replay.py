@@ -8,14 +8,14 @@ A counterexample that does not replay is reported as a model bug."""
 import os
 from dataclasses import dataclass, field
 
-from impl import granule as G
-from impl import oracle, tlbi
-from impl.cint import Word, u64
-from impl.kernel import KernelBug
-from impl.nested import GuestS2, Translation, VM, handle_s2_off_fault, handle_shadow_fault, new_mmu
-from impl.outcome import C_OUTCOMES
-from impl.revision import RevisionError
-from model import userfault
+from nvtlbi.impl import granule as G
+from nvtlbi.impl import oracle, tlbi
+from nvtlbi.impl.cint import Word, u64
+from nvtlbi.impl.kernel import KernelBug
+from nvtlbi.impl.nested import GuestS2, Translation, VM, handle_s2_off_fault, handle_shadow_fault, new_mmu
+from nvtlbi.impl.outcome import C_OUTCOMES
+from nvtlbi.impl.revision import RevisionError
+from nvtlbi.model import userfault
 
 
 @dataclass

@@ -20,8 +20,8 @@ import os
 import re
 import traceback
 
-from impl.outcome import CallMismatch, InternalError, NonIntegerReturn
-from impl.revision import RevisionError
+from nvtlbi.impl.outcome import CallMismatch, InternalError, NonIntegerReturn
+from nvtlbi.impl.revision import RevisionError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import z3
 
-from impl import granule as G
-from model import assumptions as AS
-from model.env import Case
-from model.obligation import explore
+from nvtlbi.impl import granule as G
+from nvtlbi.model import assumptions as AS
+from nvtlbi.model.env import Case
+from nvtlbi.model.obligation import explore
 
 
 @dataclass

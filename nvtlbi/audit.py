@@ -155,7 +155,7 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
         raise InputError(f"{path}:1: the input does not contain {', '.join(missing)} whole; "
                          "give the file it applies to with --base FILE.c, or --base-revision NAME")
     if missing:
-        from impl import revision as REV
+        from nvtlbi.impl import revision as REV
         if base_revision not in REV.bundled():
             raise InputError(f"{path}:1: --base-revision {base_revision}: no bundled revision of that name "
                              f"(have: {', '.join(REV.bundled())})")
@@ -243,7 +243,7 @@ def _era_caller(prof, fn, whole, base_revision=None):
         return None
     import inspect
 
-    from impl import revision as REV
+    from nvtlbi.impl import revision as REV
     for name in [base_revision] * (base_revision in prof.bundled) + list(reversed(prof.bundled)):
         rev = REV.load(name)
         own = vars(rev.module)

@@ -4,14 +4,14 @@
 import importlib
 import types
 
-from impl.kernel import kfunc
+from nvtlbi.impl.kernel import kfunc
 
 
 def adopt(revname, fname, namespace):
     """`fname` of the bundled revision `revname`, re-bound to the generated
     module's globals: its calls then reach the translated functions (and
     the profile's definitions), not the bundled module's own."""
-    mod = importlib.import_module(f"impl.revisions.{revname}")
+    mod = importlib.import_module(f"nvtlbi.impl.revisions.{revname}")
     f = getattr(mod, fname)
     inner = getattr(f, "__wrapped__", f)
     g = types.FunctionType(inner.__code__, namespace, inner.__name__, inner.__defaults__, inner.__closure__)

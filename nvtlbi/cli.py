@@ -11,14 +11,14 @@ import os
 import sys
 import time
 
-from impl import revision as REV
-from impl.outcome import InternalError
-from model import assumptions as AS
-from model.engine import CrossCheckError, Limits
-from model.env import HINTS
-from model.obligation import matrix, prove_level
-from model.properties import ISOLATION, PROPERTIES
-from model.verdict import COUNTEREXAMPLE, overall_exit
+from nvtlbi.impl import revision as REV
+from nvtlbi.impl.outcome import InternalError
+from nvtlbi.model import assumptions as AS
+from nvtlbi.model.engine import CrossCheckError, Limits
+from nvtlbi.model.env import HINTS
+from nvtlbi.model.obligation import matrix, prove_level
+from nvtlbi.model.properties import ISOLATION, PROPERTIES
+from nvtlbi.model.verdict import COUNTEREXAMPLE, overall_exit
 from nvtlbi import options, render, scheduler, trust
 from nvtlbi.versions import solver_versions
 
@@ -89,7 +89,7 @@ def _cases(args, enabled):
 
 def _work(spec, shift, level, hints, props, drop, limits, coverage):
     """One job, in a worker: every obligation of one (granule, level) of T."""
-    from model import crosscheck
+    from nvtlbi.model import crosscheck
     rev = REV.load(spec)
     before = (crosscheck.stats.agreed, crosscheck.stats.unchecked)
     rs = prove_level(rev, shift, level, hints, props=props, drop=drop, limits=limits, coverage=coverage)
@@ -131,7 +131,7 @@ def prove_many(specs, args, label=None, infos=None):
     out = {spec: [] for spec in specs}
     progress = _progress(label or "prove") if sys.stderr.isatty() and len(jobs) > 8 else None
     CROSS.update(agreed=0, unchecked=0)
-    from model import crosscheck
+    from nvtlbi.model import crosscheck
     if getattr(args, "cross_check", False):
         crosscheck.install()        # before the fork: the workers inherit it
     try:
@@ -255,7 +255,7 @@ def main(argv=None):
     except Exception as e:              # nvtlbi's own failure: one line, never a verdict
         if getattr(args, "debug", False):
             raise
-        from model import userfault
+        from nvtlbi.model import userfault
         print(f"nvtlbi: error: {userfault.internal(e)}", file=sys.stderr)
         return 2
     sys.stdout.flush()

@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 
-from model.verdict import overall_exit
+from nvtlbi.model.verdict import overall_exit
 from nvtlbi import cpp, cprofile
 from nvtlbi.cinput import InputError
 from nvtlbi.versions import solver_versions
@@ -47,7 +47,7 @@ def add_parser(sub, common):
 
 
 def run(args):
-    from impl import revision as REV
+    from nvtlbi.impl import revision as REV
     from nvtlbi import cli, inputs, report, scheduler, trust
     if args.list_profiles:
         if args.json:

@@ -7,7 +7,7 @@ outcomes and what differs."""
 import json
 import tempfile
 
-from model import equiv
+from nvtlbi.model import equiv
 from nvtlbi import render
 from nvtlbi.versions import solver_versions
 
@@ -62,13 +62,13 @@ def render_diff(a, b, results):
 
 def _diff_granule(sa, sb, granule, drop, limits):
     """One job, in a worker: the diff of one granule."""
-    from impl import revision as REV
+    from nvtlbi.impl import revision as REV
     return equiv.diff_all(REV.load(sa), REV.load(sb), drop=drop, limits=limits, granules=[granule])[0]
 
 
 def equivalence(args, sa, sb, names):
     """diff of revisions sa and sb (specs), one worker job per granule; [DiffResult] in granule order."""
-    from model.engine import Limits
+    from nvtlbi.model.engine import Limits
     from nvtlbi import scheduler
     limits = Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
     granules = [c.granule for c in equiv.diff_cases() if not args.granule or c.granule in args.granule]

@@ -10,9 +10,9 @@ import json
 import sys
 import time
 
-from model import mutation as MU
-from model.engine import Limits
-from model.mutants import generate
+from nvtlbi.model import mutation as MU
+from nvtlbi.model.engine import Limits
+from nvtlbi.model.mutants import generate
 from nvtlbi import scheduler
 from nvtlbi.versions import solver_versions
 

@@ -13,9 +13,9 @@ failure); 2 if the solver could not settle a worst case."""
 import json
 import statistics
 
-from impl import granule as G
-from impl import revision as REV
-from impl.workload import CONFIGS, simulate
+from nvtlbi.impl import granule as G
+from nvtlbi.impl import revision as REV
+from nvtlbi.impl.workload import CONFIGS, simulate
 from nvtlbi import scheduler
 from nvtlbi.versions import solver_versions
 
@@ -48,7 +48,7 @@ def _load(spec, bound):
 
 def _solve(spec, bound, g, level, hosts):
     """One job, in a worker: the solver's worst cases of one guest granule and level."""
-    from model.worstcase import bounds
+    from nvtlbi.model.worstcase import bounds
     return bounds(_load(spec, bound), g, level, hosts)
 
 

@@ -11,15 +11,15 @@ Exit status: 0 when all of it holds, 2 otherwise."""
 import json
 import time
 
-from impl import revision as REV
-from model import assumptions as AS
-from model import crosscheck as X
-from model import mutation as MU
-from model.engine import Limits
-from model.mutants import generate
-from model.properties import PROPERTIES
-from model.obligation import matrix, prove_level
-from model.verdict import COUNTEREXAMPLE, PROVED
+from nvtlbi.impl import revision as REV
+from nvtlbi.model import assumptions as AS
+from nvtlbi.model import crosscheck as X
+from nvtlbi.model import mutation as MU
+from nvtlbi.model.engine import Limits
+from nvtlbi.model.mutants import generate
+from nvtlbi.model.properties import PROPERTIES
+from nvtlbi.model.obligation import matrix, prove_level
+from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
 from nvtlbi import cmd_mutate, scheduler, trust
 from nvtlbi.versions import solver_versions
 

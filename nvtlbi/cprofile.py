@@ -10,7 +10,7 @@ it, never a guess."""
 
 import re
 
-from impl import eras
+from nvtlbi.impl import eras
 
 Profile = eras.Era          # a profile is an era of impl/eras.py
 PROFILES = eras.ERAS

@@ -7,7 +7,7 @@ import inspect
 import os
 from dataclasses import dataclass, field
 
-from impl import revision as REV
+from nvtlbi.impl import revision as REV
 from nvtlbi.cinput import InputError
 
 

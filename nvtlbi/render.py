@@ -1,11 +1,11 @@
 """Results in domain terms: the verdict matrix and counterexample scenarios."""
 
-from impl import descriptor, oracle
-from impl import granule as G
-from model import replay as R
-from model.assumptions import ASSUMPTIONS, OPT_IN
-from model.env import HINT_MEANING
-from model.properties import PROPERTIES
+from nvtlbi.impl import descriptor, oracle
+from nvtlbi.impl import granule as G
+from nvtlbi.model import replay as R
+from nvtlbi.model.assumptions import ASSUMPTIONS, OPT_IN
+from nvtlbi.model.env import HINT_MEANING
+from nvtlbi.model.properties import PROPERTIES
 
 
 def hx(x):

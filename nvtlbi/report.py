@@ -5,8 +5,8 @@ as text, JSON and Markdown."""
 import dataclasses
 import re
 
-from model import assumptions as AS
-from model.properties import PROPERTIES
+from nvtlbi.model import assumptions as AS
+from nvtlbi.model.properties import PROPERTIES
 from nvtlbi import render
 
 

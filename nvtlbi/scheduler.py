@@ -61,7 +61,7 @@ def bound_of(args):
 
 def revision_file(spec):
     """The file a revision spec names, for error messages (nothing is imported)."""
-    from impl import revision as REV
+    from nvtlbi.impl import revision as REV
     if spec.endswith(".py") or os.sep in spec:
         return os.path.abspath(spec)
     for d in (REV.BUNDLED_DIR, REV.ALTERNATIVES_DIR):
@@ -205,10 +205,10 @@ def _one_line(e):
     """An error main() prints as one line stays as it is; any other exception
     becomes nvtlbi's InternalError here, where its traceback still names
     the line that raised it (the traceback does not cross the pipe)."""
-    from impl.outcome import InternalError
-    from impl.revision import RevisionError
-    from model import userfault
-    from model.engine import CrossCheckError
+    from nvtlbi.impl.outcome import InternalError
+    from nvtlbi.impl.revision import RevisionError
+    from nvtlbi.model import userfault
+    from nvtlbi.model.engine import CrossCheckError
     known = (RevisionError, InternalError, CrossCheckError, WorkerError)
     cli = sys.modules.get("nvtlbi.cli")
     known += (cli.UsageError,) if cli else ()
@@ -338,7 +338,7 @@ class RevisionInfo:
 
 
 def _describe(spec, origins):
-    from impl import revision as REV
+    from nvtlbi.impl import revision as REV
     rev = REV.load(spec)
     if origins:
         from nvtlbi import inputs

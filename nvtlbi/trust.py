@@ -2,8 +2,8 @@
 PROVED case has a cover witness: it occurs under the assumptions) and the
 revision's branch coverage over the run (model/coverage.py)."""
 
-from model import coverage as cov
-from model.verdict import PROVED
+from nvtlbi.model import coverage as cov
+from nvtlbi.model.verdict import PROVED
 
 
 def coverage_report(results, rev):

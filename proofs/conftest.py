@@ -5,13 +5,13 @@ import functools
 
 import pytest
 
-from impl import revision as REV
+from nvtlbi.impl import revision as REV
 
 
 @functools.lru_cache(maxsize=None)
 def _prove(spec, shift, level, drop):
-    from model import properties as P
-    from model.obligation import prove_level
+    from nvtlbi.model import properties as P
+    from nvtlbi.model.obligation import prove_level
     return prove_level(REV.load(spec), shift, level, props=tuple(P.PROPERTIES), drop=drop)
 
 

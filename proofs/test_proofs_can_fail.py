@@ -3,10 +3,10 @@ counterexamples that replay on impl/, and impossible cases are VACUOUS."""
 
 import pytest
 
-from impl import revision as REV
-from model.env import Case
-from model.replay import from_counterexample, run
-from model.verdict import COUNTEREXAMPLE, PROVED, VACUOUS
+from nvtlbi.impl import revision as REV
+from nvtlbi.model.env import Case
+from nvtlbi.model.replay import from_counterexample, run
+from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED, VACUOUS
 from nvtlbi import cli
 from tests.revisions import NOCHECK, NOLOOKUP, SMALLFALLBACK
 

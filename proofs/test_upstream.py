@@ -8,11 +8,11 @@ witness), and its witness is checked concretely on impl/."""
 
 import pytest
 
-from model import assumptions as AS
-from model import properties as P
-from model.obligation import matrix
-from model.replay import cover
-from model.verdict import PROVED
+from nvtlbi.model import assumptions as AS
+from nvtlbi.model import properties as P
+from nvtlbi.model.obligation import matrix
+from nvtlbi.model.replay import cover
+from nvtlbi.model.verdict import PROVED
 
 OBLIGATIONS = [(c, p) for c in matrix(AS.enabled()) for p in sorted(P.PROPERTIES) if P.applies(p, c.hint)]
 

@@ -12,14 +12,14 @@ import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from impl import granule as G
-from impl import tlbi
-from impl import revision as REV
-from impl.cint import Word, u64
-from impl.nested import VM, GuestS2, handle_shadow_fault, new_mmu
-from model.env import Case
-from model.obligation import explore
-from model.replay import RecordingPgt
+from nvtlbi.impl import granule as G
+from nvtlbi.impl import tlbi
+from nvtlbi.impl import revision as REV
+from nvtlbi.impl.cint import Word, u64
+from nvtlbi.impl.nested import VM, GuestS2, handle_shadow_fault, new_mmu
+from nvtlbi.model.env import Case
+from nvtlbi.model.obligation import explore
+from nvtlbi.model.replay import RecordingPgt
 from tests.revisions import SMALLFALLBACK
 
 

@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from impl import revision as REV
-from model import equiv
-from model.env import Case
+from nvtlbi.impl import revision as REV
+from nvtlbi.model import equiv
+from nvtlbi.model.env import Case
 from nvtlbi import audit, cli
 
 C = os.path.join(os.path.dirname(__file__), "c")

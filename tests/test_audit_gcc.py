@@ -11,8 +11,8 @@ import subprocess
 
 import pytest
 
-from impl import kernel
-from impl.cint import Word, u64
+from nvtlbi.impl import kernel
+from nvtlbi.impl.cint import Word, u64
 from nvtlbi import audit, cpp, ctrans
 
 C = os.path.join(os.path.dirname(__file__), "c")

@@ -5,9 +5,9 @@ import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from impl import cint
-from impl.cint import Word, s32, s64, u8, u16, u32, u64
-from model.backend import Z3Backend
+from nvtlbi.impl import cint
+from nvtlbi.impl.cint import Word, s32, s64, u8, u16, u32, u64
+from nvtlbi.model.backend import Z3Backend
 
 TYPES = [u8, u16, u32, s32, u64, s64]
 OPS = ["+", "-", "*", "&", "|", "^", "<", "<=", ">", ">=", "==", "!=", "<<", ">>", "~", "|=", "&=", "-="]

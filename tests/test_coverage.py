@@ -2,10 +2,10 @@
 branches taken on feasible paths; a side no case takes is flagged dead
 unless its line says `# nvtlbi: dead-ok (reason)`."""
 
-from impl import revision as REV
-from model import coverage as cov
-from model.env import Case
-from model.obligation import prove_case
+from nvtlbi.impl import revision as REV
+from nvtlbi.model import coverage as cov
+from nvtlbi.model.env import Case
+from nvtlbi.model.obligation import prove_case
 from nvtlbi import trust
 from tests.revisions import DEADBRANCH
 

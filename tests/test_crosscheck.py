@@ -6,8 +6,8 @@ obligation."""
 import pytest
 import z3
 
-from model import crosscheck as X
-from model.engine import CrossCheckError, Engine
+from nvtlbi.model import crosscheck as X
+from nvtlbi.model.engine import CrossCheckError, Engine
 from nvtlbi import cli
 
 FAST = ["--granule", "16K", "--hint", "match", "--property", "P2", "--jobs", "1", "--no-coverage"]

@@ -4,10 +4,10 @@ start for every path, and probe facts are memoised per path prefix)."""
 
 import pytest
 
-from impl.cint import Word, u64
-from model import assumptions as AS
-from model.engine import Engine
-from model.env import Case, SymEnv
+from nvtlbi.impl.cint import Word, u64
+from nvtlbi.model import assumptions as AS
+from nvtlbi.model.engine import Engine
+from nvtlbi.model.env import Case, SymEnv
 
 
 @pytest.mark.parametrize("extra", [(), ("invalid-tag-truth",)])

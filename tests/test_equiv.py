@@ -7,9 +7,9 @@ only fires on a TLBI without a hint, so one granule, one level and the
 
 import pytest
 
-from impl import revision as REV
-from model import equiv
-from model.env import Case
+from nvtlbi.impl import revision as REV
+from nvtlbi.model import equiv
+from nvtlbi.model.env import Case
 from nvtlbi import cli
 
 UPSTREAM = REV.load("upstream")

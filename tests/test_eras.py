@@ -12,10 +12,10 @@ import re
 
 import pytest
 
-from impl import eras
-from impl import revision as REV
-from impl.cint import Word, u64
-from impl.nested import GuestS2, VM, new_mmu
+from nvtlbi.impl import eras
+from nvtlbi.impl import revision as REV
+from nvtlbi.impl.cint import Word, u64
+from nvtlbi.impl.nested import GuestS2, VM, new_mmu
 from nvtlbi import audit, cli, cprofile
 from nvtlbi.cinput import InputError
 
@@ -49,7 +49,7 @@ def test_bundled_revisions_run_in_the_era_of_their_vocabulary():
 
 def test_docs_table_is_generated_from_the_registry():
     with open(os.path.join(os.path.dirname(__file__), "..", "docs", "eras.md")) as f:
-        assert f.read() == eras.markdown(), "docs/eras.md is stale: python -m impl.eras > docs/eras.md"
+        assert f.read() == eras.markdown(), "docs/eras.md is stale: python -m nvtlbi.impl.eras > docs/eras.md"
 
 
 def _mmu(host_shift, guest_shift, ia_bits=40):

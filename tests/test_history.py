@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from impl import revision as REV
+from nvtlbi.impl import revision as REV
 from nvtlbi import cli
 
 HISTORY = ["r0_baseline", "r1a_ttl_hostcap", "r1b_swwalk", "r1f_ttl_names", "r2a_trust_ttl",

@@ -5,11 +5,11 @@ symbolic environment's assumptions (impl/invariants.py)."""
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from impl import granule as G
-from impl import revision as REV
-from impl.invariants import violations
-from impl.nested import VM, GuestS2, handle_shadow_fault, new_mmu
-from impl.tlbi import make_operand, run
+from nvtlbi.impl import granule as G
+from nvtlbi.impl import revision as REV
+from nvtlbi.impl.invariants import violations
+from nvtlbi.impl.nested import VM, GuestS2, handle_shadow_fault, new_mmu
+from nvtlbi.impl.tlbi import make_operand, run
 from tests.revisions import SMALLFALLBACK
 
 UPSTREAM = REV.load("upstream")

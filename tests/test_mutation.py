@@ -6,11 +6,11 @@ import ast
 
 import pytest
 
-from impl import revision as REV
-from model import mutation as MU
-from model import replay as R
-from model.equiv import EQUIVALENT
-from model.mutants import generate
+from nvtlbi.impl import revision as REV
+from nvtlbi.model import mutation as MU
+from nvtlbi.model import replay as R
+from nvtlbi.model.equiv import EQUIVALENT
+from nvtlbi.model.mutants import generate
 from nvtlbi import cli
 
 with open(REV.load("upstream").path) as f:

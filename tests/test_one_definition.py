@@ -22,16 +22,16 @@ from types import SimpleNamespace
 import pytest
 import z3
 
-from impl import granule as G
-from impl import oracle
-from impl.cint import UndefinedBehaviour
-from impl.kernel import KernelBug
-from impl.nested import Translation
-from impl.tlbi import make_operand
-from model import arch as A
-from model import properties as P
-from model.env import HINTS, hint_fact
-from model.replay import Outcome, Scenario
+from nvtlbi.impl import granule as G
+from nvtlbi.impl import oracle
+from nvtlbi.impl.cint import UndefinedBehaviour
+from nvtlbi.impl.kernel import KernelBug
+from nvtlbi.impl.nested import Translation
+from nvtlbi.impl.tlbi import make_operand
+from nvtlbi.model import arch as A
+from nvtlbi.model import properties as P
+from nvtlbi.model.env import HINTS, hint_fact
+from nvtlbi.model.replay import Outcome, Scenario
 
 OPERANDS = list(itertools.product(range(16), (False, True), (False, True)))      # TTL x FEAT_TTL x LPA2
 TTL, FEAT, LPA2 = z3.BitVec("ttl", 4), z3.Bool("feat_ttl"), z3.Bool("lpa2")

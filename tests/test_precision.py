@@ -7,19 +7,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from impl import granule as G
-from impl import tlbi
-from impl.nested import VM, GuestS2, handle_shadow_fault, new_mmu
-from model.obligation import explore
+from nvtlbi.impl import granule as G
+from nvtlbi.impl import tlbi
+from nvtlbi.impl.nested import VM, GuestS2, handle_shadow_fault, new_mmu
+from nvtlbi.model.obligation import explore
 from tests.test_agreement import concrete, symbolic
 
-from impl import revision as REV
-from impl.invariants import annotation_violations, violations
-from impl.workload import simulate
-from model.env import Case
-from model.obligation import prove_case
-from model.verdict import COUNTEREXAMPLE, PROVED
-from model.worstcase import bounds
+from nvtlbi.impl import revision as REV
+from nvtlbi.impl.invariants import annotation_violations, violations
+from nvtlbi.impl.workload import simulate
+from nvtlbi.model.env import Case
+from nvtlbi.model.obligation import prove_case
+from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
+from nvtlbi.model.worstcase import bounds
 from nvtlbi import cli
 from tests.revisions import LOOKAROUND_ANYTAG, SMALLFALLBACK
 
@@ -80,9 +80,9 @@ def test_workload_catches_a_broken_revision():
 def _remap_smaller(keep_tags_on_unmap, monkeypatch):
     """A 2M guest block splintered into 4K shadow pages, broken and remapped
     as a 4K page at the same base; the annotations left, as violations."""
-    from impl.nested import VM, GuestS2, handle_shadow_fault, new_mmu
-    from impl.pgtable import PageTable
-    from impl.tlbi import make_operand, run
+    from nvtlbi.impl.nested import VM, GuestS2, handle_shadow_fault, new_mmu
+    from nvtlbi.impl.pgtable import PageTable
+    from nvtlbi.impl.tlbi import make_operand, run
     if keep_tags_on_unmap:
         monkeypatch.setattr(PageTable, "clear_annotations", lambda self, start, size: None)
     guest, vm = GuestS2(12), VM()

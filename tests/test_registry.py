@@ -7,13 +7,13 @@ turns on, so it silently constrained nothing."""
 import pytest
 import z3
 
-from impl import assumptions as REG
-from impl.cint import Word, u64
-from impl.invariants import violations
-from impl.nested import VM, GuestS2, handle_s2_off_fault, handle_shadow_fault, new_mmu
-from model import assumptions as AS
-from model.engine import Engine
-from model.env import Case, SymEnv
+from nvtlbi.impl import assumptions as REG
+from nvtlbi.impl.cint import Word, u64
+from nvtlbi.impl.invariants import violations
+from nvtlbi.impl.nested import VM, GuestS2, handle_s2_off_fault, handle_shadow_fault, new_mmu
+from nvtlbi.model import assumptions as AS
+from nvtlbi.model.engine import Engine
+from nvtlbi.model.env import Case, SymEnv
 from nvtlbi import cli, render
 
 README = __import__("pathlib").Path(__file__).resolve().parent.parent / "docs" / "manual.md"
@@ -93,7 +93,7 @@ def test_the_predicates_added_with_the_registry_see_their_broken_states():
 def test_get_leaf_ret_sees_a_walker_that_returns_something_else(monkeypatch):
     guest = GuestS2(12)
     mmu = new_mmu(VM(feat_ttl=True), guest, 12)
-    from impl.cint import s32
+    from nvtlbi.impl.cint import s32
     real = mmu.pgt.get_leaf
     monkeypatch.setattr(mmu.pgt, "get_leaf", lambda a: (Word(s32, -22),) + tuple(real(a)[1:]))
     assert "get-leaf-ret" in _names(mmu, guest)

@@ -18,8 +18,8 @@ try:
 except ImportError:                     # Python 3.10
     tomllib = None
 
-from impl import revision as REV
-from model.obligation import prove_level
+from nvtlbi.impl import revision as REV
+from nvtlbi.model.obligation import prove_level
 from nvtlbi import cli
 
 # 16K then 64K, so that with --jobs 1 the 64K counterexample is found in a

@@ -1,7 +1,7 @@
 """nvtlbi selfcheck on a small slice (16K, one mutant): every check
 reported, exit 0; and a FAILED when a check fails."""
 
-from model import crosscheck as X
+from nvtlbi.model import crosscheck as X
 from nvtlbi import cli
 
 ARGS = ["selfcheck", "upstream", "--granule", "16K", "--hint", "match", "--sample", "1", "--jobs", "2"]

@@ -6,9 +6,9 @@ mapped at level L is 2^(s + (3 - L) * bits)."""
 import sympy as sp
 import z3
 
-from impl import granule as G
-from impl import revision as REV
-from model import arch as A
+from nvtlbi.impl import granule as G
+from nvtlbi.impl import revision as REV
+from nvtlbi.model import arch as A
 
 s, L = sp.symbols("s L", integer=True, positive=True)
 BITS = sp.simplify(sp.log(2 ** s / 8, 2).expand(force=True))          # s - 3

@@ -14,9 +14,9 @@ import os
 import pytest
 import z3
 
-from impl import revision as REV
-from impl.outcome import C_OUTCOMES, InternalError
-from model.engine import Engine
+from nvtlbi.impl import revision as REV
+from nvtlbi.impl.outcome import C_OUTCOMES, InternalError
+from nvtlbi.model.engine import Engine
 from nvtlbi import cli
 from tests.revisions import HERE
 
@@ -75,7 +75,7 @@ def test_diff_with_a_tool_failure_is_an_error(capsys):
 
 def test_replay_of_a_tool_failure_is_never_replayed():
     """The replay hits the same mismatch: an error, not "replayed on impl/"."""
-    from model import replay as R
+    from nvtlbi.model import replay as R
     cex = {"granule": "16K", "host_granule": "4K", "lpa2": False, "feat_ttl": True, "host_ttl": True,
            "tlb_vtcr": 2 << 14, "vcpu_vtcr": 2 << 14, "val": 0, "level": 3, "T": [0, 1 << 14],
            "property": "P1", "probes": [], "ranges": [], "error": "TypeError: missing a required argument"}
@@ -109,7 +109,7 @@ def test_other_exceptions_leave_the_engine(exc):
 def test_a_glue_failure_is_an_internal_error(capsys, monkeypatch):
     """A failure with no line of the revision on the stack is nvtlbi's: one
     line naming nvtlbi's file:line, never a counterexample."""
-    from model import env
+    from nvtlbi.model import env
 
     # a bug of the glue: impl/kernel.py's kvm_s2_mmu_iterate_by_vmid calls
     # the symbolic VM with arguments its method does not take

@@ -4,7 +4,7 @@
 
 import pytest
 
-from impl import revision as REV
+from nvtlbi.impl import revision as REV
 from nvtlbi import cli
 from tests.revisions import BAD
 

@@ -9,7 +9,7 @@ largest block: 1G, 32M, 512M; BUG() otherwise), held in an int; the IPA is
 aligned down to it and unmapped in the MMU with this VTTBR and HCR_EL2.VM
 set, then in the one with VM clear.  Written by us from the description."""
 
-from impl.kernel_2020 import *  # noqa: F401,F403
+from nvtlbi.impl.kernel_2020 import *  # noqa: F401,F403
 
 
 @kfunc

@@ -9,7 +9,7 @@ size, fall back on the vCPU's current VTCR_EL2 granule (BUG() on an unknown
 TG0); WARN_ON(!max_size).  The caller aligns one base_addr in place for both
 MMUs it looks up, so the alignment accumulates.  Written by us."""
 
-from impl.kernel_2020 import *  # noqa: F401,F403
+from nvtlbi.impl.kernel_2020 import *  # noqa: F401,F403
 
 
 @kfunc

@@ -14,8 +14,8 @@ a failed or access-flag-clear walk leaves upper_attr zero, so the level
 reads 0; the guest TTL is trusted when the host has FEAT_TTL; the caller
 aligns one base_addr cumulatively over two MMUs.  Written by us."""
 
-from impl.kernel_2020 import *  # noqa: F401,F403
-from impl.revisions.r1a_ttl_hostcap import ttl_to_size  # unchanged in this patch  # noqa: F401
+from nvtlbi.impl.kernel_2020 import *  # noqa: F401,F403
+from nvtlbi.impl.revisions.r1a_ttl_hostcap import ttl_to_size  # unchanged in this patch  # noqa: F401
 
 
 @kfunc

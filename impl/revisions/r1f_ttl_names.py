@@ -11,7 +11,7 @@ shadow-probe patch was not found; it is taken to match v7 (r1b).  A change
 of form: `nvtlbi diff r1b_swwalk r1f_ttl_names` should find no difference.
 Written by us."""
 
-from impl.kernel_2020 import *  # noqa: F401,F403
+from nvtlbi.impl.kernel_2020 import *  # noqa: F401,F403
 
 
 @kfunc

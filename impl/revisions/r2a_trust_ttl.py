@@ -9,7 +9,7 @@ check and no shadow probe; the fallback reads the guest VTCR cached in the
 MMU (mmu->vtcr) and still BUG()s on an unknown TG0; the new per-MMU caller
 recomputes the base for each MMU (no cumulative alignment).  Written by us."""
 
-from impl.kernel_2020 import *  # noqa: F401,F403
+from nvtlbi.impl.kernel_2020 import *  # noqa: F401,F403
 
 
 @kfunc

@@ -10,8 +10,8 @@ from mmu->vtcr; BUG() on an unknown TG0 in both switches and the fallback;
 the guest TTL is trusted when the *host* has FEAT_TTL
 (cpus_have_const_cap), whatever the VM advertises.  Written by us."""
 
-from impl.kernel_2020 import *  # noqa: F401,F403
-from impl.revisions.r2a_trust_ttl import ttl_to_size  # unchanged  # noqa: F401
+from nvtlbi.impl.kernel_2020 import *  # noqa: F401,F403
+from nvtlbi.impl.revisions.r2a_trust_ttl import ttl_to_size  # unchanged  # noqa: F401
 
 
 @kfunc

@@ -8,8 +8,8 @@ Behaviour: r2b with mmu->vtcr renamed mmu->tlb_vtcr and cpus_have_final_cap
 replaced by cpus_have_final_cap: a change of form (`nvtlbi diff r2b_get_leaf
 r3_tlb_vtcr`).  BUG() on an unknown TG0 remains.  Written by us."""
 
-from impl.kernel_2023 import *  # noqa: F401,F403
-from impl.revisions.r2a_trust_ttl import ttl_to_size  # unchanged  # noqa: F401
+from nvtlbi.impl.kernel_2023 import *  # noqa: F401,F403
+from nvtlbi.impl.revisions.r2a_trust_ttl import ttl_to_size  # unchanged  # noqa: F401
 
 
 @kfunc

@@ -12,7 +12,7 @@ trusted only if the VM's ID_AA64MMFR2_EL1 advertises FEAT_TTL (kvm_has_feat);
 the probe is get_leaf + PTE_VALID as in r2b.  upstream adds only the lockdep
 assertion.  Written by us."""
 
-from impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
 
 
 @kfunc

@@ -10,7 +10,7 @@ values (impl.kernel_2026) and the three TG0 switches extract the field with
 FIELD_GET.  `nvtlbi diff upstream r6_vtcr_sysreg` checks that this changed
 nothing.  Written by us."""
 
-from impl.kernel_2026 import *  # noqa: F401,F403
+from nvtlbi.impl.kernel_2026 import *  # noqa: F401,F403
 
 
 @kfunc

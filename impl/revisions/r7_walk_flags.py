@@ -7,7 +7,7 @@ Message-ID 20260612162354.73378-2-jackabt.amazon@gmail.com (REVISIONS.md R7).
 Behaviour: the probe passes 0 (not a shared walk): the TLBI path holds
 mmu_lock for write.  No functional change intended.  Written by us."""
 
-from impl.kernel_2026 import *  # noqa: F401,F403
+from nvtlbi.impl.kernel_2026 import *  # noqa: F401,F403
 
 
 @kfunc

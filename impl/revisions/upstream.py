@@ -9,7 +9,7 @@ v2 in the seed plus the lockdep assertion Oliver Upton asked for.
 Transliterated into the vocabulary of impl.kernel; comments are ours.
 """
 
-from impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
 
 
 @kfunc

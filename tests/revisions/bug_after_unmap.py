@@ -4,8 +4,8 @@ unmapped as upstream unmaps them, then BUG() on a TLBI without a TTL hint.
 Every range is upstream's; only BUG() is reachable (by the guest, which
 chooses the operand).  `nvtlbi diff` against upstream must say DIFFERENT."""
 
-from impl.revisions.upstream import compute_tlb_inval_range, get_guest_mapping_ttl, ttl_to_size  # noqa: F401
-from impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl.revisions.upstream import compute_tlb_inval_range, get_guest_mapping_ttl, ttl_to_size  # noqa: F401
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
 
 
 @kfunc

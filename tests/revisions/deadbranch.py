@@ -1,9 +1,9 @@
 """deadbranch (broken on purpose): upstream plus a branch the assumptions
 make unreachable, to show that branch coverage flags it."""
 
-from impl.revisions.upstream import get_guest_mapping_ttl, ttl_to_size  # noqa: F401
-from impl.revisions import upstream
-from impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl.revisions.upstream import get_guest_mapping_ttl, ttl_to_size  # noqa: F401
+from nvtlbi.impl.revisions import upstream
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
 
 
 @kfunc

@@ -4,9 +4,9 @@ handler that returns without releasing mmu_lock on a TLBI without a TTL hint.
 Every range is upstream's; the next TLBI (or fault) deadlocks the host.
 `nvtlbi diff` against upstream must say DIFFERENT (mmu_lock held on return)."""
 
-from impl.revisions.upstream import compute_tlb_inval_range, get_guest_mapping_ttl, ttl_to_size  # noqa: F401
-from impl.kernel import *  # noqa: F401,F403
-from impl import tlbi
+from nvtlbi.impl.revisions.upstream import compute_tlb_inval_range, get_guest_mapping_ttl, ttl_to_size  # noqa: F401
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl import tlbi
 
 
 @kfunc

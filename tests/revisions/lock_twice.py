@@ -6,9 +6,9 @@ acquisition (lockdep reports it first).  `nvtlbi diff` against upstream must
 say DIFFERENT (a lockdep failure), as the concrete world (impl/nested.py's
 MMULock) does."""
 
-from impl.revisions.upstream import compute_tlb_inval_range, get_guest_mapping_ttl, ttl_to_size  # noqa: F401
-from impl.kernel import *  # noqa: F401,F403
-from impl import tlbi
+from nvtlbi.impl.revisions.upstream import compute_tlb_inval_range, get_guest_mapping_ttl, ttl_to_size  # noqa: F401
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl import tlbi
 
 
 @kfunc

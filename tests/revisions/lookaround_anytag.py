@@ -17,7 +17,7 @@ as large as the window (so it holds the IPA).  The bound keeps the cost the revi
 Written by us against impl.kernel; not a posted patch.
 """
 
-from impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
 
 # Shadow entries probed per window at most, the head included.  The
 # precision command varies it (--bound); 1 is upstream's behaviour.

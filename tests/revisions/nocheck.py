@@ -10,8 +10,8 @@ ttl_to_size is imported from upstream; compute_tlb_inval_range is repeated
 so that it calls this file's get_guest_mapping_ttl.
 """
 
-from impl.revisions.upstream import ttl_to_size  # noqa: F401
-from impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl.revisions.upstream import ttl_to_size  # noqa: F401
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
 
 
 @kfunc

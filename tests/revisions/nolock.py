@@ -3,9 +3,9 @@ walks the shadow S2 without taking mmu_lock, so get_guest_mapping_ttl's
 lockdep_assert_held_write fires.  lockdep is the kernel's verdict on the
 code: it stays a counterexample (tests/test_toolfail.py)."""
 
-from impl.revisions.upstream import ttl_to_size, get_guest_mapping_ttl, compute_tlb_inval_range  # noqa: F401
-from impl.kernel import *  # noqa: F401,F403
-from impl import tlbi
+from nvtlbi.impl.revisions.upstream import ttl_to_size, get_guest_mapping_ttl, compute_tlb_inval_range  # noqa: F401
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl import tlbi
 
 
 def handle_ipas2e1is(vcpu, val):

@@ -6,8 +6,8 @@ and nofeat, and hold for match.  Only compute_tlb_inval_range differs from
 upstream.
 """
 
-from impl.revisions.upstream import get_guest_mapping_ttl, ttl_to_size  # noqa: F401
-from impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl.revisions.upstream import get_guest_mapping_ttl, ttl_to_size  # noqa: F401
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
 
 
 @kfunc

@@ -9,8 +9,8 @@ v2 in the seed plus the lockdep assertion Oliver Upton asked for.
 Only compute_tlb_inval_range differs from upstream; the rest is imported.
 """
 
-from impl.revisions.upstream import get_guest_mapping_ttl, ttl_to_size  # noqa: F401
-from impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl.revisions.upstream import get_guest_mapping_ttl, ttl_to_size  # noqa: F401
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
 
 
 @kfunc

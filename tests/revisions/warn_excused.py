@@ -5,9 +5,9 @@ Such a TLBI is excused for T (C5.5.13: nothing is required of its range),
 yet the warning is an effect on the host: equivalence restricted to the
 TLBIs the architecture obliges (mutation's EXCUSED class) must still see it."""
 
-from impl.revisions.upstream import compute_tlb_inval_range as _upstream_range
-from impl.revisions.upstream import get_guest_mapping_ttl, ttl_to_size  # noqa: F401
-from impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl.revisions.upstream import compute_tlb_inval_range as _upstream_range
+from nvtlbi.impl.revisions.upstream import get_guest_mapping_ttl, ttl_to_size  # noqa: F401
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
 
 
 @kfunc

@@ -5,9 +5,9 @@ The guest chooses the operand, so the warning is guest-reachable: the host
 log fills with backtraces while every range stays upstream's.  `nvtlbi diff`
 against upstream must say DIFFERENT (the WARN_ON), never EQUIVALENT."""
 
-from impl.revisions.upstream import compute_tlb_inval_range as _upstream_range
-from impl.revisions.upstream import get_guest_mapping_ttl, ttl_to_size  # noqa: F401
-from impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl.revisions.upstream import compute_tlb_inval_range as _upstream_range
+from nvtlbi.impl.revisions.upstream import get_guest_mapping_ttl, ttl_to_size  # noqa: F401
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
 
 
 @kfunc

@@ -1,8 +1,8 @@
 """Broken on purpose: the Jun 2026 five-argument kvm_pgtable_get_leaf
 (walk flags) in the 2024 vocabulary, whose kvm_pgtable_get_leaf takes four."""
 
-from impl.revisions.upstream import ttl_to_size  # noqa: F401
-from impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl.revisions.upstream import ttl_to_size  # noqa: F401
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
 
 
 @kfunc

@@ -5,9 +5,9 @@ term, so the symbolic run never meets a stale entry; concrete TTLs of two
 granules with one level share an entry, and the second gets the first's
 size."""
 
-from impl.revisions.upstream import ttl_to_size as _ttl_to_size
-from impl.revisions.upstream import get_guest_mapping_ttl  # noqa: F401
-from impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl.revisions.upstream import ttl_to_size as _ttl_to_size
+from nvtlbi.impl.revisions.upstream import get_guest_mapping_ttl  # noqa: F401
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
 
 MEMO = {}
 

@@ -1,7 +1,7 @@
 """Broken on purpose: Python the symbolic engine cannot follow (see tests/test_userfault.py)."""
 
-from impl.revisions.upstream import ttl_to_size, get_guest_mapping_ttl  # noqa: F401
-from impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl.revisions.upstream import ttl_to_size, get_guest_mapping_ttl  # noqa: F401
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
 
 SIZES = [0, SZ_1G, SZ_2M, SZ_4K]
 

@@ -3,8 +3,8 @@ compute_tlb_inval_range(vcpu, mmu, val), run by nvtlbi's current caller,
 which passes (mmu, val).  A signature mismatch is a usage error, never a
 counterexample (tests/test_toolfail.py)."""
 
-from impl.revisions.upstream import ttl_to_size, get_guest_mapping_ttl  # noqa: F401
-from impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl.revisions.upstream import ttl_to_size, get_guest_mapping_ttl  # noqa: F401
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
 
 
 @kfunc

@@ -1,9 +1,9 @@
 """Broken on purpose: a Python assert (C has BUG_ON, here BUG()) on the
 operand: Python's AssertionError is not a C outcome."""
 
-from impl.revisions.upstream import ttl_to_size, get_guest_mapping_ttl  # noqa: F401
-from impl.revisions.upstream import compute_tlb_inval_range as _upstream
-from impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl.revisions.upstream import ttl_to_size, get_guest_mapping_ttl  # noqa: F401
+from nvtlbi.impl.revisions.upstream import compute_tlb_inval_range as _upstream
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
 
 
 @kfunc

@@ -6,9 +6,9 @@ is reproducible."""
 
 import random
 
-from impl.revisions.upstream import ttl_to_size, get_guest_mapping_ttl  # noqa: F401
-from impl.revisions.upstream import compute_tlb_inval_range as _upstream
-from impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl.revisions.upstream import ttl_to_size, get_guest_mapping_ttl  # noqa: F401
+from nvtlbi.impl.revisions.upstream import compute_tlb_inval_range as _upstream
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
 
 RNG = random.Random(10)
 

@@ -1,8 +1,8 @@
 """Broken on purpose: ttl_to_size returns a str where C returns an unsigned
 int (the @kfunc return conversion rejects it)."""
 
-from impl.revisions.upstream import get_guest_mapping_ttl  # noqa: F401
-from impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl.revisions.upstream import get_guest_mapping_ttl  # noqa: F401
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
 
 
 @kfunc

@@ -1,7 +1,7 @@
 """Broken on purpose: a concrete endless loop, on no symbolic value (see tests/test_process.py)."""
 
-from impl.revisions.upstream import ttl_to_size, get_guest_mapping_ttl  # noqa: F401
-from impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl.revisions.upstream import ttl_to_size, get_guest_mapping_ttl  # noqa: F401
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
 
 
 @kfunc

@@ -4,9 +4,9 @@ operand (a Python int inside the word) takes a 4K range, whatever T is.
 The symbolic run never sees that branch, so only replaying the proof's
 paths on impl/ can show it (tests/test_toolfail.py)."""
 
-from impl.revisions.upstream import ttl_to_size, get_guest_mapping_ttl  # noqa: F401
-from impl.revisions.upstream import compute_tlb_inval_range as _upstream
-from impl.kernel import *  # noqa: F401,F403
+from nvtlbi.impl.revisions.upstream import ttl_to_size, get_guest_mapping_ttl  # noqa: F401
+from nvtlbi.impl.revisions.upstream import compute_tlb_inval_range as _upstream
+from nvtlbi.impl.kernel import *  # noqa: F401,F403
 
 
 @kfunc
