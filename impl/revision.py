@@ -7,7 +7,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from nvtlbi.impl import eras, tlbi
+from nvtlbi.impl import eras, linking, tlbi
 from nvtlbi.impl.assumptions import BY_NAME, OPT_IN
 from nvtlbi.impl.outcome import c_call
 
@@ -107,6 +107,10 @@ def load(spec):
         module = importlib.import_module(f"{pkg}.{spec}")
         name, path = spec, module.__file__
     _check_assumes(module, path)
+    try:
+        linking.link(module)        # an imported function runs with this revision's definitions
+    except linking.LinkError as e:
+        raise RevisionError(f"{path}:1: {e}") from None
     if not callable(getattr(module, "handle_ipas2e1is", None)):
         missing = [f for f in REQUIRED if not callable(getattr(module, f, None))]
         if missing:

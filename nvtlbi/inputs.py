@@ -47,6 +47,7 @@ def python_origins(rev):
     import or adopt another's), for the audited functions it has.  It
     inspects the loaded revision: call it in a worker (scheduler.describe)."""
     from nvtlbi import audit, ctrans
+    from nvtlbi.impl import linking
     root = os.path.dirname(os.path.dirname(os.path.abspath(REV.__file__)))
     out = {}
     for n in ctrans.TARGETS + ctrans.CALLERS:
@@ -64,6 +65,9 @@ def python_origins(rev):
             continue
         rel = os.path.relpath(path, root) if path.startswith(root + os.sep) else path
         out[n] = f"{rel}:{start}-{start + len(lines) - 1}"
+        linked = linking.linked_names(f)
+        if linked:      # imported, and run with the revision's own definitions (impl/linking.py)
+            out[n] += f", run with this revision's {', '.join(linked)}"
     return out
 
 
@@ -73,6 +77,9 @@ def add_revision_info(loaded, info):
     if is_python_revision(loaded.spec):
         loaded.notes.insert(0, f"revision {info.name}: {info.first_doc_line}")
         loaded.origins = dict(info.origins)
+        # An imported function run with this file's definitions is not the
+        # code its file shows: say so (impl/linking.py).
+        loaded.notes[1:1] = [f"  {n:<24} {where}" for n, where in loaded.origins.items() if ", run with" in where]
 
 
 __all__ = ["Loaded", "load", "InputError"]

@@ -1,0 +1,102 @@
+"""Linking a revision that imports functions from another revision.
+
+A revision is often a patch to another one: it imports the unchanged
+functions and redefines the one it changes (`from ...upstream import
+compute_tlb_inval_range` and its own `get_guest_mapping_ttl`).  In C, the
+patched file's callers call the patched function.  In Python they would not:
+an imported function looks names up in the globals of the module that
+defined it, so upstream's `compute_tlb_inval_range` would call upstream's
+`get_guest_mapping_ttl`, and the proof would be about upstream's code while
+saying it is about the patch (a false PROVED).
+
+So a revision's imported revision functions are relinked: each is a copy
+with the same code whose globals are its own module's, overlaid with every
+name the revision rebinds.  Functions they reach in their module are
+relinked the same way, so a change is seen however deep the call.  The code
+objects are the originals: coverage, line numbers and origins still point to
+the file that wrote the line.
+
+`linked_names(f)` says which of the revision's definitions a relinked
+function runs with, so the origin line of an audit says it."""
+
+import inspect
+import sys
+import types
+
+from nvtlbi.impl import eras
+from nvtlbi.impl.kernel import kfunc
+
+
+class LinkError(Exception):
+    """An imported function that cannot be relinked (message names it)."""
+
+
+def _vocabularies():
+    return {e.vocabulary for e in eras.ERAS.values()}
+
+
+def _origin(f):
+    """The revision module that defined f, or None when f is not a revision
+    function (a vocabulary name, the standard library, the revision's own)."""
+    if not isinstance(f, types.FunctionType):
+        return None
+    m = sys.modules.get(inspect.unwrap(f).__module__)
+    if m is None or not hasattr(m, "ERA") or m.__name__ in _vocabularies():
+        return None
+    return m
+
+
+def link(module):
+    """Relink, in place, the revision functions `module` imported."""
+    overlay = {k: v for k, v in vars(module).items() if not k.startswith("__")}
+    memo = {}
+
+    def relink(f):
+        if id(f) in memo:
+            return memo[id(f)]
+        inner = inspect.unwrap(f)
+        if f is not inner and not getattr(f, "__kfunc__", False):
+            raise LinkError(f"{inner.__module__}.{inner.__name__}: imported with a decorator nvtlbi "
+                            f"cannot reapply (only @kfunc is); define it in the revision instead")
+        m = sys.modules[inner.__module__]
+        g = dict(vars(m))
+        new = types.FunctionType(inner.__code__, g, inner.__name__, inner.__defaults__, inner.__closure__)
+        new.__kwdefaults__ = inner.__kwdefaults__
+        new.__annotations__ = dict(inner.__annotations__)
+        new.__qualname__, new.__doc__ = inner.__qualname__, inner.__doc__
+        new.__dict__.update(inner.__dict__)
+        out = kfunc(new) if f is not inner else new
+        memo[id(f)] = out
+        rebound = []
+        for k, v in vars(m).items():
+            if k in overlay and overlay[k] is not v and not k.startswith("__"):
+                g[k] = relink(overlay[k]) if _origin(overlay[k]) not in (None, module) else overlay[k]
+                rebound.append(k)
+            elif _origin(v) is not None:
+                g[k] = relink(v)
+        new.__nvtlbi_rebound__ = tuple(rebound)
+        return out
+
+    for k, v in list(overlay.items()):
+        if _origin(v) not in (None, module):
+            setattr(module, k, relink(v))
+
+
+def linked_names(f):
+    """The names of the revision's own definitions that relinked f reaches
+    (directly or through the functions it calls), sorted; () when f was
+    not relinked or reaches none."""
+    seen, reached, todo = set(), set(), [inspect.unwrap(f)]
+    while todo:
+        fn = todo.pop()
+        if id(fn) in seen or not hasattr(fn, "__nvtlbi_rebound__"):
+            continue
+        seen.add(id(fn))
+        rebound = set(getattr(fn, "__nvtlbi_rebound__", ()))
+        for name in fn.__code__.co_names:
+            if name in rebound:
+                reached.add(name)
+            callee = fn.__globals__.get(name)
+            if isinstance(callee, types.FunctionType):
+                todo.append(inspect.unwrap(callee))
+    return tuple(sorted(reached))

@@ -1,0 +1,43 @@
+"""A revision that imports functions from another revision is audited as
+the patch it is (impl/linking.py): the imported functions run with the
+revision's own definitions, and its origins say so."""
+
+import os
+
+from nvtlbi.impl import linking
+from nvtlbi.impl import revision as REV
+from nvtlbi.model.env import Case
+from nvtlbi.model.obligation import prove_case
+from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PATCH = os.path.join(HERE, "revisions", "patch_ttl_to_size.py")
+
+
+def test_an_imported_function_calls_the_patched_one():
+    rev = REV.load(PATCH)
+    upstream = REV.load("upstream")
+    # 0b0101: 4K, level 1.  The patch's ttl_to_size says 2M; upstream's 1G.
+    assert upstream.ttl_to_size(0b0101) == 1 << 30 and rev.ttl_to_size(0b0101) == 2 << 20
+    # upstream's compute_tlb_inval_range, imported, must use the patch's
+    # ttl_to_size; unlinked, it would use upstream's.
+    fn = rev.module.compute_tlb_inval_range
+    assert fn.__wrapped__.__globals__["ttl_to_size"] is rev.module.ttl_to_size
+    assert linking.linked_names(fn) == ("ttl_to_size",)
+    assert upstream.module.compute_tlb_inval_range.__wrapped__.__globals__["ttl_to_size"] \
+        is upstream.module.ttl_to_size                              # upstream itself is untouched
+
+
+def test_the_patch_is_what_gets_proved():
+    # Unlinked, this was PROVED 69/69 on 4K: the proof ran upstream's ttl_to_size.
+    r = prove_case(REV.load(PATCH), Case(12, 1, "match"), props=("P2",))[0]
+    assert r.verdict == COUNTEREXAMPLE and r.counterexample["replayed"]
+    assert prove_case(REV.load("upstream"), Case(12, 1, "match"), props=("P2",))[0].verdict == PROVED
+
+
+def test_origins_name_the_definitions_an_import_runs_with():
+    from nvtlbi import inputs
+    origins = inputs.python_origins(REV.load(PATCH))
+    assert origins["ttl_to_size"].startswith(os.path.join("tests", "revisions", "patch_ttl_to_size.py"))
+    assert origins["compute_tlb_inval_range"].startswith(os.path.join("impl", "revisions", "upstream.py"))
+    assert origins["compute_tlb_inval_range"].endswith("run with this revision's ttl_to_size")
