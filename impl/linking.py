@@ -78,8 +78,17 @@ def link(module):
         return out
 
     for k, v in list(overlay.items()):
-        if _origin(v) not in (None, module):
-            setattr(module, k, relink(v))
+        origin = _origin(v)
+        if origin in (None, module):
+            continue
+        # A kernel name means what its era says (impl/eras.py); a function
+        # imported from another era would run with the other era's meanings
+        # while the revision is audited in its own.
+        if getattr(origin, "ERA", None) != getattr(module, "ERA", None):
+            raise LinkError(f"{k} is imported from {origin.__name__}, a revision of era {origin.ERA}, into "
+                            f"one of era {getattr(module, 'ERA', None)}: its kernel names would mean what "
+                            f"they meant then; define it in this revision")
+        setattr(module, k, relink(v))
 
 
 def linked_names(f):

@@ -41,3 +41,18 @@ def test_origins_name_the_definitions_an_import_runs_with():
     assert origins["ttl_to_size"].startswith(os.path.join("tests", "revisions", "patch_ttl_to_size.py"))
     assert origins["compute_tlb_inval_range"].startswith(os.path.join("impl", "revisions", "upstream.py"))
     assert origins["compute_tlb_inval_range"].endswith("run with this revision's ttl_to_size")
+
+
+def test_a_function_of_another_era_is_refused(tmp_path):
+    # upstream's compute_tlb_inval_range reads names with their 2024 meaning;
+    # in a 2026 revision it would be audited under the other era's.
+    p = tmp_path / "mixed.py"
+    p.write_text("from nvtlbi.impl.kernel_2026 import *  # noqa\n"
+                 "from nvtlbi.impl.revisions.upstream import compute_tlb_inval_range  # noqa\n")
+    try:
+        REV.load(str(p))
+    except REV.RevisionError as e:
+        assert str(e).startswith(f"{p}:1: compute_tlb_inval_range is imported from nvtlbi.impl.revisions.upstream")
+        assert "era v2024" in str(e) and "era v2026" in str(e)
+    else:
+        raise AssertionError("a function of another era was linked")

@@ -15,45 +15,13 @@ Written by us against impl.kernel; not a posted patch.
 """
 
 from nvtlbi.impl.kernel import *  # noqa: F401,F403
+# Unchanged from upstream: imported, so that the difference is this file
+# (they run with this file's get_guest_mapping_ttl: impl/linking.py).
+from nvtlbi.impl.revisions.upstream import compute_tlb_inval_range, ttl_to_size  # noqa: F401
 
 # Shadow entries probed per window at most, the head included.  The
 # precision command varies it (--bound); 1 is upstream's behaviour.
 LOOKAROUND_ENTRIES = 4
-
-
-@kfunc
-def ttl_to_size(ttl: u8) -> unsigned_int:
-    level = c_int(ttl & 3)
-    gran = c_int((ttl >> 2) & 3)
-    max_size = unsigned_int(0)
-
-    if gran == TLBI_TTL_TG_4K:
-        if level == 0:
-            pass
-        elif level == 1:
-            max_size = unsigned_int(SZ_1G)
-        elif level == 2:
-            max_size = unsigned_int(SZ_2M)
-        elif level == 3:
-            max_size = unsigned_int(SZ_4K)
-    elif gran == TLBI_TTL_TG_16K:
-        if level == 0 or level == 1:
-            pass
-        elif level == 2:
-            max_size = unsigned_int(SZ_32M)
-        elif level == 3:
-            max_size = unsigned_int(SZ_16K)
-    elif gran == TLBI_TTL_TG_64K:
-        if level == 0 or level == 1:
-            pass                        # 52-bit (4TB) blocks are not supported
-        elif level == 2:
-            max_size = unsigned_int(SZ_512M)
-        elif level == 3:
-            max_size = unsigned_int(SZ_64K)
-    else:
-        pass                            # TTL[3:2] == 0: no size hint
-
-    return max_size
 
 
 @kfunc
@@ -123,30 +91,3 @@ def get_guest_mapping_ttl(mmu, addr: u64) -> u8:
             cur += kvm_granule_size(KVM_PGTABLE_LAST_LEVEL)
             if cur >= tmp + sz:
                 break
-
-
-@kfunc
-def compute_tlb_inval_range(mmu, val: u64) -> unsigned_long:
-    kvm = kvm_s2_mmu_to_kvm(mmu)
-
-    ttl = u8(FIELD_GET(TLBI_TTL_MASK, val))
-
-    if not ttl or not kvm_has_feat(kvm, ID_AA64MMFR2_EL1, TTL, IMP):
-        # no usable hint in the operand: look for one in the shadow S2
-        addr = u64((val & GENMASK_ULL(35, 0)) << 12)
-        ttl = u8(get_guest_mapping_ttl(mmu, addr))
-
-    max_size = unsigned_long(ttl_to_size(ttl))
-
-    if not max_size:
-        # fall back to the largest block the guest granule allows
-        tg = mmu.tlb_vtcr & VTCR_EL2_TG0_MASK
-        if tg == VTCR_EL2_TG0_4K:
-            max_size = unsigned_long(SZ_1G)
-        elif tg == VTCR_EL2_TG0_16K:
-            max_size = unsigned_long(SZ_32M)
-        else:                           # 64K or reserved; 4TB once 52-bit IPA exists
-            max_size = unsigned_long(SZ_512M)
-
-    WARN_ON(not max_size)
-    return max_size
