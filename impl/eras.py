@@ -191,7 +191,7 @@ class Name:
 
 _BITS = "include/linux/bits.h"
 _SIZES = "include/linux/sizes.h"
-_LANG = "nvtlbi: how a C construct is written in a revision (docs/manual.md, Writing a revision)"
+_LANG = "nvtlbi: how a C construct is written in a revision (docs/writing-a-revision.md)"
 _KVM_ARM = "arch/arm64/include/asm/kvm_arm.h (aliases of the TCR_TG0_* values)"
 _SYSREG = "arch/arm64/tools/sysreg, Sysreg VTCR_EL2 (a035001dea37, 20251210173024.561160-4-maz@kernel.org)"
 _TLBFLUSH = "arch/arm64/include/asm/tlbflush.h (FEAT_TTL support, 2020)"
