@@ -20,6 +20,7 @@ import sys
 from nvtlbi.impl import eras as E
 from nvtlbi.impl.assumptions import ASSUMPTIONS, OPT_IN
 from nvtlbi.model import hints as H
+from nvtlbi.model import mutation as MU
 from nvtlbi.model import properties as P
 from nvtlbi.model import verdict as V
 
@@ -71,8 +72,14 @@ def exit_statuses():
                    for s in V.EXIT_STATUSES])
 
 
+def mutant_classes():
+    """The classes of mutation testing (model/mutation.py)."""
+    return _table(["class", "meaning"], [[c.name, _cell(c.meaning)] for c in MU.CLASSES])
+
+
 BLOCKS = {"assumptions": assumptions, "opt-in-assumptions": opt_in_assumptions, "properties": properties,
-          "hints": hints, "exit-statuses": exit_statuses}
+          "hints": hints, "exit-statuses": exit_statuses,
+          "mutant-classes": mutant_classes}
 
 
 def eras_page():
