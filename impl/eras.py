@@ -191,7 +191,7 @@ class Name:
 
 _BITS = "include/linux/bits.h"
 _SIZES = "include/linux/sizes.h"
-_LANG = "nvtlbi: how a C construct is written in a revision (docs/manual.md, Writing a revision)"
+_LANG = "nvtlbi: how a C construct is written in a revision (docs/writing-a-revision.md)"
 _KVM_ARM = "arch/arm64/include/asm/kvm_arm.h (aliases of the TCR_TG0_* values)"
 _SYSREG = "arch/arm64/tools/sysreg, Sysreg VTCR_EL2 (a035001dea37, 20251210173024.561160-4-maz@kernel.org)"
 _TLBFLUSH = "arch/arm64/include/asm/tlbflush.h (FEAT_TTL support, 2020)"
@@ -300,27 +300,3 @@ def meaning(name, era):
     if n is None or era not in n.eras:
         return None
     return n.changed.get(era, n.meaning)
-
-
-def markdown():
-    """docs/eras.md: every era, field and name with its meaning and source
-    (`python -m nvtlbi.impl.eras > docs/eras.md`; a test fails when it is stale)."""
-    out = ["# Eras of the kernel vocabulary", "",
-           "Generated from `impl/eras.py` by `python -m nvtlbi.impl.eras > docs/eras.md`: do not edit.", "",
-           "| era | span | vocabulary module | starts with |", "|---|---|---|---|"]
-    out += [f"| {e.name} | {e.span} | `{e.vocabulary}` | {e.source} |" for e in ERAS.values()]
-    out += ["", "## Struct fields", "", "| field | " + " | ".join(ORDER) + " | source |",
-            "|---|" + "---|" * len(ORDER) + "---|"]
-    for (struct, name), by in FIELDS.items():
-        cells = [by[e].meaning if e in by else "(no meaning: an error)" for e in ORDER]
-        srcs = "; ".join(sorted({f.source for f in by.values()}))
-        out.append(f"| `{struct}->{name}` | " + " | ".join(cells) + f" | {srcs} |")
-    out += ["", "## Names", "", "| name | meaning | eras | source |", "|---|---|---|---|"]
-    for n in sorted(NAMES.values(), key=lambda n: n.name.lower()):
-        m = n.meaning + "".join(f"; in {e}: {t}" for e, t in n.changed.items())
-        out.append(f"| `{n.name}` | {m} | {', '.join(n.eras)} | {n.source} |")
-    return "\n".join(out) + "\n"
-
-
-if __name__ == "__main__":
-    print(markdown(), end="")

@@ -7,7 +7,7 @@ and symbolic words alike; the page table, the VM and the unmap are reached
 through the objects passed in (`mmu`), so the same revision runs on a real
 page table (impl/) or against the symbolic environment (model/).
 
-C constructs and how they are written here (see docs/manual.md, "Writing a revision"):
+C constructs and how they are written here (see docs/writing-a-revision.md):
   u64 x = e;               x = u64(e)           (the conversion is explicit)
   x |= e;                  x |= e               (keeps x's type, as in C)
   static u8 f(u64 a)       @kfunc def f(a: u64) -> u8   (args and return converted)

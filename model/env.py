@@ -17,16 +17,9 @@ from nvtlbi.model import arch as A
 from nvtlbi.model.assumptions import (BBM, CASE, GET_LEAF_RANGE, GET_LEAF_RET, GRANULE_ORDER, INVALID_TAG_TRUTH,
                                INVALID_UNTAGGED, LEAF_LEVEL, LEAF_TAGGED, NO_LPA2, S2OFF_UNTAGGED, STABLE_PGT,
                                TAG_TRUTH, VTCR_CURRENT, VTCR_STABLE)
+# The hint cases' registry (model/hints.py): re-exported for obligation.py and the CLI.
+from nvtlbi.model.hints import HINT_MEANING, HINTS, hint_fact  # noqa: F401
 
-HINTS = ["nohint", "match", "noinfo", "reserved", "nofeat", "mismatch"]
-HINT_MEANING = {
-    "nohint": "TTL field 0b0000",
-    "match": "FEAT_TTL advertised, TTL names T's granule and level",
-    "noinfo": "FEAT_TTL advertised, TTL[3:2]=0 with TTL[1:0] set (no information)",
-    "reserved": "FEAT_TTL advertised, a reserved TTL encoding (treated as no information)",
-    "nofeat": "TTL bits set while the VM does not advertise FEAT_TTL",
-    "mismatch": "FEAT_TTL advertised, a valid TTL naming another granule or level (TLBI excused for T)",
-}
 ERANGE = 34
 
 
@@ -44,27 +37,6 @@ class Case:
     def label(self):
         lvl = "Lany" if self.level is None else f"L{self.level}"
         return f"{self.granule}-{lvl}-{self.hint}"
-
-
-def hint_fact(hint, ttl, feat, lpa2, shift, level):
-    names = A.ttl_names(shift, level)
-    if hint == "any":
-        return z3.BoolVal(True)
-    if hint == "nohint":
-        return ttl == 0
-    if hint == "match":
-        # a TTL naming T's encoding when that encoding is reserved is no
-        # information (the "reserved" case), as impl/oracle.hint_case says
-        return z3.And(feat, ttl == names, z3.Not(A.ttl_reserved(ttl, lpa2)))
-    if hint == "noinfo":
-        return z3.And(feat, A.ttl_tg(ttl) == 0, A.ttl_level(ttl) != 0)
-    if hint == "reserved":
-        return z3.And(feat, A.ttl_reserved(ttl, lpa2))
-    if hint == "nofeat":
-        return z3.And(z3.Not(feat), ttl != 0)
-    if hint == "mismatch":
-        return z3.And(feat, A.ttl_tg(ttl) != 0, z3.Not(A.ttl_reserved(ttl, lpa2)), ttl != names)
-    raise ValueError(hint)
 
 
 @dataclass

@@ -4,34 +4,12 @@ same" is model/equiv.py's: the unmapped ranges per MMU in order, how many
 WARN_ONs fire, BUG(), errors (undefined behaviour, uninitialised reads,
 lockdep) and mmu_lock on return.
 
-  KILLED      the mutant loops without bound (the engine's branch bound is
-              hit) and a concrete run on an empty shadow S2 keeps probing
-              past PROBE_BUDGET probes: the host would hang on a guest TLBI;
-              or a property obligation of the mutant has a COUNTEREXAMPLE and
-              the counterexample replays on impl/ (the concrete oracle sees
-              the failure): the chain engine -> properties -> replay caught it.
-              The properties are P1-P4 (isolation and availability: P4 is
-              what kills a mutant that makes a WARN_ON fire or reach BUG())
-              and P5 (precision: exactly T where KVM can know T), so a mutant
-              that only over-invalidates is killed by P5 with a replayed input.
-  EQUIVALENT  model/equiv.py proves the mutant and the original behave the
-              same for every input and environment, on every granule.
-  EXCUSED     the mutant differs, but model/equiv.py proves it behaves as
-              the original everywhere except in the ranges of TLBIs the
-              architecture does not oblige to remove T: TLBIs whose valid
-              TTL names another granule or level (C5.5.13: nothing is
-              required of the range there; WARN_ON, BUG() and errors are
-              compared on them too), and there every obligation (P1, P3,
-              P4) is PROVED.
-  SAFE        the mutant differs from the original (ranges where the TLBI
-              is obliged, or a WARN_ON, BUG() or error the original has and
-              the mutant lacks; a distinguishing input is shown) yet every
-              obligation of the differing granules, P1-P5, is PROVED.
-  STILLBORN   the mutant does not load or run (a user error of the revision
-              file); excluded from the score, as usual in mutation testing.
-  UNEXPLAINED anything else: UNKNOWN, a counterexample that does not replay,
-              a difference in an effect no obligation speaks of (mmu_lock
-              held on return).
+The classes, with their meanings, are the registry CLASSES below
+(docs/trusting-verdicts.md's table is generated from it).  A property
+obligation kills a mutant only with a counterexample that replays on
+impl/: the chain engine -> properties -> replay caught it.  P4 is what
+kills a mutant that makes a WARN_ON fire or reach BUG(), and P5 (precision)
+one that only over-invalidates.
 
 The score counts KILLED + EQUIVALENT + EXCUSED + SAFE over all but
 STILLBORN; every mutant of a sound chain is explained, so 100 % is the
@@ -55,8 +33,35 @@ from nvtlbi.model import properties as P
 from nvtlbi.model.obligation import matrix, prove_case
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
 
-KILLED, EXCUSED, SAFE, STILLBORN, UNEXPLAINED = "KILLED", "EXCUSED", "SAFE", "STILLBORN", "UNEXPLAINED"
-CLASSES = [KILLED, EQUIVALENT, EXCUSED, SAFE, STILLBORN, UNEXPLAINED]
+
+
+@dataclass(frozen=True)
+class MutantClass:
+    name: str
+    meaning: str
+
+    def __str__(self):
+        return self.name
+
+
+CLASSES = [MutantClass(*c) for c in [
+    ("KILLED", "an obligation of the mutant (P1-P5) has a counterexample that replays on `impl/` (the concrete "
+               "oracle sees the failure); or the mutant loops without bound and a concrete run keeps probing the "
+               "shadow S2 past 10,000 probes"),
+    (EQUIVALENT, "`model/equiv.py` proves that it behaves as the original (ranges, WARN_ON, BUG(), errors, "
+                 "mmu_lock: as `nvtlbi diff`) for every input and environment, on every granule"),
+    ("EXCUSED", "it differs, but `model/equiv.py` proves it behaves as the original except in the ranges of TLBIs "
+                "the architecture does not oblige to remove T: a valid TTL that names another granule or level, "
+                "where nothing is required of the range (C5.5.13). WARN_ON, BUG() and errors are compared there "
+                "too, and there P1, P3 and P4 are PROVED"),
+    ("SAFE", "it differs where the TLBI is obliged, or lacks a WARN_ON, BUG() or error the original has (the "
+             "distinguishing input is printed), but every obligation of the granules where it differs, P5 "
+             "included, is PROVED"),
+    ("STILLBORN", "it does not load or run (a user error); not scored"),
+    ("UNEXPLAINED", "anything else (UNKNOWN, a counterexample that does not replay, a difference in mmu_lock on "
+                    "return, which no obligation checks): a hole in the chain"),
+]]
+KILLED, _, EXCUSED, SAFE, STILLBORN, UNEXPLAINED = (c.name for c in CLASSES)
 GRANULE_ORDER = (14, 16, 12)    # cheap granules first: most mutants die there
 # upstream's longest path makes 23 symbolic branch decisions; a mutant
 # beyond 4x that is looping, and waiting for the engine's general bound
@@ -248,7 +253,7 @@ def score(results):
 
 
 def counts(results):
-    return {c: sum(r.verdict == c for r in results) for c in CLASSES}
+    return {c.name: sum(r.verdict == c.name for r in results) for c in CLASSES}
 
 
 def killed_by(results):

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from nvtlbi.impl import granule as G
 from nvtlbi.impl import oracle, tlbi
 from nvtlbi.impl.cint import Word, u64
-from nvtlbi.impl.kernel import KernelBug
 from nvtlbi.impl.nested import GuestS2, Translation, VM, handle_s2_off_fault, handle_shadow_fault, new_mmu
 from nvtlbi.impl.outcome import C_OUTCOMES
 from nvtlbi.impl.revision import RevisionError
+from nvtlbi.model import properties as P
 from nvtlbi.model import userfault
 
 
@@ -51,45 +51,11 @@ class Outcome:
     warnings: list = field(default_factory=list)    # WARN_ON sites
     raised: str = None          # the C outcome's exception class, if the run ended in one
 
-    def _tagged_leaf_of(self, T, scenario):
-        """Before the TLBI, a tagged shadow leaf maps the IPA aligned down to
-        a block size of the granule no larger than T."""
-        where = [scenario.ipa & ~(size - 1) for size in
-                 (G.level_size(T.shift, l) for l in G.guest_leaf_levels(T.shift)) if size <= T.size]
-        return any(b <= a < b + s and (pte >> 55) & 3 for a in where for b, s, _, pte, _ in self.leaves_before)
-
     def violates(self, scenario):
         """Does the concrete run break the property (by the architecture's
-        oracle)?  A failed run counts as model/properties.holds counts a
-        path that fails: BUG() and WARN_ON break P4 only, and any other
-        exception breaks the range properties (tests/test_one_definition.py
-        checks the two agree)."""
-        warned = self.error is not None and self.error.startswith("WARN_ON at")
-        bug = self.error is not None and self.error.startswith(f"{KernelBug.__name__}:")
-        if scenario.prop == "P4":
-            return bug or warned
-        if bug:
-            return False            # no range computed: P4's failure, not this property's
-        if self.error is not None and not warned:
-            return True             # undefined behaviour or a crash of the revision itself
-        if not self.ranges:
-            return True             # a run that unmaps nothing fails every range property, as in holds()
-        if scenario.prop == "P2":
-            return bool(self.stale)
-        if scenario.prop == "P1":
-            return not self.ranges or not all(b <= scenario.ipa < b + s for b, s, _ in self.ranges)
-        if scenario.prop == "P5":
-            T = scenario.T
-            mine = [(b, s) for b, s, m in self.ranges if m == 0]
-            largest = G.level_size(T.shift, min(G.guest_leaf_levels(T.shift, scenario.lpa2)))
-            if any(s > largest for _, s in mine):
-                return True
-            case = oracle.hint_case(scenario.ttl, scenario.feat_ttl, scenario.lpa2, T)
-            informed = case == "match" or (case in ("nohint", "nofeat") and self._tagged_leaf_of(T, scenario))
-            return informed and (not mine or any((b, s) != (T.base, T.size) for b, s in mine))
-        if scenario.prop == "P3":
-            return not self.ranges or any(s == 0 or s & (s - 1) or b + s > 1 << 64 for b, s, _ in self.ranges)
-        raise ValueError(scenario.prop)
+        oracle)?  The property's registry entry (model/properties.py) holds
+        its concrete check (model/violation.py)."""
+        return P.prop(scenario.prop).violated(self, scenario)
 
 
 def _shift(name):

@@ -1,13 +1,52 @@
-"""The four verdicts and what a result carries."""
+"""The registries of verdicts and of exit statuses, and what a result carries.
+
+A verdict entry holds its name and the exit status it gives; an
+exit-status entry says when nvtlbi exits with it.  The verdicts' names are
+the strings a Result carries.  docs/user-guide.md's table of exit statuses
+is generated from here (`python -m nvtlbi.docs`)."""
 
 from dataclasses import dataclass, field
 
-PROVED = "PROVED"
-COUNTEREXAMPLE = "COUNTEREXAMPLE"
-UNKNOWN = "UNKNOWN"
-VACUOUS = "VACUOUS"
 
-EXIT = {PROVED: 0, COUNTEREXAMPLE: 1, UNKNOWN: 2, VACUOUS: 2}
+@dataclass(frozen=True)
+class Verdict:
+    name: str
+    exit: int           # the exit status a result with this verdict gives (a MODEL BUG gives 2)
+
+    def __str__(self):
+        return self.name
+
+
+@dataclass(frozen=True)
+class ExitStatus:
+    code: int
+    meaning: str
+
+
+VERDICTS = [Verdict("PROVED", 0), Verdict("COUNTEREXAMPLE", 1), Verdict("UNKNOWN", 2), Verdict("VACUOUS", 2)]
+BY_NAME = {v.name: v for v in VERDICTS}
+PROVED, COUNTEREXAMPLE, UNKNOWN, VACUOUS = (v.name for v in VERDICTS)
+EXIT = {v.name: v.exit for v in VERDICTS}
+
+EXIT_STATUSES = [
+    ExitStatus(0, "everything is PROVED"),
+    ExitStatus(1, "there is a counterexample and it replays"),
+    ExitStatus(2, "UNKNOWN, VACUOUS, a model bug, a usage error (bad revision file, unknown assumption, a revision "
+                  "that nvtlbi cannot run as C) or an internal error (nvtlbi's own bug)"),
+]
+
+
+class UnknownVerdict(KeyError):
+    def __str__(self):
+        return f"unknown verdict {self.args[0]!r} (verdicts: {', '.join(BY_NAME)})"
+
+
+def verdict(name):
+    """The entry named `name`; a misspelt name is an UnknownVerdict."""
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise UnknownVerdict(name) from None
 
 
 @dataclass
@@ -39,7 +78,7 @@ class Result:
             return 2
         if self.verdict == PROVED and self.concrete and self.concrete["witness"].startswith("MODEL BUG"):
             return 2            # the case does not occur concretely: the proof may be about nothing
-        return EXIT[self.verdict]
+        return verdict(self.verdict).exit
 
 
 def overall_exit(results):

@@ -9,7 +9,7 @@ broken input silently (ERROR nodes), and we must never translate partially.
 
 The output is Python source that the existing engine runs unchanged: each
 C construct is written the way impl/revisions/upstream.py writes it by hand
-(see docs/manual.md "Writing a revision").  Anything outside the supported subset
+(see docs/writing-a-revision.md).  Anything outside the supported subset
 raises Unsupported naming the construct, the file and the line.
 """
 

@@ -83,7 +83,7 @@ def counterexample(result, rev, dropped=()):
     out = R.run(sc, rev)
     g = c["granule"]
     L = []
-    L.append(f"counterexample {result.id}: {PROPERTIES[c['property']]} fails")
+    L.append(f"counterexample {result.id}: {PROPERTIES[c['property']].meaning} fails")
     if dropped:
         L.append(f"  assumptions dropped: {', '.join(dropped)}")
     L.append(f"  guest S2 granule {g}, host granule {c['host_granule']}, "
@@ -159,14 +159,6 @@ def assumptions_table():
         opt = f" (opt-in: replaces {', '.join(a.replaces)})" if a in OPT_IN else ""
         rows.append(f"{a.name:<14} {a.meaning}{opt}\n{'':<14} source: {a.source}\n"
                     f"{'':<14} concrete check: {_concrete(a)}")
-    return "\n".join(rows)
-
-
-def assumptions_markdown():
-    """docs/manual.md's table of the default assumptions, generated from the registry."""
-    rows = ["| name | meaning | source | checked on concrete states |", "|---|---|---|---|"]
-    rows += [f"| `{a.name}` | {a.meaning} | {a.source} | {'yes' if a.check else 'no: ' + a.unchecked} |"
-             for a in ASSUMPTIONS]
     return "\n".join(rows)
 
 

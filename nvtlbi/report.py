@@ -140,7 +140,7 @@ def markdown(entries, dropped, docs, drawn):
         L.append(f"- PROVED obligations rest on: {', '.join(f'`{a}`' for a in rests_on(results)) or 'nothing'}")
         for (prop, kind), rs in groups(results).items():
             r = rs[0]
-            L.append(f"- **{prop}** ({PROPERTIES[prop]}) fails in {len(rs)} obligations, e.g. `{r.id}`: {why(r)}")
+            L.append(f"- **{prop}** ({PROPERTIES[prop].meaning}) fails in {len(rs)} obligations, e.g. `{r.id}`: {why(r)}")
         for r in scenario_results(results):
             L.append("")
             L.append(f"Scenario for `{r.id}`:")

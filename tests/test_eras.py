@@ -47,11 +47,6 @@ def test_bundled_revisions_run_in_the_era_of_their_vocabulary():
             assert REV.load(name).era == era.name, name
 
 
-def test_docs_table_is_generated_from_the_registry():
-    with open(os.path.join(os.path.dirname(__file__), "..", "docs", "eras.md")) as f:
-        assert f.read() == eras.markdown(), "docs/eras.md is stale: python -m nvtlbi.impl.eras > docs/eras.md"
-
-
 def _mmu(host_shift, guest_shift, ia_bits=40):
     guest = GuestS2(guest_shift)
     return new_mmu(VM(), guest, host_shift, ia_bits=ia_bits), guest

@@ -13,10 +13,14 @@ from nvtlbi.impl.invariants import violations
 from nvtlbi.impl.nested import VM, GuestS2, handle_s2_off_fault, handle_shadow_fault, new_mmu
 from nvtlbi.model import assumptions as AS
 from nvtlbi.model.engine import Engine
+from nvtlbi.model import hints as H
+from nvtlbi.model import properties as P
+from nvtlbi.model import verdict as V
 from nvtlbi.model.env import Case, SymEnv
-from nvtlbi import cli, render
+from nvtlbi.model.replay import Outcome, Scenario
+from nvtlbi import cli
 
-README = __import__("pathlib").Path(__file__).resolve().parent.parent / "docs" / "manual.md"
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 
 
 def test_a_fact_under_a_misspelt_assumption_is_refused():
@@ -99,10 +103,6 @@ def test_get_leaf_ret_sees_a_walker_that_returns_something_else(monkeypatch):
     assert "get-leaf-ret" in _names(mmu, guest)
 
 
-def test_readme_assumptions_table_is_the_registry():
-    assert render.assumptions_markdown() in README.read_text()
-
-
 def test_cli_lists_every_registered_assumption(capsys):
     assert cli.main(["assumptions"]) == 0
     out = capsys.readouterr().out
@@ -110,7 +110,7 @@ def test_cli_lists_every_registered_assumption(capsys):
 
 
 def test_a_revision_naming_an_unregistered_opt_in_assumption_is_a_usage_error(tmp_path, capsys):
-    src = (README.parent.parent / "impl" / "revisions" / "upstream.py").read_text()
+    src = (ROOT / "impl" / "revisions" / "upstream.py").read_text()
     f = tmp_path / "rev.py"
     f.write_text(src + '\nASSUMES = ("invalid-tag-truh",)\n')
     line = len(src.splitlines()) + 2
@@ -118,3 +118,39 @@ def test_a_revision_naming_an_unregistered_opt_in_assumption_is_a_usage_error(tm
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1, err
     assert err.startswith(f"nvtlbi: error: {f}:{line}: ") and "invalid-tag-truh" in err
+
+
+# ---- properties, hint cases, verdicts: one entry each, looked up by name ----------------------
+@pytest.mark.parametrize("lookup, name", [(P.prop, "P6"), (P.prop, "p2"), (H.hint, "nohnt"), (V.verdict, "PROVEN")])
+def test_a_misspelt_name_is_a_clear_error(lookup, name):
+    with pytest.raises(KeyError, match=repr(name)) as e:
+        lookup(name)
+    assert "P1" in str(e.value) or "nohint" in str(e.value) or "PROVED" in str(e.value)
+
+
+def test_entries_are_frozen():
+    import dataclasses
+    for entry, field in [(P.P2, "about_T"), (H.MISMATCH, "excuses"), (V.verdict("PROVED"), "exit")]:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(entry, field, None)
+
+
+def test_which_hints_a_property_applies_to_is_the_rule_it_was():
+    """P2 and P5 say nothing under a hint that excuses the TLBI for T (mismatch)."""
+    for p in P.PROPERTIES:
+        for h in H.HINTS:
+            assert P.applies(p, h) == (not (p in ("P2", "P5") and h == "mismatch")), (p, h)
+    assert P.ISOLATION == ("P1", "P2", "P3", "P4") and V.EXIT == {"PROVED": 0, "COUNTEREXAMPLE": 1,
+                                                                     "UNKNOWN": 2, "VACUOUS": 2}
+
+
+def test_the_replay_dispatches_through_the_property_entry(monkeypatch):
+    """The concrete check is the entry's: replacing it changes what the
+    replay says, and an unregistered property is refused, not ignored."""
+    sc = Scenario(12, 12, False, True, 0, 1, "P1")    # operand 1: IPA 0x1000
+    out = Outcome([(0x1000, 0x1000, 0)], [], [], [], [])
+    assert not out.violates(sc)
+    monkeypatch.setitem(P.PROPERTIES, "P1", __import__("dataclasses").replace(P.P1, violated=lambda o, s: True))
+    assert out.violates(sc)
+    with pytest.raises(P.UnknownProperty):
+        out.violates(Scenario(12, 12, False, True, 0, 0, "P9"))
