@@ -30,11 +30,11 @@ class UsageError(Exception):
 # Further subcommands live in their own modules: each defines
 # add_parser(subparsers, common) and run(args) -> exit status, and may raise
 # UsageError or RevisionError for user errors.  Register them here.
-EXTRA_COMMANDS = {"audit": __import__("nvtlbi.cmd_audit", fromlist=["run"]),
-                  "diff": __import__("nvtlbi.cmd_diff", fromlist=["run"])}
-EXTRA_COMMANDS["precision"] = __import__("nvtlbi.cmd_precision", fromlist=["run"])
-EXTRA_COMMANDS["mutate"] = __import__("nvtlbi.cmd_mutate", fromlist=["run"])
-EXTRA_COMMANDS["selfcheck"] = __import__("nvtlbi.cmd_selfcheck", fromlist=["run"])
+EXTRA_COMMANDS = {"audit": __import__("nvtlbi.commands.audit", fromlist=["run"]),
+                  "diff": __import__("nvtlbi.commands.diff", fromlist=["run"])}
+EXTRA_COMMANDS["precision"] = __import__("nvtlbi.commands.precision", fromlist=["run"])
+EXTRA_COMMANDS["mutate"] = __import__("nvtlbi.commands.mutate", fromlist=["run"])
+EXTRA_COMMANDS["selfcheck"] = __import__("nvtlbi.commands.selfcheck", fromlist=["run"])
 
 
 def _parser():

@@ -20,7 +20,8 @@ from nvtlbi.model.mutants import generate
 from nvtlbi.model.properties import PROPERTIES
 from nvtlbi.model.obligation import matrix, prove_level
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
-from nvtlbi import cmd_mutate, scheduler, trust
+from nvtlbi import scheduler, trust
+from nvtlbi.commands import mutate as cmd_mutate
 from nvtlbi.versions import solver_versions
 
 SAMPLE = 6

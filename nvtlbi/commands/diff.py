@@ -84,7 +84,7 @@ def as_json(a, b, results):
 
 def run(args):
     from nvtlbi import cli, inputs, scheduler
-    from nvtlbi.cinput import InputError
+    from nvtlbi.c.inputs import InputError
     with tempfile.TemporaryDirectory(prefix="nvtlbi-diff-") as tmp:
         try:
             la, lb = (inputs.load(x, tmp) for x in (args.a, args.b))

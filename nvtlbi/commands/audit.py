@@ -11,8 +11,8 @@ import tempfile
 import time
 
 from nvtlbi.model.verdict import overall_exit
-from nvtlbi import cpp, cprofile
-from nvtlbi.cinput import InputError
+from nvtlbi.c import era, preprocess
+from nvtlbi.c.inputs import InputError
 from nvtlbi.versions import solver_versions
 
 
@@ -39,7 +39,7 @@ def add_parser(sub, common):
                    help="accept that the input's changes to FUNCTION are not audited because FUNCTION comes "
                         "from a bundled revision or nvtlbi's model (otherwise an error); the report says so")
     p.add_argument("--profile", help="vocabulary profile for C input (default: chosen from the input): "
-                   + ", ".join(cprofile.PROFILES))
+                   + ", ".join(era.PROFILES))
     p.add_argument("--emit", metavar="FILE.py", help="also write the translated revision here (one C input)")
     p.add_argument("--against", metavar="NAME", help="also prove the (one) input equivalent to this revision")
     p.add_argument("--translate-only", action="store_true", help="stop after the translation")
@@ -53,9 +53,9 @@ def run(args):
         if args.json:
             print(json.dumps([{"name": p.name, "span": p.span, "description": p.description,
                                "vocabulary": p.vocabulary, "source": p.source}
-                              for p in cprofile.PROFILES.values()], indent=1))
+                              for p in era.PROFILES.values()], indent=1))
         else:
-            print(cprofile.describe())
+            print(era.describe())
         return 0
     if "revision" in args and args.revision != "upstream" and not args.inputs:
         args.inputs = [args.revision]
@@ -64,7 +64,7 @@ def run(args):
     tmp = tempfile.mkdtemp(prefix="nvtlbi-audit-")
     try:
         try:
-            config = cpp.Config.parse(args.define, args.undef)
+            config = preprocess.Config.parse(args.define, args.undef)
             loaded = [inputs.load(s, tmp, args.base, args.base_revision, args.profile, config, args.unaudited)
                       for s in specs]
         except InputError as e:
@@ -91,7 +91,7 @@ def run(args):
             return 0
         code, against = 0, None
         if args.against:
-            from nvtlbi import cmd_diff
+            from nvtlbi.commands import diff as cmd_diff
             names = (infos[loaded[0].path].name, args.against)
             results = cmd_diff.equivalence(args, loaded[0].path, args.against, names)
             against = cmd_diff.as_json(*names, results)
