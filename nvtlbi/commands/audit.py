@@ -48,7 +48,8 @@ def add_parser(sub, common):
 
 def run(args):
     from nvtlbi.impl import revision as REV
-    from nvtlbi import cli, inputs, report, scheduler, trust
+    from nvtlbi import inputs, proving, report, scheduler, trust
+    from nvtlbi.options import UsageError
     if args.list_profiles:
         if args.json:
             print(json.dumps([{"name": p.name, "span": p.span, "description": p.description,
@@ -68,11 +69,11 @@ def run(args):
             loaded = [inputs.load(s, tmp, args.base, args.base_revision, args.profile, config, args.unaudited)
                       for s in specs]
         except InputError as e:
-            raise cli.UsageError(str(e)) from None
+            raise UsageError(str(e)) from None
         if args.emit and (len(loaded) != 1 or not loaded[0].path.startswith(tmp)):
-            raise cli.UsageError("--emit takes exactly one posted (C) input")
+            raise UsageError("--emit takes exactly one posted (C) input")
         if args.against and len(loaded) != 1:
-            raise cli.UsageError("--against takes exactly one input")
+            raise UsageError("--against takes exactly one input")
         infos = scheduler.describe([x.path for x in loaded] + ([args.against] if args.against else []), args,
                                    origins=True)
         for x in loaded:
@@ -98,7 +99,7 @@ def run(args):
             if not args.json:
                 print(cmd_diff.render_diff(*names, results))
             code = cmd_diff.exit_status(results)
-        by_spec = cli.prove_many([x.path for x in loaded], args, label="audit", infos=infos)
+        by_spec = proving.prove_many([x.path for x in loaded], args, label="audit", infos=infos)
         entries = []
         for x in loaded:
             info = infos[x.path]
@@ -107,7 +108,7 @@ def run(args):
         if args.json:
             print(json.dumps({"seconds": round(wall, 2), "dropped": args.drop,
                               "versions": solver_versions(),
-                              **({"cross_check": dict(cli.CROSS)} if args.cross_check else {}),
+                              **({"cross_check": dict(proving.CROSS)} if args.cross_check else {}),
                               **({"against": against} if against else {}),
                               **({"emit": args.emit} if args.emit else {}),
                               **({"report": args.report} if args.report else {}),
@@ -122,14 +123,14 @@ def run(args):
                 for line in trust.lines(rs, infos[p], restricted):
                     print(f"  {line}")
             if args.cross_check:
-                print(cli.cross_line())
+                print(proving.cross_line())
             print(f"audit of {len(entries)} revision(s), {sum(len(e[2]) for e in entries)} obligations: "
                   f"wall time {wall:.1f}s")
         if args.report:
             drawn = {}
             for n, p, rs, notes, _, _ in entries:
                 shown = report.scenario_results(rs)
-                drawn.update(zip((r.id for r in shown), cli.scenarios(p, shown, args.drop, args)))
+                drawn.update(zip((r.id for r in shown), proving.scenarios(p, shown, args.drop, args)))
             with open(args.report, "w") as f:
                 f.write(report.markdown([(n, p, rs, notes) for n, p, rs, notes, _, _ in entries], args.drop,
                                         {e[1]: infos[e[1]].doc for e in entries}, drawn))
