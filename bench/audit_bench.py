@@ -16,7 +16,8 @@ import time
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 sys.path.insert(0, ROOT)
-from nvtlbi import audit, cli  # noqa: E402
+from nvtlbi import cli  # noqa: E402
+from nvtlbi.c import pipeline  # noqa: E402
 
 
 def timed(argv):
@@ -38,7 +39,7 @@ def main():
         a.base = [os.path.join(ROOT, "tests", "c", "nested_stage1.c")]
     t0 = time.perf_counter()
     for _ in range(10):
-        audit.translate(a.file, a.base, a.base_revision)
+        pipeline.translate(a.file, a.base, a.base_revision)
     print(f"translation: {(time.perf_counter() - t0) / 10 * 1000:.0f} ms per run (mean of 10)")
     argv = ["audit", a.file, "--jobs", str(a.jobs)] + sum((["--base", b] for b in a.base), [])
     if a.base_revision:

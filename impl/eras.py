@@ -37,7 +37,7 @@ class Era:
     vocabulary: str             # the module a revision of this era imports with *
     source: str                 # what starts the era
     description: str
-    markers: tuple = ()         # C text that selects this era (nvtlbi/cprofile.py)
+    markers: tuple = ()         # C text that selects this era (nvtlbi/c/era.py)
     bundled: tuple = ()         # bundled revisions written in this era
 
 

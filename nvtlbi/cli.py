@@ -5,36 +5,25 @@ Exit status: 0 every obligation PROVED; 1 a COUNTEREXAMPLE (that replays);
 usage error (bad revision file, unknown assumption)."""
 
 import argparse
-import dataclasses
-import json
 import os
 import sys
-import time
 
 from nvtlbi.impl import revision as REV
 from nvtlbi.impl.outcome import InternalError
 from nvtlbi.model import assumptions as AS
 from nvtlbi.model.engine import CrossCheckError, Limits
 from nvtlbi.model.env import HINTS
-from nvtlbi.model.obligation import matrix, prove_level
-from nvtlbi.model.properties import ISOLATION, PROPERTIES
-from nvtlbi.model.verdict import COUNTEREXAMPLE, overall_exit
-from nvtlbi import options, render, scheduler, trust
-from nvtlbi.versions import solver_versions
+from nvtlbi.model.properties import PROPERTIES
+from nvtlbi import options, scheduler
+from nvtlbi.commands import assumptions, audit, cex, diff, mutate, precision, prove, selfcheck
+from nvtlbi.options import UsageError
 
-
-class UsageError(Exception):
-    pass
-
-
-# Further subcommands live in their own modules: each defines
-# add_parser(subparsers, common) and run(args) -> exit status, and may raise
-# UsageError or RevisionError for user errors.  Register them here.
-EXTRA_COMMANDS = {"audit": __import__("nvtlbi.cmd_audit", fromlist=["run"]),
-                  "diff": __import__("nvtlbi.cmd_diff", fromlist=["run"])}
-EXTRA_COMMANDS["precision"] = __import__("nvtlbi.cmd_precision", fromlist=["run"])
-EXTRA_COMMANDS["mutate"] = __import__("nvtlbi.cmd_mutate", fromlist=["run"])
-EXTRA_COMMANDS["selfcheck"] = __import__("nvtlbi.cmd_selfcheck", fromlist=["run"])
+# The subcommands, in the order of --help: each module (nvtlbi/commands/)
+# defines add_parser(subparsers, common) and run(args) -> exit status, and
+# may raise UsageError or RevisionError for user errors.  This module only
+# parses the command line, dispatches, and maps errors to exit status 2.
+COMMANDS = {"prove": prove, "cex": cex, "assumptions": assumptions, "audit": audit, "diff": diff,
+            "precision": precision, "mutate": mutate, "selfcheck": selfcheck}
 
 
 def _parser():
@@ -65,187 +54,18 @@ def _parser():
         sp.add_argument("--no-coverage", action="store_true",
                         help="skip branch coverage (it traces the revision: about 2x slower exploration)")
 
-    pp = sub.add_parser("prove", help="prove every obligation and print the verdict matrix")
-    common(pp)
-    pp.add_argument("--json", action="store_true", help="machine-readable results")
-    pc = sub.add_parser("cex", help="print a counterexample as a concrete scenario")
-    common(pc)
-    pc.add_argument("--id", help="obligation id, e.g. upstream-4K-L2-nohint-P2 (default: the first counterexample)")
-    pc.add_argument("--pytest", metavar="FILE", help="also write a regression test that replays the scenario")
-    pc.add_argument("--json", action="store_true", help="machine-readable results")
-    pa = sub.add_parser("assumptions", help="list the named assumptions and their sources")
-    pa.add_argument("--json", action="store_true", help="machine-readable results")
-    for name, module in EXTRA_COMMANDS.items():
+    for module in COMMANDS.values():
         module.add_parser(sub, common)
     return p
-
-
-def _cases(args, enabled):
-    cases = matrix(enabled, hints=args.hint or HINTS)
-    if args.granule:
-        cases = [c for c in cases if c.granule in args.granule]
-    return cases
-
-
-def _work(spec, shift, level, hints, props, drop, limits, coverage):
-    """One job, in a worker: every obligation of one (granule, level) of T."""
-    from nvtlbi.model import crosscheck
-    rev = REV.load(spec)
-    before = (crosscheck.stats.agreed, crosscheck.stats.unchecked)
-    rs = prove_level(rev, shift, level, hints, props=props, drop=drop, limits=limits, coverage=coverage)
-    return rs, (crosscheck.stats.agreed - before[0], crosscheck.stats.unchecked - before[1])
-
-
-CROSS = {"agreed": 0, "unchecked": 0}   # --cross-check tally of the last prove_many (over all workers)
-
-
-def cross_line():
-    """One line for --cross-check; a disagreement never gets here (it is an error)."""
-    return (f"cross-check (bitwuzla): {CROSS['agreed']} queries agreed, 0 disagreed, "
-            f"{CROSS['unchecked']} unchecked (a solver gave up)")
-
-
-def prove_many(specs, args, label=None, infos=None):
-    """Prove the matrix for each revision spec, every job in a worker
-    (nvtlbi/scheduler.py); {spec: [Result]} in matrix order.  Shows
-    progress on a terminal.  `infos` ({spec: RevisionInfo}) when the caller
-    has described the revisions already."""
-    try:
-        enabled = AS.enabled(args.drop)
-    except KeyError as e:
-        raise UsageError(f"--drop {e.args[0]}: no such assumption (have: {', '.join(AS.NAMES)})")
-    infos = infos or scheduler.describe(specs, args)       # user errors surface before any work
-    limits = Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
-    props = tuple(sorted(args.property)) if args.property else ISOLATION
-    coverage = not getattr(args, "no_coverage", False)
-    levels = []
-    for c in _cases(args, enabled):           # one job per (granule, level): its hints share a run
-        if not levels or levels[-1][:2] != (c.shift, c.level):
-            levels.append((c.shift, c.level, []))
-        levels[-1][2].append(c.hint)
-    jobs = [scheduler.Job(_work, (spec, shift, level, tuple(hints), props, tuple(args.drop), limits, coverage),
-                          _obligations(infos[spec].name, shift, level, hints, props), spec)
-            for spec in specs for shift, level, hints in levels]
-    # the slowest jobs (4K, older revisions) first, for a better balance on few cores
-    jobs.sort(key=lambda j: (j.args[1] != 12,))
-    out = {spec: [] for spec in specs}
-    progress = _progress(label or "prove") if sys.stderr.isatty() and len(jobs) > 8 else None
-    CROSS.update(agreed=0, unchecked=0)
-    from nvtlbi.model import crosscheck
-    if getattr(args, "cross_check", False):
-        crosscheck.install()        # before the fork: the workers inherit it
-    try:
-        done = scheduler.run(jobs, args.jobs, args, progress)
-    finally:
-        if getattr(args, "cross_check", False):
-            crosscheck.uninstall()
-    for job, (rs, tally) in zip(jobs, done):
-        out[job.revision] += rs
-        CROSS["agreed"] += tally[0]
-        CROSS["unchecked"] += tally[1]
-    if progress:
-        print(file=sys.stderr)
-    return out
-
-
-def _progress(label):
-    return lambda i, n: print(f"\r{label}: {i}/{n} cases", end="", file=sys.stderr, flush=True)
-
-
-def _obligations(name, shift, level, hints, props):
-    """How a job's obligations are named in an error."""
-    g = {12: "4K", 14: "16K", 16: "64K"}[shift]
-    alt = lambda xs: xs[0] if len(xs) == 1 else "{" + ",".join(xs) + "}"
-    return f"obligations {name}-{g}-L{level}-{alt(list(hints))}-{alt(list(props))}"
-
-
-def run_matrix(args):
-    infos = scheduler.describe([args.revision], args)
-    return infos[args.revision], prove_many([args.revision], args, infos=infos)[args.revision]
-
-
-def cmd_prove(args):
-    t0 = time.perf_counter()
-    rev, results = run_matrix(args)
-    wall = time.perf_counter() - t0
-    if args.json:
-        print(json.dumps({"revision": rev.name, "dropped": args.drop, "seconds": round(wall, 2),
-                          "versions": solver_versions(),
-                          "coverage": trust.as_json(results, rev),
-                          **({"cross_check": dict(CROSS)} if args.cross_check else {}),
-                          "results": [dataclasses.asdict(r) | {"id": r.id} for r in results]}, indent=1))
-    else:
-        print(f"revision {rev.name} ({rev.path}); assumptions: {', '.join(AS.enabled(args.drop))}"
-              + (f"; dropped: {', '.join(args.drop)}" if args.drop else ""))
-        print(render.matrix(results))
-        print(render.summary(results))
-        for line in trust.lines(results, rev, restricted=bool(args.granule or args.hint or args.property)):
-            print(line)
-        if args.cross_check:
-            print(cross_line())
-        print(f"wall time {wall:.1f}s")
-    return overall_exit(results)
-
-
-def scenarios(spec, results, dropped, args):
-    """render.counterexample for each result, each drawn in a worker (the
-    drawing replays the scenario on the revision)."""
-    jobs = [scheduler.Job(_draw, (spec, r, tuple(dropped)), f"drawing counterexample {r.id}", spec)
-            for r in results]
-    return scheduler.run(jobs, args.jobs, args)
-
-
-def _draw(spec, result, dropped):
-    return render.counterexample(result, REV.load(spec), dropped)
-
-
-def cmd_cex(args):
-    rev, results = run_matrix(args)
-    cexs = [r for r in results if r.verdict == COUNTEREXAMPLE]
-    if args.id:
-        cexs = [r for r in cexs if r.id == args.id]
-        if not cexs and not any(r.id == args.id for r in results):
-            raise UsageError(f"--id {args.id}: no such obligation")
-    if not cexs:
-        if args.json:
-            print(json.dumps({"revision": rev.name, "versions": solver_versions(), "counterexample": None,
-                              "summary": render.summary(results).splitlines()[0]}, indent=1))
-        else:
-            print("no counterexample" + (f" for {args.id}" if args.id else "") + ": "
-                  + render.summary(results).splitlines()[0])
-        return overall_exit(results)
-    text = scenarios(args.revision, cexs[:1], args.drop, args)[0]
-    if args.pytest:
-        from nvtlbi import regress
-        spec = args.revision if args.revision in REV.bundled() + REV.alternatives() else os.path.abspath(args.revision)
-        regress.generate(cexs[0], spec, args.pytest)
-    if args.json:
-        print(json.dumps({"revision": rev.name, "versions": solver_versions(), "id": cexs[0].id, "counterexample": cexs[0].counterexample,
-                          "scenario": text, **({"pytest": args.pytest} if args.pytest else {})}, indent=1))
-    else:
-        print(text)
-        if args.pytest:
-            print(f"regression test written to {args.pytest}")
-    return 1 if cexs[0].counterexample.get("replayed") else 2
 
 
 def main(argv=None):
     args = _parser().parse_args(argv)
     if args.cmd is None:
         args = _parser().parse_args(["prove"] + (argv or sys.argv[1:]))
-    if args.cmd == "assumptions":
-        if args.json:
-            print(json.dumps([{"name": a.name, "meaning": a.meaning, "source": a.source}
-                              for a in AS.BY_NAME.values()], indent=1))
-        else:
-            print(render.assumptions_table())
-        return 0
     try:
         options.validate(args)      # before any work: bad values and unwritable outputs
-        if args.cmd in EXTRA_COMMANDS:
-            code = EXTRA_COMMANDS[args.cmd].run(args)
-        else:
-            code = {"prove": cmd_prove, "cex": cmd_cex}[args.cmd](args)
+        code = COMMANDS[args.cmd].run(args)
     except (REV.RevisionError, UsageError, CrossCheckError, InternalError, options.OptionError,
             scheduler.WorkerError) as e:
         if getattr(args, "debug", False):
@@ -271,7 +91,7 @@ def entry():
 
 
 if __name__ == "__main__":
-    # `python -m nvtlbi.cli`: run the imported module, so that the exception
-    # classes the subcommands raise (nvtlbi.cli.UsageError) are the ones main() catches
+    # `python -m nvtlbi.cli`: run the imported module, not a second copy of
+    # it under the name __main__ (one set of module state for every command)
     from nvtlbi.cli import entry as _entry
     _entry()

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 
 from nvtlbi.impl import revision as REV
-from nvtlbi.cinput import InputError
+from nvtlbi.c.inputs import InputError
 
 
 @dataclass
@@ -30,8 +30,8 @@ def load(spec, tmpdir, bases=(), base_revision=None, profile=None, config=None, 
         return Loaded(spec, spec if not spec.endswith(".py") else os.path.abspath(spec), [])
     if not os.path.exists(spec):
         raise REV.RevisionError(f"{spec}: no such revision or file (bundled: {', '.join(REV.bundled())})")
-    from nvtlbi import audit
-    tr = audit.translate(spec, bases, base_revision, profile, config, unaudited)
+    from nvtlbi.c import pipeline
+    tr = pipeline.translate(spec, bases, base_revision, profile, config, unaudited)
     name = os.path.splitext(os.path.basename(spec))[0].replace(".", "_").replace("-", "_")
     path = os.path.join(tmpdir, f"{name}.py")
     with open(path, "w") as f:
@@ -46,15 +46,15 @@ def python_origins(rev):
     """function -> "FILE:A-B" of the Python that defines it (a revision may
     import or adopt another's), for the audited functions it has.  It
     inspects the loaded revision: call it in a worker (scheduler.describe)."""
-    from nvtlbi import audit, ctrans
+    from nvtlbi.c import pipeline, translator
     from nvtlbi.impl import linking
     root = os.path.dirname(os.path.dirname(os.path.abspath(REV.__file__)))
     out = {}
-    for n in ctrans.TARGETS + ctrans.CALLERS:
+    for n in translator.TARGETS + translator.CALLERS:
         f = rev.module.__dict__.get(n)
         if f is None:
-            if n in ctrans.CALLERS:
-                out[n] = audit.CURRENT_CALLER.replace("not in the input", "not in the revision")
+            if n in translator.CALLERS:
+                out[n] = pipeline.CURRENT_CALLER.replace("not in the input", "not in the revision")
             continue
         try:
             f = inspect.unwrap(f)

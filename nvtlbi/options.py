@@ -5,6 +5,8 @@ output file that cannot be written is refused before the proofs, not after."""
 import math
 import os
 
+from nvtlbi.model.engine import Limits
+
 # (attribute, option, smallest allowed value, what the smallest means)
 MINIMA = [
     ("jobs", "--jobs", 1, None),
@@ -20,6 +22,17 @@ OUTPUTS = [("report", "--report"), ("emit", "--emit"), ("pytest", "--pytest"), (
 
 class OptionError(Exception):
     """A bad option value: one line naming the option."""
+
+
+class UsageError(Exception):
+    """A command used wrongly (an unknown assumption, obligation or mutant, an
+    input that cannot be read): one line, exit status 2."""
+
+
+def limits_of(args):
+    """The solver limits every command takes from --rlimit and --timeout
+    (seconds on the command line, milliseconds for the solver)."""
+    return Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
 
 
 def validate(args):

@@ -209,9 +209,8 @@ def _one_line(e):
     from nvtlbi.impl.revision import RevisionError
     from nvtlbi.model import userfault
     from nvtlbi.model.engine import CrossCheckError
-    known = (RevisionError, InternalError, CrossCheckError, WorkerError)
-    cli = sys.modules.get("nvtlbi.cli")
-    known += (cli.UsageError,) if cli else ()
+    from nvtlbi.options import UsageError
+    known = (RevisionError, InternalError, CrossCheckError, WorkerError, UsageError)
     return e if isinstance(e, known) else userfault.internal(e)
 
 

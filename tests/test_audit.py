@@ -9,7 +9,8 @@ import pytest
 from nvtlbi.impl import revision as REV
 from nvtlbi.model import equiv
 from nvtlbi.model.env import Case
-from nvtlbi import audit, cli
+from nvtlbi import cli
+from nvtlbi.c import pipeline
 
 C = os.path.join(os.path.dirname(__file__), "c")
 SEED = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "seeds", "000_11a17445164317c2.txt")
@@ -28,7 +29,7 @@ def equivalent(rev, shifts):
 
 # ---- inputs and provenance ---------------------------------------------------------------------
 def test_mbox_of_two_patches_without_base(tmp_path):
-    tr = audit.translate(os.path.join(C, "series.mbox"))
+    tr = pipeline.translate(os.path.join(C, "series.mbox"))
     assert all(w.startswith(os.path.join(C, "series.mbox")) for w in
                (tr.origins[n] for n in ("ttl_to_size", "get_guest_mapping_ttl", "compute_tlb_inval_range")))
     assert sum(n.startswith("applied: [PATCH") for n in tr.notes) == 2
@@ -36,7 +37,7 @@ def test_mbox_of_two_patches_without_base(tmp_path):
 
 
 def test_patch_on_base_mixes_provenance():
-    tr = audit.translate(os.path.join(C, "0002-probe.patch"), bases=[os.path.join(C, "nested_stage1.c")])
+    tr = pipeline.translate(os.path.join(C, "0002-probe.patch"), bases=[os.path.join(C, "nested_stage1.c")])
     assert tr.origins["ttl_to_size"].startswith(os.path.join(C, "nested_stage1.c"))
     assert "0002-probe.patch" in tr.origins["get_guest_mapping_ttl"]
     assert "0002-probe.patch" in tr.origins["compute_tlb_inval_range"] and \
@@ -47,16 +48,16 @@ def test_base_revision_fills_in_and_is_named(tmp_path):
     # a patch that adds the probe and changes nothing else (0002 also
     # changes compute_tlb_inval_range, which --base-revision must not drop:
     # test_audit_input.py)
-    tr = audit.translate(os.path.join(C, "0003-probe-only.patch"), base_revision="upstream")
+    tr = pipeline.translate(os.path.join(C, "0003-probe-only.patch"), base_revision="upstream")
     assert tr.origins["ttl_to_size"] == tr.origins["compute_tlb_inval_range"] == "bundled revision upstream"
     assert "0003-probe-only.patch" in tr.origins["get_guest_mapping_ttl"]
     assert "adopt('upstream', 'ttl_to_size', globals())" in tr.source
 
 
 def test_profile_detection_and_choice():
-    assert audit.translate(os.path.join(C, "nested_v2026.c")).profile.name == "v2026"
-    assert audit.translate(os.path.join(C, "nested_v2024.c")).profile.name == "v2024"
-    tr = audit.translate(os.path.join(C, "nested_v2026.c"), profile="v2024")
+    assert pipeline.translate(os.path.join(C, "nested_v2026.c")).profile.name == "v2026"
+    assert pipeline.translate(os.path.join(C, "nested_v2024.c")).profile.name == "v2024"
+    tr = pipeline.translate(os.path.join(C, "nested_v2026.c"), profile="v2024")
     assert tr.profile.name == "v2024" and tr.profile_reason == "chosen with --profile"
 
 
@@ -64,12 +65,12 @@ def test_profile_detection_and_choice():
 def test_sysreg_c_is_upstream(tmp_path):
     # the v2026 spelling (FIELD_GET, unshifted enums) means the same as upstream
     # (read with the 2024 definitions it does not: test_audit_gcc shows that)
-    good = audit.translate(os.path.join(C, "nested_v2026.c"))
+    good = pipeline.translate(os.path.join(C, "nested_v2026.c"))
     assert equivalent(rev_of(tmp_path, good, "good"), [14]) == ["EQUIVALENT"]
 
 
 def test_caller_with_tlbi_info_is_translated(tmp_path):
-    tr = audit.translate(os.path.join(C, "with_caller.c"))
+    tr = pipeline.translate(os.path.join(C, "with_caller.c"))
     assert "with_caller.c" in tr.origins["s2_mmu_unmap_ipa"] and "tlbi_info_ipa(val)" in tr.source
     rev = rev_of(tmp_path, tr)
     assert "s2_mmu_unmap_ipa" in rev.module.__dict__
@@ -77,7 +78,7 @@ def test_caller_with_tlbi_info_is_translated(tmp_path):
 
 
 def test_broken_c_is_not_upstream(tmp_path):
-    tr = audit.translate(os.path.join(C, "broken_fallback.c"))
+    tr = pipeline.translate(os.path.join(C, "broken_fallback.c"))
     r = equiv.diff_case(rev_of(tmp_path, tr), UPSTREAM, Case(14, None, "any"))
     assert r.verdict == "DIFFERENT" and r.example["a"]["ranges"] != r.example["b"]["ranges"]
 
@@ -87,8 +88,8 @@ def seed_base(tmp_path):
     nested_stage1.c and the seed's own context and removed lines (so no
     kernel text is committed): our ttl_to_size and fallback, the seed's
     probe and gate."""
-    from nvtlbi import cinput
-    (fd,) = cinput.parse_patches(SEED)[0][1]
+    from nvtlbi.c import inputs
+    (fd,) = inputs.parse_patches(SEED)[0][1]
     pre = [[t for k, t, _ in items if k != "+"] for _, _, items, _ in fd.hunks]
     removed = [t for _, _, items, _ in fd.hunks for k, t, _ in items if k == "-"]
     with open(os.path.join(C, "nested_stage1.c")) as f:
@@ -104,7 +105,7 @@ def seed_base(tmp_path):
 def test_seed_is_upstream(tmp_path):
     # v2 13/16 = upstream minus the lockdep assertion (behaviour-neutral).
     # Applied to a base: every function is translated C, none is borrowed.
-    tr = audit.translate(SEED, bases=[seed_base(tmp_path)])
+    tr = pipeline.translate(SEED, bases=[seed_base(tmp_path)])
     assert tr.profile.name == "v2024"
     assert tr.origins["get_guest_mapping_ttl"].startswith(SEED)
     assert SEED in tr.origins["compute_tlb_inval_range"] and "nested.c" in tr.origins["compute_tlb_inval_range"]
@@ -117,9 +118,9 @@ def test_seed_is_upstream(tmp_path):
 def test_seed_without_base_is_refused_not_borrowed():
     # the seed changes compute_tlb_inval_range (the FEAT_TTL gate); taking
     # that function from a bundled revision would drop the change unaudited
-    with pytest.raises(audit.InputError, match=r"the input changes compute_tlb_inval_range \(it has only .*\), "
+    with pytest.raises(pipeline.InputError, match=r"the input changes compute_tlb_inval_range \(it has only .*\), "
                        r"but the audit would take compute_tlb_inval_range from bundled revision upstream"):
-        audit.translate(SEED, base_revision="upstream")
+        pipeline.translate(SEED, base_revision="upstream")
 
 
 def test_cli_audit_end_to_end(capsys):
@@ -204,7 +205,7 @@ def test_sibling_blocks_may_reuse_a_name(tmp_path):
     f = tmp_path / "in.c"
     f.write_text(fn("\tif (ttl) {\n\t\tu64 a = 1;\n\t\tmax_size = a;\n\t} else {\n"
                     "\t\tu64 a = 2;\n\t\tmax_size = a;\n\t}\n"))
-    mod = audit.load_source(audit.translate(str(f), base_revision="upstream").source)
+    mod = pipeline.load_source(pipeline.translate(str(f), base_revision="upstream").source)
     assert int(mod.ttl_to_size(1)) == 1 and int(mod.ttl_to_size(0)) == 2
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from nvtlbi.impl import kernel
 from nvtlbi.impl.cint import Word, u64
-from nvtlbi import audit, cpp, ctrans
+from nvtlbi.c import pipeline, preprocess, translator
 
 C = os.path.join(os.path.dirname(__file__), "c")
 GCC = shutil.which("gcc")
@@ -75,14 +75,14 @@ def sem_binary(tmp_path_factory):
 
 
 def test_c_semantics_match_gcc(sem_binary):
-    module = audit.load_source(audit.translate_named(os.path.join(C, "semantics.c"), SEM))
+    module = pipeline.load_source(pipeline.translate_named(os.path.join(C, "semantics.c"), SEM))
     assert sem_mismatches(module, sem_binary, random.Random(1)) == []
 
 
 def test_comparison_catches_a_wrong_width(sem_binary, monkeypatch):
     # a translator that read u8 as a 32-bit word would be caught
-    monkeypatch.setitem(ctrans.TYPES, ("u8",), "u32")
-    module = audit.load_source(audit.translate_named(os.path.join(C, "semantics.c"), SEM))
+    monkeypatch.setitem(translator.TYPES, ("u8",), "u32")
+    module = pipeline.load_source(pipeline.translate_named(os.path.join(C, "semantics.c"), SEM))
     bad = sem_mismatches(module, sem_binary, random.Random(1), n=20)
     assert {b[0] for b in bad} >= {"sem_promote", "sem_narrow"}
 
@@ -168,7 +168,7 @@ def range_mismatches(module, binary, rng, n):
 
 
 def translated(name, **kw):
-    return audit.load_source(audit.translate(os.path.join(C, name), **kw).source)
+    return pipeline.load_source(pipeline.translate(os.path.join(C, name), **kw).source)
 
 
 @pytest.mark.parametrize("fixture,sysreg", [("nested_v2024.c", False), ("nested_v2026.c", True),
@@ -213,5 +213,5 @@ def test_conditionals_are_decided_as_gcc_decides(tmp_path, fixture, defines):
     # the code audited under --define/--undef is the code gcc compiles with -D / without it
     binary = build(str(tmp_path), "harness_range.c", fixture, defines=defines)
     names = [n for n in ("CONFIG_NVTLBI_FIXTURE_FIX", "CONFIG_NVTLBI_FIXTURE_TTL")]
-    config = cpp.Config.parse(list(defines), [n for n in names if n not in defines])
+    config = preprocess.Config.parse(list(defines), [n for n in names if n not in defines])
     assert range_mismatches(translated(fixture, config=config), binary, random.Random(fixture), 400) == []

@@ -10,7 +10,8 @@ import re
 
 import pytest
 
-from nvtlbi import audit, cinput, cli, cpp
+from nvtlbi import cli
+from nvtlbi.c import inputs, pipeline, preprocess
 
 C = os.path.join(os.path.dirname(__file__), "c")
 
@@ -61,7 +62,7 @@ def test_two_definitions_of_a_called_helper_are_an_error(tmp_path, capsys):
 def test_helper_defined_once_is_translated(tmp_path):
     f = tmp_path / "helper.c"
     f.write_text(HELPER + CALLS_HELPER)
-    mod = audit.load_source(audit.translate(str(f), base_revision="upstream").source)
+    mod = pipeline.load_source(pipeline.translate(str(f), base_revision="upstream").source)
     assert int(mod.ttl_to_size(0)) == 2048
 
 
@@ -71,7 +72,7 @@ def test_if0_definition_is_not_audited():
     # follows under #if 0: the live one is audited, nothing of the dead one
     f = c("if0_dead_last.c")
     live, dead = line_of(f, "unsigned long compute_tlb_inval_range", 1), line_of(f, "#if 0")
-    tr = audit.translate(f)
+    tr = pipeline.translate(f)
     assert tr.origins["compute_tlb_inval_range"].startswith(f"{f}:{live}-")
     cited = audited_lines(tr, f)
     assert cited and not any(n > dead for n in cited), sorted(n for n in cited if n > dead)
@@ -85,12 +86,12 @@ def test_undecided_ifdef_is_refused_naming_the_macro(capsys):
     assert "CONFIG_NVTLBI_FIXTURE_FIX is not set; give --define CONFIG_NVTLBI_FIXTURE_FIX" in err, err
 
 
-@pytest.mark.parametrize("config,nth", [(cpp.Config.parse(["CONFIG_NVTLBI_FIXTURE_FIX"]), 1),
-                                        (cpp.Config.parse(["CONFIG_NVTLBI_FIXTURE_FIX=n"]), 2),
-                                        (cpp.Config.parse([], ["CONFIG_NVTLBI_FIXTURE_FIX"]), 2)])
+@pytest.mark.parametrize("config,nth", [(preprocess.Config.parse(["CONFIG_NVTLBI_FIXTURE_FIX"]), 1),
+                                        (preprocess.Config.parse(["CONFIG_NVTLBI_FIXTURE_FIX=n"]), 2),
+                                        (preprocess.Config.parse([], ["CONFIG_NVTLBI_FIXTURE_FIX"]), 2)])
 def test_define_decides_the_branch(config, nth):
     f = c("ifdef_config.c")
-    tr = audit.translate(f, config=config)
+    tr = pipeline.translate(f, config=config)
     at = line_of(f, "unsigned long compute_tlb_inval_range", nth)
     assert tr.origins["compute_tlb_inval_range"].startswith(f"{f}:{at}-")
 
@@ -105,8 +106,8 @@ def test_cli_define_option(capsys):
 
 def test_conditionals_inside_a_body_are_evaluated():
     f = c("if_inside.c")
-    on = audit.translate(f, config=cpp.Config.parse(["CONFIG_NVTLBI_FIXTURE_TTL=y"]))
-    off = audit.translate(f, config=cpp.Config.parse(["CONFIG_NVTLBI_FIXTURE_TTL=n"]))
+    on = pipeline.translate(f, config=preprocess.Config.parse(["CONFIG_NVTLBI_FIXTURE_TTL=y"]))
+    off = pipeline.translate(f, config=preprocess.Config.parse(["CONFIG_NVTLBI_FIXTURE_TTL=n"]))
     head = line_of(f, "unsigned long compute_tlb_inval_range")
     fallback = {t: line_of(f, f"\t\t\tmax_size = {t};", after=head) for t in ("SZ_2M", "SZ_32M", "SZ_16K")}
     for tr in (on, off):
@@ -127,15 +128,15 @@ def test_conditionals_inside_a_body_are_evaluated():
     ("LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0)", "LINUX_VERSION_CODE"),
 ])
 def test_if_expressions(expr, value):
-    cfg = cpp.Config.parse(["CONFIG_A", "CONFIG_LEVEL=3"], ["CONFIG_B"])
-    assert cpp._condition("if", expr, cfg) == (value if isinstance(value, bool) else cpp.Open(macro=value))
+    cfg = preprocess.Config.parse(["CONFIG_A", "CONFIG_LEVEL=3"], ["CONFIG_B"])
+    assert preprocess._condition("if", expr, cfg) == (value if isinstance(value, bool) else preprocess.Open(macro=value))
 
 
 def test_conditional_in_a_dead_branch_needs_no_value(tmp_path):
     f = tmp_path / "dead.c"
     f.write_text("static unsigned int ttl_to_size(u8 ttl)\n{\n\treturn 2;\n}\n#if 0\n#ifdef CONFIG_UNSET\n"
                  "static unsigned int ttl_to_size(u8 ttl)\n{\n\treturn 1;\n}\n#endif\n#endif\n")
-    mod = audit.load_source(audit.translate(str(f), base_revision="upstream").source)
+    mod = pipeline.load_source(pipeline.translate(str(f), base_revision="upstream").source)
     assert int(mod.ttl_to_size(0)) == 2
 
 
@@ -158,7 +159,7 @@ def test_unterminated_conditional_is_refused(tmp_path, capsys):
 def test_mbox_with_v1_and_v2_uses_v2():
     f = c("series_v1_v2.mbox")
     v2 = line_of(f, "Subject: [PATCH v2 0/2]")
-    tr = audit.translate(f)
+    tr = pipeline.translate(f)
     for n in ("ttl_to_size", "get_guest_mapping_ttl", "compute_tlb_inval_range"):
         assert re.fullmatch(re.escape(f) + r":(\d+)-(\d+)", tr.origins[n]), tr.origins[n]
         assert int(tr.origins[n].split(":")[-1].split("-")[0]) > v2, (n, tr.origins[n])
@@ -181,7 +182,7 @@ def test_partial_reroll_takes_the_newest_of_each_patch(tmp_path):
     cover1, p1, p2, cover2, q1, q2 = mails(c("series_v1_v2.mbox"))
     f = tmp_path / "reroll.mbox"
     f.write_text(p1 + p2 + q2)            # v2 resends only 2/2
-    tr = audit.translate(str(f))
+    tr = pipeline.translate(str(f))
     applied = [n for n in tr.notes if n.startswith("applied:")]
     assert applied == ["applied: [PATCH 1/2] KVM: arm64: nv: fixture: size TLBIs from the TTL hint",
                        "applied: [PATCH v2 2/2] KVM: arm64: nv: fixture: probe the shadow S2 for a TTL"]
@@ -212,14 +213,14 @@ def unnumbered(m, subject):
 
 def test_unnumbered_patches_of_one_version_apply_in_order():
     m = mails(c("series_v1_v2.mbox"))
-    patches = cinput.parse_patches("x", unnumbered(m[4], "[PATCH] a") + unnumbered(m[5], "[PATCH] b"))
-    assert [p.subject for p in cinput.select_series("x", patches)[0]] == ["[PATCH] a", "[PATCH] b"]
+    patches = inputs.parse_patches("x", unnumbered(m[4], "[PATCH] a") + unnumbered(m[5], "[PATCH] b"))
+    assert [p.subject for p in inputs.select_series("x", patches)[0]] == ["[PATCH] a", "[PATCH] b"]
 
 
 def test_unnumbered_patch_resent_as_v2_replaces_v1():
     m = mails(c("series_v1_v2.mbox"))
-    patches = cinput.parse_patches("x", unnumbered(m[1], "[PATCH] a") + unnumbered(m[4], "[PATCH v2] a"))
-    chosen, notes = cinput.select_series("x", patches)
+    patches = inputs.parse_patches("x", unnumbered(m[1], "[PATCH] a") + unnumbered(m[4], "[PATCH v2] a"))
+    chosen, notes = inputs.select_series("x", patches)
     assert [p.subject for p in chosen] == ["[PATCH v2] a"] and len(notes) == 1
 
 
@@ -230,27 +231,27 @@ def test_unnumbered_patch_resent_as_v2_replaces_v1():
 def test_unnumbered_patches_that_are_unclear_are_an_error(subjects, msg):
     m = mails(c("series_v1_v2.mbox"))
     text = "".join(unnumbered(x, s) for x, s in zip([m[1], m[2], m[4]], subjects))
-    with pytest.raises(cinput.InputError, match=msg):
-        cinput.select_series("x", cinput.parse_patches("x", text))
+    with pytest.raises(inputs.InputError, match=msg):
+        inputs.select_series("x", inputs.parse_patches("x", text))
 
 
 def test_a_reply_carrying_a_diff_is_not_applied():
     # a reviewer's "something like this?" diff is not part of the series
     f_mails = mails(c("series_v1_v2.mbox"))
     reply = unnumbered(f_mails[2], "Re: [PATCH v2 2/2] KVM: arm64: nv: fixture: probe the shadow S2 for a TTL")
-    patches = cinput.parse_patches("x", f_mails[4] + f_mails[5] + reply)
-    chosen, notes = cinput.select_series("x", patches)
+    patches = inputs.parse_patches("x", f_mails[4] + f_mails[5] + reply)
+    chosen, notes = inputs.select_series("x", patches)
     assert [p.subject for p in chosen] == [f_mails[4].split("Subject: ")[1].split("\n")[0],
                                           f_mails[5].split("Subject: ")[1].split("\n")[0]]
     assert len(notes) == 1 and "is a reply carrying a diff: not applied" in notes[0]
 
 
 def test_series_tags():
-    assert cinput.series_tag("[PATCH v2 3/6] KVM: x") == (2, 3, 6)
-    assert cinput.series_tag("[RFC PATCH v11 03/43] x") == (11, 3, 43)
-    assert cinput.series_tag("[PATCH] x") == (1, None, None)
-    assert cinput.series_tag("[PATCH v2] x") == (2, None, None)
-    assert cinput.series_tag("Re: [PATCH v3 0/16] x") == (3, 0, 16)
+    assert inputs.series_tag("[PATCH v2 3/6] KVM: x") == (2, 3, 6)
+    assert inputs.series_tag("[RFC PATCH v11 03/43] x") == (11, 3, 43)
+    assert inputs.series_tag("[PATCH] x") == (1, None, None)
+    assert inputs.series_tag("[PATCH v2] x") == (2, None, None)
+    assert inputs.series_tag("Re: [PATCH v3 0/16] x") == (3, 0, 16)
 
 
 # ---- 4. where each function came from; no input change dropped --------------------------------------
@@ -266,7 +267,7 @@ def test_change_to_a_function_taken_from_a_bundled_revision_is_an_error(capsys):
 def test_unaudited_turns_the_error_into_a_note():
     # an explicit acceptance, said in the report: never silent
     f = c("0002-probe.patch")
-    tr = audit.translate(f, base_revision="upstream", unaudited=["compute_tlb_inval_range"])
+    tr = pipeline.translate(f, base_revision="upstream", unaudited=["compute_tlb_inval_range"])
     assert tr.origins["compute_tlb_inval_range"] == "bundled revision upstream"
     (note,) = [n for n in tr.notes if "NOT audited" in n]
     assert note.startswith(f"note: {f}:") and "--unaudited compute_tlb_inval_range" in note
@@ -315,7 +316,7 @@ def test_json_names_the_origin_of_every_function(capsys):
                               f"{line_of(f, '+}')}",
                               "ttl_to_size": "bundled revision upstream",
                               "compute_tlb_inval_range": "bundled revision upstream",
-                              "s2_mmu_unmap_ipa": audit.CURRENT_CALLER}
+                              "s2_mmu_unmap_ipa": pipeline.CURRENT_CALLER}
 
 
 def test_python_revisions_name_where_each_function_is(tmp_path):

@@ -16,8 +16,9 @@ from nvtlbi.impl import eras
 from nvtlbi.impl import revision as REV
 from nvtlbi.impl.cint import Word, u64
 from nvtlbi.impl.nested import GuestS2, VM, new_mmu
-from nvtlbi import audit, cli, cprofile
-from nvtlbi.cinput import InputError
+from nvtlbi import cli
+from nvtlbi.c import era as c_era, pipeline
+from nvtlbi.c.inputs import InputError
 
 C = os.path.join(os.path.dirname(__file__), "c")
 POSTS = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "posts")
@@ -85,7 +86,7 @@ def test_name_outside_its_era_is_a_one_line_error(capsys):
         f.write(bad)
     try:
         with pytest.raises(InputError, match=r"\.c:\d+: .*cpus_have_const_cap"):
-            audit.translate(path)
+            pipeline.translate(path)
     finally:
         os.unlink(path)
 
@@ -97,19 +98,19 @@ def test_unknown_field_is_refused():
         f.write(src)
     try:
         with pytest.raises(InputError, match=r"field 'guest_vtcr', which has no meaning in era v2024"):
-            audit.translate(path)
+            pipeline.translate(path)
     finally:
         os.unlink(path)
 
 
 def test_era_detection_dates_vtcr_or_refuses():
     v9 = open(os.path.join(C, "nested_v2020_vtcr.c")).read()
-    assert cprofile.detect(v9)[0].name == "v2020"
-    assert cprofile.detect(open(os.path.join(C, "nested_v2020.c")).read())[0].name == "v2023"
-    assert cprofile.detect(open(os.path.join(C, "broken_host_vtcr.c")).read())[0].name == "v2024"
+    assert c_era.detect(v9)[0].name == "v2020"
+    assert c_era.detect(open(os.path.join(C, "nested_v2020.c")).read())[0].name == "v2023"
+    assert c_era.detect(open(os.path.join(C, "broken_host_vtcr.c")).read())[0].name == "v2024"
     undated = "u64 f(struct kvm_s2_mmu *mmu)\n{\n\treturn mmu->vtcr & VTCR_EL2_TG0_MASK;\n}\n"
-    with pytest.raises(cprofile.Undated, match="choose one with --profile"):
-        cprofile.detect(undated)
+    with pytest.raises(c_era.Undated, match="choose one with --profile"):
+        c_era.detect(undated)
 
 
 def _audit(path, capsys, *extra):

@@ -11,9 +11,8 @@ import sys
 import time
 
 from nvtlbi.model import mutation as MU
-from nvtlbi.model.engine import Limits
 from nvtlbi.model.mutants import generate
-from nvtlbi import scheduler
+from nvtlbi import options, scheduler
 from nvtlbi.versions import solver_versions
 
 SHIFTS = {"4K": 12, "16K": 14, "64K": 16}
@@ -40,7 +39,7 @@ def select(mutants, only=None, sample=0):
         known = {m.id for m in mutants}
         bad = [i for i in only if i not in known]
         if bad:
-            from nvtlbi.cli import UsageError
+            from nvtlbi.options import UsageError
             raise UsageError(f"--only {bad[0]}: no such mutant (have m001..m{len(mutants):03d})")
         return [m for m in mutants if m.id in only]
     if sample and sample < len(mutants):
@@ -88,7 +87,7 @@ def run(args):
             print(f"{m.id}  line {m.line:<4} {m.operator:<9} {m.change}")
         return 0
     shifts = tuple(s for s in MU.GRANULE_ORDER if not args.granule or s in {SHIFTS[g] for g in args.granule})
-    limits = Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
+    limits = options.limits_of(args)
     paths = MU.write(mutants)
     jobs = jobs_for(args.target, mutants, paths, shifts, limits, tuple(args.drop))
     t0 = time.perf_counter()

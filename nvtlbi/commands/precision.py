@@ -131,7 +131,7 @@ median/worst: range size / T size over the workload; worst(solver): the largest 
 
 
 def run(args):
-    from nvtlbi.cli import UsageError
+    from nvtlbi.options import UsageError
     specs = args.revision or DEFAULT_REVISIONS
     scheduler.describe(specs, args)         # user errors before any work
     if args.plot:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from pycparser import c_ast, c_parser
 
-from nvtlbi.cinput import GAP, InputError, function_head, strip_comments as _strip_comments
+from nvtlbi.c.inputs import GAP, InputError, function_head, strip_comments as _strip_comments
 
 TARGETS = ("ttl_to_size", "get_guest_mapping_ttl", "compute_tlb_inval_range")
 CALLERS = ("s2_mmu_unmap_ipa",)
@@ -54,7 +54,7 @@ PY_RESERVED = {"and", "as", "assert", "async", "await", "class", "def", "del", "
 @dataclass
 class CFunc:
     name: str
-    lines: list        # [cinput.Line]
+    lines: list        # [inputs.Line]
     complete: bool
 
 

@@ -8,6 +8,7 @@ function, or a name with a meaning in the input's era; every struct field
 it reads must have a meaning in that era.  Anything else is an error naming
 it, never a guess."""
 
+import importlib
 import re
 
 from nvtlbi.impl import eras
@@ -18,8 +19,11 @@ DEFAULT = "v2024"
 
 
 def names(profile):
-    """The kernel names a translated function of this era may use."""
-    return set(eras.names(profile.name))
+    """The kernel names a translated function of this era may use: exactly
+    what the generated module's `from VOCABULARY import *` binds, the
+    vocabulary module's __all__ (eras.names of the era).  Never dir() of it:
+    `functools` or `Word` serve the module's own code and are no kernel names."""
+    return set(importlib.import_module(profile.vocabulary).__all__)
 
 
 def fields(profile):

@@ -68,9 +68,8 @@ def _diff_granule(sa, sb, granule, drop, limits):
 
 def equivalence(args, sa, sb, names):
     """diff of revisions sa and sb (specs), one worker job per granule; [DiffResult] in granule order."""
-    from nvtlbi.model.engine import Limits
-    from nvtlbi import scheduler
-    limits = Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
+    from nvtlbi import options, scheduler
+    limits = options.limits_of(args)
     granules = [c.granule for c in equiv.diff_cases() if not args.granule or c.granule in args.granule]
     return scheduler.run([scheduler.Job(_diff_granule, (sa, sb, g, tuple(args.drop), limits),
                                         f"diff {names[0]} vs {names[1]} ({g})", sa) for g in granules],
@@ -83,13 +82,14 @@ def as_json(a, b, results):
 
 
 def run(args):
-    from nvtlbi import cli, inputs, scheduler
-    from nvtlbi.cinput import InputError
+    from nvtlbi import inputs, scheduler
+    from nvtlbi.options import UsageError
+    from nvtlbi.c.inputs import InputError
     with tempfile.TemporaryDirectory(prefix="nvtlbi-diff-") as tmp:
         try:
             la, lb = (inputs.load(x, tmp) for x in (args.a, args.b))
         except InputError as e:
-            raise cli.UsageError(str(e)) from None
+            raise UsageError(str(e)) from None
         infos = scheduler.describe([la.path, lb.path], args)
         a, b = infos[la.path], infos[lb.path]
         results = equivalence(args, la.path, lb.path, (a.name, b.name))

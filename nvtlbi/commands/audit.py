@@ -11,8 +11,8 @@ import tempfile
 import time
 
 from nvtlbi.model.verdict import overall_exit
-from nvtlbi import cpp, cprofile
-from nvtlbi.cinput import InputError
+from nvtlbi.c import era, preprocess
+from nvtlbi.c.inputs import InputError
 from nvtlbi.versions import solver_versions
 
 
@@ -39,7 +39,7 @@ def add_parser(sub, common):
                    help="accept that the input's changes to FUNCTION are not audited because FUNCTION comes "
                         "from a bundled revision or nvtlbi's model (otherwise an error); the report says so")
     p.add_argument("--profile", help="vocabulary profile for C input (default: chosen from the input): "
-                   + ", ".join(cprofile.PROFILES))
+                   + ", ".join(era.PROFILES))
     p.add_argument("--emit", metavar="FILE.py", help="also write the translated revision here (one C input)")
     p.add_argument("--against", metavar="NAME", help="also prove the (one) input equivalent to this revision")
     p.add_argument("--translate-only", action="store_true", help="stop after the translation")
@@ -48,14 +48,15 @@ def add_parser(sub, common):
 
 def run(args):
     from nvtlbi.impl import revision as REV
-    from nvtlbi import cli, inputs, report, scheduler, trust
+    from nvtlbi import inputs, proving, report, scheduler, trust
+    from nvtlbi.options import UsageError
     if args.list_profiles:
         if args.json:
             print(json.dumps([{"name": p.name, "span": p.span, "description": p.description,
                                "vocabulary": p.vocabulary, "source": p.source}
-                              for p in cprofile.PROFILES.values()], indent=1))
+                              for p in era.PROFILES.values()], indent=1))
         else:
-            print(cprofile.describe())
+            print(era.describe())
         return 0
     if "revision" in args and args.revision != "upstream" and not args.inputs:
         args.inputs = [args.revision]
@@ -64,15 +65,15 @@ def run(args):
     tmp = tempfile.mkdtemp(prefix="nvtlbi-audit-")
     try:
         try:
-            config = cpp.Config.parse(args.define, args.undef)
+            config = preprocess.Config.parse(args.define, args.undef)
             loaded = [inputs.load(s, tmp, args.base, args.base_revision, args.profile, config, args.unaudited)
                       for s in specs]
         except InputError as e:
-            raise cli.UsageError(str(e)) from None
+            raise UsageError(str(e)) from None
         if args.emit and (len(loaded) != 1 or not loaded[0].path.startswith(tmp)):
-            raise cli.UsageError("--emit takes exactly one posted (C) input")
+            raise UsageError("--emit takes exactly one posted (C) input")
         if args.against and len(loaded) != 1:
-            raise cli.UsageError("--against takes exactly one input")
+            raise UsageError("--against takes exactly one input")
         infos = scheduler.describe([x.path for x in loaded] + ([args.against] if args.against else []), args,
                                    origins=True)
         for x in loaded:
@@ -91,14 +92,14 @@ def run(args):
             return 0
         code, against = 0, None
         if args.against:
-            from nvtlbi import cmd_diff
+            from nvtlbi.commands import diff as cmd_diff
             names = (infos[loaded[0].path].name, args.against)
             results = cmd_diff.equivalence(args, loaded[0].path, args.against, names)
             against = cmd_diff.as_json(*names, results)
             if not args.json:
                 print(cmd_diff.render_diff(*names, results))
             code = cmd_diff.exit_status(results)
-        by_spec = cli.prove_many([x.path for x in loaded], args, label="audit", infos=infos)
+        by_spec = proving.prove_many([x.path for x in loaded], args, label="audit", infos=infos)
         entries = []
         for x in loaded:
             info = infos[x.path]
@@ -107,7 +108,7 @@ def run(args):
         if args.json:
             print(json.dumps({"seconds": round(wall, 2), "dropped": args.drop,
                               "versions": solver_versions(),
-                              **({"cross_check": dict(cli.CROSS)} if args.cross_check else {}),
+                              **({"cross_check": dict(proving.CROSS)} if args.cross_check else {}),
                               **({"against": against} if against else {}),
                               **({"emit": args.emit} if args.emit else {}),
                               **({"report": args.report} if args.report else {}),
@@ -122,14 +123,14 @@ def run(args):
                 for line in trust.lines(rs, infos[p], restricted):
                     print(f"  {line}")
             if args.cross_check:
-                print(cli.cross_line())
+                print(proving.cross_line())
             print(f"audit of {len(entries)} revision(s), {sum(len(e[2]) for e in entries)} obligations: "
                   f"wall time {wall:.1f}s")
         if args.report:
             drawn = {}
             for n, p, rs, notes, _, _ in entries:
                 shown = report.scenario_results(rs)
-                drawn.update(zip((r.id for r in shown), cli.scenarios(p, shown, args.drop, args)))
+                drawn.update(zip((r.id for r in shown), proving.scenarios(p, shown, args.drop, args)))
             with open(args.report, "w") as f:
                 f.write(report.markdown([(n, p, rs, notes) for n, p, rs, notes, _, _ in entries], args.drop,
                                         {e[1]: infos[e[1]].doc for e in entries}, drawn))

@@ -19,7 +19,7 @@ leave all other macros unexpanded for the vocabulary profile.
 import re
 from dataclasses import dataclass, field
 
-from nvtlbi.cinput import GAP, InputError, Source, strip_comments
+from nvtlbi.c.inputs import GAP, InputError, Source, strip_comments
 
 UNDEF = None        # a macro the user said is not defined (--undef NAME, or NAME=n as in a .config)
 

@@ -15,12 +15,12 @@ from nvtlbi.impl import revision as REV
 from nvtlbi.model import assumptions as AS
 from nvtlbi.model import crosscheck as X
 from nvtlbi.model import mutation as MU
-from nvtlbi.model.engine import Limits
 from nvtlbi.model.mutants import generate
 from nvtlbi.model.properties import PROPERTIES
 from nvtlbi.model.obligation import matrix, prove_level
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
-from nvtlbi import cmd_mutate, scheduler, trust
+from nvtlbi import options, scheduler, trust
+from nvtlbi.commands import mutate as cmd_mutate
 from nvtlbi.versions import solver_versions
 
 SAMPLE = 6
@@ -45,7 +45,7 @@ def _prove(spec, shift, level, hints, limits):
 
 
 def check_revision(spec, args, limits):
-    from nvtlbi import cli
+    from nvtlbi import proving
     rev = scheduler.describe([spec], args)[spec]
     lines, ok = [], True
     levels = {}
@@ -55,7 +55,7 @@ def check_revision(spec, args, limits):
     X.install()
     try:
         out = scheduler.run([scheduler.Job(_prove, (spec, sh, lv, tuple(hs), limits),
-                                           cli._obligations(rev.name, sh, lv, hs, tuple(PROPERTIES)), spec)
+                                           proving._obligations(rev.name, sh, lv, hs, tuple(PROPERTIES)), spec)
                              for (sh, lv), hs in levels.items()], args.jobs, args)
     finally:
         X.uninstall()
@@ -98,7 +98,7 @@ def check_revision(spec, args, limits):
 
 def run(args):
     t0 = time.perf_counter()
-    limits = Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
+    limits = options.limits_of(args)
     specs = args.revisions or ([args.revision] if args.revision != "upstream" else REV.bundled())
     ok, report = True, []
     if not args.json:

@@ -6,14 +6,14 @@ function came from."""
 import os
 from dataclasses import dataclass, field
 
-from nvtlbi import cinput, cpp, cprofile, ctrans
-from nvtlbi.cinput import InputError
+from nvtlbi.c import era, inputs, preprocess, translator
+from nvtlbi.c.inputs import InputError
 
 
 @dataclass
 class Translation:
     source: str                    # the generated revision module (Python)
-    profile: cprofile.Profile
+    profile: era.Profile
     profile_reason: str
     origins: dict                  # function -> "FILE:A-B" or "bundled revision NAME"
     notes: list = field(default_factory=list)
@@ -24,17 +24,17 @@ CURRENT_CALLER = "impl/tlbi.py (the current caller; not in the input)"
 
 class _Definitions:
     """The function definitions of the input's compiled text (preprocessor
-    conditionals decided by `cpp`), and the functions its hunks change."""
+    conditionals decided by `nvtlbi.c.preprocess`), and the functions its hunks change."""
 
     def __init__(self, sources, config):
         self.all, self.heads, self.undecided, self.touches = {}, {}, {}, []
         for src in sources.values():
-            live, unknown = cpp.evaluate(src, config)
+            live, unknown = preprocess.evaluate(src, config)
             self.undecided.update(unknown)
             self.touches += live.touches
-            for name, fns in ctrans.find_functions(live).items():
+            for name, fns in translator.find_functions(live).items():
                 self.all.setdefault(name, []).extend(fns)
-            for name, lines in ctrans.definition_heads(live).items():
+            for name, lines in translator.definition_heads(live).items():
                 self.heads.setdefault(name, []).extend(lines)
 
     def has(self, name):
@@ -48,7 +48,7 @@ class _Definitions:
         starts = {fn.lines[0] for fn in fns}
         for x in self.heads.get(name, []):
             if x in self.undecided:
-                raise InputError(cpp.refusal(name, self.undecided[x]))
+                raise InputError(preprocess.refusal(name, self.undecided[x]))
             if x not in starts:
                 raise InputError(f"{x.file}:{x.line}: unsupported construct: definition of {name} whose opening "
                                  "brace does not start a line (kernel style); not read, rather than audit "
@@ -56,7 +56,7 @@ class _Definitions:
         for fn in fns:
             for x in fn.lines:
                 if x in self.undecided:
-                    raise InputError(cpp.refusal(name, self.undecided[x]))
+                    raise InputError(preprocess.refusal(name, self.undecided[x]))
         if len(fns) > 1:
             a, b = fns[0].lines[0], fns[1].lines[0]
             raise InputError(f"{b.file}:{b.line}: {name} is defined twice: here and at {a.file}:{a.line} "
@@ -74,7 +74,7 @@ def _no_dropped_change(defs, elsewhere, vocabulary, audited, unaudited):
     each such change becomes a note of the report."""
     notes = []
     for name, where, _ in defs.touches:
-        if name == cinput.UNKNOWN:
+        if name == inputs.UNKNOWN:
             if elsewhere:
                 raise InputError(f"{where}: cannot tell which function this change is in (its hunk names no "
                                  f"function), and {', '.join(elsewhere)} would not come from the input; "
@@ -104,7 +104,7 @@ def _not_audited(name, defs, elsewhere, vocabulary, audited):
         return None
     seen = [x.text for fn in defs.all.get(name, []) for x in fn.lines] + \
         [t for n, _, ts in defs.touches if n == name for t in ts]
-    calls = sorted(_calls(seen) & set(ctrans.TARGETS))
+    calls = sorted(_calls(seen) & set(translator.TARGETS))
     if calls:
         return (f"it calls {', '.join(calls)} and is not one of the functions audited (the caller audited "
                 f"is s2_mmu_unmap_ipa)")
@@ -121,9 +121,9 @@ def _span(fn):
 
 
 def translate(path, bases=(), base_revision=None, profile=None, config=None, unaudited=()):
-    sources, notes = cinput.load(path, bases)
-    defs = _Definitions(sources, config or cpp.Config())
-    targets = ctrans.TARGETS + ctrans.CALLERS
+    sources, notes = inputs.load(path, bases)
+    defs = _Definitions(sources, config or preprocess.Config())
+    targets = translator.TARGETS + translator.CALLERS
     found = {n: defs.one(n) for n in targets if defs.has(n)}
     whole = {n: found[n] for n in targets if n in found and found[n].complete}
     for n in targets:
@@ -133,23 +133,23 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
     lines = [x for n, fn in found.items() if n in targets for x in fn.lines]
     text = "\n".join(x.text for x in lines)
     if profile:
-        if profile not in cprofile.PROFILES:
-            raise InputError(f"{path}:1: --profile {profile}: no such profile (have: {', '.join(cprofile.PROFILES)})")
-        prof, reason = cprofile.PROFILES[profile], "chosen with --profile"
+        if profile not in era.PROFILES:
+            raise InputError(f"{path}:1: --profile {profile}: no such profile (have: {', '.join(era.PROFILES)})")
+        prof, reason = era.PROFILES[profile], "chosen with --profile"
         try:
-            auto, why = cprofile.detect(text)
-        except cprofile.Undated:
+            auto, why = era.detect(text)
+        except era.Undated:
             auto, why = prof, ""
         if auto.name != prof.name:
             notes.append(f"note: the input suggests profile {auto.name} ({why})")
     else:
         try:
-            prof, reason = cprofile.detect(text)
-        except cprofile.Undated as e:
+            prof, reason = era.detect(text)
+        except era.Undated as e:
             at = next((x for x in lines if "vtcr" in x.text and "tlb_vtcr" not in x.text), None)
             raise InputError(f"{at.file}:{at.line}: {e}" if at else f"{path}:1: {e}") from None
 
-    missing = [n for n in ctrans.TARGETS if n not in whole]
+    missing = [n for n in translator.TARGETS if n not in whole]
     origins = {}
     if missing and not base_revision:
         raise InputError(f"{path}:1: the input does not contain {', '.join(missing)} whole; "
@@ -159,11 +159,11 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
         if base_revision not in REV.bundled():
             raise InputError(f"{path}:1: --base-revision {base_revision}: no bundled revision of that name "
                              f"(have: {', '.join(REV.bundled())})")
-        era = cprofile.era_of_bundled(base_revision)
-        if era is not None and era != prof.name:
-            raise InputError(f"{path}:1: --base-revision {base_revision} is written in the {era} vocabulary, "
+        base_era = era.era_of_bundled(base_revision)
+        if base_era is not None and base_era != prof.name:
+            raise InputError(f"{path}:1: --base-revision {base_revision} is written in the {base_era} vocabulary, "
                              f"but the input is {prof.name}; use a bundled revision of the same era")
-        if era is None:
+        if base_era is None:
             notes.append(f"note: the era of bundled revision {base_revision} is not recorded; "
                          f"assumed to match {prof.name}")
     elsewhere = {n: f"bundled revision {base_revision}" for n in missing}
@@ -183,27 +183,27 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
             continue
         order.append(n)
         for callee in _callees(found[n]):
-            if defs.has(callee) and callee not in known and callee not in cprofile.names(prof):
+            if defs.has(callee) and callee not in known and callee not in era.names(prof):
                 found[callee] = defs.one(callee)
                 if found[callee].complete:
                     known.add(callee)
                     queue.append(callee)
-    notes += _no_dropped_change(defs, elsewhere, cprofile.names(prof), set(order), set(unaudited))
+    notes += _no_dropped_change(defs, elsewhere, era.names(prof), set(order), set(unaudited))
     if not order:
         # the proof would be of the bundled revision alone, reported under the input's name
         raise InputError(f"{path}:1: none of {', '.join(targets)} is in the input, so nothing of it would be "
                          f"audited (only bundled revision {base_revision})")
     parts, adapters = [], []
     for n in order:
-        fdef = ctrans.parse(found[n])
+        fdef = translator.parse(found[n])
         pyname = n
         params = fdef.decl.type.args.params if fdef.decl.type.args else []
-        if n in ctrans.CALLERS and len(params) == 2 and "tlbi_info" in _typetext(params[1]):
+        if n in translator.CALLERS and len(params) == 2 and "tlbi_info" in _typetext(params[1]):
             pyname = f"_c_{n}"
             adapters.append(f"def {n}(mmu, val):\n    # the engine passes the operand; the C caller takes a union tlbi_info\n"
                             f"    return {pyname}(mmu, tlbi_info_ipa(val))\n")
-        parts.append(ctrans.FuncTranslator(fdef, known, cprofile.names(prof), pyname,
-                                           fields=cprofile.fields(prof), era=prof.name).translate())
+        parts.append(translator.FuncTranslator(fdef, known, era.names(prof), pyname,
+                                               fields=era.fields(prof), era=prof.name).translate())
         origins[n] = _span(found[n])
     adopted = []
     for n in missing:
@@ -222,7 +222,7 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
             "",
             f"# era {prof.name}: {prof.span}",
             f"from {prof.vocabulary} import *  # noqa: F401,F403",
-            "from nvtlbi.audit_rt import adopt, tlbi_info_ipa  # noqa: F401",
+            "from nvtlbi.c.runtime import adopt, tlbi_info_ipa  # noqa: F401",
             ""]
     body = "\n\n\n".join(parts + adapters) + "\n"
     if adopted:
@@ -237,7 +237,7 @@ def _era_caller(prof, fn, whole, base_revision=None):
     and brings no whole caller of its own; else None."""
     if fn is None or "handle_ipas2e1is" in whole or "compute_tlb_inval_range" not in whole:
         return None
-    fdef = ctrans.parse(fn)
+    fdef = translator.parse(fn)
     params = fdef.decl.type.args.params if fdef.decl.type.args else []
     if not params or "kvm_vcpu" not in _typetext(params[0]):
         return None
@@ -253,14 +253,14 @@ def _era_caller(prof, fn, whole, base_revision=None):
     return None
 
 
-def translate_named(path, names, profile=cprofile.DEFAULT):
+def translate_named(path, names, profile=era.DEFAULT):
     """A module of just the named functions of a C file (for testing the
     translator's C semantics against gcc)."""
-    sources, _ = cinput.load(path)
-    defs = _Definitions(sources, cpp.Config())
-    prof = cprofile.PROFILES[profile]
-    parts = [ctrans.FuncTranslator(ctrans.parse(defs.one(n)), set(names), cprofile.names(prof), n,
-                                   fields=cprofile.fields(prof), era=prof.name).translate() for n in names]
+    sources, _ = inputs.load(path)
+    defs = _Definitions(sources, preprocess.Config())
+    prof = era.PROFILES[profile]
+    parts = [translator.FuncTranslator(translator.parse(defs.one(n)), set(names), era.names(prof), n,
+                                       fields=era.fields(prof), era=prof.name).translate() for n in names]
     return f"from {prof.vocabulary} import *  # noqa: F401,F403\n\n\n" + "\n\n\n".join(parts) + "\n"
 
 
@@ -283,5 +283,5 @@ def _callees(fn):
 
 def _calls(texts):
     import re
-    text = "\n".join(ctrans._strip_comments(texts))
+    text = "\n".join(translator._strip_comments(texts))
     return set(re.findall(r"\b(\w+)\s*\(", text))
