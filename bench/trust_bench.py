@@ -10,7 +10,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from nvtlbi.impl import revision as REV  # noqa: E402
 from nvtlbi.model import crosscheck as X  # noqa: E402
 from nvtlbi.model.env import Case  # noqa: E402
-from nvtlbi.model.obligation import prove_case  # noqa: E402
+from nvtlbi.model.prover import prove_case  # noqa: E402
 
 
 def cpu(fn):

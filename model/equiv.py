@@ -50,7 +50,9 @@ from nvtlbi.impl.outcome import C_OUTCOMES, LockdepFailure
 from nvtlbi.model import userfault
 from nvtlbi.model.engine import CrossCheckError, Engine, Limits, PathExplosion, in_own_z3_context
 from nvtlbi.model.env import Case, SymEnv
-from nvtlbi.model.obligation import SymHooks, describe, minimise
+from nvtlbi.model.describe import describe
+from nvtlbi.model.minimise import minimise
+from nvtlbi.model.symhooks import SymHooks
 
 EQUIVALENT, DIFFERENT, UNKNOWN, VACUOUS = "EQUIVALENT", "DIFFERENT", "UNKNOWN", "VACUOUS"
 # the effects, in the order an example names them

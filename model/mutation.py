@@ -50,9 +50,10 @@ from nvtlbi.model import assumptions as AS
 from nvtlbi.model import engine as E
 from nvtlbi.model.env import Case
 from nvtlbi.model.equiv import DIFFERENT, EQUIVALENT, diff_case, outcome_text
-from nvtlbi.model import obligation as O
+from nvtlbi.model import prover as PR
 from nvtlbi.model import properties as P
-from nvtlbi.model.obligation import matrix, prove_case
+from nvtlbi.model.matrix import matrix
+from nvtlbi.model.prover import prove_case
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
 
 KILLED, EXCUSED, SAFE, STILLBORN, UNEXPLAINED = "KILLED", "EXCUSED", "SAFE", "STILLBORN", "UNEXPLAINED"
@@ -222,16 +223,16 @@ def _replaying(rev, case, first, drop, limits):
     the range, a range too small for T can still remove T's only leaf.  Look
     for a counterexample on a 4K host (the smallest leaves), where a range
     smaller than T leaves a leaf of T behind; the replay stays the judge."""
-    class Pinned(O.SymEnv):
+    class Pinned(PR.SymEnv):
         def __init__(self, engine, c):
             super().__init__(engine, c)
             engine.assume(AS.CASE, self.host_shift == 12)
 
-    old, O.SymEnv = O.SymEnv, Pinned
+    old, PR.SymEnv = PR.SymEnv, Pinned
     try:
         again = [r for r in prove_case(rev, case, props=(first.property,), drop=drop, limits=limits)]
     finally:
-        O.SymEnv = old
+        PR.SymEnv = old
     r = again[0] if again else first
     if r.verdict == COUNTEREXAMPLE and r.counterexample.get("replayed"):
         host = first.counterexample.get("host_granule")

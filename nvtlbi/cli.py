@@ -16,7 +16,8 @@ from nvtlbi.impl.outcome import InternalError
 from nvtlbi.model import assumptions as AS
 from nvtlbi.model.engine import CrossCheckError, Limits
 from nvtlbi.model.env import HINTS
-from nvtlbi.model.obligation import matrix, prove_level
+from nvtlbi.model.matrix import matrix
+from nvtlbi.model.prover import prove_level
 from nvtlbi.model.properties import ISOLATION, PROPERTIES
 from nvtlbi.model.verdict import COUNTEREXAMPLE, overall_exit
 from nvtlbi import options, render, scheduler, trust

@@ -18,7 +18,8 @@ from nvtlbi.model import mutation as MU
 from nvtlbi.model.engine import Limits
 from nvtlbi.model.mutants import generate
 from nvtlbi.model.properties import PROPERTIES
-from nvtlbi.model.obligation import matrix, prove_level
+from nvtlbi.model.matrix import matrix
+from nvtlbi.model.prover import prove_level
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
 from nvtlbi import cmd_mutate, scheduler, trust
 from nvtlbi.versions import solver_versions

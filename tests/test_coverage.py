@@ -5,7 +5,7 @@ unless its line says `# nvtlbi: dead-ok (reason)`."""
 from nvtlbi.impl import revision as REV
 from nvtlbi.model import coverage as cov
 from nvtlbi.model.env import Case
-from nvtlbi.model.obligation import prove_case
+from nvtlbi.model.prover import prove_case
 from nvtlbi import trust
 from tests.revisions import DEADBRANCH
 
