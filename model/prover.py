@@ -11,7 +11,7 @@ import time
 
 import z3
 
-from nvtlbi.impl import kernel
+from nvtlbi.impl import context
 from nvtlbi.impl.cint import Word, u64
 from nvtlbi.model import arch as A
 from nvtlbi.model import assumptions as AS
@@ -19,58 +19,65 @@ from nvtlbi.model import coverage as cov
 from nvtlbi.model import properties as P
 from nvtlbi.model import userfault
 from nvtlbi.model.describe import describe
-from nvtlbi.model.engine import CrossCheckError, Engine, Limits, PathExplosion, in_own_z3_context
+from nvtlbi.model.engine import CrossCheckError, Engine, PathExplosion, in_own_z3_context
 from nvtlbi.model.env import HINTS, Case, SymEnv, hint_fact
 from nvtlbi.model.minimise import minimise
+from nvtlbi.model.session import Session, of_call
 from nvtlbi.model.symhooks import SymHooks
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED, UNKNOWN, VACUOUS, Result
 
 
-def _run(engine, rev, case):
+def _run(engine, rev, case, make_env=SymEnv):
     state = {}
 
     def setup():
-        state["env"] = SymEnv(engine, case)
+        state["env"] = make_env(engine, case)
 
     def program():
         env = state["env"]
-        old = kernel.hooks
-        kernel.hooks = SymHooks(env)
-        try:
+        with context.entered(hooks=SymHooks(env)):
             rev.handle(env.vcpu, Word(u64, env.val))
-        finally:
-            kernel.hooks = old
         return env
 
     return setup, program, state
 
 
-def explore(rev, case, enabled, limits=None):
+def explore(rev, case, enabled, session: Session = None, make_env=SymEnv):
     """All feasible paths of `rev` on `case` under the enabled assumptions;
     each path's result is its SymEnv (probes made, ranges unmapped)."""
-    engine = Engine(enabled, limits or Limits())
-    setup, program, state = _run(engine, rev, case)
-    engine.current_env = lambda: state.get("env")
-    return engine, engine.explore(program, setup)
+    with of_call(session) as s:
+        engine = Engine(enabled, s)
+        setup, program, state = _run(engine, rev, case, make_env)
+        engine.current_env = lambda: state.get("env")
+        return engine, engine.explore(program, setup)
 
 
-def prove_case(rev, case, props=P.ISOLATION, drop=(), limits=None, replay=True, coverage=False):
+def prove_case(rev, case, props=P.ISOLATION, drop=(), replay=True, session: Session = None, make_env=SymEnv):
     """The obligations of one case (revision, granule, level, hint)."""
-    return prove_level(rev, case.shift, case.level, [case.hint], props, drop, limits, replay, coverage)
+    return prove_level(rev, case.shift, case.level, [case.hint], props, drop, replay, session, make_env)
 
 
 @in_own_z3_context       # its values must not depend on what the process proved before (--jobs)
-def prove_level(rev, shift, level, hints=HINTS, props=P.ISOLATION, drop=(), limits=None, replay=True,
-                coverage=False):
+def prove_level(rev, shift, level, hints=HINTS, props=P.ISOLATION, drop=(), replay=True, session: Session = None,
+                make_env=SymEnv):
     """The obligations of every hint case of one (granule, level): the
     revision is explored once over any operand, then each hint case and each
-    property is checked on every path (a path's facts are asserted once)."""
+    property is checked on every path (a path's facts are asserted once).
+    Under `session` (model/session.py; the one entered, else a default one):
+    its limits, decision bound, cross-check and coverage flag.  make_env
+    builds the symbolic environment of a run (SymEnv or a subclass)."""
+    with of_call(session) as s:
+        return _prove_level(rev, shift, level, hints, props, drop, replay, s, make_env)
+
+
+def _prove_level(rev, shift, level, hints, props, drop, replay, session, make_env):
     enabled = AS.enabled(drop, extra=getattr(rev, "ASSUMES", ()))
-    engine = Engine(enabled, limits or Limits())
-    engine.seeds = "P5" in props           # P5 reads the shadow S2 where the revision may not
+    coverage = session.coverage
+    # P5 reads the shadow S2 where the revision may not: the env's seeds
+    engine = Engine(enabled, session, seeds="P5" in props)
     t0 = time.perf_counter()
     any_case = Case(shift, level, "any")
-    setup, program, state = _run(engine, rev, any_case)
+    setup, program, state = _run(engine, rev, any_case, make_env)
     engine.current_env = lambda: state.get("env")
     engine.label = f"{rev.name}-{any_case.granule}-L{level}"
     todo = [(h, p) for h in hints for p in props if P.applies(p, h)]
