@@ -24,7 +24,7 @@ from nvtlbi.impl import context
 from nvtlbi.impl.outcome import C_OUTCOMES
 from nvtlbi.model.assumptions import CASE, assumption
 from nvtlbi.model.backend import Z3Backend
-from nvtlbi.model.session import Limits, Session, current  # noqa: F401  (Limits: the engine's, re-exported)
+from nvtlbi.model.session import Session, current
 
 
 @contextlib.contextmanager

@@ -68,7 +68,7 @@ def _diff_granule(sa, sb, granule, drop, limits):
 
 def equivalence(args, sa, sb, names):
     """diff of revisions sa and sb (specs), one worker job per granule; [DiffResult] in granule order."""
-    from nvtlbi.model.engine import Limits
+    from nvtlbi.model.session import Limits
     from nvtlbi import scheduler
     limits = Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
     granules = [c.granule for c in equiv.diff_cases() if not args.granule or c.granule in args.granule]

@@ -11,7 +11,7 @@ import sys
 import time
 
 from nvtlbi.model import mutation as MU
-from nvtlbi.model.engine import Limits
+from nvtlbi.model.session import Limits
 from nvtlbi.model.mutants import generate
 from nvtlbi import scheduler
 from nvtlbi.versions import solver_versions
