@@ -8,12 +8,15 @@ an int 0/1.  Compound assignment (`x |= y`) converts back to the type of
 
 The value inside a Word is either a Python int (the bit pattern, in
 [0, 2**width)) or an opaque symbolic term.  This module never looks inside
-symbolic terms: it hands them to the backend installed with
-`set_symbolic_backend` (the model side installs one built on Z3).  That is
-what lets one revision module run both concretely and symbolically.
+symbolic terms: it hands them to the backend of the current world
+(impl/context.py; the model enters one built on Z3 while it runs a
+revision).  That is what lets one revision module run both concretely and
+symbolically.
 """
 
 from dataclasses import dataclass
+
+from nvtlbi.impl import context
 
 
 class UndefinedBehaviour(Exception):
@@ -45,23 +48,15 @@ s32 = CType("int", 32, True)
 u64 = CType("u64", 64, False)
 s64 = CType("long", 64, True)
 
-_backend = None
-
-
-def set_symbolic_backend(backend):
-    """Install the object that evaluates operations on symbolic terms."""
-    global _backend
-    _backend = backend
-
-
 def _is_concrete(v):
     return isinstance(v, int)
 
 
 def _sym():
-    if _backend is None:
-        raise TypeError("symbolic value used but no symbolic backend installed")
-    return _backend
+    backend = context.current().backend
+    if backend is None:
+        raise TypeError("symbolic value used but no symbolic backend entered (impl/context.py)")
+    return backend
 
 
 def literal_type(x):

@@ -21,6 +21,7 @@ C constructs and how they are written here (see docs/writing-a-revision.md):
 import functools
 import inspect
 
+from nvtlbi.impl import context as _context
 from nvtlbi.impl import eras
 from nvtlbi.impl.cint import CType, Word, convert, s32, s64, select, u8, u16, u32, u64  # noqa: F401
 
@@ -45,8 +46,9 @@ from nvtlbi.impl.outcome import KernelBug, Uninitialised  # noqa: F401  (C outco
 
 # ---- the world a revision runs in ----------------------------------------------
 # Concrete and symbolic environments implement these hooks; the vocabulary
-# below only calls them.  `hooks` is replaced by the symbolic engine while it
-# runs a revision; concretely it records WARN_ONs.
+# below only calls them, through the current world (impl/context.py): the
+# symbolic engine enters its hooks while it runs a revision, impl/tlbi.py a
+# ConcreteHooks that records the WARN_ONs of one TLBI.
 class ConcreteHooks:
     def __init__(self, host_caps=(), page_shift=12):
         self.warnings = []
@@ -67,7 +69,11 @@ class ConcreteHooks:
         return Word(u64, 1 << (self.page_shift + (3 - int(level)) * bits))
 
 
-hooks = ConcreteHooks()
+def _hooks():
+    """The hooks of the current world; outside any run, fresh concrete ones
+    (no host capability, 4K pages; a WARN_ON there is recorded nowhere)."""
+    hooks = _context.current().hooks
+    return ConcreteHooks() if hooks is None else hooks
 
 
 def _caller():
@@ -76,12 +82,12 @@ def _caller():
 
 
 def BUG():
-    hooks.bug(_caller())
+    _hooks().bug(_caller())
 
 
 def WARN_ON(cond):
     if cond:
-        hooks.warn(_caller())
+        _hooks().warn(_caller())
         return True
     return False
 
@@ -209,7 +215,7 @@ KVM_PGTABLE_LAST_LEVEL = 3
 def kvm_granule_size(level):
     """Bytes one host stage-2 entry maps at `level` (a function of the host's
     PAGE_SHIFT, which the symbolic engine leaves open)."""
-    return hooks.granule_size(level)
+    return _hooks().granule_size(level)
 
 
 def kvm_stage2_unmap_range(mmu, start, size, may_block):
@@ -258,7 +264,7 @@ def vcpu_read_sys_reg(vcpu, reg):
 
 
 def cpus_have_const_cap(cap):
-    return hooks.host_cap(cap)
+    return _hooks().host_cap(cap)
 
 
 cpus_have_final_cap = cpus_have_const_cap

@@ -1,7 +1,7 @@
 """TLBI IPAS2E1* emulation: decode the operand, let the revision compute the
 range, align the IPA down to it and unmap it from every shadow MMU."""
 
-from nvtlbi.impl import kernel
+from nvtlbi.impl import context, kernel
 from nvtlbi.impl.cint import Word
 from nvtlbi.impl.outcome import c_call
 from nvtlbi.impl.kernel import (GENMASK_ULL, VTTBR_EL2, kfunc, kvm_s2_mmu_iterate_by_vmid, kvm_stage2_unmap_range, u64,
@@ -46,12 +46,11 @@ def handle_ipas2e1is(vcpu, val, s2_mmu_unmap_ipa):
 
 def run(vm, val, revision):
     """Emulate the guest's TLBI IPAS2E1IS on the concrete VM with `revision`."""
-    old = kernel.hooks
-    kernel.hooks = kernel.ConcreteHooks(host_caps={"ARM64_HAS_ARMv8_4_TTL"} if vm.host_ttl else (),
-                                        page_shift=vm.mmus[0].pgt.shift if vm.mmus else 12)
+    hooks = kernel.ConcreteHooks(host_caps={"ARM64_HAS_ARMv8_4_TTL"} if vm.host_ttl else (),
+                                 page_shift=vm.mmus[0].pgt.shift if vm.mmus else 12)
     try:
-        revision.handle(vm.vcpu, Word(u64, int(val)))
+        with context.entered(hooks=hooks):
+            revision.handle(vm.vcpu, Word(u64, int(val)))
     finally:
         vm.mmu_lock.write_held = False
-        hooks, kernel.hooks = kernel.hooks, old
     return hooks.warnings

@@ -11,27 +11,19 @@ are known to differ between its API and its text input.
 
 Bitwuzla has no deterministic resource limit, only a wall-clock one
 (TIME_LIMIT_PER); when it gives up, the query is counted as unchecked,
-never as agreement.  z3's verdicts themselves are unaffected."""
+never as agreement.  z3's verdicts themselves are unaffected.
+
+The cross-check is asked for by the session (model/session.py,
+Session(cross_check=True)); its count goes to the session's tally."""
 
 import re
 
 import z3
 
-from nvtlbi.model.engine import CrossCheckError, Engine
+from nvtlbi.model.engine import CrossCheckError
+from nvtlbi.model.session import CrossTally
 
 TIME_LIMIT_MS = 20_000
-
-
-class Stats:
-    def __init__(self):
-        self.agreed = 0
-        self.unchecked = 0      # z3 or bitwuzla said unknown
-
-    def __repr__(self):
-        return f"{self.agreed} agreed, {self.unchecked} unchecked"
-
-
-stats = Stats()
 
 
 def smt2(solver, assumptions):
@@ -86,34 +78,27 @@ def verdict_of(z3_result):
     return "sat" if z3_result == z3.sat else "unsat" if z3_result == z3.unsat else "unknown"
 
 
-def compare(label, mine, theirs):
-    """Raise on a definite disagreement; count the rest."""
+def compare(label, mine, theirs, tally: CrossTally):
+    """Raise on a definite disagreement; count the rest in `tally`."""
     if "unknown" in (mine, theirs):
-        stats.unchecked += 1
+        tally.unchecked += 1
         return
     if mine != theirs:
         raise CrossCheckError(f"{label or 'a query'}: z3 says {mine}, bitwuzla says {theirs}: "
                               f"the solvers disagree, no verdict can be trusted")
-    stats.agreed += 1
+    tally.agreed += 1
 
 
-def make_hook(second=None):
+def make_hook(tally: CrossTally, second=None):
+    """The engine's on_check: re-solve each query with `second` (SMT-LIB2
+    text -> "sat"/"unsat"/"unknown"; Bitwuzla when None), counting into tally."""
     if second is None:
         second = lambda text: bitwuzla_solve(text)     # looked up when called
     def hook(engine, solver, result, extra=()):
         mine = verdict_of(result)
         if mine == "unknown":
-            stats.unchecked += 1
+            tally.unchecked += 1
             return
         # the engine passes a query's own facts as assumptions: assert them too
-        compare(engine.label, mine, second(smt2(solver, engine.active() + list(extra))))
+        compare(engine.label, mine, second(smt2(solver, engine.active() + list(extra))), tally)
     return hook
-
-
-def install(second=None):
-    """Cross-check every query from now on (inherited by forked workers)."""
-    Engine.on_check = staticmethod(make_hook(second))
-
-
-def uninstall():
-    Engine.on_check = None

@@ -15,16 +15,16 @@ import contextlib
 import functools
 import gc
 from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import z3
 import z3.z3 as z3_api
 
-from nvtlbi.impl import cint
+from nvtlbi.impl import context
 from nvtlbi.impl.outcome import C_OUTCOMES
 from nvtlbi.model.assumptions import CASE, assumption
 from nvtlbi.model.backend import Z3Backend
-
-MAX_DECISIONS = 400
+from nvtlbi.model.session import Session, current
 
 
 @contextlib.contextmanager
@@ -58,8 +58,8 @@ def in_own_z3_context(fn):
 
 
 class PathExplosion(Exception):
-    """A path took more branch decisions than MAX_DECISIONS (a loop the engine
-    cannot bound)."""
+    """A path took more branch decisions than the session's max_decisions
+    (a loop the engine cannot bound)."""
 
 
 class CrossCheckError(Exception):
@@ -76,30 +76,30 @@ class Path:
     pruned_by: frozenset = frozenset()   # assumptions that ruled out a branch along this path
 
 
-@dataclass
-class Limits:
-    rlimit: int = 50_000_000     # z3 resource units per query: deterministic
-    timeout_ms: int = 0          # optional wall-clock bound on top (0 = none)
-
-
 class Engine:
-    current_env = staticmethod(lambda: None)   # set by the runner: the env of the run
-    # optional on_check(engine, solver, result): sees every query and z3's
-    # answer (model/crosscheck.py re-solves it with a second solver); label
-    # names the obligation being worked on, for its messages
-    on_check = None
-    label = ""
-    # optional on_prune(side, core): a branch side ("T"/"F") was ruled out,
-    # by the assumptions in core (model/coverage.py says why a side is dead)
-    on_prune = None
-    _last_core = frozenset()
-
-    def __init__(self, enabled, limits=None):
+    def __init__(self, enabled: Iterable, session: Optional[Session] = None, seeds: bool = False) -> None:
+        """An engine for the assumptions `enabled`, under `session` (the one
+        entered when not given: its limits, decision bound and cross-check).
+        seeds: the environment also reads the shadow S2 where P5 looks."""
         # assumption names that are on; "case" guards the obligation's case.
         # Each must be registered: an unknown name here would be on in name only.
         names = [assumption(n).name for n in enabled]
         self.enabled = [CASE.name] + [n for n in names if n != CASE.name]
-        self.limits = limits or Limits()
+        self.session = session if session is not None else current()
+        self.limits = self.session.limits
+        self.max_decisions = self.session.max_decisions
+        self.seeds = seeds
+        # optional on_check(engine, solver, result): sees every query and z3's
+        # answer (the session's cross-check re-solves it with a second solver)
+        self.on_check = self.session.on_check()
+        # label names the obligation being worked on, for the messages of on_check
+        self.label = ""
+        # set by the runner: the env of the run (for an error's path)
+        self.current_env: Callable[[], object] = lambda: None
+        # optional on_prune(side, core): a branch side ("T"/"F") was ruled out,
+        # by the assumptions in core (model/coverage.py says why a side is dead)
+        self.on_prune: Optional[Callable[[str, frozenset], None]] = None
+        self._last_core = frozenset()
         self.lits = {}
         self.backend = Z3Backend(self)
         # Re-execution rebuilds the same terms on every path; z3 hash-conses
@@ -109,7 +109,7 @@ class Engine:
         self._simp = {}
 
     # -- solver plumbing ----------------------------------------------------------
-    def lit(self, a):
+    def lit(self, a) -> z3.BoolRef:
         """The literal guarding the facts of assumption `a` (an entry or a registered name)."""
         hit = self.lits.get(a) if isinstance(a, str) else None     # only registered names get in
         if hit is None:
@@ -119,7 +119,7 @@ class Engine:
                 hit = self.lits[name] = z3.Bool(f"assume!{name}")
         return hit
 
-    def solver(self):
+    def solver(self) -> z3.Solver:
         s = z3.Solver()
         # z3's default seed is 0, but a global set_param would change it:
         # pinned here so that the models returned depend on the query alone
@@ -131,25 +131,25 @@ class Engine:
             s.set("timeout", self.limits.timeout_ms)
         return s
 
-    def active(self):
+    def active(self) -> List[z3.BoolRef]:
         return [self.lit(n) for n in self.enabled]
 
-    def on(self, a):
+    def on(self, a) -> bool:
         """Is assumption `a` (an entry or a registered name) enabled?"""
         return assumption(a).name in self.enabled
 
-    def add_fact(self, solver, name, fact):
+    def add_fact(self, solver: z3.Solver, name: Optional[str], fact: z3.BoolRef) -> None:
         solver.add(fact if name is None else z3.Implies(self.lit(name), fact))
 
     # -- running programs -----------------------------------------------------------
-    def simplify(self, e):
+    def simplify(self, e: z3.ExprRef) -> z3.ExprRef:
         k = e.get_id()
         hit = self._simp.get(k)
         if hit is None:
             hit = self._simp[k] = (e, z3.simplify(e))
         return hit[1]
 
-    def assume(self, a, fact):
+    def assume(self, a, fact: z3.BoolRef) -> None:
         """An environment fact belonging to assumption `a`, a registry entry
         (CASE: a fact of the obligation's case, always on) or a registered
         name; anything else raises UnknownAssumption."""
@@ -158,7 +158,7 @@ class Engine:
         self._facts.append((name, fact))
         self.add_fact(self._solver, name, fact)
 
-    def decide(self, cond):
+    def decide(self, cond: z3.BoolRef) -> bool:
         cond = self.simplify(cond)
         if z3.is_true(cond):
             return True
@@ -167,8 +167,8 @@ class Engine:
         if self._pos < len(self._prefix):
             d = self._prefix[self._pos]
         else:
-            if len(self._decisions) >= MAX_DECISIONS:
-                raise PathExplosion(f"more than {MAX_DECISIONS} symbolic branches on one path")
+            if len(self._decisions) >= self.max_decisions:
+                raise PathExplosion(f"more than {self.max_decisions} symbolic branches on one path")
             known = self._witnessed(cond)      # a side a known model already satisfies
             self._pruned_here = set()
             can_t = True if known is True else self._feasible(cond)
@@ -219,8 +219,8 @@ class Engine:
         self._solver.push()
         self._solver.add(cond)
         r = self._solver.check(*self.active())
-        if Engine.on_check is not None:
-            Engine.on_check(self, self._solver, r)
+        if self.on_check is not None:
+            self.on_check(self, self._solver, r)
         if r == z3.unsat:
             # the branch side is ruled out: remember which assumptions did it
             core = self._names(self._solver.unsat_core())
@@ -237,7 +237,7 @@ class Engine:
             return True
         return r == z3.sat
 
-    def record(self, setup):
+    def record(self, setup: Callable[[], object]) -> List[Tuple[Optional[str], z3.BoolRef]]:
         """The facts `setup()` states, without running anything."""
         self._facts, self._solver = [], self.solver()
         self._prefix, self._pos, self._decisions, self._pending = [], 0, [], []
@@ -245,62 +245,64 @@ class Engine:
         setup()
         return list(self._facts)
 
-    def explore(self, program, setup):
+    def explore(self, program: Callable[[], object], setup: Callable[[], object]) -> List[Path]:
         """Run `program()` on every feasible path.  `setup()` is called at the
         start of each run to create the symbolic inputs (with the same names
         each time) and state the case and global assumptions."""
         return list(self.paths(program, setup))
 
-    def paths(self, program, setup):
-        """explore(), one path at a time (a consumer may stop early)."""
-        old = cint._backend
-        cint.set_symbolic_backend(self.backend)
+    def paths(self, program: Callable[[], object], setup: Callable[[], object]) -> Iterator[Path]:
+        """explore(), one path at a time (a consumer may stop early).  Each
+        run enters this engine's backend for C words (impl/context.py); the
+        consumer gets the path outside it (it may build words of its own)."""
         self.pruned_by = set()      # assumptions that ruled out some branch
         self._prune_at = {}         # decision prefix -> assumptions that ruled out a side there
         self._pending = [[]]
-        try:
-            while self._pending:
-                self._prefix = self._pending.pop()
-                self._pos, self._decisions, self._facts = 0, [], []
-                self._model = None
-                self._solver = self.solver()
-                setup()
-                if self._solver.check(*self.active()) == z3.unsat:
-                    continue
-                error, result, env = None, None, None
-                try:
-                    result = program()
-                except C_OUTCOMES as e:
-                    # what C makes of the revision's code is the path's outcome;
-                    # any other exception leaves the engine, to be an error
-                    # (model/userfault.py), never a verdict
-                    error, env = e, self.current_env()
-                d = self._decisions
-                pruned = frozenset().union(*(self._prune_at.get(tuple(d[:i]), frozenset())
-                                             for i in range(len(d) + 1)))
-                path = Path(d, self._facts, result, error, env, pruned)
-                cint.set_symbolic_backend(old)      # the consumer may build words of its own
+        while self._pending:
+            path = self._run_one(program, setup)
+            if path is not None:
                 yield path
-                cint.set_symbolic_backend(self.backend)
-        finally:
-            cint.set_symbolic_backend(old)
+
+    def _run_one(self, program, setup):
+        """One run, along the next pending decision prefix: its Path, or None
+        when its setup is infeasible."""
+        self._prefix = self._pending.pop()
+        self._pos, self._decisions, self._facts = 0, [], []
+        self._model = None
+        self._solver = self.solver()
+        with context.entered(backend=self.backend):
+            setup()
+            if self._solver.check(*self.active()) == z3.unsat:
+                return None
+            error, result, env = None, None, None
+            try:
+                result = program()
+            except C_OUTCOMES as e:
+                # what C makes of the revision's code is the path's outcome;
+                # any other exception leaves the engine, to be an error
+                # (model/userfault.py), never a verdict
+                error, env = e, self.current_env()
+        d = self._decisions
+        pruned = frozenset().union(*(self._prune_at.get(tuple(d[:i]), frozenset())
+                                     for i in range(len(d) + 1)))
+        return Path(d, self._facts, result, error, env, pruned)
 
     # -- queries --------------------------------------------------------------------
-    def solver_for(self, facts):
+    def solver_for(self, facts: Sequence) -> z3.Solver:
         """A solver holding `facts`, for several check_in() queries."""
         s = self.solver()
         for name, f in facts:
             self.add_fact(s, name, f)
         return s
 
-    def check_in(self, s, extra=(), want_core=False):
+    def check_in(self, s: z3.Solver, extra: Sequence = (), want_core: bool = False) -> Tuple[object, object]:
         """check() against a solver_for() solver, the extra facts scoped."""
         s.push()
         for f in extra:
             s.add(f)
         r = s.check(*self.active())
-        if Engine.on_check is not None:
-            Engine.on_check(self, s, r)
+        if self.on_check is not None:
+            self.on_check(self, s, r)
         if r == z3.sat:
             out = r, s.model()
         elif r == z3.unsat:
@@ -310,7 +312,7 @@ class Engine:
         s.pop()
         return out
 
-    def check(self, facts, extra=(), want_core=False):
+    def check(self, facts: Sequence, extra: Sequence = (), want_core: bool = False) -> Tuple[object, object]:
         """Solve facts + extra under the enabled assumptions.
         Returns (z3 result, model or unsat-core names or reason)."""
         return self.check_in(self.solver_for(facts), extra, want_core)

@@ -198,7 +198,7 @@ class SymEnv:
         # probe's; they are not the revision's probes.  Made only when P5 is
         # asked for (engine.seeds): they cost every later probe a few facts.
         self.seeds = []
-        sizes = sorted(G.level_size(g, l) for l in G.guest_leaf_levels(g)) if getattr(engine, "seeds", False) else []
+        sizes = sorted(G.level_size(g, l) for l in G.guest_leaf_levels(g)) if engine.seeds else []
         for size in sizes:
             p = self._new_probe(A.align_down(self.ipa, z3.BitVecVal(size, 64)), 0, f"seed{size:#x}")
             self.seeds.append((size, p))

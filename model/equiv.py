@@ -43,14 +43,17 @@ from dataclasses import dataclass, field
 import z3
 
 from nvtlbi.impl import granule as G
-from nvtlbi.impl import kernel
+from nvtlbi.impl import context, kernel
 from nvtlbi.impl.cint import UndefinedBehaviour, Word, u64
 from nvtlbi.model import assumptions as AS
 from nvtlbi.impl.outcome import C_OUTCOMES, LockdepFailure
 from nvtlbi.model import userfault
-from nvtlbi.model.engine import CrossCheckError, Engine, Limits, PathExplosion, in_own_z3_context
+from nvtlbi.model.engine import CrossCheckError, Engine, PathExplosion, in_own_z3_context
 from nvtlbi.model.env import Case, SymEnv
-from nvtlbi.model.obligation import SymHooks, describe, minimise
+from nvtlbi.model.describe import describe
+from nvtlbi.model.minimise import minimise
+from nvtlbi.model.session import Session, of_call
+from nvtlbi.model.symhooks import SymHooks
 
 EQUIVALENT, DIFFERENT, UNKNOWN, VACUOUS = "EQUIVALENT", "DIFFERENT", "UNKNOWN", "VACUOUS"
 # the effects, in the order an example names them
@@ -98,17 +101,14 @@ def _outcome(rev, env):
     env.unmaps, env.warnings = [], []
     lock = env.kvm.mmu_lock
     lock.held = False
-    old = kernel.hooks
-    kernel.hooks = SymHooks(env)
     try:
-        rev.handle(env.vcpu, Word(u64, env.val))
+        with context.entered(hooks=SymHooks(env)):
+            rev.handle(env.vcpu, Word(u64, env.val))
         return Outcome(list(env.unmaps), list(env.warnings), None, lock.held)
     except C_OUTCOMES as e:     # only C's outcomes are compared; any other exception is an error
         what = c_outcome(e)
         where = _site(str(e)) if what == "BUG()" else str(e)
         return Outcome(list(env.unmaps), list(env.warnings), what, None, where)
-    finally:
-        kernel.hooks = old
 
 
 def _site(where):
@@ -160,13 +160,19 @@ def differences(oa, ob, model):
 
 
 @in_own_z3_context       # the distinguishing input must not depend on --jobs
-def diff_case(rev_a, rev_b, case, drop=(), limits=None, obliged_only=False, compare=EFFECTS):
+def diff_case(rev_a, rev_b, case, drop=(), session: Session = None, obliged_only=False, compare=EFFECTS):
     """obliged_only: compare the ranges only on the inputs where the
     architecture obliges the TLBI to remove T (a TLBI whose valid TTL names
     another granule or level is excused: any range passes P2 there); every
     other effect is compared on every input.  compare: the EFFECTS compared
-    (all of them, unless a caller asks about one)."""
-    engine = Engine(AS.enabled(drop), limits or Limits())
+    (all of them, unless a caller asks about one).  Under `session`
+    (model/session.py; the one entered, else a default one)."""
+    with of_call(session) as s:
+        return _diff_case(rev_a, rev_b, case, drop, s, obliged_only, compare)
+
+
+def _diff_case(rev_a, rev_b, case, drop, session, obliged_only, compare):
+    engine = Engine(AS.enabled(drop), session)
     state = {}
     t0 = time.perf_counter()
 
@@ -253,7 +259,12 @@ def diff_cases():
 def _diff_job(job):
     from nvtlbi.impl import revision as REV
     sa, sb, case, drop, limits = job
-    return diff_case(REV.load(sa), REV.load(sb), case, drop, limits)
+    return diff_case(REV.load(sa), REV.load(sb), case, drop, _session(limits))
+
+
+def _session(limits):
+    """The session of one diff_case of diff_all: these limits, else the session entered (or a default)."""
+    return None if limits is None else Session(limits=limits)
 
 
 def diff_all(a, b, drop=(), limits=None, granules=None, jobs=1, specs=None):
@@ -264,4 +275,4 @@ def diff_all(a, b, drop=(), limits=None, granules=None, jobs=1, specs=None):
         import multiprocessing
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             return pool.map(_diff_job, [(specs[0], specs[1], c, drop, limits) for c in cases], chunksize=1)
-    return [diff_case(a, b, c, drop, limits) for c in cases]
+    return [diff_case(a, b, c, drop, _session(limits)) for c in cases]

@@ -25,12 +25,12 @@ from nvtlbi.impl import tlbi
 from nvtlbi.impl.cint import Word, u64
 from nvtlbi.impl.nested import VM, GuestS2, new_mmu
 from nvtlbi.model import assumptions as AS
-from nvtlbi.model import engine as E
-from nvtlbi.model.env import Case
+from nvtlbi.model.env import Case, SymEnv
 from nvtlbi.model.equiv import DIFFERENT, EQUIVALENT, diff_case, outcome_text
-from nvtlbi.model import obligation as O
 from nvtlbi.model import properties as P
-from nvtlbi.model.obligation import matrix, prove_case
+from nvtlbi.model.matrix import matrix
+from nvtlbi.model.prover import prove_case
+from nvtlbi.model.session import Limits, Session
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
 
 
@@ -136,14 +136,11 @@ def classify(original, mutant, path, shifts=GRANULE_ORDER, limits=None, drop=())
     """Classify one mutant (loaded from `path`) against the `original`
     revision spec, granule by granule."""
     t0 = time.perf_counter()
-    old_bound, E.MAX_DECISIONS = E.MAX_DECISIONS, MUTANT_MAX_DECISIONS
-    try:
-        return _classify(original, mutant, path, shifts, limits, drop, t0)
-    finally:
-        E.MAX_DECISIONS = old_bound
+    with Session(limits=limits or Limits(), max_decisions=MUTANT_MAX_DECISIONS):
+        return _classify(original, mutant, path, shifts, drop, t0)
 
 
-def _classify(original, mutant, path, shifts, limits, drop, t0):
+def _classify(original, mutant, path, shifts, drop, t0):
     def done(verdict, evidence, example=None, by=""):
         return Classified(mutant.id, mutant.line, mutant.operator, mutant.change, verdict, evidence,
                           round(time.perf_counter() - t0, 2), example, by)
@@ -154,7 +151,7 @@ def _classify(original, mutant, path, shifts, limits, drop, t0):
         enabled = AS.enabled(drop)
         differing, unknown = [], []
         for shift in shifts:
-            d = diff_case(orig, rev, Case(shift, None, "any"), drop=drop, limits=limits)
+            d = diff_case(orig, rev, Case(shift, None, "any"), drop=drop)
             if d.verdict == EQUIVALENT:
                 continue
             if d.verdict == "UNKNOWN" and "symbolic branches" in d.reason and hangs(rev, shift):
@@ -166,9 +163,9 @@ def _classify(original, mutant, path, shifts, limits, drop, t0):
             differing.append((d.granule, d.example))
             cases = [c for c in matrix(enabled) if c.shift == shift]
             for case in cases:
-                for r in prove_case(rev, case, props=tuple(P.PROPERTIES), drop=drop, limits=limits):
+                for r in prove_case(rev, case, props=tuple(P.PROPERTIES), drop=drop):
                     if r.verdict == COUNTEREXAMPLE and not r.counterexample.get("replayed"):
-                        r = _replaying(rev, case, r, drop, limits)
+                        r = _replaying(rev, case, r, drop)
                     if r.verdict == COUNTEREXAMPLE:
                         if r.counterexample.get("replayed"):
                             return done(KILLED, f"{r.id.replace(rev.name, 'mutant', 1)}: "
@@ -188,7 +185,7 @@ def _classify(original, mutant, path, shifts, limits, drop, t0):
     where = []
     for g, _ in differing:
         d = diff_case(orig, rev, Case({"4K": 12, "16K": 14, "64K": 16}[g], None, "any"), drop=drop,
-                      limits=limits, obliged_only=True)
+                      obliged_only=True)
         if d.verdict == EQUIVALENT:
             continue
         if d.verdict != DIFFERENT:
@@ -204,7 +201,7 @@ def _classify(original, mutant, path, shifts, limits, drop, t0):
         # no obligation speaks of the lock: a mutant that leaves it held (the
         # next TLBI deadlocks) on any path is a hole, whatever else differs
         d = diff_case(orig, rev, Case({"4K": 12, "16K": 14, "64K": 16}[g], None, "any"), drop=drop,
-                      limits=limits, compare=("mmu_lock",))
+                      compare=("mmu_lock",))
         if d.verdict != EQUIVALENT:
             return done(UNEXPLAINED, f"{g}: differs in whether mmu_lock is held on return, which no obligation "
                                      f"checks ({d.verdict}" + (f": e.g. {_example(g, d.example)})" if d.example
@@ -221,22 +218,18 @@ def _example(g, ex):
             f"mutant {outcome_text(ex['b'])}")
 
 
-def _replaying(rev, case, first, drop, limits):
+def _replaying(rev, case, first, drop):
     """The first counterexample did not replay.  P2 is stated on the range
     while the host unmaps whole shadow leaves: with host pages larger than
     the range, a range too small for T can still remove T's only leaf.  Look
     for a counterexample on a 4K host (the smallest leaves), where a range
     smaller than T leaves a leaf of T behind; the replay stays the judge."""
-    class Pinned(O.SymEnv):
+    class Pinned(SymEnv):
         def __init__(self, engine, c):
             super().__init__(engine, c)
             engine.assume(AS.CASE, self.host_shift == 12)
 
-    old, O.SymEnv = O.SymEnv, Pinned
-    try:
-        again = [r for r in prove_case(rev, case, props=(first.property,), drop=drop, limits=limits)]
-    finally:
-        O.SymEnv = old
+    again = prove_case(rev, case, props=(first.property,), drop=drop, make_env=Pinned)
     r = again[0] if again else first
     if r.verdict == COUNTEREXAMPLE and r.counterexample.get("replayed"):
         host = first.counterexample.get("host_granule")

@@ -296,7 +296,7 @@ def _world_differs(world, reads):
 
 
 def check_path(d, rev, path_error, warnings, invalid_tags=False):
-    """Replay one path's model `d` (obligation.describe with the path) on
+    """Replay one path's model `d` (model/describe.py's describe with the path) on
     impl/.  None if the concrete run has the path's outcome; a reason string
     if the world the model asks for cannot be built; raises a RevisionError
     if the revision does something else concretely than on the path."""

@@ -15,7 +15,7 @@ import z3
 from nvtlbi.impl import granule as G
 from nvtlbi.model import assumptions as AS
 from nvtlbi.model.env import Case
-from nvtlbi.model.obligation import explore
+from nvtlbi.model.prover import explore
 
 
 @dataclass

@@ -11,7 +11,8 @@ import sys
 from nvtlbi.impl import revision as REV
 from nvtlbi.impl.outcome import InternalError
 from nvtlbi.model import assumptions as AS
-from nvtlbi.model.engine import CrossCheckError, Limits
+from nvtlbi.model.engine import CrossCheckError
+from nvtlbi.model.session import Limits
 from nvtlbi.model.env import HINTS
 from nvtlbi.model.properties import PROPERTIES
 from nvtlbi import options, scheduler

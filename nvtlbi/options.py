@@ -5,7 +5,7 @@ output file that cannot be written is refused before the proofs, not after."""
 import math
 import os
 
-from nvtlbi.model.engine import Limits
+from nvtlbi.model.session import Limits, Session
 
 # (attribute, option, smallest allowed value, what the smallest means)
 MINIMA = [
@@ -33,6 +33,13 @@ def limits_of(args):
     """The solver limits every command takes from --rlimit and --timeout
     (seconds on the command line, milliseconds for the solver)."""
     return Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
+
+
+def session_of(args):
+    """The Session (model/session.py) the options ask for: limits, coverage
+    and the cross-check; a worker enters its own copy (Session.fresh)."""
+    return Session(limits=limits_of(args), coverage=not getattr(args, "no_coverage", False),
+                   cross_check=bool(getattr(args, "cross_check", False)))
 
 
 def validate(args):

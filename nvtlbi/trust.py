@@ -46,7 +46,7 @@ def as_json(results, rev):
 
 def executed_line(proved):
     """Proved code = executed code: the explored paths and cover witnesses
-    replayed on impl/ (model/obligation.py's executed()); one entry per
+    replayed on impl/ (model/prover.py's executed()); one entry per
     (granule, level), whose obligations share the paths."""
     levels = {(r.granule, r.level): r.concrete for r in proved if r.concrete}
     if not levels:

@@ -11,7 +11,7 @@ from nvtlbi.impl import revision as REV
 @functools.lru_cache(maxsize=None)
 def _prove(spec, shift, level, drop):
     from nvtlbi.model import properties as P
-    from nvtlbi.model.obligation import prove_level
+    from nvtlbi.model.prover import prove_level
     return prove_level(REV.load(spec), shift, level, props=tuple(P.PROPERTIES), drop=drop)
 
 

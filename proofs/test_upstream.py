@@ -10,7 +10,7 @@ import pytest
 
 from nvtlbi.model import assumptions as AS
 from nvtlbi.model import properties as P
-from nvtlbi.model.obligation import matrix
+from nvtlbi.model.matrix import matrix
 from nvtlbi.model.replay import cover
 from nvtlbi.model.verdict import PROVED
 

@@ -18,7 +18,7 @@ from nvtlbi.impl import revision as REV
 from nvtlbi.impl.cint import Word, u64
 from nvtlbi.impl.nested import VM, GuestS2, handle_shadow_fault, new_mmu
 from nvtlbi.model.env import Case
-from nvtlbi.model.obligation import explore
+from nvtlbi.model.prover import explore
 from nvtlbi.model.replay import RecordingPgt
 from tests.revisions import SMALLFALLBACK
 

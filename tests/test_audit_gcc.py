@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from nvtlbi.impl import kernel
+from nvtlbi.impl import context, kernel
 from nvtlbi.impl.cint import Word, u64
 from nvtlbi.c import pipeline, preprocess, translator
 
@@ -151,19 +151,16 @@ def range_mismatches(module, binary, rng, n):
              for v, f, val, lim, ls in states]
     got_c = run(binary, lines)
     bad = []
-    old = kernel.hooks
-    try:
-        for (v, f, val, lim, ls), c in zip(states, got_c):
-            kernel.hooks = kernel.ConcreteHooks(host_caps={"ARM64_HAS_ARMv8_4_TTL"} if f else ())
-            try:
+    for (v, f, val, lim, ls), c in zip(states, got_c):
+        hooks = kernel.ConcreteHooks(host_caps={"ARM64_HAS_ARMv8_4_TTL"} if f else ())
+        try:
+            with context.entered(hooks=hooks):
                 r = module.compute_tlb_inval_range(Mmu(v, Kvm(f), Pgt(lim, ls)), Word(u64, val))
-                py = f"{int(r):x} {len(kernel.hooks.warnings)}"
-            except kernel.KernelBug:
-                py = f"bug {len(kernel.hooks.warnings)}"
-            if py != c:
-                bad.append((hex(v), f, hex(val), hex(lim), ls, py, c))
-    finally:
-        kernel.hooks = old
+            py = f"{int(r):x} {len(hooks.warnings)}"
+        except kernel.KernelBug:
+            py = f"bug {len(hooks.warnings)}"
+        if py != c:
+            bad.append((hex(v), f, hex(val), hex(lim), ls, py, c))
     return bad
 
 

@@ -5,7 +5,7 @@ import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nvtlbi.impl import cint
+from nvtlbi.impl import cint, context
 from nvtlbi.impl.cint import Word, s32, s64, u8, u16, u32, u64
 from nvtlbi.model.backend import Z3Backend
 
@@ -65,13 +65,9 @@ def test_symbolic_backend_agrees_with_concrete(ta, tb, x, y, op):
     a, b = ta(x), tb(y)
     if op in ("<<", ">>"):
         b = tb(y % cint.promote(ta).width)
-    old = cint._backend
-    cint.set_symbolic_backend(Z3Backend(Decider()))
-    try:
+    with context.entered(backend=Z3Backend(Decider())):
         want = apply(op, a, b)
         got = apply(op, sym(a), sym(b))
-    finally:
-        cint.set_symbolic_backend(old)
     assert got.ctype == want.ctype
     term = z3.simplify(got.v if not z3.is_bool(got.v) else z3.If(got.v, z3.BitVecVal(1, 32), z3.BitVecVal(0, 32)))
     assert term.as_long() == want.v, (op, a, b)

@@ -5,7 +5,8 @@ unless its line says `# nvtlbi: dead-ok (reason)`."""
 from nvtlbi.impl import revision as REV
 from nvtlbi.model import coverage as cov
 from nvtlbi.model.env import Case
-from nvtlbi.model.obligation import prove_case
+from nvtlbi.model.prover import prove_case
+from nvtlbi.model.session import Session
 from nvtlbi import trust
 from tests.revisions import DEADBRANCH
 
@@ -14,7 +15,7 @@ CASES = [Case(14, 2, "match"), Case(14, 3, "nohint")]
 
 def _taken(spec):
     rev = REV.load(spec)
-    results = [r for c in CASES for r in prove_case(rev, c, props=("P1",), coverage=True)]
+    results = [r for c in CASES for r in prove_case(rev, c, props=("P1",), session=Session(coverage=True))]
     assert all(r.verdict == "PROVED" for r in results)
     return rev, [s for r in results for s in r.coverage]
 
@@ -63,7 +64,7 @@ def test_a_dead_side_names_the_assumptions_that_rule_it_out(tmp_path):
     rev = REV.load(str(bare))
 
     def report(drop=()):
-        rs = prove_case(rev, Case(12, 2, "nohint"), props=("P2",), drop=drop, coverage=True)
+        rs = prove_case(rev, Case(12, 2, "nohint"), props=("P2",), drop=drop, session=Session(coverage=True))
         return trust.coverage_report(rs, rev)
     line = _line(str(bare), "if not level:")
     rep = report()

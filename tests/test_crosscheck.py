@@ -6,17 +6,15 @@ obligation."""
 import pytest
 import z3
 
+from nvtlbi.impl import revision as REV
 from nvtlbi.model import crosscheck as X
-from nvtlbi.model.engine import CrossCheckError, Engine
-from nvtlbi import cli, proving
+from nvtlbi.model.engine import CrossCheckError
+from nvtlbi.model.env import Case
+from nvtlbi.model.prover import prove_case
+from nvtlbi.model.session import CrossTally, Session
+from nvtlbi import cli
 
 FAST = ["--granule", "16K", "--hint", "match", "--property", "P2", "--jobs", "1", "--no-coverage"]
-
-
-@pytest.fixture
-def restore():
-    yield
-    X.uninstall()
 
 
 def test_export_is_standard_smtlib():
@@ -30,27 +28,44 @@ def test_export_is_standard_smtlib():
     assert X.bitwuzla_solve(X.smt2(s, [])) == "unsat"
 
 
-def test_bitwuzla_agrees_on_obligations(capsys, restore):
-    assert cli.main(["prove", "--cross-check"] + FAST) == 0
-    assert "PROVED" in capsys.readouterr().out
+def test_bitwuzla_agrees_on_obligations(capsys):
+    assert cli.main(["prove", "--cross-check", "--json"] + FAST) == 0
+    out = __import__("json").loads(capsys.readouterr().out)
+    assert {r["verdict"] for r in out["results"]} == {"PROVED"}
     # the tally over the workers (the queries run there, not in this process)
-    assert proving.CROSS["agreed"] >= 20  # cover, branch and property queries of 2 cases
-    assert Engine.on_check is None    # the flag does not outlive its command
+    assert out["cross_check"]["agreed"] >= 20  # cover, branch and property queries of 2 cases
 
 
-def test_disagreement_is_a_hard_error_naming_the_obligation(capsys, restore):
-    wrong = lambda text: "unsat" if X.bitwuzla_solve(text) == "sat" else "sat"
-    X.install(wrong)
-    code = cli.main(["prove"] + FAST)
+def test_the_tally_is_the_sessions():
+    """Counted in the session that asked for the check; another session (or
+    none) counts nothing and re-solves nothing."""
+    rev = REV.load("upstream")
+    plain, crossed = Session(), Session(cross_check=True)
+    prove_case(rev, Case(16, 3, "match"), props=("P2",), session=plain)
+    prove_case(rev, Case(16, 3, "match"), props=("P2",), session=crossed)
+    assert plain.tally == CrossTally() and crossed.tally.agreed >= 10
+
+
+def test_disagreement_is_a_hard_error_naming_the_obligation(capsys, monkeypatch):
+    right = X.bitwuzla_solve
+    monkeypatch.setattr(X, "bitwuzla_solve", lambda text: "unsat" if right(text) == "sat" else "sat")
+    code = cli.main(["prove", "--cross-check"] + FAST)
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1
     assert err.startswith("nvtlbi: error: upstream-16K-L") and "the solvers disagree" in err
 
 
+def test_a_wrong_second_solver_of_the_session_is_caught():
+    wrong = lambda text: "unsat" if X.bitwuzla_solve(text) == "sat" else "sat"
+    with pytest.raises(CrossCheckError, match="upstream-64K-L3.*the solvers disagree"):
+        prove_case(REV.load("upstream"), Case(16, 3, "match"), props=("P2",),
+                   session=Session(cross_check=True, second=wrong))
+
+
 def test_unknown_is_never_counted_as_agreement():
-    X.stats.agreed = X.stats.unchecked = 0
-    X.compare("o", "sat", "unknown")
-    X.compare("o", "unknown", "unsat")
-    assert (X.stats.agreed, X.stats.unchecked) == (0, 2)
+    tally = CrossTally()
+    X.compare("o", "sat", "unknown", tally)
+    X.compare("o", "unknown", "unsat", tally)
+    assert (tally.agreed, tally.unchecked) == (0, 2)
     with pytest.raises(CrossCheckError, match="o: z3 says sat, bitwuzla says unsat"):
-        X.compare("o", "sat", "unsat")
+        X.compare("o", "sat", "unsat", tally)

@@ -8,11 +8,12 @@ from nvtlbi.impl.cint import Word, u64
 from nvtlbi.model import assumptions as AS
 from nvtlbi.model.engine import Engine
 from nvtlbi.model.env import Case, SymEnv
+from nvtlbi.model.session import Session
 
 
 @pytest.mark.parametrize("extra", [(), ("invalid-tag-truth",)])
 def test_a_memoised_probe_restates_all_its_facts(extra):
-    engine = Engine(AS.enabled(extra=extra))
+    engine = Engine(AS.enabled(extra=extra), Session())
     names = []
     for _ in range(2):                  # first run, then a re-execution
         def setup():

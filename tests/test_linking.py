@@ -7,7 +7,7 @@ import os
 from nvtlbi.impl import linking
 from nvtlbi.impl import revision as REV
 from nvtlbi.model.env import Case
-from nvtlbi.model.obligation import prove_case
+from nvtlbi.model.prover import prove_case
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -10,14 +10,14 @@ from hypothesis import strategies as st
 from nvtlbi.impl import granule as G
 from nvtlbi.impl import tlbi
 from nvtlbi.impl.nested import VM, GuestS2, handle_shadow_fault, new_mmu
-from nvtlbi.model.obligation import explore
+from nvtlbi.model.prover import explore
 from tests.test_agreement import concrete, symbolic
 
 from nvtlbi.impl import revision as REV
 from nvtlbi.impl.invariants import annotation_violations, violations
 from nvtlbi.impl.workload import simulate
 from nvtlbi.model.env import Case
-from nvtlbi.model.obligation import prove_case
+from nvtlbi.model.prover import prove_case
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
 from nvtlbi.model.worstcase import bounds
 from nvtlbi import cli

@@ -18,13 +18,14 @@ from nvtlbi.model import properties as P
 from nvtlbi.model import verdict as V
 from nvtlbi.model.env import Case, SymEnv
 from nvtlbi.model.replay import Outcome, Scenario
+from nvtlbi.model.session import Session
 from nvtlbi import cli
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 
 
 def test_a_fact_under_a_misspelt_assumption_is_refused():
-    engine = Engine(AS.enabled())
+    engine = Engine(AS.enabled(), Session())
     x = z3.BitVec("x", 8)
     with pytest.raises(KeyError, match="'bbx'"):
         engine.record(lambda: engine.assume("bbx", x == 1))
@@ -39,13 +40,13 @@ def test_a_misspelt_fact_was_inert_which_is_why_it_must_be_refused():
     assert s.check(z3.Bool("assume!bbm"), x != 1) == z3.sat
 
 
-@pytest.mark.parametrize("bad", [lambda e: Engine(["bbm", "no-lpa"]),
+@pytest.mark.parametrize("bad", [lambda e: Engine(["bbm", "no-lpa"], Session()),
                                  lambda e: e.on("get-leaf-rnage"),
                                  lambda e: e.lit("tag_truth"),
                                  lambda e: e.assume(REG.Assumption("bbm", "a copy", "nowhere", unchecked="x"),
                                                     z3.BoolVal(True))])
 def test_every_way_into_the_engine_refuses_an_unregistered_assumption(bad):
-    engine = Engine(AS.enabled())
+    engine = Engine(AS.enabled(), Session())
     engine.record(lambda: None)
     with pytest.raises(KeyError):
         bad(engine)
@@ -57,7 +58,7 @@ def test_the_environment_states_facts_of_every_enabled_assumption(extra):
     when on) guards at least one fact; an entry whose facts were all
     misattributed would show up here as missing.  (Facts of an assumption
     that is off are stated too: its literal is off, which is what --drop means.)"""
-    engine = Engine(AS.enabled(extra=extra))
+    engine = Engine(AS.enabled(extra=extra), Session())
 
     def setup():
         env = SymEnv(engine, Case(12, 2, "any"))

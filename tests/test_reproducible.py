@@ -19,7 +19,7 @@ except ImportError:                     # Python 3.10
     tomllib = None
 
 from nvtlbi.impl import revision as REV
-from nvtlbi.model.obligation import prove_level
+from nvtlbi.model.prover import prove_level
 from nvtlbi import cli
 
 # 16K then 64K, so that with --jobs 1 the 64K counterexample is found in a

@@ -17,6 +17,7 @@ import z3
 from nvtlbi.impl import revision as REV
 from nvtlbi.impl.outcome import C_OUTCOMES, InternalError
 from nvtlbi.model.engine import Engine
+from nvtlbi.model.session import Session
 from nvtlbi import cli
 from tests.revisions import HERE
 
@@ -84,7 +85,7 @@ def test_replay_of_a_tool_failure_is_never_replayed():
 
 
 def _engine_outcome(exc):
-    engine = Engine([])
+    engine = Engine([], Session())
 
     def program():
         raise exc

@@ -99,7 +99,7 @@ def run(args):
             if not args.json:
                 print(cmd_diff.render_diff(*names, results))
             code = cmd_diff.exit_status(results)
-        by_spec = proving.prove_many([x.path for x in loaded], args, label="audit", infos=infos)
+        by_spec, tally = proving.prove_many([x.path for x in loaded], args, label="audit", infos=infos)
         entries = []
         for x in loaded:
             info = infos[x.path]
@@ -108,7 +108,7 @@ def run(args):
         if args.json:
             print(json.dumps({"seconds": round(wall, 2), "dropped": args.drop,
                               "versions": solver_versions(),
-                              **({"cross_check": dict(proving.CROSS)} if args.cross_check else {}),
+                              **({"cross_check": tally.as_dict()} if args.cross_check else {}),
                               **({"against": against} if against else {}),
                               **({"emit": args.emit} if args.emit else {}),
                               **({"report": args.report} if args.report else {}),
@@ -123,7 +123,7 @@ def run(args):
                 for line in trust.lines(rs, infos[p], restricted):
                     print(f"  {line}")
             if args.cross_check:
-                print(proving.cross_line())
+                print(proving.cross_line(tally))
             print(f"audit of {len(entries)} revision(s), {sum(len(e[2]) for e in entries)} obligations: "
                   f"wall time {wall:.1f}s")
         if args.report:

@@ -22,7 +22,7 @@ def add_parser(sub, common):
 
 
 def run(args):
-    rev, results = run_matrix(args)
+    rev, results, _ = run_matrix(args)
     cexs = [r for r in results if r.verdict == COUNTEREXAMPLE]
     if args.id:
         cexs = [r for r in cexs if r.id == args.id]

@@ -19,13 +19,13 @@ def add_parser(sub, common):
 
 def run(args):
     t0 = time.perf_counter()
-    rev, results = proving.run_matrix(args)
+    rev, results, tally = proving.run_matrix(args)
     wall = time.perf_counter() - t0
     if args.json:
         print(json.dumps({"revision": rev.name, "dropped": args.drop, "seconds": round(wall, 2),
                           "versions": solver_versions(),
                           "coverage": trust.as_json(results, rev),
-                          **({"cross_check": dict(proving.CROSS)} if args.cross_check else {}),
+                          **({"cross_check": tally.as_dict()} if args.cross_check else {}),
                           "results": [dataclasses.asdict(r) | {"id": r.id} for r in results]}, indent=1))
     else:
         print(f"revision {rev.name} ({rev.path}); assumptions: {', '.join(AS.enabled(args.drop))}"
@@ -35,6 +35,6 @@ def run(args):
         for line in trust.lines(results, rev, restricted=bool(args.granule or args.hint or args.property)):
             print(line)
         if args.cross_check:
-            print(proving.cross_line())
+            print(proving.cross_line(tally))
         print(f"wall time {wall:.1f}s")
     return overall_exit(results)

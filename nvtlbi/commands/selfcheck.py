@@ -13,11 +13,12 @@ import time
 
 from nvtlbi.impl import revision as REV
 from nvtlbi.model import assumptions as AS
-from nvtlbi.model import crosscheck as X
 from nvtlbi.model import mutation as MU
+from nvtlbi.model.session import Limits, Session
 from nvtlbi.model.mutants import generate
 from nvtlbi.model.properties import PROPERTIES
-from nvtlbi.model.obligation import matrix, prove_level
+from nvtlbi.model.matrix import matrix
+from nvtlbi.model.prover import prove_level
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
 from nvtlbi import options, scheduler, trust
 from nvtlbi.commands import mutate as cmd_mutate
@@ -36,12 +37,13 @@ def add_parser(sub, common):
 
 
 def _prove(spec, shift, level, hints, limits):
-    """One job, in a worker: every obligation of one (granule, level) of T."""
-    before = (X.stats.agreed, X.stats.unchecked)
+    """One job, in a worker: every obligation of one (granule, level) of T,
+    cross-checked and with branch coverage; its tally comes back with it."""
     # every property, P5 too: the mutation sample below is judged by all five;
     # one exploration per (granule, level) serves all its hint cases
-    res = prove_level(REV.load(spec), shift, level, hints, props=tuple(PROPERTIES), limits=limits, coverage=True)
-    return res, X.stats.agreed - before[0], X.stats.unchecked - before[1]
+    with Session(limits=limits, coverage=True, cross_check=True) as s:
+        res = prove_level(REV.load(spec), shift, level, hints, props=tuple(PROPERTIES))
+    return res, s.tally.agreed, s.tally.unchecked
 
 
 def check_revision(spec, args, limits):
@@ -52,13 +54,9 @@ def check_revision(spec, args, limits):
     for c in matrix(AS.enabled(())):
         if not args.granule or c.granule in args.granule:
             levels.setdefault((c.shift, c.level), []).append(c.hint)
-    X.install()
-    try:
-        out = scheduler.run([scheduler.Job(_prove, (spec, sh, lv, tuple(hs), limits),
-                                           proving._obligations(rev.name, sh, lv, hs, tuple(PROPERTIES)), spec)
-                             for (sh, lv), hs in levels.items()], args.jobs, args)
-    finally:
-        X.uninstall()
+    out = scheduler.run([scheduler.Job(_prove, (spec, sh, lv, tuple(hs), limits),
+                                       proving._obligations(rev.name, sh, lv, hs, tuple(PROPERTIES)), spec)
+                         for (sh, lv), hs in levels.items()], args.jobs, args)
     results = [r for rs, _, _ in out for r in rs]
     agreed, unchecked = sum(a for _, a, _ in out), sum(u for _, _, u in out)
     counts = {}

@@ -1,110 +1,83 @@
-"""Proving obligations: one case (revision, granule, level of T, hint) is
-explored once by the engine; each property is then checked on every path.
+"""The prover: one case (revision, granule, level of T, hint) is explored
+once by the engine (model/engine.py); each property is then checked on
+every path, and every PROVED level is replayed concretely on impl/.
 
-Vocabulary users see: `matrix(...)` lists the cases, `prove_case(...)`
-returns one Result per property.  The engine underneath is model.engine."""
+Vocabulary users see: `prove_case(...)` and `prove_level(...)` return one
+Result per obligation; `explore(...)` the paths of one case.  The cases
+come from model/matrix.py."""
 
 import contextlib
 import time
 
 import z3
 
-from nvtlbi.impl import granule as G
-from nvtlbi.impl import kernel
-from nvtlbi.impl.cint import Word, s32, u64
+from nvtlbi.impl import context
+from nvtlbi.impl.cint import Word, u64
 from nvtlbi.model import arch as A
 from nvtlbi.model import assumptions as AS
 from nvtlbi.model import coverage as cov
 from nvtlbi.model import properties as P
 from nvtlbi.model import userfault
-from nvtlbi.model.engine import CrossCheckError, Engine, Limits, PathExplosion, in_own_z3_context
+from nvtlbi.model.describe import describe
+from nvtlbi.model.engine import CrossCheckError, Engine, PathExplosion, in_own_z3_context
 from nvtlbi.model.env import HINTS, Case, SymEnv, hint_fact
+from nvtlbi.model.minimise import minimise
+from nvtlbi.model.session import Session, of_call
+from nvtlbi.model.symhooks import SymHooks
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED, UNKNOWN, VACUOUS, Result
 
 
-def levels(shift, enabled):
-    """Levels of T to prove: the guest leaf levels, plus the LPA2 level when
-    no-lpa2 is dropped."""
-    return G.guest_leaf_levels(shift, lpa2=AS.NO_LPA2.name not in enabled)
-
-
-def matrix(enabled, hints=HINTS):
-    return [Case(shift, level, hint)
-            for shift in sorted(G.GRANULES.values())
-            for level in levels(shift, enabled)
-            for hint in hints]
-
-
-class SymHooks:
-    """BUG() ends the path with an error; WARN_ON is recorded on the env;
-    host capabilities are symbolic."""
-
-    def __init__(self, env):
-        self.env = env
-        self.warnings = env.warnings
-
-    def bug(self, where):
-        self.env.bug = where
-        raise kernel.KernelBug(where)
-
-    def warn(self, where):
-        self.warnings.append(where)
-
-    def host_cap(self, cap):
-        if cap != "ARM64_HAS_ARMv8_4_TTL":
-            raise NotImplementedError(f"host capability {cap} is not modelled")
-        return Word(s32, self.env.host_ttl)
-
-    def granule_size(self, level):
-        from nvtlbi.model.arch import host_granule_size
-        return Word(u64, host_granule_size(self.env.host_shift, getattr(level, "v", level)))
-
-
-def _run(engine, rev, case):
+def _run(engine, rev, case, make_env=SymEnv):
     state = {}
 
     def setup():
-        state["env"] = SymEnv(engine, case)
+        state["env"] = make_env(engine, case)
 
     def program():
         env = state["env"]
-        old = kernel.hooks
-        kernel.hooks = SymHooks(env)
-        try:
+        with context.entered(hooks=SymHooks(env)):
             rev.handle(env.vcpu, Word(u64, env.val))
-        finally:
-            kernel.hooks = old
         return env
 
     return setup, program, state
 
 
-def explore(rev, case, enabled, limits=None):
+def explore(rev, case, enabled, session: Session = None, make_env=SymEnv):
     """All feasible paths of `rev` on `case` under the enabled assumptions;
     each path's result is its SymEnv (probes made, ranges unmapped)."""
-    engine = Engine(enabled, limits or Limits())
-    setup, program, state = _run(engine, rev, case)
-    engine.current_env = lambda: state.get("env")
-    return engine, engine.explore(program, setup)
+    with of_call(session) as s:
+        engine = Engine(enabled, s)
+        setup, program, state = _run(engine, rev, case, make_env)
+        engine.current_env = lambda: state.get("env")
+        return engine, engine.explore(program, setup)
 
 
-def prove_case(rev, case, props=P.ISOLATION, drop=(), limits=None, replay=True, coverage=False):
+def prove_case(rev, case, props=P.ISOLATION, drop=(), replay=True, session: Session = None, make_env=SymEnv):
     """The obligations of one case (revision, granule, level, hint)."""
-    return prove_level(rev, case.shift, case.level, [case.hint], props, drop, limits, replay, coverage)
+    return prove_level(rev, case.shift, case.level, [case.hint], props, drop, replay, session, make_env)
 
 
 @in_own_z3_context       # its values must not depend on what the process proved before (--jobs)
-def prove_level(rev, shift, level, hints=HINTS, props=P.ISOLATION, drop=(), limits=None, replay=True,
-                coverage=False):
+def prove_level(rev, shift, level, hints=HINTS, props=P.ISOLATION, drop=(), replay=True, session: Session = None,
+                make_env=SymEnv):
     """The obligations of every hint case of one (granule, level): the
     revision is explored once over any operand, then each hint case and each
-    property is checked on every path (a path's facts are asserted once)."""
+    property is checked on every path (a path's facts are asserted once).
+    Under `session` (model/session.py; the one entered, else a default one):
+    its limits, decision bound, cross-check and coverage flag.  make_env
+    builds the symbolic environment of a run (SymEnv or a subclass)."""
+    with of_call(session) as s:
+        return _prove_level(rev, shift, level, hints, props, drop, replay, s, make_env)
+
+
+def _prove_level(rev, shift, level, hints, props, drop, replay, session, make_env):
     enabled = AS.enabled(drop, extra=getattr(rev, "ASSUMES", ()))
-    engine = Engine(enabled, limits or Limits())
-    engine.seeds = "P5" in props           # P5 reads the shadow S2 where the revision may not
+    coverage = session.coverage
+    # P5 reads the shadow S2 where the revision may not: the env's seeds
+    engine = Engine(enabled, session, seeds="P5" in props)
     t0 = time.perf_counter()
     any_case = Case(shift, level, "any")
-    setup, program, state = _run(engine, rev, any_case)
+    setup, program, state = _run(engine, rev, any_case, make_env)
     engine.current_env = lambda: state.get("env")
     engine.label = f"{rev.name}-{any_case.granule}-L{level}"
     todo = [(h, p) for h in hints for p in props if P.applies(p, h)]
@@ -252,69 +225,3 @@ def executed(engine, rev, results, solvers, models, witness):
 
 def _hint(env, h):
     return hint_fact(h, env.ttl, env.feat, env.lpa2, env.case.shift, env.T_level)
-
-
-def minimise(engine, facts, extra, term, model, rounds=16):
-    """Shrink the IPA of a counterexample: 0 if possible, else bisection."""
-    best = model
-    lo, hi = 0, best.eval(term, model_completion=True).as_long()
-    if hi:
-        r, m = engine.check(facts, list(extra) + [term == 0])
-        if r == z3.sat:
-            return m
-    for _ in range(rounds):
-        if lo >= hi:
-            break
-        mid = (lo + hi) // 2
-        r, m = engine.check(facts, list(extra) + [z3.ULE(term, mid)])
-        if r == z3.sat:
-            best, hi = m, m.eval(term, model_completion=True).as_long()
-        else:
-            lo = mid + 1
-    return best
-
-
-def _probe(ev, model, p):
-    d = {"mmu": p.mmu, "addr": ev(p.addr), "ret": _v(model, p.ret).as_signed_long(),
-         "valid": ev(p.pte) & 1, "af": ev(p.pte) >> 10 & 1, "tag": ev(p.pte) >> 55 & 3}
-    if d["ret"] == 0 and d["valid"]:
-        d["host_level"] = _v(model, p.hlevel).as_signed_long()
-        if d["tag"]:
-            d["guest_level"] = _v(model, p.clevel).as_signed_long()
-    return d
-
-
-def _v(model, e):
-    return model.eval(e, model_completion=True)
-
-
-def describe(env, model, path=None, prop=None):
-    """A model in domain terms: the operand, the case, the probes, the range."""
-    ev = lambda e: _v(model, e).as_long()
-    evb = lambda e: z3.is_true(_v(model, e))
-    case = env.case
-    d = {
-        "granule": case.granule, "level": _v(model, env.T_level).as_signed_long(), "hint": case.hint,
-        "val": ev(env.val), "ipa": ev(env.ipa), "ttl": ev(env.ttl),
-        "feat_ttl": evb(env.feat), "lpa2": evb(env.lpa2),
-        "host_granule": G.name(ev(env.host_shift)) if ev(env.host_shift) in G.NAMES else str(ev(env.host_shift)),
-        "host_ttl": evb(env.host_ttl), "ia_bits": ev(env.ia_bits),
-        "tlb_vtcr": ev(env.vtcr), "tg0": ev(env.vtcr) >> 14 & 3, "vcpu_vtcr": ev(env.vcpu_vtcr),
-        "T": [ev(env.T_base), ev(env.T_base) + ev(env.T_size)],
-    }
-    if path is None or prop is not None:     # not for the replay of a path (executed): costly to build
-        d["obliged"] = evb(env.obliged())
-    if path is not None:
-        d["property"] = prop
-        d["probes"] = [_probe(ev, model, p) for p in env.probes]
-        # the shadow S2 at the IPA aligned down to each block size (P5)
-        d["seeds"] = [_probe(ev, model, p) | {"size": size} for size, p in env.seeds]
-        d["ranges"] = [[ev(b), ev(b) + ev(s), m] for b, s, m in env.unmaps]
-        if len(env.mmus) > 1:           # the S2-off context was looked up (early callers)
-            d["s2off"] = True
-            d["s2off_tlb_vtcr"] = ev(env.mmus[1].guest_vtcr.v)
-        if path.error is not None:
-            d["error"] = f"{type(path.error).__name__}: {path.error}"
-        elif env.warnings:
-            d["error"] = f"WARN_ON at {env.warnings[0]}"
-    return d
