@@ -81,14 +81,46 @@ def link(module):
         origin = _origin(v)
         if origin in (None, module):
             continue
-        # A kernel name means what its era says (impl/eras.py); a function
-        # imported from another era would run with the other era's meanings
-        # while the revision is audited in its own.
-        if getattr(origin, "ERA", None) != getattr(module, "ERA", None):
+        # A kernel name means what its era says (impl/eras.py).  A function
+        # imported from another era keeps its vocabulary's objects and runs
+        # in this revision's era: fine exactly when every kernel name and
+        # field it uses means the same in both eras.
+        differ = _era_differences(v, origin.ERA, module.ERA)
+        if differ:
             raise LinkError(f"{k} is imported from {origin.__name__}, a revision of era {origin.ERA}, into "
-                            f"one of era {getattr(module, 'ERA', None)}: its kernel names would mean what "
-                            f"they meant then; define it in this revision")
+                            f"one of era {module.ERA}, and uses {', '.join(differ)}, which "
+                            f"{'means' if len(differ) == 1 else 'mean'} something else there; "
+                            f"define it in this revision")
         setattr(module, k, relink(v))
+
+
+def _code_names(code):
+    """Every global and attribute name a code object (and the code nested in
+    it: comprehensions, inner functions) reads."""
+    out = set(code.co_names)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            out |= _code_names(c)
+    return out
+
+
+def _era_differences(f, old, new):
+    """The kernel names and struct fields that f, and the functions of its
+    module it calls, use and that do not mean the same in eras old and new."""
+    if old == new:
+        return []
+    used, seen, todo = set(), set(), [inspect.unwrap(f)]
+    while todo:
+        fn = todo.pop()
+        if id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        names = _code_names(fn.__code__)
+        used |= names
+        todo += [inspect.unwrap(g) for n in names if _origin(g := fn.__globals__.get(n)) is not None]
+    differ = [n for n in used if n in eras.NAMES and eras.meaning(n, old) != eras.meaning(n, new)]
+    differ += [n for (_, n), by in eras.FIELDS.items() if n in used and by.get(old) != by.get(new)]
+    return sorted(set(differ))
 
 
 def linked_names(f):

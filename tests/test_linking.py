@@ -43,9 +43,11 @@ def test_origins_name_the_definitions_an_import_runs_with():
     assert origins["compute_tlb_inval_range"].endswith("run with this revision's ttl_to_size")
 
 
-def test_a_function_of_another_era_is_refused(tmp_path):
-    # upstream's compute_tlb_inval_range reads names with their 2024 meaning;
-    # in a 2026 revision it would be audited under the other era's.
+def test_a_function_of_another_era_is_refused_where_its_names_differ(tmp_path):
+    # upstream's compute_tlb_inval_range reads names with their 2024 meaning
+    # (VTCR_EL2_TG0_* became generated sysreg values in 2026); in a 2026
+    # revision it would be audited under the other era's.  (r3_tlb_vtcr,
+    # v2023, imports r2a's v2020 ttl_to_size: its names mean the same.)
     p = tmp_path / "mixed.py"
     p.write_text("from nvtlbi.impl.kernel_2026 import *  # noqa\n"
                  "from nvtlbi.impl.revisions.upstream import compute_tlb_inval_range  # noqa\n")
@@ -54,5 +56,6 @@ def test_a_function_of_another_era_is_refused(tmp_path):
     except REV.RevisionError as e:
         assert str(e).startswith(f"{p}:1: compute_tlb_inval_range is imported from nvtlbi.impl.revisions.upstream")
         assert "era v2024" in str(e) and "era v2026" in str(e)
+        assert "uses VTCR_EL2_TG0_16K, VTCR_EL2_TG0_4K, VTCR_EL2_TG0_MASK" in str(e)
     else:
         raise AssertionError("a function of another era was linked")

@@ -104,9 +104,9 @@ def test_prove_json_records_the_versions(capsys):
 
 
 def test_every_json_document_of_the_cli_records_the_versions():
-    """Each json.dumps({...}) in nvtlbi/ (the --json outputs) has a "versions" key."""
+    """Each json.dumps({...}) in nvtlbi/ and its packages (the --json outputs) has a "versions" key."""
     seen = 0
-    for path in (ROOT / "nvtlbi").glob("*.py"):
+    for path in (ROOT / "nvtlbi").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and ast.unparse(node.func) == "json.dumps" and \
                     isinstance(node.args[0], ast.Dict):
