@@ -48,7 +48,7 @@ class Assumption:
     name: str
     meaning: str
     source: str
-    check: Callable = None      # check(State) -> [detail]: how the state breaks it
+    check: Callable | None = None      # check(State) -> [detail]: how the state breaks it
     unchecked: str = ""         # without a check: why no state can show it
     replaces: tuple = ()        # opt-in only: default assumptions it contradicts, dropped when it is on
 

@@ -100,7 +100,7 @@ _MOVE = ("fe49fd940e22 Move VTCR_EL2 into struct s2_mmu, 20231012205108.3937270-
 _TLB = "NV v11 36/43, 20231120131027.854038-37-maz@kernel.org (the guest's VTCR renamed mmu->tlb_vtcr)"
 
 # (struct, field) -> {era: Field}
-FIELDS = {}
+FIELDS: dict = {}
 
 
 def _field(struct, name, attr, meaning, source, eras):

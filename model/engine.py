@@ -71,12 +71,26 @@ class Path:
     decisions: list
     facts: list            # (name or None, z3 Bool): branch conditions and guarded env facts
     result: object
-    error: object = None   # an exception the program raised on this path
-    error_env: object = None
+    error: object | None = None   # an exception the program raised on this path
+    error_env: object | None = None
     pruned_by: frozenset = frozenset()   # assumptions that ruled out a branch along this path
 
 
 class Engine:
+    # Per-run state, set by record()/paths()/decide(): declared here for the
+    # type checker (tests/test_types.py); never class attributes at runtime.
+    _last_core: frozenset
+    lits: dict
+    memo: dict
+    _simp: dict
+    _pruned_here: set
+    _facts: list
+    _prefix: list
+    _decisions: list
+    _pending: list
+    pruned_by: set
+    _prune_at: dict
+
     def __init__(self, enabled: Iterable, session: Optional[Session] = None, seeds: bool = False) -> None:
         """An engine for the assumptions `enabled`, under `session` (the one
         entered when not given: its limits, decision bound and cross-check).

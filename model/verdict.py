@@ -5,6 +5,7 @@ exit-status entry says when nvtlbi exits with it.  The verdicts' names are
 the strings a Result carries.  docs/user-guide.md's table of exit statuses
 is generated from here (`python -m nvtlbi.docs`)."""
 
+import builtins
 from dataclasses import dataclass, field
 
 
@@ -60,15 +61,15 @@ class Result:
     seconds: float
     rests_on: list = field(default_factory=list)     # assumptions in the unsat cores (PROVED)
     contradicting: list = field(default_factory=list)  # VACUOUS: the unsat core
-    witness: dict = None        # cover witness: the case occurring under the assumptions
-    counterexample: dict = None  # domain terms (COUNTEREXAMPLE)
+    witness: dict | None = None        # cover witness: the case occurring under the assumptions
+    counterexample: dict | None = None  # domain terms (COUNTEREXAMPLE)
     reason: str = ""            # UNKNOWN / model bug
     paths: int = 0
-    coverage: list = None       # branch sides of the revision taken in this case (model/coverage.py)
-    pruned: list = None         # [line, side, assumptions] that ruled branch sides out in this run
-    concrete: dict = None       # PROVED: the level's paths and the cover witness replayed on impl/
+    coverage: list | None = None       # branch sides of the revision taken in this case (model/coverage.py)
+    pruned: list | None = None         # [line, side, assumptions] that ruled branch sides out in this run
+    concrete: dict | None = None       # PROVED: the level's paths and the cover witness replayed on impl/
 
-    @property
+    @builtins.property       # the field `property` above shadows the builtin in this class body
     def id(self):
         return f"{self.revision}-{self.granule}-L{self.level}-{self.hint}-{self.property}"
 
