@@ -74,7 +74,7 @@ class Session:
         self._token = _CURRENT.set(self)
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         assert self._token is not None      # __exit__ only after __enter__
         _CURRENT.reset(self._token)
         self._token = None

@@ -7,6 +7,7 @@ is generated from here (`python -m nvtlbi.docs`)."""
 
 import builtins
 from dataclasses import dataclass, field
+from typing import Iterable
 
 
 @dataclass(frozen=True)
@@ -14,7 +15,7 @@ class Verdict:
     name: str
     exit: int           # the exit status a result with this verdict gives (a MODEL BUG gives 2)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
 
@@ -38,11 +39,11 @@ EXIT_STATUSES = [
 
 
 class UnknownVerdict(KeyError):
-    def __str__(self):
+    def __str__(self) -> str:
         return f"unknown verdict {self.args[0]!r} (verdicts: {', '.join(BY_NAME)})"
 
 
-def verdict(name):
+def verdict(name: str) -> Verdict:
     """The entry named `name`; a misspelt name is an UnknownVerdict."""
     try:
         return BY_NAME[name]
@@ -70,10 +71,10 @@ class Result:
     concrete: dict | None = None       # PROVED: the level's paths and the cover witness replayed on impl/
 
     @builtins.property       # the field `property` above shadows the builtin in this class body
-    def id(self):
+    def id(self) -> str:
         return f"{self.revision}-{self.granule}-L{self.level}-{self.hint}-{self.property}"
 
-    def exit_status(self):
+    def exit_status(self) -> int:
         c = self.counterexample
         if self.verdict == COUNTEREXAMPLE and c and c.get("replay", "").startswith("MODEL BUG"):
             return 2
@@ -82,7 +83,7 @@ class Result:
         return verdict(self.verdict).exit
 
 
-def overall_exit(results):
+def overall_exit(results: Iterable[Result]) -> int:
     codes = {r.exit_status() for r in results}
     if 2 in codes:
         return 2
