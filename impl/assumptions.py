@@ -25,12 +25,17 @@ environment states, and a predicate or a stated reason for none).
 `nvtlbi --drop NAME` turns an assumption off to see what breaks."""
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Collection, Dict, Iterable, List, Optional, Tuple, Union
 
 from nvtlbi.impl import granule as G
-from nvtlbi.impl.nested import walk_nested_s2
+from nvtlbi.impl.nested import GuestS2, ShadowMMU, Translation, walk_nested_s2
 
 ERANGE = 34
+
+
+# A valid shadow leaf (ShadowMMU.shadow_leaves): base, size, level, descriptor,
+# and the guest translation it caches (None: none recorded).
+Leaf = Tuple[int, int, int, int, Optional[Translation]]
 
 
 @dataclass
@@ -38,9 +43,9 @@ class State:
     """A concrete state the predicates read: the shadow MMU holding the
     guest's translations (its VM reaches the other MMUs and the vCPU), the
     guest stage 2, and the MMU's valid shadow leaves, read once."""
-    mmu: object
-    guest: object
-    leaves: list
+    mmu: ShadowMMU
+    guest: GuestS2
+    leaves: List[Leaf]
 
 
 @dataclass(frozen=True)
@@ -48,60 +53,60 @@ class Assumption:
     name: str
     meaning: str
     source: str
-    check: Callable = None      # check(State) -> [detail]: how the state breaks it
+    check: Optional[Callable[[State], List[str]]] = None     # check(State) -> [detail]: how the state breaks it
     unchecked: str = ""         # without a check: why no state can show it
-    replaces: tuple = ()        # opt-in only: default assumptions it contradicts, dropped when it is on
+    replaces: Tuple[str, ...] = ()      # opt-in only: default assumptions it contradicts, dropped when it is on
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if (self.check is None) == (not self.unchecked):
             raise ValueError(f"assumption {self.name}: give a concrete check or say why there is none")
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
 
 # ---- the concrete predicates ----------------------------------------------------------
-def _tag(pte):
+def _tag(pte: int) -> int:
     return (pte >> 55) & 3
 
 
-def _granule_order(st):
+def _granule_order(st: State) -> List[str]:
     if st.mmu.pgt.shift > st.guest.shift:
         return [f"host {G.name(st.mmu.pgt.shift)} > guest {G.name(st.guest.shift)}"]
     return []
 
 
-def _no_lpa2(st):
+def _no_lpa2(st: State) -> List[str]:
     return ["the guest stage 2 uses LPA2 (52-bit) block levels"] if st.guest.lpa2 else []
 
 
-def _vtcr_stable(st):
+def _vtcr_stable(st: State) -> List[str]:
     if G.shift_of_tg0(int(st.mmu.guest_vtcr) >> 14 & 3) != st.guest.shift:
         return [f"tlb_vtcr TG0 does not decode to {G.name(st.guest.shift)}"]
     return []
 
 
-def _vtcr_current(st):
+def _vtcr_current(st: State) -> List[str]:
     vcpu = st.mmu.kvm.vcpu
     if vcpu is not None and (int(vcpu.sys_regs["VTCR_EL2"]) >> 14 & 3) != (int(st.mmu.guest_vtcr) >> 14 & 3):
         return ["the vCPU's VTCR_EL2.TG0 differs from tlb_vtcr's"]
     return []
 
 
-def _leaf_tagged(st):
+def _leaf_tagged(st: State) -> List[str]:
     if st.guest.lpa2:
         return []
     return [f"shadow leaf [{base:#x},+{size:#x}) carries no level tag"
             for base, size, _, pte, _ in st.leaves if not _tag(pte)]
 
 
-def _get_leaf_range(st):
+def _get_leaf_range(st: State) -> List[str]:
     limit = 1 << st.mmu.pgt.ia_bits
     return [f"shadow leaf [{base:#x},+{size:#x}) beyond the {st.mmu.pgt.ia_bits}-bit input range"
             for base, size, *_ in st.leaves if base + size > limit]
 
 
-def _get_leaf_ret(st):
+def _get_leaf_ret(st: State) -> List[str]:
     """Where a revision probes: each leaf, the last page below the input
     size and the first address beyond it."""
     pgt = st.mmu.pgt
@@ -111,8 +116,8 @@ def _get_leaf_ret(st):
             if (r := pgt.get_leaf(a)[0].value()) not in (0, -ERANGE)]
 
 
-def _tag_truth(st):
-    out = []
+def _tag_truth(st: State) -> List[str]:
+    out: List[str] = []
     for base, size, _, pte, origin in st.leaves:
         if origin is None:
             out.append(f"shadow leaf {base:#x} has no recorded guest translation")
@@ -122,13 +127,13 @@ def _tag_truth(st):
     return out
 
 
-def _leaf_level(st):
+def _leaf_level(st: State) -> List[str]:
     levels = G.guest_leaf_levels(st.guest.shift, st.guest.lpa2)
     return [f"{origin} is not a leaf level" for *_, origin in st.leaves
             if origin is not None and origin.level not in levels]
 
 
-def _bbm(st):
+def _bbm(st: State) -> List[str]:
     # after a completed break-before-make sequence, every cached translation
     # is still in the guest tables, and no two cached translations overlap
     out = [f"leaf [{base:#x},+{size:#x}) outlived {origin}" for base, size, _, _, origin in st.leaves
@@ -139,20 +144,20 @@ def _bbm(st):
     return out
 
 
-def _s2off_untagged(st):
+def _s2off_untagged(st: State) -> List[str]:
     return [f"S2-off shadow leaf [{base:#x},+{size:#x}) carries tag {_tag(pte)}"
             for m in st.mmu.kvm.mmus if not m.s2_enabled
             for base, size, _, pte, _ in m.shadow_leaves() if _tag(pte)]
 
 
-def _invalid_untagged(st):
+def _invalid_untagged(st: State) -> List[str]:
     if st.mmu.keep_invalid_tags:        # the invalidtags path: invalid-tag-truth replaces it
         return []
     return [f"invalid entry [{base:#x},+{size:#x}) carries tag {_tag(d)}" for base, size, _, d in st.mmu.pgt.annotations()]
 
 
-def _invalid_tag_truth(st):
-    out = []
+def _invalid_tag_truth(st: State) -> List[str]:
+    out: List[str] = []
     for base, size, _, d in st.mmu.pgt.annotations():
         t = walk_nested_s2(st.guest, base)
         if not (hasattr(t, "level") and t.level & 3 == _tag(d) and t.base <= base and base + size <= t.base + t.size):
@@ -255,8 +260,8 @@ ASSUMPTIONS = [BBM, NO_LPA2, GRANULE_ORDER, TAG_TRUTH, VTCR_STABLE, LEAF_LEVEL, 
 OPT_IN = [INVALID_TAG_TRUTH]
 
 
-def _by_name(entries):
-    out = {}
+def _by_name(entries: Iterable[Assumption]) -> Dict[str, Assumption]:
+    out: Dict[str, Assumption] = {}
     for a in entries:
         if a.name in out:
             raise ValueError(f"assumption {a.name} registered twice")
@@ -270,11 +275,11 @@ NAMES = [a.name for a in ASSUMPTIONS]
 
 
 class UnknownAssumption(KeyError):
-    def __str__(self):
+    def __str__(self) -> str:
         return self.args[0]
 
 
-def assumption(a):
+def assumption(a: Union[Assumption, str]) -> Assumption:
     """The registry entry `a` stands for: an entry, or the name of one.
     Anything else (a misspelt name, an entry not in the registry) raises."""
     if isinstance(a, Assumption):
@@ -287,7 +292,7 @@ def assumption(a):
         raise UnknownAssumption(f"no such assumption: {a!r} (registered: {', '.join(REGISTRY)})") from None
 
 
-def enabled(drop=(), extra=()):
+def enabled(drop: Collection[str] = (), extra: Collection[str] = ()) -> List[str]:
     """The names of the default assumptions plus the opt-in ones in `extra`,
     minus `drop` (KeyError naming the first unknown name)."""
     unknown = [d for d in list(drop) + list(extra) if d not in BY_NAME]

@@ -17,8 +17,8 @@ from typing import Any, Iterator, Optional
 
 @dataclass(frozen=True)
 class World:
-    hooks: Any = None       # None: impl/kernel.py's default concrete hooks
-    backend: Any = None     # None: concrete words only (a symbolic one raises)
+    hooks: Any | None = None       # None: impl/kernel.py's default concrete hooks
+    backend: Any | None = None     # None: concrete words only (a symbolic one raises)
 
 
 CONCRETE = World()

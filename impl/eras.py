@@ -24,6 +24,7 @@ way, and it never outlives the revision's call)."""
 import contextlib
 import contextvars
 from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 
 class EraError(Exception):
@@ -76,11 +77,11 @@ ORDER = list(ERAS)              # oldest first
 ALL = tuple(ORDER)
 
 
-def since(era):
+def since(era: str) -> Tuple[str, ...]:
     return tuple(ORDER[ORDER.index(era):])
 
 
-def until(era):
+def until(era: str) -> Tuple[str, ...]:
     return tuple(ORDER[:ORDER.index(era) + 1])
 
 
@@ -100,10 +101,10 @@ _MOVE = ("fe49fd940e22 Move VTCR_EL2 into struct s2_mmu, 20231012205108.3937270-
 _TLB = "NV v11 36/43, 20231120131027.854038-37-maz@kernel.org (the guest's VTCR renamed mmu->tlb_vtcr)"
 
 # (struct, field) -> {era: Field}
-FIELDS = {}
+FIELDS: Dict[Tuple[str, str], Dict[str, Field]] = {}
 
 
-def _field(struct, name, attr, meaning, source, eras):
+def _field(struct: str, name: str, attr: str, meaning: str, source: str, eras: Iterable[str]) -> None:
     for e in eras:
         FIELDS.setdefault((struct, name), {})[e] = Field(struct, name, attr, meaning, source)
 
@@ -127,17 +128,17 @@ for _f, _m in (("output", "output address of the guest translation"), ("block_si
     _field("kvm_s2_trans", _f, _f, _m, "NV series: arch/arm64/include/asm/kvm_nested.h struct kvm_s2_trans", ALL)
 
 
-def field_names(era):
+def field_names(era: str) -> Dict[str, Field]:
     """{field name: Field} with a meaning in `era` (any struct)."""
     return {name: by[era] for (struct, name), by in FIELDS.items() if era in by}
 
 
 # ---- the running era --------------------------------------------------------------
-_RUNNING = contextvars.ContextVar("nvtlbi_era", default=None)
+_RUNNING: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("nvtlbi_era", default=None)
 
 
 @contextlib.contextmanager
-def running(era):
+def running(era: str) -> Iterator[None]:
     """Scope the era of the revision being run (concrete or symbolic)."""
     if era not in ERAS:
         raise EraError(f"no such era {era!r} (have: {', '.join(ERAS)})")
@@ -148,12 +149,14 @@ def running(era):
         _RUNNING.reset(token)
 
 
-def current():
+def current() -> Optional[str]:
     return _RUNNING.get()
 
 
-def read_field(obj, struct, name):
+def read_field(obj: object, struct: str, name: str) -> Any:
     """obj->name, with the meaning the running era gives it."""
+    # Any: a field is a C word (concrete or symbolic, impl/cint.py) or a
+    # kernel object (the page table, the VM), in the concrete or symbolic world
     era = current()
     if era is None:
         # only a revision reads kernel fields; our own code uses the
@@ -171,11 +174,11 @@ class KvmS2Mmu:
     the symbolic MMU alike: each has `guest_vtcr` and `host_vtcr`."""
 
     @property
-    def vtcr(self):
+    def vtcr(self) -> Any:            # a C word, concrete or symbolic
         return read_field(self, "kvm_s2_mmu", "vtcr")
 
     @property
-    def tlb_vtcr(self):
+    def tlb_vtcr(self) -> Any:        # a C word, concrete or symbolic
         return read_field(self, "kvm_s2_mmu", "tlb_vtcr")
 
 
@@ -290,12 +293,12 @@ NAMES = {n.name: n for n in [
 ]}
 
 
-def names(era):
+def names(era: str) -> List[str]:
     """The names with a meaning in `era`: what its vocabulary module exports."""
     return sorted(n for n, v in NAMES.items() if era in v.eras)
 
 
-def meaning(name, era):
+def meaning(name: str, era: str) -> Optional[str]:
     n = NAMES.get(name)
     if n is None or era not in n.eras:
         return None

@@ -28,7 +28,8 @@ class Lock(Protocol):
 
 class Kvm(Protocol):
     """struct kvm, as far as the TLBI path sees it."""
-    mmu_lock: Any
+    @property
+    def mmu_lock(self) -> Lock: ...
 
     def has_feat(self, reg: str, fld: str, val: str) -> Any: ...
     def lookup_s2_mmu(self, vttbr: Any, hcr: Any) -> Any: ...
@@ -39,9 +40,13 @@ class S2Mmu(Protocol):
     """struct kvm_s2_mmu.  `vtcr` and `tlb_vtcr` are the kernel's names, whose
     meaning is per era (impl/eras.py); `guest_vtcr`/`host_vtcr` are ours and
     mean one thing in every era."""
-    kvm: Kvm
-    pgt: Pgt
-    guest_vtcr: Any
+    # read-only (properties): a world may hold a narrower type
+    @property
+    def kvm(self) -> Kvm: ...
+    @property
+    def pgt(self) -> Pgt: ...
+    @property
+    def guest_vtcr(self) -> Any: ...
 
     @property
     def host_vtcr(self) -> Any: ...

@@ -22,6 +22,8 @@ function runs with, so the origin line of an audit says it."""
 import inspect
 import sys
 import types
+from types import ModuleType
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from nvtlbi.impl import eras
 from nvtlbi.impl.kernel import kfunc
@@ -31,11 +33,11 @@ class LinkError(Exception):
     """An imported function that cannot be relinked (message names it)."""
 
 
-def _vocabularies():
+def _vocabularies() -> Set[str]:
     return {e.vocabulary for e in eras.ERAS.values()}
 
 
-def _origin(f):
+def _origin(f: object) -> Optional[ModuleType]:
     """The revision module that defined f, or None when f is not a revision
     function (a vocabulary name, the standard library, the revision's own)."""
     if not isinstance(f, types.FunctionType):
@@ -46,12 +48,12 @@ def _origin(f):
     return m
 
 
-def link(module):
+def link(module: ModuleType) -> None:
     """Relink, in place, the revision functions `module` imported."""
     overlay = {k: v for k, v in vars(module).items() if not k.startswith("__")}
-    memo = {}
+    memo: Dict[int, Callable[..., Any]] = {}
 
-    def relink(f):
+    def relink(f: Callable[..., Any]) -> Callable[..., Any]:
         if id(f) in memo:
             return memo[id(f)]
         inner = inspect.unwrap(f)
@@ -67,14 +69,14 @@ def link(module):
         new.__dict__.update(inner.__dict__)
         out = kfunc(new) if f is not inner else new
         memo[id(f)] = out
-        rebound = []
+        rebound: List[str] = []
         for k, v in vars(m).items():
             if k in overlay and overlay[k] is not v and not k.startswith("__"):
                 g[k] = relink(overlay[k]) if _origin(overlay[k]) not in (None, module) else overlay[k]
                 rebound.append(k)
             elif _origin(v) is not None:
                 g[k] = relink(v)
-        new.__nvtlbi_rebound__ = tuple(rebound)
+        setattr(new, "__nvtlbi_rebound__", tuple(rebound))   # read by linked_names
         return out
 
     for k, v in list(overlay.items()):
@@ -94,7 +96,7 @@ def link(module):
         setattr(module, k, relink(v))
 
 
-def _code_names(code):
+def _code_names(code: types.CodeType) -> Set[str]:
     """Every global and attribute name a code object (and the code nested in
     it: comprehensions, inner functions) reads."""
     out = set(code.co_names)
@@ -104,12 +106,14 @@ def _code_names(code):
     return out
 
 
-def _era_differences(f, old, new):
+def _era_differences(f: Callable[..., Any], old: str, new: str) -> List[str]:
     """The kernel names and struct fields that f, and the functions of its
     module it calls, use and that do not mean the same in eras old and new."""
     if old == new:
         return []
-    used, seen, todo = set(), set(), [inspect.unwrap(f)]
+    used: Set[str] = set()
+    seen: Set[int] = set()
+    todo = [inspect.unwrap(f)]
     while todo:
         fn = todo.pop()
         if id(fn) in seen:
@@ -123,11 +127,13 @@ def _era_differences(f, old, new):
     return sorted(set(differ))
 
 
-def linked_names(f):
+def linked_names(f: Callable[..., Any]) -> Tuple[str, ...]:
     """The names of the revision's own definitions that relinked f reaches
     (directly or through the functions it calls), sorted; () when f was
     not relinked or reaches none."""
-    seen, reached, todo = set(), set(), [inspect.unwrap(f)]
+    seen: Set[int] = set()
+    reached: Set[str] = set()
+    todo = [inspect.unwrap(f)]
     while todo:
         fn = todo.pop()
         if id(fn) in seen or not hasattr(fn, "__nvtlbi_rebound__"):

@@ -6,6 +6,8 @@ import importlib.util
 import os
 import sys
 from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, List
 
 from nvtlbi.impl import eras, linking, tlbi
 from nvtlbi.impl.assumptions import BY_NAME, OPT_IN
@@ -34,10 +36,10 @@ class Revision:
     around the revision's `s2_mmu_unmap_ipa(mmu, val)` or our copy of it."""
     name: str
     path: str
-    module: object
+    module: ModuleType
     era: str = "v2024"        # the vocabulary it imports (impl/eras.py): what its kernel names mean
 
-    def __getattr__(self, item):
+    def __getattr__(self, item: str) -> Any:      # a function of the revision (run in its era), or a value
         if item == "s2_mmu_unmap_ipa" and not hasattr(self.module, item):
             f = functools.partial(tlbi.s2_mmu_unmap_ipa,
                                   compute_tlb_inval_range=self.module.compute_tlb_inval_range)
@@ -47,39 +49,41 @@ class Revision:
             return f
 
         @functools.wraps(f)
-        def in_era(*args, **kwargs):    # a function of the revision runs in its era
+        def in_era(*args: Any, **kwargs: Any) -> Any:    # a function of the revision runs in its era (C words)
             with eras.running(self.era):
                 return f(*args, **kwargs)
         return in_era
 
-    def handle(self, vcpu, val):
+    def handle(self, vcpu: Any, val: Any) -> Any:
+        # vcpu: the concrete (impl/nested.py) or symbolic (model/env.py) vCPU; val: the
+        # operand, a C word; the result is the handler's (a C value; ours returns None)
         with eras.running(self.era):
             if hasattr(self.module, "handle_ipas2e1is"):
                 return c_call(self.module.handle_ipas2e1is, vcpu, val)
             return tlbi.handle_ipas2e1is(vcpu, val, self.s2_mmu_unmap_ipa)
 
 
-def bundled_in_order():
+def bundled_in_order() -> List[str]:
     """Bundled revisions oldest first (r0..., then upstream in its place)."""
     names = bundled()
     return sorted(names, key=lambda n: ("r5" if n == "upstream" else n))
 
 
-def _names(d):
+def _names(d: str) -> List[str]:
     return sorted(f[:-3] for f in os.listdir(d) if f.endswith(".py") and not f.startswith("_"))
 
 
-def bundled():
+def bundled() -> List[str]:
     """The public history of the code (impl/revisions/)."""
     return _names(BUNDLED_DIR)
 
 
-def alternatives():
+def alternatives() -> List[str]:
     """Alternatives from the review thread (impl/alternatives/)."""
     return _names(ALTERNATIVES_DIR)
 
 
-def load(spec):
+def load(spec: str) -> Revision:
     """`spec` is a bundled revision name or a path to a .py file."""
     if spec.endswith(".py") or os.sep in spec:
         path = os.path.abspath(spec)
@@ -89,6 +93,8 @@ def load(spec):
         modname = f"nvtlbi_user_revision_{name}"
         try:
             mspec = importlib.util.spec_from_file_location(modname, path)
+            if mspec is None or mspec.loader is None:      # a suffix no loader takes
+                raise ImportError("not a Python source file (.py)")
             module = importlib.util.module_from_spec(mspec)
             sys.modules[modname] = module
             mspec.loader.exec_module(module)
@@ -96,6 +102,7 @@ def load(spec):
             raise RevisionError(f"{e.filename}:{e.lineno}: syntax error: {e.msg}") from None
         except Exception as e:  # the user's module failed while importing
             tb = e.__traceback__
+            assert tb is not None       # a caught exception carries its traceback
             while tb.tb_next is not None:
                 tb = tb.tb_next
             raise RevisionError(f"{path}:{tb.tb_lineno}: import failed: {type(e).__name__}: {e}") from None
@@ -105,6 +112,7 @@ def load(spec):
                                 f"(have: {', '.join(bundled() + alternatives())})")
         pkg = "nvtlbi.impl.revisions" if spec in bundled() else "nvtlbi.impl.alternatives"
         module = importlib.import_module(f"{pkg}.{spec}")
+        assert module.__file__ is not None      # a bundled revision is a .py file of the package
         name, path = spec, module.__file__
     _check_assumes(module, path)
     try:
@@ -118,7 +126,7 @@ def load(spec):
     return Revision(name, path, module, era_of(module, path))
 
 
-def era_of(module, path):
+def era_of(module: ModuleType, path: str) -> str:
     """The era whose vocabulary the revision imports: it fixes what each
     kernel name means (impl/eras.py).  A revision that imports none is
     refused rather than given a default meaning."""
@@ -130,7 +138,7 @@ def era_of(module, path):
     return era
 
 
-def _check_assumes(module, path):
+def _check_assumes(module: ModuleType, path: str) -> None:
     """ASSUMES (the opt-in assumptions a revision needs) must name registered
     assumptions: a misspelt one would otherwise be refused only once a proof
     starts, or, worse, not turn on the facts the revision needs."""
@@ -142,7 +150,7 @@ def _check_assumes(module, path):
                             f"(opt-in ones: {', '.join(a.name for a in OPT_IN)})")
 
 
-def _source(path):
+def _source(path: str) -> List[str]:
     try:
         with open(path) as f:
             return f.read().splitlines()

@@ -23,7 +23,7 @@ def make_operand(ipa, ttl=0):
 
 
 @kfunc
-def s2_mmu_unmap_ipa(mmu, val: u64, compute_tlb_inval_range):
+def s2_mmu_unmap_ipa(mmu, val: u64, compute_tlb_inval_range):  # type: ignore[valid-type]  # a C type (kfunc)
     """The per-MMU caller (sys_regs.c): NS and IPA[51:48] are dropped, the
     IPA is aligned down to the computed size and that range is unmapped."""
     base_addr = u64((val & GENMASK_ULL(35, 0)) << 12)

@@ -118,7 +118,7 @@ class Report:
     reached: int
     dead: list          # (Site, "T"|"F") never taken
     unexpected: list    # the dead ones without a dead-ok reason
-    why: dict = None    # line -> assumptions that ruled out a decision on it
+    why: dict | None = None    # line -> assumptions that ruled out a decision on it
 
     def reason(self, site, side):
         """Why a side is dead.  Per line, not per side: the engine decides

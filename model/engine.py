@@ -15,20 +15,23 @@ import contextlib
 import functools
 import gc
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Iterable, Iterator, List, Optional, ParamSpec, Sequence, Set, Tuple, TypeVar, Union
 
 import z3
 import z3.z3 as z3_api
 
 from nvtlbi.impl import context
 from nvtlbi.impl.outcome import C_OUTCOMES
-from nvtlbi.model.assumptions import CASE, assumption
+from nvtlbi.model.assumptions import CASE, Assumption, assumption
 from nvtlbi.model.backend import Z3Backend
 from nvtlbi.model.session import Session, current
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
 
 @contextlib.contextmanager
-def own_z3_context():
+def own_z3_context() -> Iterator[None]:
     """Build every term inside the block in a fresh z3 context.
 
     z3 numbers terms in creation order within a context and reuses the
@@ -48,10 +51,10 @@ def own_z3_context():
         z3_api._main_ctx = old
 
 
-def in_own_z3_context(fn):
+def in_own_z3_context(fn: Callable[P, T]) -> Callable[P, T]:
     """fn's calls each run in own_z3_context() (their results must hold no z3 terms)."""
     @functools.wraps(fn)
-    def run(*args, **kw):
+    def run(*args: P.args, **kw: P.kwargs) -> T:
         with own_z3_context():
             return fn(*args, **kw)
     return run
@@ -71,12 +74,30 @@ class Path:
     decisions: list
     facts: list            # (name or None, z3 Bool): branch conditions and guarded env facts
     result: object
-    error: object = None   # an exception the program raised on this path
-    error_env: object = None
+    error: object | None = None   # an exception the program raised on this path
+    error_env: object | None = None
     pruned_by: frozenset = frozenset()   # assumptions that ruled out a branch along this path
 
 
 class Engine:
+    # Per-run state, set by record()/paths()/decide(): declared here for the
+    # type checker (tests/test_types.py); never class attributes at runtime.
+    _last_core: frozenset
+    lits: dict
+    memo: dict
+    _simp: dict
+    _pruned_here: set
+    _facts: list
+    _prefix: list
+    _decisions: list
+    _pending: list
+    pruned_by: set
+    _prune_at: dict
+    _solver: z3.Solver
+    _pos: int
+    _model: Optional[z3.ModelRef]      # a model of the path so far (see _witnessed), or None
+    _model_upto: int
+
     def __init__(self, enabled: Iterable, session: Optional[Session] = None, seeds: bool = False) -> None:
         """An engine for the assumptions `enabled`, under `session` (the one
         entered when not given: its limits, decision bound and cross-check).
@@ -109,7 +130,7 @@ class Engine:
         self._simp = {}
 
     # -- solver plumbing ----------------------------------------------------------
-    def lit(self, a) -> z3.BoolRef:
+    def lit(self, a: Union[Assumption, str]) -> z3.BoolRef:
         """The literal guarding the facts of assumption `a` (an entry or a registered name)."""
         hit = self.lits.get(a) if isinstance(a, str) else None     # only registered names get in
         if hit is None:
@@ -134,7 +155,7 @@ class Engine:
     def active(self) -> List[z3.BoolRef]:
         return [self.lit(n) for n in self.enabled]
 
-    def on(self, a) -> bool:
+    def on(self, a: Union[Assumption, str]) -> bool:
         """Is assumption `a` (an entry or a registered name) enabled?"""
         return assumption(a).name in self.enabled
 
@@ -149,7 +170,7 @@ class Engine:
             hit = self._simp[k] = (e, z3.simplify(e))
         return hit[1]
 
-    def assume(self, a, fact: z3.BoolRef) -> None:
+    def assume(self, a: Union[Assumption, str], fact: z3.BoolRef) -> None:
         """An environment fact belonging to assumption `a`, a registry entry
         (CASE: a fact of the obligation's case, always on) or a registered
         name; anything else raises UnknownAssumption."""
@@ -193,7 +214,7 @@ class Engine:
         self._solver.add(c)
         return d
 
-    def _witnessed(self, cond):
+    def _witnessed(self, cond: z3.BoolRef) -> Optional[bool]:
         """Which side of cond the last model satisfies, if that model still
         satisfies every fact of the path (saves one solver call per branch)."""
         m = self._model
@@ -210,11 +231,11 @@ class Engine:
         v = m.eval(cond, model_completion=True)
         return True if z3.is_true(v) else False if z3.is_false(v) else None
 
-    def _names(self, core):
+    def _names(self, core: Iterable[z3.BoolRef]) -> Set[str]:
         """The assumption names in an unsat core (other assumed formulas dropped)."""
         return {str(c)[len("assume!"):] for c in core if str(c).startswith("assume!")}
 
-    def _feasible(self, cond):
+    def _feasible(self, cond: z3.BoolRef) -> bool:
         self._last_core = frozenset()
         self._solver.push()
         self._solver.add(cond)
@@ -263,7 +284,7 @@ class Engine:
             if path is not None:
                 yield path
 
-    def _run_one(self, program, setup):
+    def _run_one(self, program: Callable[[], object], setup: Callable[[], object]) -> Optional[Path]:
         """One run, along the next pending decision prefix: its Path, or None
         when its setup is infeasible."""
         self._prefix = self._pending.pop()

@@ -48,9 +48,9 @@ class Probe:
     pte: object         # BitVec 64
     hlevel: object      # level of the shadow leaf (host granule)
     clevel: object      # level of the cached guest translation holding it
-    hsize: object = None  # derived terms, built once per probe
-    csize: object = None
-    cbase: object = None
+    hsize: object | None = None  # derived terms, built once per probe
+    csize: object | None = None
+    cbase: object | None = None
 
     @property
     def valid(self):

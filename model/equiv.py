@@ -68,7 +68,7 @@ class DiffResult:
     level: int
     verdict: str
     seconds: float
-    example: dict = None
+    example: dict | None = None
     reason: str = ""
     paths: int = 0
 
@@ -78,7 +78,7 @@ class Outcome:
     """What one revision did on one path."""
     unmaps: list = field(default_factory=list)   # (base, size, mmu index), in order
     warnings: list = field(default_factory=list)  # WARN_ON sites: compared by number only
-    error: str = None           # "BUG()" or another C outcome that ended the path (c_outcome)
+    error: str | None = None           # "BUG()" or another C outcome that ended the path (c_outcome)
     lock_held: bool = False     # mmu_lock held on return (None when the path ended in an error)
     where: str = ""             # BUG()'s site: shown, not compared
 
@@ -160,7 +160,7 @@ def differences(oa, ob, model):
 
 
 @in_own_z3_context       # the distinguishing input must not depend on --jobs
-def diff_case(rev_a, rev_b, case, drop=(), session: Session = None, obliged_only=False, compare=EFFECTS):
+def diff_case(rev_a, rev_b, case, drop=(), session: Session | None = None, obliged_only=False, compare=EFFECTS):
     """obliged_only: compare the ranges only on the inputs where the
     architecture obliges the TLBI to remove T (a TLBI whose valid TTL names
     another granule or level is excused: any range passes P2 there); every

@@ -12,7 +12,7 @@ Every obligation is proved per hint case (`--hint NAME`); docs/model.md's
 table of them is generated from this registry (`python -m nvtlbi.docs`)."""
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Union
 
 import z3
 
@@ -26,10 +26,11 @@ class Hint:
     name: str
     meaning: str
     operand: str        # how the TTL / FEAT_TTL are constrained, in words
-    fact: Callable      # fact(ttl, feat, lpa2, names) -> z3 Bool; names: the TTL naming T
+    # fact(ttl, feat, lpa2, names) -> z3 Bool; names: the TTL naming T
+    fact: Callable[[z3.BitVecRef, z3.BoolRef, z3.BoolRef, z3.BitVecRef], z3.BoolRef]
     excuses: bool = False   # the TLBI need not remove T (properties about T do not apply)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
 
@@ -63,11 +64,11 @@ HINT_MEANING = {h.name: h.meaning for h in HINT_CASES}
 
 
 class UnknownHint(KeyError):
-    def __str__(self):
+    def __str__(self) -> str:
         return f"unknown hint case {self.args[0]!r} (hint cases: {', '.join(HINTS)})"
 
 
-def hint(name):
+def hint(name: Union[Hint, str]) -> Hint:
     """The entry named `name`; a misspelt name is an UnknownHint."""
     if isinstance(name, Hint):
         return name
@@ -77,7 +78,8 @@ def hint(name):
         raise UnknownHint(name) from None
 
 
-def hint_fact(name, ttl, feat, lpa2, shift, level):
+def hint_fact(name: str, ttl: z3.BitVecRef, feat: z3.BoolRef, lpa2: z3.BoolRef, shift: int,
+              level: z3.BitVecRef) -> z3.BoolRef:
     """The hint case as a constraint on the operand, for T of (granule, level)."""
     names = A.ttl_names(shift, level)
     if name == ANY:

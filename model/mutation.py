@@ -117,7 +117,7 @@ class Classified:
     verdict: str
     evidence: str
     seconds: float = 0.0
-    example: dict = field(default=None, repr=False)
+    example: dict | None = field(default=None, repr=False)
     by: str = ""        # KILLED: the property (P1-P5) or "loop"
 
 

@@ -16,7 +16,7 @@ docs/model.md's table of the properties is generated from this registry
 (`python -m nvtlbi.docs`)."""
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, List, Optional, Tuple, Union
 
 import z3
 
@@ -25,7 +25,18 @@ from nvtlbi.impl.kernel import KernelBug
 from nvtlbi.model import hints as H
 from nvtlbi.model import violation as V
 from nvtlbi.model.assumptions import GET_LEAF_RANGE
-from nvtlbi.model.hints import hint_fact
+from nvtlbi.model.hints import Hint, hint_fact
+
+if TYPE_CHECKING:
+    from nvtlbi.model.env import SymEnv
+    from nvtlbi.model.replay import Outcome, Scenario
+
+# An unmap a path recorded (model/env.py SymMMU.unmap_range): base and size as
+# 64-bit terms, and the index of the MMU (0: the one holding T).
+Unmap = Tuple[z3.BitVecRef, z3.BitVecRef, int]
+# statement(env, error) -> z3 Bool: the property holds on the path that ended with
+# `error` (None: it returned; else the C outcome it raised, impl/outcome.py)
+Statement = Callable[["SymEnv", Optional[BaseException]], z3.BoolRef]
 
 
 @dataclass(frozen=True)
@@ -33,37 +44,37 @@ class Property:
     name: str
     meaning: str
     source: str
-    statement: Callable         # statement(env, error) -> z3 Bool: the property holds on the path
-    violated: Callable          # violated(outcome, scenario) -> bool: a concrete run breaks it
+    statement: Statement        # statement(env, error) -> z3 Bool: the property holds on the path
+    violated: Callable[["Outcome", "Scenario"], bool]   # violated(outcome, scenario): a concrete run breaks it
     about_T: bool = False       # says nothing where the hint case excuses the TLBI for T
     default: bool = True        # proved unless --property names others (P5: only on request)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
-    def applies(self, hint):
+    def applies(self, hint: Union[Hint, str]) -> bool:
         """Does the property say anything in this hint case?"""
         return not (self.about_T and H.hint(hint).excuses)
 
     @property
-    def hints(self):
+    def hints(self) -> List[str]:
         """The hint cases it applies to."""
         return [h.name for h in H.HINT_CASES if self.applies(h)]
 
 
-def _x(e):
+def _x(e: z3.BitVecRef) -> z3.BitVecRef:
     return z3.ZeroExt(1, e)       # 65-bit: sums cannot wrap
 
 
 # ---- the symbolic statements ----------------------------------------------------------------
-def _available(env, error):
+def _available(env: "SymEnv", error: Optional[BaseException]) -> z3.BoolRef:
     return z3.BoolVal(not isinstance(error, KernelBug) and not env.warnings)
 
 
-def _on_ranges(statement):
+def _on_ranges(statement: Callable[["SymEnv", List[Unmap]], z3.BoolRef]) -> Statement:
     """A range property, after what every range property says of a path that
     failed or unmapped nothing."""
-    def holds(env, error):
+    def holds(env: "SymEnv", error: Optional[BaseException]) -> z3.BoolRef:
         if isinstance(error, KernelBug):
             return z3.BoolVal(True)     # a BUG() path computes no range: P4's failure, not P1-P3's
         if error is not None:
@@ -76,12 +87,12 @@ def _on_ranges(statement):
 
 
 @_on_ranges
-def _contains_ipa(env, unmaps):
+def _contains_ipa(env: "SymEnv", unmaps: List[Unmap]) -> z3.BoolRef:
     return z3.And([z3.And(z3.ULE(b, env.ipa), z3.ULT(_x(env.ipa), _x(b) + _x(s))) for b, s, _ in unmaps])
 
 
 @_on_ranges
-def _contains_T(env, unmaps):
+def _contains_T(env: "SymEnv", unmaps: List[Unmap]) -> z3.BoolRef:
     # KVM's unmap removes every shadow leaf the range overlaps, and shadow
     # leaves are at least a host page: the range counts rounded out to it.
     page = z3.ZeroExt(65 - 8, z3.BitVecVal(1, 8)) << z3.ZeroExt(65 - 8, env.host_shift)
@@ -100,13 +111,13 @@ def _contains_T(env, unmaps):
 
 
 @_on_ranges
-def _well_formed(env, unmaps):
+def _well_formed(env: "SymEnv", unmaps: List[Unmap]) -> z3.BoolRef:
     return z3.And([z3.And(s != 0, s & (s - 1) == 0, z3.ULE(_x(b) + _x(s), z3.BitVecVal(1 << 64, 65)))
                    for b, s, _ in unmaps])
 
 
 @_on_ranges
-def _precise(env, unmaps):
+def _precise(env: "SymEnv", unmaps: List[Unmap]) -> z3.BoolRef:
     assert env.seeds, "P5 needs the seed reads (engine.seeds)"
     # KVM has T's size: the TTL names T, or there is no usable TTL (the
     # hint cases as impl/oracle.hint_case classifies them) and a tagged leaf is where it looks
@@ -123,7 +134,7 @@ def _precise(env, unmaps):
     return z3.And(z3.Implies(informed, exact), bounded)
 
 
-def _hint(env, h):
+def _hint(env: "SymEnv", h: Hint) -> z3.BoolRef:
     return hint_fact(h.name, env.ttl, env.feat, env.lpa2, env.case.shift, env.T_level)
 
 
@@ -155,11 +166,11 @@ ISOLATION = tuple(p.name for p in PROPERTIES.values() if p.default)     # the de
 
 
 class UnknownProperty(KeyError):
-    def __str__(self):
+    def __str__(self) -> str:
         return f"unknown property {self.args[0]!r} (properties: {', '.join(PROPERTIES)})"
 
 
-def prop(name):
+def prop(name: Union[Property, str]) -> Property:
     """The entry named `name`; a misspelt name is an UnknownProperty."""
     if isinstance(name, Property):
         return name
@@ -169,12 +180,12 @@ def prop(name):
         raise UnknownProperty(name) from None
 
 
-def holds(name, env, error=None):
+def holds(name: Union[Property, str], env: "SymEnv", error: Optional[BaseException] = None) -> z3.BoolRef:
     """The property as a Z3 Boolean over the path's outcome."""
     return prop(name).statement(env, error)
 
 
-def applies(name, hint):
+def applies(name: Union[Property, str], hint: Union[Hint, str]) -> bool:
     """P2 and P5 say nothing when the hint excuses the TLBI for T (any
     range is correct; upstream uses the hinted block's size, which may
     belong to another granule)."""

@@ -42,7 +42,7 @@ def _run(engine, rev, case, make_env=SymEnv):
     return setup, program, state
 
 
-def explore(rev, case, enabled, session: Session = None, make_env=SymEnv):
+def explore(rev, case, enabled, session: Session | None = None, make_env=SymEnv):
     """All feasible paths of `rev` on `case` under the enabled assumptions;
     each path's result is its SymEnv (probes made, ranges unmapped)."""
     with of_call(session) as s:
@@ -52,13 +52,13 @@ def explore(rev, case, enabled, session: Session = None, make_env=SymEnv):
         return engine, engine.explore(program, setup)
 
 
-def prove_case(rev, case, props=P.ISOLATION, drop=(), replay=True, session: Session = None, make_env=SymEnv):
+def prove_case(rev, case, props=P.ISOLATION, drop=(), replay=True, session: Session | None = None, make_env=SymEnv):
     """The obligations of one case (revision, granule, level, hint)."""
     return prove_level(rev, case.shift, case.level, [case.hint], props, drop, replay, session, make_env)
 
 
 @in_own_z3_context       # its values must not depend on what the process proved before (--jobs)
-def prove_level(rev, shift, level, hints=HINTS, props=P.ISOLATION, drop=(), replay=True, session: Session = None,
+def prove_level(rev, shift, level, hints=HINTS, props=P.ISOLATION, drop=(), replay=True, session: Session | None = None,
                 make_env=SymEnv):
     """The obligations of every hint case of one (granule, level): the
     revision is explored once over any operand, then each hint case and each

@@ -46,10 +46,10 @@ class Outcome:
     stale: list
     leaves_before: list
     leaves_after: list
-    error: str = None
+    error: str | None = None
     faults: list = field(default_factory=list)
     warnings: list = field(default_factory=list)    # WARN_ON sites
-    raised: str = None          # the C outcome's exception class, if the run ended in one
+    raised: str | None = None          # the C outcome's exception class, if the run ended in one
 
     def violates(self, scenario):
         """Does the concrete run break the property (by the architecture's

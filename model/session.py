@@ -64,7 +64,7 @@ class Session:
     # the second solver: SMT-LIB2 text -> "sat" | "unsat" | "unknown"; None is Bitwuzla
     second: Optional[Callable[[str], str]] = field(default=None, compare=False, repr=False)
     tally: CrossTally = field(default_factory=CrossTally, compare=False)
-    _token: object = field(default=None, init=False, compare=False, repr=False)
+    _token: Optional[contextvars.Token] = field(default=None, init=False, compare=False, repr=False)
 
     def __enter__(self) -> "Session":
         now = _CURRENT.get(None)
@@ -74,7 +74,8 @@ class Session:
         self._token = _CURRENT.set(self)
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
+        assert self._token is not None      # __exit__ only after __enter__
         _CURRENT.reset(self._token)
         self._token = None
 

@@ -5,7 +5,9 @@ exit-status entry says when nvtlbi exits with it.  The verdicts' names are
 the strings a Result carries.  docs/user-guide.md's table of exit statuses
 is generated from here (`python -m nvtlbi.docs`)."""
 
+import builtins
 from dataclasses import dataclass, field
+from typing import Iterable
 
 
 @dataclass(frozen=True)
@@ -13,7 +15,7 @@ class Verdict:
     name: str
     exit: int           # the exit status a result with this verdict gives (a MODEL BUG gives 2)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
 
@@ -37,11 +39,11 @@ EXIT_STATUSES = [
 
 
 class UnknownVerdict(KeyError):
-    def __str__(self):
+    def __str__(self) -> str:
         return f"unknown verdict {self.args[0]!r} (verdicts: {', '.join(BY_NAME)})"
 
 
-def verdict(name):
+def verdict(name: str) -> Verdict:
     """The entry named `name`; a misspelt name is an UnknownVerdict."""
     try:
         return BY_NAME[name]
@@ -60,19 +62,19 @@ class Result:
     seconds: float
     rests_on: list = field(default_factory=list)     # assumptions in the unsat cores (PROVED)
     contradicting: list = field(default_factory=list)  # VACUOUS: the unsat core
-    witness: dict = None        # cover witness: the case occurring under the assumptions
-    counterexample: dict = None  # domain terms (COUNTEREXAMPLE)
+    witness: dict | None = None        # cover witness: the case occurring under the assumptions
+    counterexample: dict | None = None  # domain terms (COUNTEREXAMPLE)
     reason: str = ""            # UNKNOWN / model bug
     paths: int = 0
-    coverage: list = None       # branch sides of the revision taken in this case (model/coverage.py)
-    pruned: list = None         # [line, side, assumptions] that ruled branch sides out in this run
-    concrete: dict = None       # PROVED: the level's paths and the cover witness replayed on impl/
+    coverage: list | None = None       # branch sides of the revision taken in this case (model/coverage.py)
+    pruned: list | None = None         # [line, side, assumptions] that ruled branch sides out in this run
+    concrete: dict | None = None       # PROVED: the level's paths and the cover witness replayed on impl/
 
-    @property
-    def id(self):
+    @builtins.property       # the field `property` above shadows the builtin in this class body
+    def id(self) -> str:
         return f"{self.revision}-{self.granule}-L{self.level}-{self.hint}-{self.property}"
 
-    def exit_status(self):
+    def exit_status(self) -> int:
         c = self.counterexample
         if self.verdict == COUNTEREXAMPLE and c and c.get("replay", "").startswith("MODEL BUG"):
             return 2
@@ -81,7 +83,7 @@ class Result:
         return verdict(self.verdict).exit
 
 
-def overall_exit(results):
+def overall_exit(results: Iterable[Result]) -> int:
     codes = {r.exit_status() for r in results}
     if 2 in codes:
         return 2

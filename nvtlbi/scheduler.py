@@ -328,7 +328,7 @@ class RevisionInfo:
     path: str
     doc: str
     assumes: tuple
-    origins: dict = None        # with describe(..., origins=True): inputs.python_origins
+    origins: dict | None = None        # with describe(..., origins=True): inputs.python_origins
 
     @property
     def first_doc_line(self):

@@ -68,8 +68,8 @@ class Unknown:
 @dataclass(frozen=True)
 class Open:
     """What leaves a branch undecided: a macro the user did not set, or another reason."""
-    macro: str = None
-    why: str = None
+    macro: str | None = None
+    why: str | None = None
 
 
 # ---- #if expressions ---------------------------------------------------------------------------------
