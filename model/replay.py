@@ -15,6 +15,7 @@ from nvtlbi.impl.nested import GuestS2, Translation, VM, handle_s2_off_fault, ha
 from nvtlbi.impl.outcome import C_OUTCOMES
 from nvtlbi.impl.revision import RevisionError
 from nvtlbi.model import properties as P
+from nvtlbi.model import steps as S
 from nvtlbi.model import userfault
 
 
@@ -158,14 +159,9 @@ def build(sc):
         new_mmu(vm, guest, sc.host_shift, s2_enabled=False, ia_bits=ia_bits)
     faults = []
     for kind, arg in sc.steps:
-        if kind == "map":
-            guest.map(arg.base, arg.level, arg.oa)
-        elif kind == "age":
-            mmu.pgt.clear_af(arg)
-        elif kind == "access-block":
-            faults.append((arg[0], handle_shadow_fault(mmu, guest, arg[0], vma_pagesize=arg[1])))
-        else:
-            faults.append((arg, handle_shadow_fault(mmu, guest, arg, force_pte=True)))
+        fault = S.step(kind).run(mmu, guest, arg)
+        if fault is not None:
+            faults.append(fault)
     return World(vm, mmu, faults)
 
 

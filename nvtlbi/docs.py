@@ -22,6 +22,7 @@ from nvtlbi.impl.assumptions import ASSUMPTIONS, OPT_IN
 from nvtlbi.model import hints as H
 from nvtlbi.model import mutation as MU
 from nvtlbi.model import properties as P
+from nvtlbi.model import steps as ST
 from nvtlbi.model import verdict as V
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -77,9 +78,14 @@ def mutant_classes():
     return _table(["class", "meaning"], [[c.name, _cell(c.meaning)] for c in MU.CLASSES])
 
 
+def steps():
+    """The steps of a concrete scenario (model/steps.py)."""
+    return _table(["step", "meaning"], [[f"`{s.name}`", s.meaning] for s in ST.STEPS.values()])
+
+
 BLOCKS = {"assumptions": assumptions, "opt-in-assumptions": opt_in_assumptions, "properties": properties,
           "hints": hints, "exit-statuses": exit_statuses,
-          "mutant-classes": mutant_classes}
+          "mutant-classes": mutant_classes, "steps": steps}
 
 
 def eras_page():

@@ -6,6 +6,7 @@ from nvtlbi.model import replay as R
 from nvtlbi.model.assumptions import ASSUMPTIONS, OPT_IN
 from nvtlbi.model.env import HINT_MEANING
 from nvtlbi.model.properties import PROPERTIES
+from nvtlbi.model.steps import step
 
 
 def hx(x):
@@ -96,14 +97,9 @@ def counterexample(result, rev, dropped=()):
     L.append("scenario (replayed on impl/):")
     n, mapped = 1, []
     for kind, arg in sc.steps:
+        L.append(f"  {n}. {step(kind).show(arg, mapped)}")
         if kind == "map":
-            note = " (over an earlier mapping, without break-before-make)" if any(arg.overlaps(m) for m in mapped) else ""
             mapped.append(arg)
-            L.append(f"  {n}. guest maps {arg} -> OA {hx(arg.oa)}{note}")
-        elif kind == "age":
-            L.append(f"  {n}. KVM ages the shadow leaf at {hx(arg)} (AF cleared)")
-        else:
-            L.append(f"  {n}. nested guest touches {hx(arg)}: shadow fault")
         n += 1
     L.append(f"  {n}. guest issues TLBI IPAS2E1IS {c['val']:#x}")
     L.append("shadow S2 before the TLBI:")
