@@ -67,6 +67,14 @@ def main(argv=None):
     try:
         options.validate(args)      # before any work: bad values and unwritable outputs
         code = COMMANDS[args.cmd].run(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`nvtlbi audit | head`): not nvtlbi's failure,
+        # but not every verdict was printed either.  Point stdout at
+        # /dev/null so that the interpreter's last flush cannot raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("nvtlbi: output stopped: the reader of stdout closed it", file=sys.stderr)
+        return 2
     except (REV.RevisionError, UsageError, CrossCheckError, InternalError, options.OptionError,
             scheduler.WorkerError) as e:
         if getattr(args, "debug", False):
@@ -79,7 +87,6 @@ def main(argv=None):
         from nvtlbi.model import userfault
         print(f"nvtlbi: error: {userfault.internal(e)}", file=sys.stderr)
         return 2
-    sys.stdout.flush()
     return code
 
 

@@ -1,6 +1,7 @@
 """The command line: JSON shape, exit statuses, and one-line errors for
 what a user can get wrong."""
 
+import os
 import json
 
 import pytest
@@ -67,3 +68,19 @@ def test_cex_draws_an_imprecision_in_domain_terms(capsys):
     assert "imprecise: [0x0, 0x40000000) (1G) is 512x T's size" in out
     assert "KVM could know T: a tagged shadow leaf of T maps 0x0" in out
     assert "replayed on impl/" in out
+
+
+def test_a_closed_stdout_is_one_line_not_an_internal_error():
+    """`nvtlbi ... | head`: the reader leaves.  Not nvtlbi's bug (no "internal
+    error"), but not every verdict was printed: one line, exit status 2."""
+    import subprocess
+    import sys
+    r, w = os.pipe()
+    os.close(r)             # the reader is gone before the first write
+    try:
+        p = subprocess.run([sys.executable, "-m", "nvtlbi.cli", "assumptions"], stdout=w,
+                           stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(w)
+    assert p.returncode == 2
+    assert p.stderr.strip() == "nvtlbi: output stopped: the reader of stdout closed it"
