@@ -34,7 +34,8 @@ EXIT_STATUSES = [
     ExitStatus(0, "everything is PROVED"),
     ExitStatus(1, "there is a counterexample and it replays"),
     ExitStatus(2, "UNKNOWN, VACUOUS, a model bug, a usage error (bad revision file, unknown assumption, a revision "
-                  "that nvtlbi cannot run as C) or an internal error (nvtlbi's own bug)"),
+                  "that nvtlbi cannot run as C), an internal error (nvtlbi's own bug), or output cut short "
+                  "because the reader closed stdout"),
 ]
 
 
