@@ -1,0 +1,537 @@
+"""Kernel C -> a revision module in the vocabulary of impl.kernel.
+
+The C is parsed with pycparser: it is pure Python (no libclang to find on
+the machine), parses strict C99 with a file:line on every node, and is
+deterministic; we feed it only the functions we audit, with comments and
+kernel attributes removed and the kernel's types declared, so it never
+needs the kernel headers.  tree-sitter was not chosen because it accepts
+broken input silently (ERROR nodes), and we must never translate partially.
+
+The output is Python source that the existing engine runs unchanged: each
+C construct is written the way impl/revisions/upstream.py writes it by hand
+(see docs/writing-a-revision.md).  Anything outside the supported subset
+raises Unsupported naming the construct, the file and the line.
+"""
+
+import re
+from dataclasses import dataclass
+
+from pycparser import c_ast, c_parser
+
+from nvtlbi.c.inputs import GAP, InputError, function_head, strip_comments as _strip_comments
+
+TARGETS = ("ttl_to_size", "get_guest_mapping_ttl", "compute_tlb_inval_range")
+CALLERS = ("s2_mmu_unmap_ipa",)
+
+
+class Unsupported(InputError):
+    """C outside the subset: FILE:LINE: unsupported construct: ..."""
+
+
+# C type names -> impl.kernel types (all arm64 LP64)
+TYPES = {
+    ("u8",): "u8", ("unsigned", "char"): "u8", ("u16",): "u16", ("unsigned", "short"): "u16",
+    ("u32",): "u32", ("unsigned", "int"): "unsigned_int", ("unsigned",): "unsigned_int",
+    ("int",): "c_int", ("signed", "int"): "c_int", ("s32",): "c_int",
+    ("u64",): "u64", ("unsigned", "long"): "unsigned_long", ("unsigned", "long", "long"): "u64",
+    ("long",): "s64", ("long", "long"): "s64", ("s64",): "s64",
+    ("kvm_pte_t",): "kvm_pte_t", ("phys_addr_t",): "phys_addr_t",
+}
+
+PRELUDE = """typedef unsigned char u8; typedef unsigned short u16; typedef unsigned int u32;
+typedef unsigned long long u64; typedef signed char s8; typedef short s16; typedef int s32;
+typedef long long s64; typedef u64 kvm_pte_t; typedef u64 phys_addr_t; typedef _Bool bool;
+"""
+
+# kernel annotations that carry no semantics for us
+ATTRIBUTES = re.compile(r"\b(__always_inline|noinline|__maybe_unused|__must_check|__init|notrace|__cold|__hot)\b")
+
+PY_RESERVED = {"and", "as", "assert", "async", "await", "class", "def", "del", "elif", "except", "finally", "from",
+               "global", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "try", "with",
+               "yield", "None", "True", "False"}
+
+
+@dataclass
+class CFunc:
+    name: str
+    lines: list        # [inputs.Line]
+    complete: bool
+
+
+# ---- finding functions in (possibly sparse) C text -------------------------------------------------
+def find_functions(source):
+    """{name: [CFunc]} for every function definition that starts at column 0,
+    all of them in file order (a name defined twice is the caller's to
+    refuse: we must not pick one silently)."""
+    items = source.lines
+    texts = _strip_comments(["" if x is GAP else x.text for x in items])
+    found = {}
+    head = re.compile(r"^[A-Za-z_][\w\s\*]*?\b(\w+)\s*\(")
+    for i, t in enumerate(texts):
+        m = head.match(t)
+        if not m or items[i] is GAP or t.rstrip().endswith(";") or m.group(1) in ("if", "while", "for", "switch"):
+            continue
+        # the signature runs to the first line with '{' at column 0 (kernel style) or a ';'
+        j, complete = i, True
+        while j < len(texts) and not texts[j].startswith("{"):
+            if items[j] is GAP or ";" in texts[j] or (j > i and head.match(texts[j])):
+                break
+            j += 1
+        if j >= len(texts) or not texts[j].startswith("{"):
+            continue
+        depth, k = 0, j
+        while k < len(texts):
+            if items[k] is GAP:
+                complete = False
+                break
+            depth += texts[k].count("{") - texts[k].count("}")
+            if depth == 0:
+                break
+            k += 1
+        if k >= len(texts):
+            complete = False
+        name = m.group(1)
+        found.setdefault(name, []).append(CFunc(name, [x for x in items[i:k + 1] if x is not GAP], complete))
+    return found
+
+
+def definition_heads(source):
+    """{name: [Line]} for every line at column 0 that starts a function
+    definition by the plain C reading (a head whose '{' comes before any
+    ';'), wherever its brace is: find_functions must account for each, or
+    the input holds a definition the audit would not see."""
+    items = source.lines
+    texts = _strip_comments(["" if x is GAP else x.text for x in items])
+    heads = {}
+    for i, t in enumerate(texts):
+        name = None if items[i] is GAP else function_head(t)
+        if name is None:
+            continue
+        for j in range(i, len(texts)):
+            if items[j] is GAP or ";" in texts[j].split("{")[0]:
+                break
+            if "{" in texts[j]:
+                heads.setdefault(name, []).append(items[i])
+                break
+    return heads
+
+
+# ---- parsing ------------------------------------------------------------------------------------------
+def parse(fn):
+    """pycparser FuncDef for a CFunc, coordinates pointing at the input."""
+    texts = _strip_comments([x.text for x in fn.lines])
+    src, prev = [PRELUDE], None
+    for x, t in zip(fn.lines, texts):
+        if prev is None or x.file != prev.file or x.line != prev.line + 1:
+            src.append(f'# {x.line} "{x.file}"\n')
+        if t.lstrip().startswith("#"):
+            raise Unsupported(f"{x.file}:{x.line}: unsupported construct: preprocessor directive "
+                              f"'{t.strip()}' inside {fn.name}")
+        src.append(ATTRIBUTES.sub("", t) + "\n")
+        prev = x
+    try:
+        ast = c_parser.CParser().parse("".join(src), filename="<prelude>")
+    except Exception as e:   # pycparser's ParseError carries "file:line:col: message"
+        msg = str(e)
+        m = re.match(r"(.+?):(\d+):(\d+:)?\s*(.*)", msg)
+        where = f"{m.group(1)}:{m.group(2)}" if m else f"{fn.lines[0].file}:{fn.lines[0].line}"
+        raise Unsupported(f"{where}: unsupported construct: C that pycparser cannot parse "
+                          f"({m.group(4) if m else msg}) in {fn.name}; kernel macros outside the "
+                          "vocabulary profile are not expanded") from None
+    defs = [d for d in ast.ext if isinstance(d, c_ast.FuncDef)]
+    return defs[0]
+
+
+# ---- translation -------------------------------------------------------------------------------------
+def _where(node):
+    c = node.coord
+    return f"{c.file}:{c.line}" if c else "?"
+
+
+def ctype_name(tnode, what, node):
+    """The impl.kernel type of a declared scalar, or 'obj' for pointers to structs/unions."""
+    if isinstance(tnode, c_ast.PtrDecl):
+        inner = tnode.type.type if isinstance(tnode.type, c_ast.TypeDecl) else None
+        if isinstance(inner, (c_ast.Struct, c_ast.Union)):
+            return "obj"
+        raise Unsupported(f"{_where(node)}: unsupported construct: pointer type for {what} (only struct/union pointers)")
+    if isinstance(tnode, c_ast.TypeDecl) and isinstance(tnode.type, c_ast.IdentifierType):
+        names = tuple(tnode.type.names)
+        if names == ("void",):
+            return "void"
+        if names in TYPES:
+            return TYPES[names]
+        raise Unsupported(f"{_where(node)}: unsupported construct: type '{' '.join(tnode.type.names)}' for {what} "
+                          "(no C word for it in impl.cint)")
+    if isinstance(tnode, c_ast.TypeDecl) and isinstance(tnode.type, (c_ast.Struct, c_ast.Union)):
+        raise Unsupported(f"{_where(node)}: unsupported construct: struct value {what} (only pointers to structs)")
+    if isinstance(tnode, c_ast.ArrayDecl):
+        raise Unsupported(f"{_where(node)}: unsupported construct: array {what}")
+    raise Unsupported(f"{_where(node)}: unsupported construct: declarator of {what} ({type(tnode).__name__})")
+
+
+def _literal(node):
+    v = node.value.lower()
+    suffix = re.search(r"[ul]*$", v).group(0)
+    body = v[:len(v) - len(suffix)]
+    if node.type not in ("int", "unsigned int", "long int", "unsigned long int", "long long int",
+                         "unsigned long long int") or not body or not re.match(r"^(0x[0-9a-f]+|0b[01]+|[0-9]+)$", body):
+        raise Unsupported(f"{_where(node)}: unsupported construct: {node.type} literal {node.value}")
+    n = int(body, 0) if not (body.startswith("0") and body[1:].isdigit()) else int(body, 8)
+    decimal = body.isdigit() and not (body.startswith("0") and len(body) > 1)
+    unsigned, longs = "u" in suffix, suffix.count("l")
+    # C11 6.4.4.1: the first type of the list that holds the value
+    cands = []
+    if longs == 0:
+        cands += [("c_int", 31, True)] if not unsigned else []
+        cands += [("unsigned_int", 32, False)] if unsigned or not decimal else []
+    if not unsigned:
+        cands += [("s64", 63, True)]
+    if unsigned or not decimal:
+        cands += [("u64", 64, False)]
+    for t, bits, _ in cands:
+        if n < (1 << bits):
+            return f"{t}({n if n < 4096 else hex(n)})"
+    raise Unsupported(f"{_where(node)}: unsupported construct: literal {node.value} does not fit 64 bits")
+
+
+class FuncTranslator:
+    def __init__(self, fdef, known_funcs, profile_names, pyname, fields=None, era=None):
+        self.f = fdef
+        self.known = known_funcs          # C function names we translate (callable)
+        self.vocab = profile_names
+        self.fields, self.era = fields, era     # struct fields with a meaning in the input's era
+        self.pyname = pyname
+        self.locals = {}                  # name -> type name | 'obj' | ('ref', type)
+        self.out = []
+        self.switches = 0
+        self.label = None
+        self.scopes = [set()]             # names visible in each enclosing block
+
+    def err(self, node, what):
+        raise Unsupported(f"{_where(node)}: unsupported construct: {what} in {self.f.decl.name}")
+
+    # -- declarations
+    def signature(self):
+        fd = self.f.decl.type
+        ret = ctype_name(fd.type, f"the result of {self.f.decl.name}", self.f)
+        params = []
+        for p in (fd.args.params if fd.args else []):
+            if isinstance(p, c_ast.Typename):      # (void)
+                continue
+            t = ctype_name(p.type, f"parameter {p.name}", p)
+            self.locals[self._name(p.name, p)] = t
+            self.scopes[0].add(p.name)
+            params.append(p.name if t == "obj" else f"{p.name}: {t}")
+        annot = "" if ret in ("void", "obj") else f" -> {ret}"
+        return f"@kfunc\ndef {self.pyname}({', '.join(params)}){annot}:  # C: {_where(self.f)}"
+
+    def _name(self, n, node):
+        if n in PY_RESERVED:
+            self.err(node, f"identifier '{n}' (a Python keyword)")
+        return n
+
+    def translate(self):
+        lines = [self.signature()]
+        body = self.f.body.block_items or []
+        self._address_taken(self.f.body)
+        lines += self.block(self._with_goto(body), 1)
+        return "\n".join(lines)
+
+    def _address_taken(self, node):
+        self.ref_names = set()
+
+        class V(c_ast.NodeVisitor):
+            def visit_UnaryOp(v, n):
+                if n.op == "&" and isinstance(n.expr, c_ast.ID):
+                    self.ref_names.add(n.expr.name)
+                v.generic_visit(n)
+        V().visit(node)
+
+    # -- goto back to a label: `while True:` around the labelled tail, goto = continue
+    def _with_goto(self, items):
+        labels = [i for i, s in enumerate(items) if isinstance(s, c_ast.Label)]
+        gotos = []
+
+        class G(c_ast.NodeVisitor):
+            def visit_Goto(v, n):
+                gotos.append(n)
+
+            def visit_Label(v, n):
+                if n not in items:
+                    self.err(n, f"label '{n.name}' inside a nested statement")
+                v.generic_visit(n)
+        G().visit(c_ast.Compound(items))
+        if not gotos and not labels:
+            return items
+        if len(labels) != 1:
+            self.err(items[labels[1]] if labels else gotos[0], "more than one label" if labels else "goto without a label")
+        k = labels[0]
+        lab = items[k]
+        for g in gotos:
+            if g.name != lab.name:
+                self.err(g, f"goto to another label '{g.name}'")
+        for s in items[:k]:
+            inner = []
+            G2 = type("G2", (c_ast.NodeVisitor,), {"visit_Goto": lambda v, n: inner.append(n)})
+            G2().visit(s)
+            if inner:
+                self.err(inner[0], f"forward goto '{inner[0].name}' (only a goto back to an earlier label is supported)")
+        self.label = lab.name
+        return items[:k] + [("loop", [lab.stmt] + items[k + 1:], lab)]
+
+    # -- statements
+    def block(self, items, ind):
+        # a C block is a scope; Python has one per function, so a name that
+        # would shadow a live outer one is refused (siblings may reuse names)
+        self.scopes.append(set())
+        out = []
+        for s in items:
+            out += self.stmt(s, ind)
+        self.scopes.pop()
+        return out or ["    " * ind + "pass"]
+
+    def stmt(self, s, ind):
+        p = "    " * ind
+        if isinstance(s, tuple) and s[0] == "loop":
+            body = self.block(s[1], ind + 1)
+            tail = [] if self._ends(s[1]) else ["    " * (ind + 1) + "break"]
+            return [f"{p}while True:  # {s[2].name}: ({_where(s[2])})"] + body + tail
+        if isinstance(s, c_ast.Decl):
+            return self.decl(s, ind)
+        if isinstance(s, c_ast.Compound):
+            return self.block(s.block_items, ind) if s.block_items else []
+        if isinstance(s, c_ast.EmptyStatement):
+            return []
+        if isinstance(s, c_ast.Return):
+            return [f"{p}return" + (f" {self.val(s.expr)}" if s.expr is not None else "") + f"  # {_where(s)}"]
+        if isinstance(s, c_ast.If):
+            return self.if_chain(s, ind)
+        if isinstance(s, c_ast.Switch):
+            return self.switch(s, ind)
+        if isinstance(s, c_ast.Goto):
+            return [f"{p}continue  # goto {s.name} ({_where(s)})"]
+        if isinstance(s, c_ast.Break):
+            self.err(s, "break outside the end of a switch case")
+        if isinstance(s, c_ast.Assignment):
+            return [p + self.assign(s) + f"  # {_where(s)}"]
+        if isinstance(s, c_ast.UnaryOp) and s.op in ("p++", "p--", "++", "--"):
+            return [p + self.assign(c_ast.Assignment("+=" if "+" in s.op else "-=", s.expr,
+                                                     c_ast.Constant("int", "1", s.coord), s.coord)) + f"  # {_where(s)}"]
+        if isinstance(s, c_ast.FuncCall):
+            return [p + self.val(s) + f"  # {_where(s)}"]
+        if isinstance(s, (c_ast.For, c_ast.While, c_ast.DoWhile)):
+            self.err(s, f"{type(s).__name__.lower()} loop")
+        if isinstance(s, c_ast.Label):
+            self.err(s, f"label '{s.name}' inside a nested statement")
+        if isinstance(s, c_ast.Continue):
+            self.err(s, "continue")
+        self.err(s, f"statement {type(s).__name__}")
+
+    def _ends(self, items):
+        if not items:
+            return False
+        last = items[-1]
+        if isinstance(last, (c_ast.Return, c_ast.Goto)):
+            return True
+        if isinstance(last, c_ast.Compound):
+            return self._ends(last.block_items or [])
+        return False
+
+    def decl(self, d, ind):
+        p = "    " * ind
+        if d.storage and any(x != "register" for x in d.storage):
+            self.err(d, f"{' '.join(d.storage)} local '{d.name}'")
+        t = ctype_name(d.type, f"local '{d.name}'", d)
+        if t == "void":
+            self.err(d, f"void local '{d.name}'")
+        name = self._name(d.name, d)
+        if any(name in sc for sc in self.scopes):
+            self.err(d, f"declaration of '{name}' shadowing one in an enclosing block")
+        self.scopes[-1].add(name)
+        if t == "obj":
+            self.locals[name] = t
+            return [f"{p}{name} = {self.val(d.init)}  # {_where(d)}"] if d.init is not None else []
+        if name in self.ref_names:
+            self.locals[name] = ("ref", t)
+            init = f", {self.val(d.init)}" if d.init is not None else ""
+            return [f"{p}{name} = Ref({t}{init})  # {_where(d)}"]
+        self.locals[name] = t
+        if d.init is None:
+            return []
+        if isinstance(d.init, c_ast.InitList):
+            self.err(d, "initialiser list")
+        return [f"{p}{name} = {t}({self.val(d.init)})  # {_where(d)}"]
+
+    def if_chain(self, s, ind):
+        p = "    " * ind
+        out = [f"{p}if {self.cond(s.cond)}:  # {_where(s)}"] + self.block(self._items(s.iftrue), ind + 1)
+        e = s.iffalse
+        while isinstance(e, c_ast.If):
+            out += [f"{p}elif {self.cond(e.cond)}:  # {_where(e)}"] + self.block(self._items(e.iftrue), ind + 1)
+            e = e.iffalse
+        if e is not None:
+            out += [f"{p}else:"] + self.block(self._items(e), ind + 1)
+        return out
+
+    def _items(self, s):
+        return (s.block_items or []) if isinstance(s, c_ast.Compound) else [s]
+
+    def switch(self, s, ind):
+        """switch -> `__swN = e` then if/elif per group of labels, `else:` for
+        the group holding default; a case's body runs on through the
+        following cases' statements until a break (fallthrough)."""
+        p = "    " * ind
+        items = s.stmt.block_items if isinstance(s.stmt, c_ast.Compound) else None
+        if not items or not all(isinstance(x, (c_ast.Case, c_ast.Default)) for x in items):
+            self.err(s, "switch whose body is not a list of case labels")
+        self.switches += 1
+        var = f"__sw{self.switches}"
+        labels = [(x, list(x.stmts or [])) for x in items]
+        for x, stmts in labels:
+            for st in stmts:
+                self._no_inner_break(st)
+        groups, cur = [], []
+        for i, (x, stmts) in enumerate(labels):
+            cur.append(x)
+            if stmts or i == len(labels) - 1:
+                groups.append((cur, i))
+                cur = []
+        out = [f"{p}{var} = {self.val(s.cond)}  # switch ({_where(s)})"]
+        branches, default = [], None
+        for labs, i in groups:
+            body = []
+            for _, stmts in labels[i:]:
+                if stmts and isinstance(stmts[-1], c_ast.Break):
+                    body += stmts[:-1]
+                    break
+                body += stmts
+                if self._ends(stmts):
+                    break
+            if any(isinstance(x, c_ast.Default) for x in labs):
+                default = (labs, body)
+            else:
+                branches.append((labs, body))
+        for n, (labs, body) in enumerate(branches):
+            cond = " or ".join(f"{var} == {self.val(x.expr)}" for x in labs)
+            out += [f"{p}{'if' if n == 0 else 'elif'} {cond}:  # case {_where(labs[0])}"] + self.block(body, ind + 1)
+        if default:
+            if branches:
+                out += [f"{p}else:  # default {_where(default[0][0])}"] + self.block(default[1], ind + 1)
+            else:
+                out += self.block(default[1], ind)
+        return out
+
+    def _no_inner_break(self, st):
+        if isinstance(st, c_ast.Break):
+            return
+        bad = []
+
+        class B(c_ast.NodeVisitor):
+            def visit_Break(v, n):
+                bad.append(n)
+
+            def visit_Switch(v, n):
+                pass                        # an inner switch's breaks are its own
+        B().visit(st)
+        if bad:
+            self.err(bad[0], "break inside a nested statement of a switch case")
+
+    def assign(self, a):
+        lv = a.lvalue
+        if isinstance(lv, c_ast.ID) and lv.name in self.locals:
+            t = self.locals[lv.name]
+            rhs = self.val(a.rvalue)
+            if isinstance(t, tuple):
+                return f"{lv.name}.val {a.op} {rhs}"
+            if a.op == "=":
+                return f"{lv.name} = {rhs}" if t == "obj" else f"{lv.name} = {t}({rhs})"
+            if t == "obj":
+                self.err(a, f"compound assignment to pointer '{lv.name}'")
+            if a.op == "/=":
+                return f"{lv.name} //= {rhs}"
+            return f"{lv.name} {a.op} {rhs}"
+        if isinstance(lv, c_ast.StructRef):
+            self.err(a, "write to a struct field")
+        if isinstance(lv, c_ast.UnaryOp) and lv.op == "*":
+            self.err(a, "write through a pointer")
+        self.err(a, "assignment to something other than a local")
+
+    # -- expressions
+    BIN = {"+", "-", "*", "&", "|", "^", "<<", ">>", "==", "!=", "<", "<=", ">", ">=", "%"}
+
+    def cond(self, e):
+        """e in a boolean context (if, &&, ||, !): Python truthiness."""
+        if isinstance(e, c_ast.BinaryOp) and e.op in ("&&", "||"):
+            return f"({self.cond(e.left)} {'and' if e.op == '&&' else 'or'} {self.cond(e.right)})"
+        if isinstance(e, c_ast.UnaryOp) and e.op == "!":
+            return f"(not {self.cond(e.expr)})"
+        return self.val(e)
+
+    def val(self, e):
+        if isinstance(e, c_ast.Constant):
+            if e.type in ("char", "string"):
+                self.err(e, f"{e.type} literal {e.value}")
+            return _literal(e)
+        if isinstance(e, c_ast.ID):
+            n = e.name
+            if n in self.locals:
+                return f"{n}.val" if isinstance(self.locals[n], tuple) else n
+            if n in ("true", "false"):
+                return f"c_int({int(n == 'true')})"
+            if n in self.vocab:
+                return n
+            self.err(e, f"identifier '{n}' that is neither a local nor in the vocabulary profile")
+        if isinstance(e, c_ast.BinaryOp):
+            if e.op in ("&&", "||"):
+                return f"(c_int(1) if {self.cond(e)} else c_int(0))"
+            if e.op == "/":
+                return f"({self.val(e.left)} // {self.val(e.right)})"
+            if e.op in self.BIN:
+                return f"({self.val(e.left)} {e.op} {self.val(e.right)})"
+            self.err(e, f"operator {e.op}")
+        if isinstance(e, c_ast.UnaryOp):
+            if e.op == "!":
+                return f"(c_int(1) if {self.cond(e)} else c_int(0))"
+            if e.op in ("-", "~", "+"):
+                return f"({e.op}{self.val(e.expr)})"
+            if e.op == "&":
+                if isinstance(e.expr, c_ast.ID) and isinstance(self.locals.get(e.expr.name), tuple):
+                    return e.expr.name
+                if isinstance(e.expr, c_ast.StructRef):     # &obj->field: the kernel object itself
+                    return self.val(e.expr)
+                self.err(e, "address of something other than a local or a struct field")
+            if e.op == "*":
+                self.err(e, "pointer dereference")
+            if e.op == "sizeof":
+                self.err(e, "sizeof")
+            self.err(e, f"'{e.op}' inside an expression (only as a statement)")
+        if isinstance(e, c_ast.Cast):
+            t = ctype_name(e.to_type.type, "a cast", e)
+            if t in ("obj", "void"):
+                self.err(e, "cast to a pointer or void")
+            return f"{t}({self.val(e.expr)})"
+        if isinstance(e, c_ast.StructRef):
+            base = self.val(e.name)
+            if isinstance(e.name, c_ast.ID) and self.locals.get(e.name.name) not in (None, "obj"):
+                self.err(e, f"field access on the scalar '{e.name.name}'")
+            if self.fields is not None and e.field.name not in self.fields:
+                self.err(e, f"field '{e.field.name}', which has no meaning in era {self.era} (impl/eras.py)")
+            return f"{base}.{e.field.name}"
+        if isinstance(e, c_ast.FuncCall):
+            if not isinstance(e.name, c_ast.ID):
+                self.err(e, "call through a function pointer")
+            n = e.name.name
+            if n not in self.known and n not in self.vocab:
+                self.err(e, f"call of '{n}', which is neither in the input nor in the vocabulary profile")
+            args = e.args.exprs if e.args else []
+            return f"{n}({', '.join(self.val(a) for a in args)})"
+        if isinstance(e, c_ast.TernaryOp):
+            self.err(e, "conditional operator ?:")
+        if isinstance(e, c_ast.Assignment):
+            self.err(e, "assignment inside an expression")
+        if isinstance(e, c_ast.ExprList):
+            self.err(e, "comma operator")
+        if isinstance(e, c_ast.ArrayRef):
+            self.err(e, "array subscript")
+        self.err(e, type(e).__name__)

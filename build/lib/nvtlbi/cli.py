@@ -1,0 +1,105 @@
+"""nvtlbi: prove the NV stage-2 TLBI range inference, print counterexamples.
+
+Exit status: 0 every obligation PROVED; 1 a COUNTEREXAMPLE (that replays);
+2 UNKNOWN, VACUOUS, a counterexample that does not replay (model bug), or a
+usage error (bad revision file, unknown assumption)."""
+
+import argparse
+import os
+import sys
+
+from nvtlbi.impl import revision as REV
+from nvtlbi.impl.outcome import InternalError
+from nvtlbi.model import assumptions as AS
+from nvtlbi.model.engine import CrossCheckError
+from nvtlbi.model.session import Limits
+from nvtlbi.model.env import HINTS
+from nvtlbi.model.properties import PROPERTIES
+from nvtlbi import options, scheduler
+from nvtlbi.commands import assumptions, audit, cex, diff, mutate, precision, prove, selfcheck
+from nvtlbi.options import UsageError
+
+# The subcommands, in the order of --help: each module (nvtlbi/commands/)
+# defines add_parser(subparsers, common) and run(args) -> exit status, and
+# may raise UsageError or RevisionError for user errors.  This module only
+# parses the command line, dispatches, and maps errors to exit status 2.
+COMMANDS = {"prove": prove, "cex": cex, "assumptions": assumptions, "audit": audit, "diff": diff,
+            "precision": precision, "mutate": mutate, "selfcheck": selfcheck}
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="nvtlbi", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd")
+
+    def common(sp):
+        sp.add_argument("--revision", default="upstream",
+                        help="bundled revision name or path to a revision .py file (default: upstream)")
+        sp.add_argument("--drop", action="append", default=[], metavar="ASSUMPTION",
+                        help="turn an assumption off (repeatable): " + ", ".join(AS.NAMES))
+        sp.add_argument("--timeout", type=float, default=0, metavar="SECONDS",
+                        help="wall-clock bound per solver query and per job (a granule and level of T: all "
+                             f"its obligations); 0: none per query, {scheduler.DEFAULT_BOUND:g} s per job")
+        sp.add_argument("--rlimit", type=int, default=Limits.rlimit,
+                        help="deterministic solver resource limit per query")
+        sp.add_argument("--granule", choices=["4K", "16K", "64K"], action="append",
+                        help="only these granules")
+        sp.add_argument("--hint", choices=HINTS, action="append", help="only these hint cases")
+        sp.add_argument("--property", choices=sorted(PROPERTIES), action="append",
+                        help="only these properties (default P1-P4; P5, precision, only on request)")
+        sp.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="worker processes at a time (at least 1; revision code always runs in a worker)")
+        sp.add_argument("--debug", action="store_true", help="show tracebacks")
+        sp.add_argument("--cross-check", action="store_true",
+                        help="re-solve every query with Bitwuzla (SMT-LIB2 export); a disagreement is an error")
+        sp.add_argument("--no-coverage", action="store_true",
+                        help="skip branch coverage (it traces the revision: about 2x slower exploration)")
+
+    for module in COMMANDS.values():
+        module.add_parser(sub, common)
+    return p
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    if args.cmd is None:
+        args = _parser().parse_args(["prove"] + (argv or sys.argv[1:]))
+    try:
+        options.validate(args)      # before any work: bad values and unwritable outputs
+        code = COMMANDS[args.cmd].run(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`nvtlbi audit | head`): not nvtlbi's failure,
+        # but not every verdict was printed either.  Point stdout at
+        # /dev/null so that the interpreter's last flush cannot raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("nvtlbi: output stopped: the reader of stdout closed it", file=sys.stderr)
+        return 2
+    except (REV.RevisionError, UsageError, CrossCheckError, InternalError, options.OptionError,
+            scheduler.WorkerError) as e:
+        if getattr(args, "debug", False):
+            raise
+        print(f"nvtlbi: error: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:              # nvtlbi's own failure: one line, never a verdict
+        if getattr(args, "debug", False):
+            raise
+        from nvtlbi.model import userfault
+        print(f"nvtlbi: error: {userfault.internal(e)}", file=sys.stderr)
+        return 2
+    return code
+
+
+def entry():
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:       # the workers are gone already (nvtlbi/scheduler.py)
+        print("nvtlbi: interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    # `python -m nvtlbi.cli`: run the imported module, not a second copy of
+    # it under the name __main__ (one set of module state for every command)
+    from nvtlbi.cli import entry as _entry
+    _entry()

@@ -1,0 +1,143 @@
+"""`nvtlbi audit [REVISION | FILE ...]`: the whole matrix for each revision
+(bundled, a revision .py, or posted kernel C: a .c file, a patch, an mbox,
+translated first), a verdict per revision, the assumptions its proofs rest
+on and its counterexamples; `--json`, `--report FILE.md`; `--against NAME`
+also proves one input equivalent to a bundled revision."""
+
+import json
+import shutil
+import sys
+import tempfile
+import time
+
+from nvtlbi.model.verdict import overall_exit
+from nvtlbi.c import era, preprocess
+from nvtlbi.c.inputs import InputError
+from nvtlbi.versions import solver_versions
+
+
+def add_parser(sub, common):
+    p = sub.add_parser("audit", help="audit revisions: verdicts, the assumptions they rest on, counterexamples")
+    common(p)
+    p.add_argument("inputs", nargs="*", metavar="REVISION|FILE",
+                   help="bundled revision names, revision .py files, or posted kernel C (a .c file, a unified "
+                        "diff / format-patch, an mbox); default: every bundled revision")
+    p.add_argument("--all", action="store_true",
+                   help="with no input: the history and the review-thread alternatives (impl/alternatives/)")
+    p.add_argument("--json", action="store_true", help="machine-readable results")
+    p.add_argument("--report", metavar="FILE.md", help="write a Markdown report a reviewer can paste")
+    p.add_argument("--base", action="append", default=[], metavar="FILE.c",
+                   help="the file a patch applies to (matched by basename; repeatable)")
+    p.add_argument("--base-revision", metavar="NAME",
+                   help="take the functions a posted input lacks from this bundled revision")
+    p.add_argument("--define", action="append", default=[], metavar="NAME[=VALUE]",
+                   help="a macro the C input's #if/#ifdef/IS_ENABLED() may test, as set in the kernel "
+                        "configuration audited (VALUE: an integer, y or n; default 1; repeatable)")
+    p.add_argument("--undef", action="append", default=[], metavar="NAME",
+                   help="a macro that is not defined in the configuration audited (repeatable)")
+    p.add_argument("--unaudited", action="append", default=[], metavar="FUNCTION",
+                   help="accept that the input's changes to FUNCTION are not audited because FUNCTION comes "
+                        "from a bundled revision or nvtlbi's model (otherwise an error); the report says so")
+    p.add_argument("--profile", help="vocabulary profile for C input (default: chosen from the input): "
+                   + ", ".join(era.PROFILES))
+    p.add_argument("--emit", metavar="FILE.py", help="also write the translated revision here (one C input)")
+    p.add_argument("--against", metavar="NAME", help="also prove the (one) input equivalent to this revision")
+    p.add_argument("--translate-only", action="store_true", help="stop after the translation")
+    p.add_argument("--list-profiles", action="store_true", help="print the vocabulary profiles and exit")
+
+
+def run(args):
+    from nvtlbi.impl import revision as REV
+    from nvtlbi import inputs, proving, report, scheduler, trust
+    from nvtlbi.options import UsageError
+    if args.list_profiles:
+        if args.json:
+            print(json.dumps([{"name": p.name, "span": p.span, "description": p.description,
+                               "vocabulary": p.vocabulary, "source": p.source}
+                              for p in era.PROFILES.values()], indent=1))
+        else:
+            print(era.describe())
+        return 0
+    if "revision" in args and args.revision != "upstream" and not args.inputs:
+        args.inputs = [args.revision]
+    specs = args.inputs or REV.bundled_in_order() + (REV.alternatives() if args.all else [])
+    t0 = time.perf_counter()
+    tmp = tempfile.mkdtemp(prefix="nvtlbi-audit-")
+    try:
+        try:
+            config = preprocess.Config.parse(args.define, args.undef)
+            loaded = [inputs.load(s, tmp, args.base, args.base_revision, args.profile, config, args.unaudited)
+                      for s in specs]
+        except InputError as e:
+            raise UsageError(str(e)) from None
+        if args.emit and (len(loaded) != 1 or not loaded[0].path.startswith(tmp)):
+            raise UsageError("--emit takes exactly one posted (C) input")
+        if args.against and len(loaded) != 1:
+            raise UsageError("--against takes exactly one input")
+        infos = scheduler.describe([x.path for x in loaded] + ([args.against] if args.against else []), args,
+                                   origins=True)
+        for x in loaded:
+            inputs.add_revision_info(x, infos[x.path])
+        if args.emit:
+            shutil.copyfile(loaded[0].path, args.emit)
+            if not args.json:
+                print(f"revision written to {args.emit}")
+        if args.translate_only:
+            if args.json:
+                print(json.dumps({"versions": solver_versions(), "inputs": [{"input": x.spec, "notes": x.notes} for x in loaded],
+                                  **({"emit": args.emit} if args.emit else {})}, indent=1))
+            else:
+                for x in loaded:
+                    print("\n".join(x.notes))
+            return 0
+        code, against = 0, None
+        if args.against:
+            from nvtlbi.commands import diff as cmd_diff
+            names = (infos[loaded[0].path].name, args.against)
+            results = cmd_diff.equivalence(args, loaded[0].path, args.against, names)
+            against = cmd_diff.as_json(*names, results)
+            if not args.json:
+                print(cmd_diff.render_diff(*names, results))
+            code = cmd_diff.exit_status(results)
+        by_spec, tally = proving.prove_many([x.path for x in loaded], args, label="audit", infos=infos)
+        entries = []
+        for x in loaded:
+            info = infos[x.path]
+            entries.append((info.name, x.path, by_spec[x.path], x.notes, info.assumes, x.origins))
+        wall = time.perf_counter() - t0
+        if args.json:
+            print(json.dumps({"seconds": round(wall, 2), "dropped": args.drop,
+                              "versions": solver_versions(),
+                              **({"cross_check": tally.as_dict()} if args.cross_check else {}),
+                              **({"against": against} if against else {}),
+                              **({"emit": args.emit} if args.emit else {}),
+                              **({"report": args.report} if args.report else {}),
+                              "revisions": [report.as_json(n, p, rs, notes, args.drop, extra)
+                                            | {"coverage": trust.as_json(rs, infos[p])}
+                                            | ({"origins": origins} if origins else {})
+                                            for n, p, rs, notes, extra, origins in entries]}, indent=1))
+        else:
+            restricted = bool(args.granule or args.hint or args.property)
+            for n, p, rs, notes, extra, _ in entries:
+                print(report.text(n, rs, notes, args.drop, extra))
+                for line in trust.lines(rs, infos[p], restricted):
+                    print(f"  {line}")
+            if args.cross_check:
+                print(proving.cross_line(tally))
+            print(f"audit of {len(entries)} revision(s), {sum(len(e[2]) for e in entries)} obligations: "
+                  f"wall time {wall:.1f}s")
+        if args.report:
+            drawn = {}
+            for n, p, rs, notes, _, _ in entries:
+                shown = report.scenario_results(rs)
+                drawn.update(zip((r.id for r in shown), proving.scenarios(p, shown, args.drop, args)))
+            with open(args.report, "w") as f:
+                f.write(report.markdown([(n, p, rs, notes) for n, p, rs, notes, _, _ in entries], args.drop,
+                                        {e[1]: infos[e[1]].doc for e in entries}, drawn))
+            if not args.json:
+                print(f"report written to {args.report}")
+        sys.stdout.flush()
+        pcode = overall_exit([r for e in entries for r in e[2]])
+        return max(code, pcode) if 2 in (code, pcode) else (code or pcode)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,189 @@
+"""Every table in docs/ is generated from a registry, never retyped.
+
+    python -m nvtlbi.docs            # rewrite the generated parts of docs/
+    python -m nvtlbi.docs --check    # exit 1, naming them, if any is stale
+
+A generated table sits in a hand-written page between marker comments
+
+    <!-- generated: NAME -->
+    ...
+    <!-- end generated -->
+
+where NAME is one of BLOCKS; a whole generated page is one of PAGES.
+tests/test_docs.py fails when any of them is stale."""
+
+import argparse
+import os
+import re
+import sys
+
+from nvtlbi.impl import eras as E
+from nvtlbi.impl.assumptions import ASSUMPTIONS, OPT_IN
+from nvtlbi.model import hints as H
+from nvtlbi.model import mutation as MU
+from nvtlbi.model import properties as P
+from nvtlbi.model import steps as ST
+from nvtlbi.model import verdict as V
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COMMAND = "python -m nvtlbi.docs"
+
+
+def _table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return out + ["| " + " | ".join(r) + " |" for r in rows]
+
+
+def _cell(text):
+    return text.replace("|", "\\|")
+
+
+def assumptions():
+    """The default assumptions (impl/assumptions.py)."""
+    return _table(["name", "meaning", "source", "checked on concrete states"],
+                  [[f"`{a.name}`", a.meaning, a.source, "yes" if a.check else "no: " + a.unchecked]
+                   for a in ASSUMPTIONS])
+
+
+def opt_in_assumptions():
+    """The opt-in assumptions (impl/assumptions.py OPT_IN): a revision lists them in ASSUMES."""
+    return _table(["name", "meaning", "replaces", "source"],
+                  [[f"`{a.name}`", a.meaning, ", ".join(f"`{r}`" for r in a.replaces), a.source] for a in OPT_IN])
+
+
+def properties():
+    """The properties (model/properties.py)."""
+    every = [h.name for h in H.HINT_CASES]
+    return _table(["", "property", "proved", "hint cases", "source"],
+                  [[p.name, _cell(p.meaning), "by default" if p.default else f"only with `--property {p.name}`",
+                    "all" if p.hints == every else "all but " + ", ".join(h for h in every if h not in p.hints),
+                    _cell(p.source)] for p in P.PROPERTIES.values()])
+
+
+def hints():
+    """The hint cases (model/hints.py)."""
+    return _table(["hint", "operand", "TTL and FEAT_TTL"],
+                  [[h.name, _cell(h.meaning), _cell(h.operand)] for h in H.HINT_CASES])
+
+
+def exit_statuses():
+    """The exit statuses (model/verdict.py)."""
+    return _table(["exit status", "when", "verdicts"],
+                  [[str(s.code), _cell(s.meaning), ", ".join(v.name for v in V.VERDICTS if v.exit == s.code)]
+                   for s in V.EXIT_STATUSES])
+
+
+def mutant_classes():
+    """The classes of mutation testing (model/mutation.py)."""
+    return _table(["class", "meaning"], [[c.name, _cell(c.meaning)] for c in MU.CLASSES])
+
+
+def steps():
+    """The steps of a concrete scenario (model/steps.py)."""
+    return _table(["step", "meaning"], [[f"`{s.name}`", s.meaning] for s in ST.STEPS.values()])
+
+
+BLOCKS = {"assumptions": assumptions, "opt-in-assumptions": opt_in_assumptions, "properties": properties,
+          "hints": hints, "exit-statuses": exit_statuses,
+          "mutant-classes": mutant_classes, "steps": steps}
+
+
+def eras_page():
+    """docs/eras.md: every era, field and name with its meaning and source (impl/eras.py)."""
+    out = ["# Eras of the kernel vocabulary", "",
+           f"Generated from `impl/eras.py` by `{COMMAND}`: do not edit.", ""]
+    out += _table(["era", "span", "vocabulary module", "starts with"],
+                  [[e.name, e.span, f"`{e.vocabulary}`", e.source] for e in E.ERAS.values()])
+    out += ["", "## Struct fields", ""]
+    rows = []
+    for (struct, name), by in E.FIELDS.items():
+        cells = [by[e].meaning if e in by else "(no meaning: an error)" for e in E.ORDER]
+        rows.append([f"`{struct}->{name}`", *cells, "; ".join(sorted({f.source for f in by.values()}))])
+    out += _table(["field", *E.ORDER, "source"], rows)
+    out += ["", "## Names", ""]
+    out += _table(["name", "meaning", "eras", "source"],
+                  [[f"`{n.name}`", n.meaning + "".join(f"; in {e}: {t}" for e, t in n.changed.items()),
+                    ", ".join(n.eras), n.source] for n in sorted(E.NAMES.values(), key=lambda n: n.name.lower())])
+    return "\n".join(out) + "\n"
+
+
+PAGES = {"docs/eras.md": eras_page}
+
+_BLOCK = re.compile(r"(<!-- generated: ([\w-]+) -->\n)(.*?)(<!-- end generated -->)", re.S)
+
+
+class DocsError(Exception):
+    pass
+
+
+def fill(text, where="text"):
+    """The text with every generated block rewritten from its registry."""
+    def one(m):
+        name = m.group(2)
+        if name not in BLOCKS:
+            raise DocsError(f"{where}: unknown generated block {name!r} (blocks: {', '.join(BLOCKS)})")
+        return m.group(1) + "\n".join(BLOCKS[name]()) + "\n" + m.group(4)
+    return _BLOCK.sub(one, text)
+
+
+def pages(root=ROOT):
+    """The hand-written pages that may hold generated blocks."""
+    docs = os.path.join(root, "docs")
+    return ["README.md"] + sorted(os.path.join("docs", f) for f in os.listdir(docs)
+                                  if f.endswith(".md") and os.path.join("docs", f) not in PAGES)
+
+
+def generate(root=ROOT):
+    """{relative path: what it should hold} for every page with generated content."""
+    out = {rel: make() for rel, make in PAGES.items()}
+    for rel in pages(root):
+        with open(os.path.join(root, rel)) as f:
+            text = f.read()
+        out[rel] = fill(text, rel)
+    return out
+
+
+def blocks_used(root=ROOT):
+    used = set()
+    for rel in pages(root):
+        with open(os.path.join(root, rel)) as f:
+            used |= {m.group(2) for m in _BLOCK.finditer(f.read())}
+    return used
+
+
+def stale(root=ROOT):
+    """The pages whose generated content differs from the registries'."""
+    out = []
+    for rel, want in generate(root).items():
+        path = os.path.join(root, rel)
+        have = open(path).read() if os.path.exists(path) else None
+        if have != want:
+            out.append(rel)
+    return out
+
+
+def write(root=ROOT):
+    changed = stale(root)
+    for rel, text in generate(root).items():
+        if rel in changed:
+            with open(os.path.join(root, rel), "w") as f:
+                f.write(text)
+    return changed
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog=COMMAND, description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true", help="only say which generated docs are stale (exit 1)")
+    args = ap.parse_args(argv)
+    if args.check:
+        bad = stale()
+        for rel in bad:
+            print(f"{rel}: stale; run {COMMAND}", file=sys.stderr)
+        return 1 if bad else 0
+    for rel in write():
+        print(f"wrote {rel}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

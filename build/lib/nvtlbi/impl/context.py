@@ -1,0 +1,42 @@
+"""The world revision code runs in: the kernel hooks (what BUG(), WARN_ON,
+the host's capabilities and page size mean) and the backend that evaluates
+C words holding symbolic terms.
+
+One context variable holds it, so nothing is set on a module: a run enters
+its world with `with entered(hooks=..., backend=...):` and leaving the block
+resets the variable through its token, also when the run raises.  Outside
+any run the world is the concrete one: no symbolic backend, and default
+concrete hooks (impl/kernel.py).  impl/ stays free of z3 and of model/: the
+model only passes objects in."""
+
+import contextlib
+import contextvars
+from dataclasses import dataclass
+from typing import Any, Iterator, Optional
+
+
+@dataclass(frozen=True)
+class World:
+    hooks: Any | None = None       # None: impl/kernel.py's default concrete hooks
+    backend: Any | None = None     # None: concrete words only (a symbolic one raises)
+
+
+CONCRETE = World()
+_WORLD: contextvars.ContextVar = contextvars.ContextVar("nvtlbi.impl.world", default=CONCRETE)
+
+
+def current() -> World:
+    return _WORLD.get()
+
+
+@contextlib.contextmanager
+def entered(hooks: Optional[Any] = None, backend: Optional[Any] = None) -> Iterator[World]:
+    """Run the block with these hooks and/or this backend (each left as
+    it is when not given)."""
+    now = _WORLD.get()
+    world = World(now.hooks if hooks is None else hooks, now.backend if backend is None else backend)
+    token = _WORLD.set(world)
+    try:
+        yield world
+    finally:
+        _WORLD.reset(token)

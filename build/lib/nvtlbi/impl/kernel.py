@@ -1,0 +1,318 @@
+"""The kernel vocabulary a revision is written in.
+
+A revision module does `from nvtlbi.impl.kernel import *` and uses only these names,
+spelled as in the kernel (arm64, the 2024 era: VTCR_EL2_TG0_* are the shifted
+TCR values, the TTL gate is kvm_has_feat).  Every helper works on concrete
+and symbolic words alike; the page table, the VM and the unmap are reached
+through the objects passed in (`mmu`), so the same revision runs on a real
+page table (impl/) or against the symbolic environment (model/).
+
+C constructs and how they are written here (see docs/writing-a-revision.md):
+  u64 x = e;               x = u64(e)           (the conversion is explicit)
+  x |= e;                  x |= e               (keeps x's type, as in C)
+  static u8 f(u64 a)       @kfunc def f(a: u64) -> u8   (args and return converted)
+  kvm_pte_t pte; f(&pte)   pte = Ref(kvm_pte_t); f(pte); pte.val
+  goto again;              a `while True:` loop around the label, `continue`
+  switch (e) { case A: }   if/elif on e == A, `else:` for default
+  mmu->tlb_vtcr            mmu.tlb_vtcr
+  NULL                     NULL
+"""
+
+import functools
+import inspect
+
+from nvtlbi.impl import context as _context
+from nvtlbi.impl import eras
+from nvtlbi.impl.cint import CType, Word, convert, s32, s64, select, u8, u16, u32, u64  # noqa: F401
+
+# The names a revision of this era sees (`from nvtlbi.impl.kernel import *`): each
+# has its meaning and source in impl/eras.py.  Other eras' vocabularies
+# (impl.kernel_2020, _2023, _2026) take what they share from here.
+ERA = "v2024"
+__all__ = eras.names(ERA)
+
+# ---- types -------------------------------------------------------------------
+unsigned_int = u32
+unsigned_long = u64
+c_int = s32
+kvm_pte_t = u64
+phys_addr_t = u64
+NULL = None
+
+
+from nvtlbi.impl import outcome as _outcome
+from nvtlbi.impl.outcome import KernelBug, Uninitialised  # noqa: F401  (C outcomes: impl/outcome.py)
+
+
+# ---- the world a revision runs in ----------------------------------------------
+# Concrete and symbolic environments implement these hooks; the vocabulary
+# below only calls them, through the current world (impl/context.py): the
+# symbolic engine enters its hooks while it runs a revision, impl/tlbi.py a
+# ConcreteHooks that records the WARN_ONs of one TLBI.
+class ConcreteHooks:
+    def __init__(self, host_caps=(), page_shift=12):
+        self.warnings = []
+        self.host_caps = set(host_caps)
+        self.page_shift = page_shift      # the host's PAGE_SHIFT (granule of the shadow S2)
+
+    def bug(self, where):
+        raise KernelBug(where)
+
+    def warn(self, where):
+        self.warnings.append(where)
+
+    def host_cap(self, cap):
+        return Word(s32, int(cap in self.host_caps))
+
+    def granule_size(self, level):
+        bits = self.page_shift - 3
+        return Word(u64, 1 << (self.page_shift + (3 - int(level)) * bits))
+
+
+def _hooks():
+    """The hooks of the current world; outside any run, fresh concrete ones
+    (no host capability, 4K pages; a WARN_ON there is recorded nowhere)."""
+    hooks = _context.current().hooks
+    return ConcreteHooks() if hooks is None else hooks
+
+
+def _caller():
+    f = inspect.stack()[2]
+    return f"{f.filename}:{f.lineno}"
+
+
+def BUG():
+    _hooks().bug(_caller())
+
+
+def WARN_ON(cond):
+    if cond:
+        _hooks().warn(_caller())
+        return True
+    return False
+
+
+# ---- bits and masks (include/linux/bits.h, bitfield.h) ---------------------
+def BIT(n):
+    return u64(1) << n
+
+
+def BIT_ULL(n):
+    return u64(1) << n
+
+
+def GENMASK_ULL(h, l):
+    return (~u64(0) << l) & (~u64(0) >> (63 - h))
+
+
+GENMASK = GENMASK_ULL  # unsigned long is 64 bits on arm64
+
+
+def _shift_of(mask):
+    m = int(mask)
+    if m == 0:
+        raise ValueError("FIELD_GET/FIELD_PREP with an empty mask")
+    return (m & -m).bit_length() - 1
+
+
+def FIELD_GET(mask, reg):
+    """(typeof(mask))((reg & mask) >> shift(mask)); mask must be a constant."""
+    mask = mask if isinstance(mask, Word) else convert(mask, u64)
+    return convert((reg & mask) >> _shift_of(mask), mask.ctype)
+
+
+def FIELD_PREP(mask, val):
+    mask = mask if isinstance(mask, Word) else convert(mask, u64)
+    return (convert(val, mask.ctype) << _shift_of(mask)) & mask
+
+
+# ---- sizes (include/linux/sizes.h: plain int constants) ------------------
+SZ_4K = 0x00001000
+SZ_16K = 0x00004000
+SZ_64K = 0x00010000
+SZ_2M = 0x00200000
+SZ_32M = 0x02000000
+SZ_512M = 0x20000000
+SZ_1G = 0x40000000
+
+# ---- VTCR_EL2 (kvm_arm.h before the 2025/26 sysreg conversion) ---------------
+VTCR_EL2_TG0_SHIFT = 14
+VTCR_EL2_TG0_MASK = u64(3) << 14
+VTCR_EL2_TG0_4K = u64(0) << 14
+VTCR_EL2_TG0_16K = u64(2) << 14
+VTCR_EL2_TG0_64K = u64(1) << 14
+
+# ---- TLBI (asm/tlbflush.h) -----------------------------------------------------
+TLBI_TTL_MASK = GENMASK_ULL(47, 44)
+TLBI_TTL_TG_4K = 1
+TLBI_TTL_TG_16K = 2
+TLBI_TTL_TG_64K = 3
+
+# ---- page-table bits ----------------------------------------------------------
+PTE_VALID = BIT(0)
+KVM_PGTABLE_PROT_SW0 = BIT(55)
+KVM_PGTABLE_PROT_SW1 = BIT(56)
+KVM_PGTABLE_PROT_SW2 = BIT(57)
+KVM_PGTABLE_PROT_SW3 = BIT(58)
+KVM_NV_GUEST_MAP_SZ = KVM_PGTABLE_PROT_SW1 | KVM_PGTABLE_PROT_SW0
+
+# ---- ID registers, for kvm_has_feat(kvm, ID_AA64MMFR2_EL1, TTL, IMP) -------
+ID_AA64MMFR2_EL1 = "ID_AA64MMFR2_EL1"
+TTL = "TTL"
+IMP = "IMP"
+NI = "NI"
+
+
+# ---- out-parameters --------------------------------------------------------------
+class Ref:
+    """A local whose address is taken: `kvm_pte_t pte;` then `&pte`."""
+
+    def __init__(self, ctype, init=None):
+        self.ctype = ctype
+        self._val = None if init is None else convert(init, ctype)
+
+    @property
+    def val(self):
+        if self._val is None:
+            raise Uninitialised(f"read of an uninitialised {self.ctype.name}")
+        return self._val
+
+    @val.setter
+    def val(self, x):
+        self._val = convert(x, self.ctype)
+
+
+# ---- functions on kernel objects ---------------------------------------------------
+def kvm_s2_mmu_to_kvm(mmu):
+    return mmu.kvm
+
+
+def lockdep_assert_held_write(lock):
+    lock.assert_held_write()
+
+
+def kvm_has_feat(kvm, reg, field, val):
+    """Does the VM's (sanitised) ID register advertise at least `val`?"""
+    return kvm.has_feat(reg, field, val)
+
+
+def kvm_pgtable_get_leaf(pgt, addr, ptep, level):
+    """Walk `pgt` to the entry mapping `addr` (the leaf, or the invalid entry
+    where the walk stopped); store it in *ptep and its level in *level.
+    Returns 0, or a negative errno (e.g. -ERANGE beyond the input range)."""
+    ret, pte, lvl = pgt.get_leaf(convert(addr, u64))
+    if ret == 0:                # on error *ptep and *level are left alone
+        if ptep is not None:
+            ptep.val = pte
+        if level is not None:
+            level.val = lvl
+    return convert(ret, s32)
+
+
+KVM_PGTABLE_LAST_LEVEL = 3
+
+
+def kvm_granule_size(level):
+    """Bytes one host stage-2 entry maps at `level` (a function of the host's
+    PAGE_SHIFT, which the symbolic engine leaves open)."""
+    return _hooks().granule_size(level)
+
+
+def kvm_stage2_unmap_range(mmu, start, size, may_block):
+    mmu.unmap_range(convert(start, u64), convert(size, u64))
+
+
+# ---- function definitions ------------------------------------------------------------
+def kfunc(fn):
+    """Give a Python function C's calling convention: arguments annotated
+    with a C type are converted on entry, the result to the return type."""
+    sig = inspect.signature(fn)
+    conv = {n: p.annotation for n, p in sig.parameters.items() if isinstance(p.annotation, CType)}
+    ret = sig.return_annotation if isinstance(sig.return_annotation, CType) else None
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            bound = sig.bind(*args, **kwargs)
+        except TypeError as e:      # C would not compile the call: never an outcome
+            raise _outcome.CallMismatch(fn, len(args) + len(kwargs), f"{fn.__name__}{sig}: {e}") from None
+        for n, t in conv.items():
+            bound.arguments[n] = convert(bound.arguments[n], t)
+        r = fn(*bound.args, **bound.kwargs)
+        return convert(_outcome.check_integer(fn, r), ret) if ret is not None else r
+
+    wrapper.__kfunc__ = True
+    return wrapper
+
+
+# ---- the TLBI handlers' world (all eras) ---------------------------------------------
+# Older revisions read the vCPU's registers, gate the TTL on a host capability,
+# walk the shadow S2 in software and look MMUs up by VTTBR; these are the
+# names they use.  Each is answered by the object passed in.
+VTCR_EL2 = "VTCR_EL2"
+VTTBR_EL2 = "VTTBR_EL2"
+HCR_EL2 = "HCR_EL2"
+HCR_VM = u64(1) << 0
+ARM64_HAS_ARMv8_4_TTL = "ARM64_HAS_ARMv8_4_TTL"
+PTE_AF = BIT(10)
+EFAULT = 14
+ERANGE = 34
+
+
+def vcpu_read_sys_reg(vcpu, reg):
+    return vcpu.read_sys_reg(reg)
+
+
+def cpus_have_const_cap(cap):
+    return _hooks().host_cap(cap)
+
+
+cpus_have_final_cap = cpus_have_const_cap
+
+
+def lookup_s2_mmu(kvm, vttbr, hcr):
+    """The shadow MMU for this VTTBR and HCR_EL2.VM, or NULL."""
+    return kvm.lookup_s2_mmu(vttbr, hcr)
+
+
+def kvm_s2_mmu_iterate_by_vmid(kvm, vmid, fn):
+    for mmu in kvm.mmus_by_vmid(vmid):
+        fn(mmu)
+
+
+def spin_lock(lock):
+    lock.acquire_write()
+
+
+def spin_unlock(lock):
+    lock.release_write()
+
+
+write_lock, write_unlock = spin_lock, spin_unlock
+
+
+class kvm_s2_trans:
+    """struct kvm_s2_trans, zero-initialised as the early callers declare it."""
+
+    def __init__(self):
+        self.output = u64(0)
+        self.block_size = u64(0)
+        self.upper_attr = u64(0)
+        self.level = c_int(0)
+        self.esr = u64(0)
+
+
+def kvm_walk_shadow_s2(mmu, addr, out):
+    """The early revisions' software walk of the shadow S2 (the nested
+    walker run on the host tables): fills *out for a valid leaf with AF set,
+    else fails with -EFAULT and leaves *out alone."""
+    ret, pte, lvl = mmu.pgt.get_leaf(convert(addr, u64))
+    # computed without branching: the caller only sees *out and the result
+    ok = (ret == 0) & ((pte & PTE_VALID) != 0) & ((pte & PTE_AF) != 0)
+    out.upper_attr = select(ok, pte & GENMASK_ULL(63, 50), out.upper_attr)
+    out.level = select(ok, c_int(lvl), out.level)
+    return convert(select(ok, 0, select(ret != 0, ret, -EFAULT)), s32)
+
+
+def kvm_unmap_stage2_range(mmu, start, size):
+    mmu.unmap_range(convert(start, u64), convert(size, u64))

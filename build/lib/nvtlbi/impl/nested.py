@@ -1,0 +1,268 @@
+"""The NV machinery around the inference, concretely: the guest hypervisor's
+stage 2 and KVM's walk of it, the VM and its shadow MMUs, and the shadow
+fault path that builds shadow leaves tagged with the guest's level."""
+
+from dataclasses import dataclass, field
+
+from nvtlbi.impl import descriptor as D
+from nvtlbi.impl import granule as G
+from nvtlbi.impl.cint import Word, convert, s32, select, u8, u64
+from nvtlbi.impl.eras import KvmS2Mmu
+from nvtlbi.impl.outcome import LockdepFailure
+from nvtlbi.impl.pgtable import PageTable
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One guest stage-2 translation: what a TLB entry of the guest caches."""
+    shift: int          # guest granule page shift
+    level: int
+    base: int           # IPA of the block
+    oa: int             # output address of the block
+
+    @property
+    def size(self):
+        return G.level_size(self.shift, self.level)
+
+    def contains(self, addr):
+        return self.base <= addr < self.base + self.size
+
+    def overlaps(self, other):
+        return self.base < other.base + other.size and other.base < self.base + self.size
+
+    def __str__(self):
+        return f"{G.name(self.shift)} L{self.level} [{self.base:#x}, {self.base + self.size:#x})"
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str           # "translation", "access" or "address size"
+    level: int
+
+
+class GuestS2:
+    """The guest hypervisor's stage-2 tables for one nested VM."""
+
+    def __init__(self, shift, lpa2=False):
+        self.shift = shift
+        self.lpa2 = lpa2
+        self.pgt = PageTable(shift)
+        self.vtcr = G.TG0_OF[shift] << 14 | (1 << 31)
+
+    def map(self, ipa, level, oa):
+        size = G.level_size(self.shift, level)
+        self.pgt.set_entry(ipa & ~(size - 1), level, D.leaf(level, oa & ~(size - 1), size))
+
+    def unmap(self, ipa, level):
+        self.pgt.set_entry(ipa, level, 0)
+
+
+def walk_nested_s2(guest, ipa):
+    """KVM's software walk of the guest stage 2: a Translation, or a Fault.
+    Blocks above the first block level (4K: 1, 16K/64K: 2; one lower with
+    LPA2) are rejected, as are level-3 entries with bit 1 clear and AF=0."""
+    d, level = guest.pgt.lookup(ipa)
+    if not D.is_valid(d):
+        return Fault("translation", level)
+    if not D.is_leaf(d, level) or level not in G.guest_leaf_levels(guest.shift, guest.lpa2):
+        return Fault("translation", level)
+    if not d & D.AF:
+        return Fault("access", level)
+    size = G.level_size(guest.shift, level)
+    return Translation(guest.shift, level, ipa & ~(size - 1), D.output_address(d, size))
+
+
+class MMULock:
+    def __init__(self):
+        self.write_held = False
+
+    def assert_held_write(self):
+        if not self.write_held:
+            raise LockdepFailure("lockdep: mmu_lock not held for write")
+
+    def acquire_write(self):
+        if self.write_held:         # a self-deadlock; lockdep reports recursive locking
+            raise LockdepFailure("lockdep: mmu_lock taken twice")
+        self.write_held = True
+
+    def release_write(self):
+        self.write_held = False
+
+
+HCR_VM = 1
+
+
+class VCPU:
+    """The vCPU running the guest hypervisor: the EL2 registers it last wrote."""
+
+    def __init__(self, kvm, vtcr, vttbr=0x1000, hcr=HCR_VM):
+        self.kvm = kvm
+        self.sys_regs = {"VTCR_EL2": vtcr, "VTTBR_EL2": vttbr, "HCR_EL2": hcr}
+
+    def read_sys_reg(self, reg):
+        return Word(u64, self.sys_regs[reg])
+
+
+class VM:
+    """struct kvm, as far as the TLBI path sees it."""
+
+    def __init__(self, feat_ttl=True, host_ttl=True):
+        self.mmu_lock = MMULock()
+        self.feat_ttl = feat_ttl          # ID_AA64MMFR2_EL1.TTL as the VM sees it
+        self.host_ttl = host_ttl          # the host CPU has FEAT_TTL (ARM64_HAS_ARMv8_4_TTL)
+        self.mmus = []
+        self.vcpu = None
+
+    def has_feat(self, reg, fld, val):
+        assert (reg, fld, val) == ("ID_AA64MMFR2_EL1", "TTL", "IMP"), (reg, fld, val)
+        return Word(s32, int(self.feat_ttl))
+
+    def lookup_s2_mmu(self, vttbr, hcr):
+        for mmu in self.mmus:
+            if mmu.vttbr == int(vttbr) and mmu.s2_enabled == bool(int(hcr) & HCR_VM):
+                return mmu
+        return None
+
+    def mmus_by_vmid(self, vmid):
+        return [m for m in self.mmus if (m.vttbr >> 48) == int(vmid)]
+
+
+# VTCR_EL2 fields kvm_get_vtcr sets the same way for every stage 2: RES1
+# (bit 31), SH0 inner shareable, ORGN0/IRGN0 write-back.  TG0 and T0SZ follow
+# the host's page size and the stage 2's input size.  The other fields (SL0,
+# PS, VS, HA, ...) are not modelled: 0 here, unconstrained in the symbolic
+# environment, so a revision that reads them cannot be proved on a guess.
+VTCR_FIXED = (1 << 31) | (3 << 12) | (1 << 10) | (1 << 8)
+VTCR_MODELLED = (1 << 31) | 0xFFFF & ~(3 << 6)     # RES1, TG0, SH0, ORGN0, IRGN0, T0SZ (not SL0)
+
+
+def stage2_vtcr(page_shift, ia_bits, rest=0):
+    """VTCR_EL2 of a shadow stage 2 as kvm_init_ipa_range sets mmu->vtcr
+    (kvm_get_vtcr(mmfr0, mmfr1, phys_shift)): concrete or symbolic words.
+    `rest` supplies the fields that are not modelled."""
+    page_shift, ia_bits = convert(page_shift, u8), convert(ia_bits, u8)
+    tg0 = select(page_shift == 12, u64(G.TG0_OF[12]), select(page_shift == 14, u64(G.TG0_OF[14]),
+                                                              u64(G.TG0_OF[16])))
+    t0sz = u64(64) - u64(ia_bits)
+    return (u64(VTCR_FIXED) | tg0 << 14 | t0sz) | (u64(rest) & ~u64(VTCR_MODELLED))
+
+
+@dataclass
+class ShadowMMU(KvmS2Mmu):
+    """struct kvm_s2_mmu for one guest stage-2 context.  Revisions read its
+    fields by their kernel names (`mmu.tlb_vtcr`, `mmu.vtcr`), whose meaning
+    depends on the era (impl/eras.py); our own code reads `guest_vtcr` and
+    `host_vtcr`, which do not."""
+    kvm: VM
+    guest_vtcr: Word
+    pgt: PageTable
+    origin: dict = field(default_factory=dict)     # (base, size) -> Translation
+    unmapped: list = field(default_factory=list)   # ranges unmapped by TLBIs
+    vttbr: int = 0x1000
+    s2_enabled: bool = True
+    keep_invalid_tags: bool = False    # the invalidtags fault/unmap path (off: today's KVM)
+
+    @property
+    def host_vtcr(self):
+        """The VTCR_EL2 KVM programs for this shadow stage 2 itself."""
+        return stage2_vtcr(self.pgt.shift, self.pgt.ia_bits)
+
+    def unmap_range(self, start, size):
+        start, size = int(start), int(size)
+        self.unmapped.append((start, size))
+        self.pgt.unmap_range(start, size)
+        if self.keep_invalid_tags:
+            # a TLBI that removes a guest block removes its annotation too,
+            # so a later remap by the guest cannot meet a stale one
+            self.pgt.clear_annotations(start, size)
+
+    def shadow_leaves(self):
+        """Valid shadow leaves as (base, size, level, pte, origin Translation)."""
+        for base, size, level, d in self.pgt.leaves():
+            yield base, size, level, d, self.origin.get((base, size))
+
+
+def new_mmu(vm, guest, host_shift, s2_enabled=True, keep_invalid_tags=False, ia_bits=48):
+    """A shadow MMU for the guest's stage 2 (or, s2_enabled=False, the
+    context used while the guest runs with its stage 2 off).  The first MMU
+    also creates the vCPU, whose VTCR_EL2 is the guest's."""
+    mmu = ShadowMMU(vm, Word(u64, guest.vtcr), PageTable(host_shift, ia_bits), s2_enabled=s2_enabled,
+                    keep_invalid_tags=keep_invalid_tags)
+    vm.mmus.append(mmu)
+    if vm.vcpu is None:
+        vm.vcpu = VCPU(vm, guest.vtcr)
+    return mmu
+
+
+def handle_s2_off_fault(mmu, ipa, vma_pagesize=None):
+    """A fault in the stage-2-off context: IPA maps 1:1 and no level is
+    recorded (the tag is 0: nothing to encode without a guest translation)."""
+    if mmu.pgt.leaf(ipa) is not None:
+        return None
+    page = 1 << mmu.pgt.shift
+    size = vma_pagesize or page
+    base = ipa & ~(size - 1)
+    mmu.pgt.map(base, size, base, nv_level=0)
+    return base
+
+
+def shadow_map_size(host_shift, trans, ipa, vma_pagesize=None, force_pte=False, start_level=0):
+    """The size user_mem_abort picks for a shadow fault: start from PUD_SIZE
+    (PAGE_SIZE if forced to pages), clamp to the guest block, round down to a
+    size the host maps, to the backing page size, and to what the IPA/PA
+    alignment allows."""
+    page, pmd, pud = (G.level_size(host_shift, l) for l in (3, 2, 1))
+    size = page if force_pte else pud
+    # no block above the table's start level: a small IPA size (32 bits on
+    # 4K) starts the stage 2 at level 2, so it has no 1G blocks
+    size = min(size, trans.size, G.level_size(host_shift, max(start_level, 1)))
+    if pmd <= size < pud:
+        size = pmd
+    elif page <= size < pmd:
+        size = page
+    if vma_pagesize is not None:
+        size = min(size, vma_pagesize)
+    oa = trans.oa + (ipa - trans.base)
+    for s in reversed(G.host_sizes(host_shift)):
+        if s <= size and (ipa - oa) % s == 0:
+            return s
+    raise AssertionError("no host size fits")
+
+
+def handle_shadow_fault(mmu, guest, ipa, vma_pagesize=None, force_pte=False):
+    """A nested-guest access to ipa with no shadow mapping: walk the guest S2
+    and map a shadow leaf tagged with the guest level (kvm_encode_nested_level:
+    the level in [56:55], so a level-0 block gets tag 0).  Returns the
+    Translation used, a Fault for the guest, or None if already mapped."""
+    if mmu.pgt.leaf(ipa) is not None:
+        return None
+    if ipa >> mmu.pgt.ia_bits:
+        # beyond the VM's IPA size: kvm_handle_guest_abort injects an
+        # address-size fault, no shadow leaf is made
+        return Fault("address size", 0)
+    trans = walk_nested_s2(guest, ipa)
+    if isinstance(trans, Fault):
+        return trans
+    size = shadow_map_size(mmu.pgt.shift, trans, ipa, vma_pagesize, force_pte, mmu.pgt.start)
+    base = ipa & ~(size - 1)
+    oa = trans.oa + (base - trans.base)
+    mmu.pgt.map(base, size, oa, nv_level=trans.level & 3)
+    mmu.origin[(base, size)] = trans
+    if mmu.keep_invalid_tags and size < trans.size:
+        annotate_guest_block(mmu, trans)
+    return trans
+
+
+def annotate_guest_block(mmu, trans):
+    """The invalidtags fault path: make the shadow entry at the guest block's
+    base carry its level even while nothing is mapped there, so the depth
+    probe at that address finds it.  The entry is the deeper of where the
+    walk stops and the largest host block inside the guest block, so it never
+    reaches outside it.  Re-run after every fault, since mapping a smaller
+    leaf under an annotated entry replaces it by a table."""
+    d, level = mmu.pgt.lookup(trans.base)
+    if D.is_leaf(d, level):
+        return                          # a valid leaf there carries its own tag
+    fit = max(l for l in G.host_leaf_levels(mmu.pgt.shift)
+              if G.level_size(mmu.pgt.shift, l) <= trans.size) if trans.size >= (1 << mmu.pgt.shift) else 3
+    mmu.pgt.annotate(trans.base, max(level, fit), trans.level & 3)

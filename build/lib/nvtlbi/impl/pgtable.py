@@ -1,0 +1,155 @@
+"""A concrete stage-2 page table: map, unmap, walk, kvm_pgtable_get_leaf.
+
+Tables are sparse dicts (index -> descriptor) keyed by a fake physical
+address, so a 48-bit space costs only what is mapped.  Used both for the
+guest's stage 2 (granule from the guest VTCR) and for KVM's shadow stage 2
+(the host granule)."""
+
+from nvtlbi.impl import descriptor as D
+from nvtlbi.impl import granule as G
+from nvtlbi.impl.cint import Word, s32, u64
+
+ERANGE = 34
+
+
+class PageTable:
+    def __init__(self, shift, ia_bits=48):
+        self.shift = shift
+        self.ia_bits = ia_bits
+        self.start = G.start_level(shift, ia_bits)
+        self.tables = {}
+        self._next = 1 << 40           # fake PA space for table pages
+        self.root = self._new_table()
+
+    def _new_table(self):
+        addr = self._next
+        self._next += 1 << self.shift
+        self.tables[addr] = {}
+        return addr
+
+    def _index(self, addr, level):
+        idx = addr >> G.level_shift(self.shift, level)
+        if level != self.start:
+            idx &= (1 << G.bits_per_level(self.shift)) - 1
+        return idx
+
+    def _walk(self, addr):
+        """Yield (table, index, level) from the root down to the entry that
+        maps addr (the last one is a leaf, an invalid entry, or level 3)."""
+        table, level = self.root, self.start
+        while True:
+            idx = self._index(addr, level)
+            yield table, idx, level
+            d = self.tables[table].get(idx, 0)
+            if not D.is_table(d, level):
+                return
+            table, level = D.next_table(d, self.shift), level + 1
+
+    def lookup(self, addr):
+        """(descriptor, level) of the entry where the walk for addr stops."""
+        for table, idx, level in self._walk(addr):
+            pass
+        return self.tables[table].get(idx, 0), level
+
+    def leaf(self, addr):
+        """(base, size, level, descriptor) of the valid leaf mapping addr, or None."""
+        d, level = self.lookup(addr)
+        if not D.is_leaf(d, level):
+            return None
+        size = G.level_size(self.shift, level)
+        return addr & ~(size - 1), size, level, d
+
+    def get_leaf(self, addr):
+        """kvm_pgtable_get_leaf: (ret, pte, level) as C words."""
+        a = int(addr)
+        if a >= 1 << self.ia_bits:
+            return Word(s32, -ERANGE), Word(u64, 0), Word(s32, 0)
+        d, level = self.lookup(a)
+        return Word(s32, 0), Word(u64, d), Word(s32, level)
+
+    def set_entry(self, addr, level, desc):
+        """Write desc at (addr, level), creating tables on the way.  A block
+        met on the way is split into next-level blocks first (what KVM does
+        when it maps a smaller page under an existing block)."""
+        assert level >= self.start, f"no level-{level} entry in a table starting at level {self.start}"
+        table, lvl = self.root, self.start
+        while lvl < level:
+            idx = self._index(addr, lvl)
+            d = self.tables[table].get(idx, 0)
+            if not D.is_table(d, lvl):
+                new = self._new_table()
+                if D.is_leaf(d, lvl):
+                    self._split(d, lvl, new)
+                self.tables[table][idx] = D.table(new)
+                d = self.tables[table][idx]
+            table, lvl = D.next_table(d, self.shift), lvl + 1
+        self.tables[table][self._index(addr, level)] = desc
+
+    def _split(self, block, level, new):
+        size = G.level_size(self.shift, level + 1)
+        oa = D.output_address(block, G.level_size(self.shift, level))
+        keep = block & ~(D.OA_MASK | D.TABLE)
+        for i in range(1 << G.bits_per_level(self.shift)):
+            d = keep | (oa + i * size)
+            if level + 1 == 3:
+                d |= D.TABLE
+            self.tables[new][i] = d
+
+    def clear_af(self, addr):
+        """Age the leaf mapping addr (what kvm_age_gfn does to shadow leaves)."""
+        for table, idx, level in self._walk(addr):
+            pass
+        d = self.tables[table].get(idx, 0)
+        if D.is_leaf(d, level):
+            self.tables[table][idx] = d & ~D.AF
+
+    def map(self, ipa, size, oa, nv_level=0, af=True):
+        level = G.level_of_size(self.shift, size)
+        assert ipa % size == 0
+        self.set_entry(ipa, level, D.leaf(level, oa, size, nv_level, af))
+
+    def unmap_range(self, start, size):
+        """Invalidate every leaf that overlaps [start, start+size) (a block
+        partly inside is removed whole, as KVM's unmap walker does)."""
+        end = start + size
+        for base, lsize, level, _ in list(self.leaves()):
+            if base < end and start < base + lsize:
+                self.set_entry(base, level, 0)
+
+    def leaves(self, table=None, level=None, base=0):
+        """Every valid leaf as (base, size, level, descriptor), by address."""
+        if table is None:
+            table, level = self.root, self.start
+        lshift = G.level_shift(self.shift, level)
+        for idx in sorted(self.tables[table]):
+            d = self.tables[table][idx]
+            addr = base + (idx << lshift)
+            if D.is_table(d, level):
+                yield from self.leaves(D.next_table(d, self.shift), level + 1, addr)
+            elif D.is_leaf(d, level):
+                yield addr, 1 << lshift, level, d
+
+
+    # ---- tagged invalid entries (the invalidtags fault/unmap path) -------------------
+    def annotate(self, addr, level, nv_level):
+        """Write an invalid entry carrying only a guest level tag at (addr, level)."""
+        self.set_entry(addr, level, (nv_level & 3) << D.NV_LEVEL_SHIFT)
+
+    def annotations(self, table=None, level=None, base=0):
+        """Every tagged invalid entry as (base, size, level, descriptor)."""
+        if table is None:
+            table, level = self.root, self.start
+        lshift = G.level_shift(self.shift, level)
+        for idx in sorted(self.tables[table]):
+            d = self.tables[table][idx]
+            addr = base + (idx << lshift)
+            if D.is_table(d, level):
+                yield from self.annotations(D.next_table(d, self.shift), level + 1, addr)
+            elif not D.is_valid(d) and D.nv_level(d):
+                yield addr, 1 << lshift, level, d
+
+    def clear_annotations(self, start, size):
+        end = start + size
+        for base, asize, level, _ in list(self.annotations()):
+            if base < end and start < base + asize:
+                self.set_entry(base, level, 0)

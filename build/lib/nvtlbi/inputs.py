@@ -1,0 +1,85 @@
+"""What a user may name as a revision: a bundled name, a revision .py file,
+or what was posted (a .c file, a patch, an mbox), which is translated first.
+Everything comes back as a path the engine loads (impl.revision.load) in a
+worker (nvtlbi/scheduler.py): nothing here imports a revision file."""
+
+import inspect
+import os
+from dataclasses import dataclass, field
+
+from nvtlbi.impl import revision as REV
+from nvtlbi.c.inputs import InputError
+
+
+@dataclass
+class Loaded:
+    spec: str                  # what the user typed
+    path: str                  # a bundled name or a .py path for REV.load
+    notes: list = field(default_factory=list)
+    origins: dict = field(default_factory=dict)   # C input: function -> "FILE:A-B" or "bundled revision NAME"
+
+
+def is_python_revision(spec):
+    return spec in REV.bundled() + REV.alternatives() or spec.endswith(".py")
+
+
+def load(spec, tmpdir, bases=(), base_revision=None, profile=None, config=None, unaudited=()):
+    """Resolve `spec`; C inputs are translated into tmpdir.  Raises
+    RevisionError / InputError (one-line, file:line) for user errors."""
+    if is_python_revision(spec):          # its note and origins (add_revision_info) need it loaded
+        return Loaded(spec, spec if not spec.endswith(".py") else os.path.abspath(spec), [])
+    if not os.path.exists(spec):
+        raise REV.RevisionError(f"{spec}: no such revision or file (bundled: {', '.join(REV.bundled())})")
+    from nvtlbi.c import pipeline
+    tr = pipeline.translate(spec, bases, base_revision, profile, config, unaudited)
+    name = os.path.splitext(os.path.basename(spec))[0].replace(".", "_").replace("-", "_")
+    path = os.path.join(tmpdir, f"{name}.py")
+    with open(path, "w") as f:
+        f.write(tr.source)
+    notes = [f"translated from {spec}: profile {tr.profile.name} ({tr.profile_reason})"]
+    notes += [f"  {n:<24} {where}" for n, where in tr.origins.items()]
+    notes += [f"  {n}" for n in tr.notes]
+    return Loaded(spec, path, notes, dict(tr.origins))
+
+
+def python_origins(rev):
+    """function -> "FILE:A-B" of the Python that defines it (a revision may
+    import or adopt another's), for the audited functions it has.  It
+    inspects the loaded revision: call it in a worker (scheduler.describe)."""
+    from nvtlbi.c import pipeline, translator
+    from nvtlbi.impl import linking
+    root = os.path.dirname(os.path.dirname(os.path.abspath(REV.__file__)))
+    out = {}
+    for n in translator.TARGETS + translator.CALLERS:
+        f = rev.module.__dict__.get(n)
+        if f is None:
+            if n in translator.CALLERS:
+                out[n] = pipeline.CURRENT_CALLER.replace("not in the input", "not in the revision")
+            continue
+        try:
+            f = inspect.unwrap(f)
+            lines, start = inspect.getsourcelines(f)
+            path = inspect.getsourcefile(f)
+        except (TypeError, OSError):
+            out[n] = "unknown (no Python source)"
+            continue
+        rel = os.path.relpath(path, root) if path.startswith(root + os.sep) else path
+        out[n] = f"{rel}:{start}-{start + len(lines) - 1}"
+        linked = linking.linked_names(f)
+        if linked:      # imported, and run with the revision's own definitions (impl/linking.py)
+            out[n] += f", run with this revision's {', '.join(linked)}"
+    return out
+
+
+def add_revision_info(loaded, info):
+    """A Python revision's note and origins, once a worker has loaded it
+    (info: scheduler.RevisionInfo, described with origins)."""
+    if is_python_revision(loaded.spec):
+        loaded.notes.insert(0, f"revision {info.name}: {info.first_doc_line}")
+        loaded.origins = dict(info.origins)
+        # An imported function run with this file's definitions is not the
+        # code its file shows: say so (impl/linking.py).
+        loaded.notes[1:1] = [f"  {n:<24} {where}" for n, where in loaded.origins.items() if ", run with" in where]
+
+
+__all__ = ["Loaded", "load", "InputError"]

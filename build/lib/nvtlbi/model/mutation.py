@@ -1,0 +1,257 @@
+"""Mutation testing of the whole chain: every mutant of a revision
+(model/mutants.py) ends in one class, with its evidence.  "Behaves the
+same" is model/equiv.py's: the unmapped ranges per MMU in order, how many
+WARN_ONs fire, BUG(), errors (undefined behaviour, uninitialised reads,
+lockdep) and mmu_lock on return.
+
+The classes, with their meanings, are the registry CLASSES below
+(docs/trusting-verdicts.md's table is generated from it).  A property
+obligation kills a mutant only with a counterexample that replays on
+impl/: the chain engine -> properties -> replay caught it.  P4 is what
+kills a mutant that makes a WARN_ON fire or reach BUG(), and P5 (precision)
+one that only over-invalidates.
+
+The score counts KILLED + EQUIVALENT + EXCUSED + SAFE over all but
+STILLBORN; every mutant of a sound chain is explained, so 100 % is the
+target."""
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+from nvtlbi.impl import revision as REV
+from nvtlbi.impl import tlbi
+from nvtlbi.impl.cint import Word, u64
+from nvtlbi.impl.nested import VM, GuestS2, new_mmu
+from nvtlbi.model import assumptions as AS
+from nvtlbi.model.env import Case, SymEnv
+from nvtlbi.model.equiv import DIFFERENT, EQUIVALENT, diff_case, outcome_text
+from nvtlbi.model import properties as P
+from nvtlbi.model.matrix import matrix
+from nvtlbi.model.prover import prove_case
+from nvtlbi.model.session import Limits, Session
+from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
+
+
+
+@dataclass(frozen=True)
+class MutantClass:
+    name: str
+    meaning: str
+
+    def __str__(self):
+        return self.name
+
+
+CLASSES = [MutantClass(*c) for c in [
+    ("KILLED", "an obligation of the mutant (P1-P5) has a counterexample that replays on `impl/` (the concrete "
+               "oracle sees the failure); or the mutant loops without bound and a concrete run keeps probing the "
+               "shadow S2 past 10,000 probes"),
+    (EQUIVALENT, "`model/equiv.py` proves that it behaves as the original (ranges, WARN_ON, BUG(), errors, "
+                 "mmu_lock: as `nvtlbi diff`) for every input and environment, on every granule"),
+    ("EXCUSED", "it differs, but `model/equiv.py` proves it behaves as the original except in the ranges of TLBIs "
+                "the architecture does not oblige to remove T: a valid TTL that names another granule or level, "
+                "where nothing is required of the range (C5.5.13). WARN_ON, BUG() and errors are compared there "
+                "too, and there P1, P3 and P4 are PROVED"),
+    ("SAFE", "it differs where the TLBI is obliged, or lacks a WARN_ON, BUG() or error the original has (the "
+             "distinguishing input is printed), but every obligation of the granules where it differs, P5 "
+             "included, is PROVED"),
+    ("STILLBORN", "it does not load or run (a user error); not scored"),
+    ("UNEXPLAINED", "anything else (UNKNOWN, a counterexample that does not replay, a difference in mmu_lock on "
+                    "return, which no obligation checks): a hole in the chain"),
+]]
+KILLED, _, EXCUSED, SAFE, STILLBORN, UNEXPLAINED = (c.name for c in CLASSES)
+GRANULE_ORDER = (14, 16, 12)    # cheap granules first: most mutants die there
+# upstream's longest path makes 23 symbolic branch decisions; a mutant
+# beyond 4x that is looping, and waiting for the engine's general bound
+# (400) costs minutes per mutant
+MUTANT_MAX_DECISIONS = 100
+PROBE_BUDGET = 10_000
+
+
+class _Hang(Exception):
+    pass
+
+
+class _BudgetPgt:
+    """The shadow S2 with a probe budget: a run that exceeds it is hanging."""
+
+    def __init__(self, pgt):
+        self.pgt, self.left = pgt, PROBE_BUDGET
+
+    def get_leaf(self, addr):
+        self.left -= 1
+        if self.left < 0:
+            raise _Hang()
+        return self.pgt.get_leaf(addr)
+
+    def __getattr__(self, item):
+        return getattr(self.pgt, item)
+
+
+def hangs(rev, shift):
+    """Concrete evidence of non-termination: a TLBI without a hint on a VM
+    whose shadow S2 is empty (nothing cached yet), IPA 0."""
+    guest = GuestS2(shift)
+    vm = VM(feat_ttl=True)
+    mmu = new_mmu(vm, guest, 12)
+    mmu.guest_vtcr = Word(u64, guest.vtcr)
+    vm.vcpu.sys_regs["VTCR_EL2"] = guest.vtcr
+    mmu.pgt = _BudgetPgt(mmu.pgt)
+    try:
+        tlbi.run(vm, tlbi.make_operand(0, 0), rev)
+    except _Hang:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@dataclass
+class Classified:
+    id: str
+    line: int
+    operator: str
+    change: str
+    verdict: str
+    evidence: str
+    seconds: float = 0.0
+    example: dict | None = field(default=None, repr=False)
+    by: str = ""        # KILLED: the property (P1-P5) or "loop"
+
+
+def write(mutants, directory=None):
+    """Mutant sources as files (revisions are loaded from files)."""
+    directory = directory or tempfile.mkdtemp(prefix="nvtlbi-mutants-")
+    paths = {}
+    for m in mutants:
+        paths[m.id] = os.path.join(directory, f"mutant_{m.id}.py")
+        with open(paths[m.id], "w") as f:
+            f.write(m.source)
+    return paths
+
+
+def classify(original, mutant, path, shifts=GRANULE_ORDER, limits=None, drop=()):
+    """Classify one mutant (loaded from `path`) against the `original`
+    revision spec, granule by granule."""
+    t0 = time.perf_counter()
+    with Session(limits=limits or Limits(), max_decisions=MUTANT_MAX_DECISIONS):
+        return _classify(original, mutant, path, shifts, drop, t0)
+
+
+def _classify(original, mutant, path, shifts, drop, t0):
+    def done(verdict, evidence, example=None, by=""):
+        return Classified(mutant.id, mutant.line, mutant.operator, mutant.change, verdict, evidence,
+                          round(time.perf_counter() - t0, 2), example, by)
+
+    try:
+        rev = REV.load(path)
+        orig = REV.load(original)
+        enabled = AS.enabled(drop)
+        differing, unknown = [], []
+        for shift in shifts:
+            d = diff_case(orig, rev, Case(shift, None, "any"), drop=drop)
+            if d.verdict == EQUIVALENT:
+                continue
+            if d.verdict == "UNKNOWN" and "symbolic branches" in d.reason and hangs(rev, shift):
+                return done(KILLED, f"{d.granule}: unbounded loop ({d.reason}); concretely, an empty shadow "
+                                    f"S2 and a TLBI without hint: more than {PROBE_BUDGET} probes, no return", by="loop")
+            if d.verdict != DIFFERENT:
+                unknown.append(f"{d.granule}: {d.verdict} {d.reason}")
+                continue
+            differing.append((d.granule, d.example))
+            cases = [c for c in matrix(enabled) if c.shift == shift]
+            for case in cases:
+                for r in prove_case(rev, case, props=tuple(P.PROPERTIES), drop=drop):
+                    if r.verdict == COUNTEREXAMPLE and not r.counterexample.get("replayed"):
+                        r = _replaying(rev, case, r, drop)
+                    if r.verdict == COUNTEREXAMPLE:
+                        if r.counterexample.get("replayed"):
+                            return done(KILLED, f"{r.id.replace(rev.name, 'mutant', 1)}: "
+                                                f"{r.counterexample['replay']}{getattr(r, 'note', '')}",
+                                        by=r.property)
+                        unknown.append(f"{r.id}: {r.counterexample.get('replay')}")
+                    elif r.verdict != PROVED:
+                        unknown.append(f"{r.id}: {r.verdict} {r.reason}")
+    except REV.RevisionError as e:
+        return done(STILLBORN, str(e).replace(path, f"mutant_{mutant.id}.py"))
+    if unknown:
+        return done(UNEXPLAINED, "; ".join(unknown))
+    if not differing:
+        names = ", ".join({12: "4K", 14: "16K", 16: "64K"}[x] for x in sorted(shifts))
+        return done(EQUIVALENT, f"same behaviour (ranges, WARN_ON, BUG(), errors, mmu_lock) for every input "
+                                f"and environment ({names})")
+    where = []
+    for g, _ in differing:
+        d = diff_case(orig, rev, Case({"4K": 12, "16K": 14, "64K": 16}[g], None, "any"), drop=drop,
+                      obliged_only=True)
+        if d.verdict == EQUIVALENT:
+            continue
+        if d.verdict != DIFFERENT:
+            return done(UNEXPLAINED, f"{g}: obliged-only diff {d.verdict} {d.reason}")
+        where.append((g, d.example))
+    if not where:
+        g, ex = differing[0]
+        return done(EXCUSED, f"differs on {', '.join(x for x, _ in differing)} only where the TLBI is excused "
+                             f"(e.g. {_example(g, ex)}); proven the same in every other respect (the ranges "
+                             f"wherever the TLBI must remove T; WARN_ON, BUG(), errors and mmu_lock on every "
+                             f"TLBI), and every obligation is PROVED", ex)
+    for g, _ in where:
+        # no obligation speaks of the lock: a mutant that leaves it held (the
+        # next TLBI deadlocks) on any path is a hole, whatever else differs
+        d = diff_case(orig, rev, Case({"4K": 12, "16K": 14, "64K": 16}[g], None, "any"), drop=drop,
+                      compare=("mmu_lock",))
+        if d.verdict != EQUIVALENT:
+            return done(UNEXPLAINED, f"{g}: differs in whether mmu_lock is held on return, which no obligation "
+                                     f"checks ({d.verdict}" + (f": e.g. {_example(g, d.example)})" if d.example
+                                                               else f" {d.reason})"), d.example)
+    g, ex = where[0]
+    what = ex.get("differs") or ["ranges"]
+    how = "where the TLBI is obliged" if what == ["ranges"] else f"in {', '.join(what)}"
+    return done(SAFE, f"differs on {', '.join(x for x, _ in where)} {how} (e.g. {_example(g, ex)}) "
+                      f"but every obligation there is PROVED", ex)
+
+
+def _example(g, ex):
+    return (f"{g} IPA {ex['ipa']:#x} TTL {ex['ttl']:#06b}: original {outcome_text(ex['a'])}, "
+            f"mutant {outcome_text(ex['b'])}")
+
+
+def _replaying(rev, case, first, drop):
+    """The first counterexample did not replay.  P2 is stated on the range
+    while the host unmaps whole shadow leaves: with host pages larger than
+    the range, a range too small for T can still remove T's only leaf.  Look
+    for a counterexample on a 4K host (the smallest leaves), where a range
+    smaller than T leaves a leaf of T behind; the replay stays the judge."""
+    class Pinned(SymEnv):
+        def __init__(self, engine, c):
+            super().__init__(engine, c)
+            engine.assume(AS.CASE, self.host_shift == 12)
+
+    again = prove_case(rev, case, props=(first.property,), drop=drop, make_env=Pinned)
+    r = again[0] if again else first
+    if r.verdict == COUNTEREXAMPLE and r.counterexample.get("replayed"):
+        host = first.counterexample.get("host_granule")
+        r.note = (f" (on a 4K host; the first counterexample, on a {host} host, did not replay: "
+                  f"its host leaf covers T)")
+        return r
+    return first
+
+
+def score(results):
+    counted = [r for r in results if r.verdict != STILLBORN]
+    explained = [r for r in counted if r.verdict != UNEXPLAINED]
+    return len(explained), len(counted)
+
+
+def counts(results):
+    return {c.name: sum(r.verdict == c.name for r in results) for c in CLASSES}
+
+
+def killed_by(results):
+    """{property or "loop": how many mutants it killed}, in property order."""
+    out = {}
+    for r in sorted((r for r in results if r.verdict == KILLED), key=lambda r: r.by):
+        out[r.by] = out.get(r.by, 0) + 1
+    return out

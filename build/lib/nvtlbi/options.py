@@ -1,0 +1,70 @@
+"""Checks of option values shared by every command, run before any work: a
+bad value is a usage error (one line, exit 2), never silently taken, and an
+output file that cannot be written is refused before the proofs, not after."""
+
+import math
+import os
+
+from nvtlbi.model.session import Limits, Session
+
+# (attribute, option, smallest allowed value, what the smallest means)
+MINIMA = [
+    ("jobs", "--jobs", 1, None),
+    ("rlimit", "--rlimit", 1, None),
+    ("timeout", "--timeout", 0, "0: no --timeout (the default bound per job applies)"),
+    ("sample", "--sample", 0, "0: all mutants"),
+    ("tlbis", "--tlbis", 1, None),
+    ("bound", "--bound", 1, None),
+]
+# file options a command writes
+OUTPUTS = [("report", "--report"), ("emit", "--emit"), ("pytest", "--pytest"), ("plot", "--plot")]
+
+
+class OptionError(Exception):
+    """A bad option value: one line naming the option."""
+
+
+class UsageError(Exception):
+    """A command used wrongly (an unknown assumption, obligation or mutant, an
+    input that cannot be read): one line, exit status 2."""
+
+
+def limits_of(args):
+    """The solver limits every command takes from --rlimit and --timeout
+    (seconds on the command line, milliseconds for the solver)."""
+    return Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
+
+
+def session_of(args):
+    """The Session (model/session.py) the options ask for: limits, coverage
+    and the cross-check; a worker enters its own copy (Session.fresh)."""
+    return Session(limits=limits_of(args), coverage=not getattr(args, "no_coverage", False),
+                   cross_check=bool(getattr(args, "cross_check", False)))
+
+
+def validate(args):
+    for attr, opt, least, meaning in MINIMA:
+        value = getattr(args, attr, None)
+        if value is None:
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            raise OptionError(f"{opt} {value}: not a finite number")
+        if value < least:
+            raise OptionError(f"{opt} {value}: must be at least {least}" + (f" ({meaning})" if meaning else ""))
+    for attr, opt in OUTPUTS:
+        path = getattr(args, attr, None)
+        if path is not None:
+            check_writable(opt, path)
+
+
+def check_writable(opt, path):
+    """Refuse a path the command could not write, without creating it."""
+    if os.path.isdir(path):
+        raise OptionError(f"{opt} {path}: is a directory")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise OptionError(f"{opt} {path}: no such directory {parent}")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise OptionError(f"{opt} {path}: not writable")
+    if not os.path.exists(path) and not os.access(parent, os.W_OK | os.X_OK):
+        raise OptionError(f"{opt} {path}: directory {parent} is not writable")

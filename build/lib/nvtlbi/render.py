@@ -1,0 +1,163 @@
+"""Results in domain terms: the verdict matrix and counterexample scenarios."""
+
+from nvtlbi.impl import descriptor, oracle
+from nvtlbi.impl import granule as G
+from nvtlbi.model import replay as R
+from nvtlbi.model.assumptions import ASSUMPTIONS, OPT_IN
+from nvtlbi.model.env import HINT_MEANING
+from nvtlbi.model.properties import PROPERTIES
+from nvtlbi.model.steps import step
+
+
+def hx(x):
+    return f"{x:#x}"
+
+
+def size_name(s):
+    for unit, n in (("T", 40), ("G", 30), ("M", 20), ("K", 10)):
+        if s >= 1 << n and s % (1 << n) == 0:
+            return f"{s >> n}{unit}"
+    return f"{s}B"
+
+
+def rng(b, s):
+    return f"[{hx(b)}, {hx(b + s)}) ({size_name(s)})"
+
+
+def ttl_text(ttl, feat, lpa2=False):
+    tg, lvl = ttl >> 2, ttl & 3
+    if ttl == 0:
+        what = "no hint"
+    elif tg == 0:
+        what = "no information"
+    else:
+        gname = {1: "4K", 2: "16K", 3: "64K"}[tg]
+        what = f"{gname} L{lvl}"
+        if oracle.ttl_reserved(ttl, lpa2):
+            what += " (reserved: no information)"
+    if not feat and ttl:
+        what += ", ignored: FEAT_TTL not advertised"
+    return f"TTL {ttl:#06b} ({what})"
+
+
+def matrix(results):
+    """One row per (granule, level, hint), one column per property."""
+    props = sorted({r.property for r in results})
+    rows = {}
+    for r in results:
+        rows.setdefault((r.revision, r.granule, r.level, r.hint), {})[r.property] = r
+    w = 26
+    lines = [f"{'obligation':<30}" + "".join(f"{p:<{w}}" for p in props)]
+    for (rev, g, lvl, hint), cells in rows.items():
+        line = f"{rev + '-' + g + '-L' + str(lvl) + '-' + hint:<30}"
+        for p in props:
+            c = cells.get(p)
+            line += f"{'-' if c is None else f'{c.verdict} {c.seconds:.2f}s':<{w}}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def summary(results):
+    counts = {}
+    for r in results:
+        counts[r.verdict] = counts.get(r.verdict, 0) + 1
+    out = [", ".join(f"{v}: {n}" for v, n in sorted(counts.items())) + f"  ({len(results)} obligations)"]
+    for r in results:
+        if r.verdict == "VACUOUS":
+            out.append(f"VACUOUS {r.id}: {r.reason}; contradicting: {', '.join(r.contradicting) or '?'}")
+        elif r.verdict == "UNKNOWN":
+            out.append(f"UNKNOWN {r.id}: {r.reason}")
+        elif r.verdict == "COUNTEREXAMPLE":
+            c = r.counterexample
+            stale = "" if c.get("error") else f", T {rng(c['T'][0], c['T'][1] - c['T'][0])}"
+            rngs = ", ".join(rng(b, e - b) + (" (S2-off MMU)" if m else "") for b, e, m in c["ranges"]) or "none"
+            out.append(f"COUNTEREXAMPLE {r.id}: IPA {hx(c['ipa'])}, {ttl_text(c['ttl'], c['feat_ttl'], c['lpa2'])}, "
+                       f"unmapped {rngs}{stale}{', ' + c['error'] if c.get('error') else ''} [{c.get('replay', 'not replayed')}]")
+    return "\n".join(out)
+
+
+def counterexample(result, rev, dropped=()):
+    """The scenario drawn as text: what was cached, what the algorithm probed,
+    what it unmapped and which shadow leaf survived."""
+    c = result.counterexample
+    sc = R.from_counterexample(c)
+    out = R.run(sc, rev)
+    g = c["granule"]
+    L = []
+    L.append(f"counterexample {result.id}: {PROPERTIES[c['property']].meaning} fails")
+    if dropped:
+        L.append(f"  assumptions dropped: {', '.join(dropped)}")
+    L.append(f"  guest S2 granule {g}, host granule {c['host_granule']}, "
+             f"FEAT_TTL {'advertised' if c['feat_ttl'] else 'not advertised'}, LPA2 {'on' if c['lpa2'] else 'off'}, "
+             f"tlb_vtcr.TG0={c['tg0']:#04b}")
+    L.append(f"  TLBI IPAS2E1IS Xt={c['val']:#018x}: IPA {hx(c['ipa'])}, {ttl_text(c['ttl'], c['feat_ttl'], c['lpa2'])}")
+    T0, T1 = c["T"]
+    L.append(f"  cached guest translation T: {g} L{c['level']} {rng(T0, T1 - T0)}; "
+             f"the TLBI {'must' if c['obliged'] else 'need not'} remove it")
+    L.append("scenario (replayed on impl/):")
+    n, mapped = 1, []
+    for kind, arg in sc.steps:
+        L.append(f"  {n}. {step(kind).show(arg, mapped)}")
+        if kind == "map":
+            mapped.append(arg)
+        n += 1
+    L.append(f"  {n}. guest issues TLBI IPAS2E1IS {c['val']:#x}")
+    L.append("shadow S2 before the TLBI:")
+    after = {(b, s) for b, s, *_ in out.leaves_after}
+    stale = {(b, s) for b, s, *_ in out.stale}
+    for b, s, lvl, pte, origin in out.leaves_before:
+        state = "STALE (survived)" if (b, s) in stale else ("kept" if (b, s) in after else "unmapped")
+        L.append(f"  leaf {rng(b, s)} tag L{descriptor.nv_level(pte)}  from {origin}  -> {state}")
+    if not out.leaves_before:
+        L.append("  (empty)")
+    L.append("probes made by the revision (kvm_pgtable_get_leaf):")
+    for addr, ret, pte, lvl in out.probes:
+        what = f"ret {ret}" if ret else (f"valid leaf at L{lvl}, tag L{descriptor.nv_level(pte)}" if pte & 1 else f"invalid entry at L{lvl}")
+        L.append(f"  {hx(addr)}: {what}")
+    if not out.probes:
+        L.append("  (none)")
+    L.append("range unmapped: " + (", ".join(rng(b, s) + (" in the S2-off MMU" if m else "")
+                                             for b, s, m in out.ranges) or "none"))
+    if out.error:
+        L.append(f"the revision failed: {out.error}")
+    for b, s, lvl, pte, origin in out.stale:
+        L.append(f"stale: shadow leaf {rng(b, s)} of {origin} still maps the nested guest after the TLBI")
+    if c["property"] == "P5":
+        L.extend(_imprecision(c, sc, out))
+    L.append(c.get("replay") or "")
+    return "\n".join(L)
+
+
+def _imprecision(c, sc, out):
+    """P5 in domain terms: how much more than T was unmapped, and what KVM
+    could have known."""
+    T, mine = sc.T, [(b, s) for b, s, m in out.ranges if m == 0]
+    largest = G.level_size(T.shift, min(G.guest_leaf_levels(T.shift, c["lpa2"])))
+    L = [f"imprecise: {rng(b, s)} is {s // T.size}x T's size" for b, s in mine if s > T.size and s % T.size == 0]
+    L += [f"imprecise: {rng(b, s)} is larger than the granule's largest block ({size_name(largest)})"
+          for b, s in mine if s > largest]
+    known = [a for a in dict.fromkeys(c["ipa"] & ~(sz - 1) for sz in sorted({G.level_size(T.shift, l)
+                                                              for l in G.guest_leaf_levels(T.shift)}) if sz <= T.size)
+             if any(b <= a < b + s and descriptor.nv_level(pte) for b, s, _, pte, _ in out.leaves_before)]
+    if known and (c["ttl"] == 0 or not c["feat_ttl"]):
+        L.append(f"KVM could know T: a tagged shadow leaf of T maps {', '.join(hx(a) for a in known)}")
+    return L or [f"imprecise: the range is not T {rng(T.base, T.size)}"]
+
+
+def _concrete(a):
+    return "impl/assumptions.py" if a.check is not None else f"none: {a.unchecked}"
+
+
+def assumptions_table():
+    """`nvtlbi assumptions`: the registry, default entries then opt-in ones."""
+    rows = []
+    for a in ASSUMPTIONS + OPT_IN:
+        opt = f" (opt-in: replaces {', '.join(a.replaces)})" if a in OPT_IN else ""
+        rows.append(f"{a.name:<14} {a.meaning}{opt}\n{'':<14} source: {a.source}\n"
+                    f"{'':<14} concrete check: {_concrete(a)}")
+    return "\n".join(rows)
+
+
+def hints_table():
+    return "\n".join(f"{h:<9} {m}" for h, m in HINT_MEANING.items())
+

@@ -1,0 +1,152 @@
+"""Per-revision verdicts for reviewers: one line per revision, the
+assumptions its proofs rest on, its counterexamples grouped by what fails,
+as text, JSON and Markdown."""
+
+import dataclasses
+import re
+
+from nvtlbi.model import assumptions as AS
+from nvtlbi.model.properties import PROPERTIES
+from nvtlbi import render
+
+
+def verdict(results):
+    vs = {r.verdict for r in results}
+    for v in ("COUNTEREXAMPLE", "UNKNOWN", "VACUOUS"):
+        if v in vs:
+            return v
+    return "PROVED"
+
+
+def rests_on(results):
+    return sorted({a for r in results if r.verdict == "PROVED" for a in r.rests_on})
+
+
+def groups(results):
+    """Counterexamples grouped by (property, what went wrong): each group has
+    its obligations and one representative result."""
+    out = {}
+    for r in results:
+        if r.verdict != "COUNTEREXAMPLE":
+            continue
+        c = r.counterexample
+        kind = c.get("error", "").split(":")[0] if c.get("error") else "range"
+        out.setdefault((r.property, kind), []).append(r)
+    return out
+
+
+def why(r):
+    """One sentence in domain terms for a counterexample."""
+    c = r.counterexample
+    g = render
+    if c.get("error"):
+        where = c["error"]
+        if where.startswith("KernelBug"):
+            where = "BUG() at " + where.split(": ", 1)[1].rsplit("/", 1)[-1]
+        return (f"guest input reaches {where}: tlb_vtcr.TG0={c['tg0']:#04b}, vCPU VTCR_EL2.TG0="
+                f"{c['vcpu_vtcr'] >> 14 & 3:#04b}, operand {c['val']:#x}")
+    T0, T1 = c["T"]
+    rngs = ", ".join(g.rng(b, e - b) + (" (S2-off MMU)" if m else "") for b, e, m in c["ranges"]) or "nothing"
+    hint = g.ttl_text(c["ttl"], c["feat_ttl"], c["lpa2"])
+    host = f"host FEAT_TTL {'yes' if c.get('host_ttl') else 'no'}"
+    if r.property == "P2":
+        return (f"IPA {g.hx(c['ipa'])} with {hint} ({host}): unmaps {rngs} but T is "
+                f"{c['granule']} L{c['level']} {g.rng(T0, T1 - T0)}")
+    return f"IPA {g.hx(c['ipa'])} with {hint} ({host}): unmaps {rngs}"
+
+
+def summary_line(name, results):
+    v = verdict(results)
+    n = len(results)
+    counts = {}
+    for r in results:
+        counts[r.verdict] = counts.get(r.verdict, 0) + 1
+    detail = ", ".join(f"{k} {counts[k]}" for k in sorted(counts))
+    line = f"{name}: {v} ({detail} of {n})"
+    if v == "COUNTEREXAMPLE":
+        fails = sorted({r.property for r in results if r.verdict == "COUNTEREXAMPLE"})
+        line += "; fails " + ", ".join(fails)
+    return line
+
+
+def text(name, results, notes=(), dropped=(), extra=()):
+    """extra: the opt-in assumptions the revision names in ASSUMES."""
+    L = [summary_line(name, results)]
+    L += [f"  {n}" for n in notes]
+    enabled = AS.enabled(dropped, extra)
+    used = rests_on(results)
+    L.append(f"  PROVED obligations rest on: {', '.join(used) or 'no assumption'}"
+             f"  (enabled: {', '.join(enabled)})")
+    unused = [a for a in enabled if a not in used]
+    if unused:
+        L.append(f"  never needed: {', '.join(unused)}")
+    for (prop, kind), rs in groups(results).items():
+        r = rs[0]
+        hints = sorted({x.hint for x in rs})
+        cells = sorted({f"{x.granule}-L{x.level}" for x in rs})
+        L.append(f"  {prop} fails in {len(rs)} obligations (hints {', '.join(hints)}; {', '.join(cells)}), "
+                 f"under the enabled assumptions:")
+        L.append(f"    e.g. {r.id}: {why(r)} [{r.counterexample.get('replay', 'not replayed')}]")
+    for r in results:
+        if r.verdict in ("UNKNOWN", "VACUOUS"):
+            L.append(f"  {r.verdict} {r.id}: {r.reason} {', '.join(r.contradicting)}")
+    return "\n".join(L)
+
+
+def as_json(name, spec, results, notes=(), dropped=(), extra=()):
+    return {
+        "revision": name, "input": spec, "verdict": verdict(results), "notes": list(notes),
+        "assumptions_enabled": AS.enabled(dropped, extra),
+        "rests_on": rests_on(results),
+        "counterexample_groups": [{"property": p, "kind": k, "obligations": [r.id for r in rs],
+                                   "example": why(rs[0])} for (p, k), rs in groups(results).items()],
+        "results": [dataclasses.asdict(r) | {"id": r.id} for r in results],
+    }
+
+
+def scenario_results(results):
+    """The results markdown() draws a scenario for: the first of each property."""
+    first = {}
+    for (prop, kind), rs in groups(results).items():
+        first.setdefault(prop, rs[0])
+    return list(first.values())
+
+
+def markdown(entries, dropped, docs, drawn):
+    """entries: [(name, spec, results, notes)] -> a report to paste into a reply.
+    docs: {spec: the revision's docstring}; drawn: {result id: its scenario
+    (render.counterexample)}, both made in workers (nvtlbi/scheduler.py)."""
+    L = ["# nvtlbi audit", ""]
+    enabled = [a for a in AS.NAMES if a not in dropped]
+    L.append(f"Assumptions enabled: {', '.join(f'`{a}`' for a in enabled)}"
+             + (f"; dropped: {', '.join(dropped)}" if dropped else "") + ".")
+    L.append("")
+    L.append("| revision | verdict | obligations | rests on |")
+    L.append("|---|---|---|---|")
+    for name, spec, results, notes in entries:
+        L.append(f"| `{name}` | **{verdict(results)}** | {len(results)} | {', '.join(rests_on(results)) or '-'} |")
+    L.append("")
+    for name, spec, results, notes in entries:
+        L.append(f"## `{name}`: {verdict(results)}")
+        L.append("")
+        doc = docs[spec].strip()
+        mids = re.findall(r"[\w.+-]+@[\w.-]+\.\w+", doc)
+        if doc:
+            L.append(f"{doc.splitlines()[0]}" + (f" (Message-Id {mids[0]})" if mids else ""))
+            L.append("")
+        for n in notes:
+            L.append(f"- {n.strip()}")
+        L.append(f"- {summary_line(name, results)}")
+        L.append(f"- PROVED obligations rest on: {', '.join(f'`{a}`' for a in rests_on(results)) or 'nothing'}")
+        for (prop, kind), rs in groups(results).items():
+            r = rs[0]
+            L.append(f"- **{prop}** ({PROPERTIES[prop].meaning}) fails in {len(rs)} obligations, e.g. `{r.id}`: {why(r)}")
+        for r in scenario_results(results):
+            L.append("")
+            L.append(f"Scenario for `{r.id}`:")
+            L.append("")
+            L.append("```")
+            L.append(drawn[r.id])
+            L.append("```")
+        L.append("")
+    return "\n".join(L)
