@@ -193,6 +193,12 @@ class Name:
 
 
 _BITS = "include/linux/bits.h"
+_MINMAX = "include/linux/minmax.h (kernel.h before 5.10)"
+# include/linux/sizes.h, (name, bytes): SZ_1 .. SZ_2G are bare hex literals, SZ_4G on _AC(..., ULL)
+# (impl/kernel.py defines them from these lists)
+SIZES_INT = [(f"SZ_{n}{u}", n << s) for u, s in (("", 0), ("K", 10), ("M", 20))
+             for n in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)] + [("SZ_1G", 1 << 30), ("SZ_2G", 2 << 30)]
+SIZES_ULL = [(f"SZ_{n}G", n << 30) for n in (4, 8, 16, 32)] + [("SZ_1T", 1 << 40), ("SZ_64T", 64 << 40)]
 _SIZES = "include/linux/sizes.h"
 _LANG = "nvtlbi: how a C construct is written in a revision (docs/writing-a-revision.md)"
 _KVM_ARM = "arch/arm64/include/asm/kvm_arm.h (aliases of the TCR_TG0_* values)"
@@ -229,7 +235,32 @@ NAMES = {n.name: n for n in [
     Name("GENMASK", "bits h..l set (unsigned long)", _BITS), Name("GENMASK_ULL", "bits h..l set (u64)", _BITS),
     Name("FIELD_GET", "(reg & mask) >> shift(mask), typed as mask", "include/linux/bitfield.h"),
     Name("FIELD_PREP", "(val << shift(mask)) & mask", "include/linux/bitfield.h"),
-    *[Name(f"SZ_{s}", f"{s} bytes", _SIZES) for s in ("4K", "16K", "64K", "2M", "32M", "512M", "1G")],
+    Name("WARN_ON_ONCE", "WARN_ON that splats once per site; returns the condition (every run is a first call, "
+         "so it warns whenever the condition holds)", "include/asm-generic/bug.h"),
+    Name("BUILD_BUG_ON", "compile-time check: a constant false compiles to nothing; a true or non-constant "
+         "condition does not compile (refused at translation)", "include/linux/build_bug.h (bug.h before 4.13)"),
+    Name("likely", "!!(x) as __builtin_expect's long; a branch hint with no other meaning",
+         "include/linux/compiler.h"),
+    Name("unlikely", "!!(x) as __builtin_expect's long; a branch hint with no other meaning",
+         "include/linux/compiler.h"),
+    *[Name(s, f"{v:#x} bytes ({'int' if v < 1 << 31 else 'unsigned int'}: a bare hex literal)", _SIZES)
+      for s, v in SIZES_INT],
+    *[Name(s, f"{v:#x} bytes (unsigned long long: _AC(..., ULL))", _SIZES) for s, v in SIZES_ULL],
+    # include/linux/minmax.h (in kernel.h before 5.10), align.h, math.h
+    Name("min", "the smaller of x, y (each evaluated once), typed as x < y ? x : y; x and y must have the same "
+         "type (the kernel's type check; a mismatch is refused at translation: use min_t)", _MINMAX),
+    Name("max", "the larger of x, y, as min", _MINMAX),
+    Name("min_t", "min of x and y both converted to the type given first", _MINMAX),
+    Name("max_t", "max of x and y both converted to the type given first", _MINMAX),
+    Name("ALIGN", "x rounded up to a power of two a: (x + m) & ~m with m = (typeof(x))(a) - 1",
+         "include/linux/align.h (kernel.h before 5.11; __ALIGN_KERNEL, include/uapi/linux/const.h)"),
+    Name("ALIGN_DOWN", "ALIGN(x - (a - 1), a): x rounded down to a power of two a",
+         "include/linux/align.h (kernel.h before 5.11)"),
+    Name("IS_ALIGNED", "((x) & ((typeof(x))(a) - 1)) == 0, an int", "include/linux/align.h (kernel.h before 5.11)"),
+    Name("round_up", "((x - 1) | (typeof(x))(y - 1)) + 1: x rounded up to a power of two y",
+         "include/linux/math.h (kernel.h before 5.16)"),
+    Name("round_down", "x & ~(typeof(x))(y - 1): x rounded down to a power of two y",
+         "include/linux/math.h (kernel.h before 5.16)"),
     # VTCR_EL2.TG0: shifted TCR aliases until the sysreg conversion, then unshifted enum values
     Name("VTCR_EL2_TG0_MASK", "VTCR_EL2.TG0, bits [15:14]", _KVM_ARM,
          changed={"v2026": f"GENMASK(15, 14) ({_SYSREG})"}),

@@ -23,7 +23,7 @@ import inspect
 
 from nvtlbi.impl import context as _context
 from nvtlbi.impl import eras
-from nvtlbi.impl.cint import CType, Word, convert, s32, s64, select, u8, u16, u32, u64  # noqa: F401
+from nvtlbi.impl.cint import CType, Word, as_word, convert, literal_type, s32, s64, select, u8, u16, u32, u64  # noqa: F401
 
 # The names a revision of this era sees (`from nvtlbi.impl.kernel import *`): each
 # has its meaning and source in impl/eras.py.  Other eras' vocabularies
@@ -92,6 +92,37 @@ def WARN_ON(cond):
     return False
 
 
+def WARN_ON_ONCE(cond):
+    """WARN_ON that splats only the first time its site fires.  That
+    suppression is host-log state across calls: a run here is one call, so
+    every run is the first and the condition warns whenever it holds (the
+    sound reading for "can this WARN fire")."""
+    if cond:
+        _hooks().warn(_caller())
+        return True
+    return False
+
+
+def BUILD_BUG_ON(cond):
+    """A compile-time check: a constant false compiles to nothing; a true or
+    non-constant condition does not compile (the translator refuses it with
+    file:line before anything runs)."""
+    w = cond if isinstance(cond, Word) else convert(cond, s32)
+    if w.symbolic or w.v != 0:
+        raise TypeError(f"BUILD_BUG_ON({w!r}): the kernel would not compile")
+
+
+# ---- branch hints (include/linux/compiler.h) ----------------------------------
+def likely(x):
+    """__builtin_expect(!!(x), 1): the value !!x, typed long as
+    __builtin_expect's result is; the hint itself has no semantics."""
+    return s64(1) if x else s64(0)
+
+
+def unlikely(x):
+    return s64(1) if x else s64(0)
+
+
 # ---- bits and masks (include/linux/bits.h, bitfield.h) ---------------------
 def BIT(n):
     return u64(1) << n
@@ -122,18 +153,90 @@ def FIELD_GET(mask, reg):
 
 
 def FIELD_PREP(mask, val):
+    """((typeof(mask))(val << shift(mask))) & mask: val is shifted in its
+    own (promoted) type, as the macro does, then converted to the mask's."""
     mask = mask if isinstance(mask, Word) else convert(mask, u64)
-    return (convert(val, mask.ctype) << _shift_of(mask)) & mask
+    return convert(as_word(val) << _shift_of(mask), mask.ctype) & mask
 
 
-# ---- sizes (include/linux/sizes.h: plain int constants) ------------------
-SZ_4K = 0x00001000
-SZ_16K = 0x00004000
-SZ_64K = 0x00010000
-SZ_2M = 0x00200000
-SZ_32M = 0x02000000
-SZ_512M = 0x20000000
-SZ_1G = 0x40000000
+# ---- sizes (include/linux/sizes.h) ---------------------------------------------
+# Up to SZ_2G these are bare hex literals, so C types them by value: int up
+# to SZ_1G, unsigned int for SZ_2G (0x80000000 does not fit an int), the
+# type cint.literal_type gives.  They are Words, not Python ints, so that
+# SZ_2G + SZ_2G wraps at 32 bits as in C instead of being added by Python.
+# From SZ_4G on they are _AC(..., ULL): unsigned long long.
+globals().update({name: Word(literal_type(v), v) for name, v in eras.SIZES_INT})
+globals().update({name: u64(v) for name, v in eras.SIZES_ULL})
+
+
+# ---- min/max (include/linux/minmax.h, kernel.h before 5.10) -----------------------
+def _same_type(what, x, y):
+    # the kernel's type check ((void)(&_x == &_y), later __types_ok): the
+    # translator refuses a mismatch with file:line; a hand-written revision
+    # is stopped here
+    tx, ty = as_word(x).ctype, as_word(y).ctype
+    if tx != ty:
+        raise TypeError(f"{what}() of {tx.name} and {ty.name}: the kernel's type check refuses it (use {what}_t)")
+
+
+def min(x, y):
+    """x < y ? x : y, each evaluated once, typed as that ?: (the usual
+    arithmetic conversions: min of two u8 is an int)."""
+    _same_type("min", x, y)
+    return select(x < y, x, y)
+
+
+def max(x, y):
+    _same_type("max", x, y)
+    return select(x > y, x, y)
+
+
+def min_t(type, x, y):
+    """min of x and y both converted to `type` first."""
+    x, y = convert(x, type), convert(y, type)
+    return select(x < y, x, y)
+
+
+def max_t(type, x, y):
+    x, y = convert(x, type), convert(y, type)
+    return select(x > y, x, y)
+
+
+# ---- alignment (include/linux/align.h, math.h; kernel.h in older trees) -----------
+def _mask_of(x, a):
+    # (typeof(x))(a) - 1: a in x's type, then minus the int 1
+    return convert(a, as_word(x).ctype) - 1
+
+
+def ALIGN(x, a):
+    """((x) + m) & ~m with m = (typeof(x))(a) - 1: x rounded up to a power of two a."""
+    m = _mask_of(x, a)
+    return (x + m) & ~m
+
+
+def ALIGN_DOWN(x, a):
+    """ALIGN((x) - ((a) - 1), a): rounded down, typed as x - (a - 1)."""
+    return ALIGN(x - (as_word(a) - 1), a)
+
+
+def IS_ALIGNED(x, a):
+    """((x) & ((typeof(x))(a) - 1)) == 0, an int."""
+    return (x & _mask_of(x, a)) == 0
+
+
+def _round_mask(x, y):
+    # __round_mask(x, y): (typeof(x))((y) - 1)
+    return convert(as_word(y) - 1, as_word(x).ctype)
+
+
+def round_up(x, y):
+    """((x - 1) | __round_mask(x, y)) + 1 (y a power of two)."""
+    return ((x - 1) | _round_mask(x, y)) + 1
+
+
+def round_down(x, y):
+    """x & ~__round_mask(x, y) (y a power of two)."""
+    return x & ~_round_mask(x, y)
 
 # ---- VTCR_EL2 (kvm_arm.h before the 2025/26 sysreg conversion) ---------------
 VTCR_EL2_TG0_SHIFT = 14

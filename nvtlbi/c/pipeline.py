@@ -194,8 +194,9 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
         raise InputError(f"{path}:1: none of {', '.join(targets)} is in the input, so nothing of it would be "
                          f"audited (only bundled revision {base_revision})")
     parts, adapters = [], []
+    fdefs = {n: translator.parse(found[n]) for n in order}
     for n in order:
-        fdef = translator.parse(found[n])
+        fdef = fdefs[n]
         pyname = n
         params = fdef.decl.type.args.params if fdef.decl.type.args else []
         if n in translator.CALLERS and len(params) == 2 and "tlbi_info" in _typetext(params[1]):
@@ -203,7 +204,8 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
             adapters.append(f"def {n}(mmu, val):\n    # the engine passes the operand; the C caller takes a union tlbi_info\n"
                             f"    return {pyname}(mmu, tlbi_info_ipa(val))\n")
         parts.append(translator.FuncTranslator(fdef, known, era.names(prof), pyname,
-                                               fields=era.fields(prof), era=prof.name).translate())
+                                               fields=era.fields(prof), era=prof.name,
+                                               returns=translator.return_types(fdefs.values())).translate())
         origins[n] = _span(found[n])
     adopted = []
     for n in missing:
@@ -259,8 +261,10 @@ def translate_named(path, names, profile=era.DEFAULT):
     sources, _ = inputs.load(path)
     defs = _Definitions(sources, preprocess.Config())
     prof = era.PROFILES[profile]
-    parts = [translator.FuncTranslator(translator.parse(defs.one(n)), set(names), era.names(prof), n,
-                                       fields=era.fields(prof), era=prof.name).translate() for n in names]
+    fdefs = [translator.parse(defs.one(n)) for n in names]
+    parts = [translator.FuncTranslator(f, set(names), era.names(prof), n, fields=era.fields(prof), era=prof.name,
+                                       returns=translator.return_types(fdefs)).translate()
+             for f, n in zip(fdefs, names)]
     return f"from {prof.vocabulary} import *  # noqa: F401,F403\n\n\n" + "\n\n\n".join(parts) + "\n"
 
 

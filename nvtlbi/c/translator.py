@@ -13,12 +13,14 @@ C construct is written the way impl/revisions/upstream.py writes it by hand
 raises Unsupported naming the construct, the file and the line.
 """
 
+import importlib
 import re
 from dataclasses import dataclass
 
 from pycparser import c_ast, c_parser
 
 from nvtlbi.c.inputs import GAP, InputError, function_head, strip_comments as _strip_comments
+from nvtlbi.impl import cint, context, eras, kernel
 
 TARGETS = ("ttl_to_size", "get_guest_mapping_ttl", "compute_tlb_inval_range")
 CALLERS = ("s2_mmu_unmap_ipa",)
@@ -45,6 +47,20 @@ typedef long long s64; typedef u64 kvm_pte_t; typedef u64 phys_addr_t; typedef _
 
 # kernel annotations that carry no semantics for us
 ATTRIBUTES = re.compile(r"\b(__always_inline|noinline|__maybe_unused|__must_check|__init|notrace|__cold|__hot)\b")
+
+# min_t(type, x, y): a type is no C expression, so pycparser cannot parse it
+# as an argument; it is handed over as sizeof(type), which the translator
+# reads back (a real sizeof is refused everywhere else)
+TYPE_ARG = re.compile(r"\b(min_t|max_t)(\s*\(\s*)([A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)*)(\s*,)")
+
+# the C types of impl.cint, by the vocabulary name the translation writes them with
+CTYPE_NAMES = {cint.u8: "u8", cint.u16: "u16", cint.u32: "u32", cint.s32: "c_int", cint.u64: "u64", cint.s64: "s64"}
+
+# vocabulary macros that are functions of their arguments only: a call of one
+# on constants is an integer constant expression (BUILD_BUG_ON), and its
+# type follows from its arguments' types
+PURE = {"BIT", "BIT_ULL", "GENMASK", "GENMASK_ULL", "FIELD_GET", "FIELD_PREP", "min", "max", "min_t", "max_t",
+        "ALIGN", "ALIGN_DOWN", "IS_ALIGNED", "round_up", "round_down", "likely", "unlikely"}
 
 PY_RESERVED = {"and", "as", "assert", "async", "await", "class", "def", "del", "elif", "except", "finally", "from",
                "global", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "try", "with",
@@ -127,7 +143,7 @@ def parse(fn):
         if t.lstrip().startswith("#"):
             raise Unsupported(f"{x.file}:{x.line}: unsupported construct: preprocessor directive "
                               f"'{t.strip()}' inside {fn.name}")
-        src.append(ATTRIBUTES.sub("", t) + "\n")
+        src.append(TYPE_ARG.sub(r"\1\2sizeof(\3)\4", ATTRIBUTES.sub("", t)) + "\n")
         prev = x
     try:
         ast = c_parser.CParser().parse("".join(src), filename="<prelude>")
@@ -196,8 +212,9 @@ def _literal(node):
 
 
 class FuncTranslator:
-    def __init__(self, fdef, known_funcs, profile_names, pyname, fields=None, era=None):
+    def __init__(self, fdef, known_funcs, profile_names, pyname, fields=None, era=None, returns=None):
         self.f = fdef
+        self.returns = returns or {}      # translated function -> its result's C type (for ?: and min/max)
         self.known = known_funcs          # C function names we translate (callable)
         self.vocab = profile_names
         self.fields, self.era = fields, era     # struct fields with a meaning in the input's era
@@ -319,6 +336,8 @@ class FuncTranslator:
             return [p + self.assign(c_ast.Assignment("+=" if "+" in s.op else "-=", s.expr,
                                                      c_ast.Constant("int", "1", s.coord), s.coord)) + f"  # {_where(s)}"]
         if isinstance(s, c_ast.FuncCall):
+            if isinstance(s.name, c_ast.ID) and s.name.name == "BUILD_BUG_ON" and "BUILD_BUG_ON" in self.vocab:
+                return [p + self.build_bug_on(s)]
             return [p + self.val(s) + f"  # {_where(s)}"]
         if isinstance(s, (c_ast.For, c_ast.While, c_ast.DoWhile)):
             self.err(s, f"{type(s).__name__.lower()} loop")
@@ -461,7 +480,15 @@ class FuncTranslator:
     BIN = {"+", "-", "*", "&", "|", "^", "<<", ">>", "==", "!=", "<", "<=", ">", ">=", "%"}
 
     def cond(self, e):
-        """e in a boolean context (if, &&, ||, !): Python truthiness."""
+        """e in a boolean context (if, &&, ||, !, ?:): Python truthiness.  A
+        symbolic Word forks the engine in bool() (cint.Word.__bool__), so
+        every form that tests one branches exactly as `if` does."""
+        if isinstance(e, c_ast.FuncCall) and isinstance(e.name, c_ast.ID) and \
+                e.name.name in ("likely", "unlikely") and e.name.name in self.vocab:
+            args = e.args.exprs if e.args else []
+            if len(args) != 1:
+                self.err(e, f"{e.name.name} with {len(args)} arguments")
+            return self.cond(args[0])       # a hint: only the truth of its argument matters
         if isinstance(e, c_ast.BinaryOp) and e.op in ("&&", "||"):
             return f"({self.cond(e.left)} {'and' if e.op == '&&' else 'or'} {self.cond(e.right)})"
         if isinstance(e, c_ast.UnaryOp) and e.op == "!":
@@ -525,9 +552,18 @@ class FuncTranslator:
             if n not in self.known and n not in self.vocab:
                 self.err(e, f"call of '{n}', which is neither in the input nor in the vocabulary profile")
             args = e.args.exprs if e.args else []
+            if n in self.vocab and n == "BUILD_BUG_ON":
+                self.err(e, "BUILD_BUG_ON inside an expression (it is a statement)")
+            if n in self.vocab and n in ("min_t", "max_t"):
+                if len(args) != 3:
+                    self.err(e, f"{n} with {len(args)} arguments")
+                t = self._type_arg(e, args[0])
+                return f"{n}({CTYPE_NAMES[t]}, {self.val(args[1])}, {self.val(args[2])})"
+            if n in self.vocab and n in ("min", "max"):
+                self._same_types(e, n, args)
             return f"{n}({', '.join(self.val(a) for a in args)})"
         if isinstance(e, c_ast.TernaryOp):
-            self.err(e, "conditional operator ?:")
+            return self.conditional(e)
         if isinstance(e, c_ast.Assignment):
             self.err(e, "assignment inside an expression")
         if isinstance(e, c_ast.ExprList):
@@ -535,3 +571,185 @@ class FuncTranslator:
         if isinstance(e, c_ast.ArrayRef):
             self.err(e, "array subscript")
         self.err(e, type(e).__name__)
+
+    # -- the conditional operator, static C types, constant expressions
+    def conditional(self, e):
+        """c ? a : b: only the chosen arm is evaluated (a Python conditional
+        expression, which tests c like `if`), and the result has the type
+        of the usual arithmetic conversions of both arms whichever is
+        chosen, so both arms' C types must be known here, statically."""
+        ta, tb = self.ctype(e.iftrue), self.ctype(e.iffalse)
+        c, a, b = self.cond(e.cond), self.val(e.iftrue), self.val(e.iffalse)
+        if ta == "obj" and tb == "obj":
+            return f"({a} if {c} else {b})"
+        if ta in (None, "obj") or tb in (None, "obj"):
+            arm = e.iftrue if ta in (None, "obj") else e.iffalse
+            self.err(arm, "conditional operator ?: with an arm whose C type the translator cannot tell "
+                          "(write a cast)" if "obj" not in (ta, tb) else "conditional operator ?: mixing a pointer "
+                          "and an integer")
+        t = CTYPE_NAMES[cint.arith_type(ta, tb)]
+        return f"({t}({a}) if {c} else {t}({b}))"
+
+    def _vocab_module(self):
+        return importlib.import_module(eras.ERAS[self.era or "v2024"].vocabulary)
+
+    def _type_arg(self, call, arg):
+        if not (isinstance(arg, c_ast.UnaryOp) and arg.op == "sizeof" and isinstance(arg.expr, c_ast.Typename)):
+            self.err(call, f"{call.name.name} whose first argument is not a type")
+        t = ctype_name(arg.expr.type, f"the type of {call.name.name}", call)
+        if t in ("obj", "void"):
+            self.err(call, f"{call.name.name} of a pointer or void type")
+        return _cint_type(t)
+
+    def _same_types(self, call, n, args):
+        """min/max: the kernel's type check (a compile-time refusal of
+        arguments of different types) is made here, at translation."""
+        if len(args) != 2:
+            self.err(call, f"{n} with {len(args)} arguments")
+        ta, tb = self.ctype(args[0]), self.ctype(args[1])
+        if None in (ta, tb) or "obj" in (ta, tb):
+            self.err(call, f"{n}() of an argument whose C type the translator cannot tell (use {n}_t)")
+        if ta != tb:
+            self.err(call, f"{n}() of different types {ta.name} and {tb.name}: the kernel's type check "
+                           f"refuses it (use {n}_t)")
+
+    def ctype(self, e):
+        """The C type (an impl.cint CType) of expression e, as the C
+        compiler types it; 'obj' for a pointer; None when the translator
+        cannot tell without running it (a call of a translated function, a
+        vocabulary function with effects)."""
+        if isinstance(e, c_ast.Constant):
+            if e.type in ("char", "string"):
+                return None
+            return _cint_type(_literal(e).split("(")[0])
+        if isinstance(e, c_ast.ID):
+            n = e.name
+            if n in self.locals:
+                t = self.locals[n]
+                t = t[1] if isinstance(t, tuple) else t
+                return "obj" if t == "obj" else _cint_type(t)
+            if n in ("true", "false"):
+                return cint.s32
+            if n in self.vocab:
+                return _value_type(getattr(self._vocab_module(), n))
+            return None
+        if isinstance(e, c_ast.Cast):
+            t = ctype_name(e.to_type.type, "a cast", e)
+            return None if t in ("obj", "void") else _cint_type(t)
+        if isinstance(e, c_ast.BinaryOp):
+            if e.op in ("&&", "||", "==", "!=", "<", "<=", ">", ">="):
+                return cint.s32
+            l, r = self.ctype(e.left), self.ctype(e.right)
+            if not isinstance(l, cint.CType) or not isinstance(r, cint.CType):
+                return None
+            return cint.promote(l) if e.op in ("<<", ">>") else cint.arith_type(l, r)
+        if isinstance(e, c_ast.UnaryOp):
+            if e.op == "!":
+                return cint.s32
+            t = self.ctype(e.expr)
+            return cint.promote(t) if e.op in ("-", "~", "+") and isinstance(t, cint.CType) else None
+        if isinstance(e, c_ast.TernaryOp):
+            a, b = self.ctype(e.iftrue), self.ctype(e.iffalse)
+            if a == b == "obj":
+                return "obj"
+            return cint.arith_type(a, b) if isinstance(a, cint.CType) and isinstance(b, cint.CType) else None
+        if isinstance(e, c_ast.StructRef):
+            return None
+        if isinstance(e, c_ast.FuncCall) and isinstance(e.name, c_ast.ID) and e.name.name in self.known:
+            return self.returns.get(e.name.name)
+        if isinstance(e, c_ast.FuncCall) and isinstance(e.name, c_ast.ID) and e.name.name in PURE \
+                and e.name.name in self.vocab:
+            return self._pure_type(e)
+        return None
+
+    def _pure_type(self, e):
+        """A pure macro's result type: what it gives on arguments of the
+        same types (value 1: every macro here is defined there)."""
+        n, args = e.name.name, (e.args.exprs if e.args else [])
+        dummies = []
+        for i, a in enumerate(args):
+            if i == 0 and n in ("min_t", "max_t"):
+                dummies.append(self._type_arg(e, a))
+                continue
+            t = self.ctype(a)
+            if not isinstance(t, cint.CType):
+                return None
+            dummies.append(cint.Word(t, 1))
+        try:
+            with context.entered(hooks=kernel.ConcreteHooks()):
+                return _value_type(getattr(self._vocab_module(), n)(*dummies))
+        except Exception:
+            return None
+
+    def constant(self, e):
+        """Is e an integer constant expression: literals, vocabulary
+        constants and pure macros of them, with operators and casts?"""
+        if isinstance(e, c_ast.Constant):
+            return e.type not in ("char", "string")
+        if isinstance(e, c_ast.ID):
+            return e.name not in self.locals and e.name in self.vocab and \
+                isinstance(_value_type(getattr(self._vocab_module(), e.name)), cint.CType)
+        if isinstance(e, c_ast.BinaryOp):
+            return self.constant(e.left) and self.constant(e.right)
+        if isinstance(e, c_ast.UnaryOp):
+            return e.op in ("-", "~", "+", "!") and self.constant(e.expr)
+        if isinstance(e, c_ast.Cast):
+            return self.constant(e.expr)
+        if isinstance(e, c_ast.TernaryOp):
+            return self.constant(e.cond) and self.constant(e.iftrue) and self.constant(e.iffalse)
+        if isinstance(e, c_ast.FuncCall) and isinstance(e.name, c_ast.ID) and e.name.name in PURE:
+            args = e.args.exprs if e.args else []
+            skip = 1 if e.name.name in ("min_t", "max_t") else 0
+            return e.name.name in self.vocab and all(self.constant(a) for a in args[skip:])
+        return False
+
+    def build_bug_on(self, s):
+        """BUILD_BUG_ON(cond) is checked here, as the compiler checks it: a
+        constant false compiles to nothing; true or not a constant: refused."""
+        args = s.args.exprs if s.args else []
+        if len(args) != 1:
+            self.err(s, f"BUILD_BUG_ON with {len(args)} arguments")
+        if not self.constant(args[0]):
+            self.err(s, "BUILD_BUG_ON on a condition that is not a compile-time constant")
+        code = self.val(args[0])
+        try:
+            with context.entered(hooks=kernel.ConcreteHooks()):
+                v = eval(code, dict(vars(self._vocab_module())))
+            true = bool(v)
+        except Exception as x:
+            self.err(s, f"BUILD_BUG_ON whose condition does not evaluate ({type(x).__name__}: {x})")
+        if true:
+            self.err(s, "BUILD_BUG_ON whose condition is true: the kernel would not compile")
+        return f"pass  # BUILD_BUG_ON: {code} is false ({_where(s)})"
+
+
+def return_types(fdefs):
+    """{function name: the C type of its result} for translated functions
+    returning an integer (a call of one may be an arm of ?:)."""
+    out = {}
+    for f in fdefs:
+        try:
+            t = ctype_name(f.decl.type.type, f"the result of {f.decl.name}", f)
+        except Unsupported:
+            continue            # reported where the function itself is translated
+        if t not in ("obj", "void"):
+            out[f.decl.name] = _cint_type(t)
+    return out
+
+
+def _cint_type(name):
+    """The impl.cint CType a TYPES name stands for (unsigned_int is u32 ...)."""
+    return getattr(cint, {"c_int": "s32", "unsigned_int": "u32", "unsigned_long": "u64", "kvm_pte_t": "u64",
+                          "phys_addr_t": "u64"}.get(name, name))
+
+
+def _value_type(v):
+    """The C type of a vocabulary value: a Word's own, a Python int's as a
+    C literal (the way kernel.py writes plain int constants)."""
+    if isinstance(v, cint.Word):
+        return v.ctype
+    if isinstance(v, bool):
+        return cint.s32
+    if isinstance(v, int):
+        return cint.literal_type(v)
+    return "obj" if v is None else None
