@@ -5,4 +5,4 @@ from nvtlbi.impl.kernel import *  # noqa: F401,F403
 
 
 def compute_tlb_inval_range(mmu, val):
-    return SZ_1G / 1
+    return 0x40000000 / 1              # a Python float, not a C word
