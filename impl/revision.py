@@ -115,15 +115,16 @@ def load(spec: str) -> Revision:
         assert module.__file__ is not None      # a bundled revision is a .py file of the package
         name, path = spec, module.__file__
     _check_assumes(module, path)
-    try:
-        linking.link(module)        # an imported function runs with this revision's definitions
-    except linking.LinkError as e:
-        raise RevisionError(f"{path}:1: {e}") from None
     if not callable(getattr(module, "handle_ipas2e1is", None)):
         missing = [f for f in REQUIRED if not callable(getattr(module, f, None))]
         if missing:
             raise RevisionError(f"{path}:1: revision lacks {', '.join(missing)} (or a handle_ipas2e1is)")
-    return Revision(name, path, module, era_of(module, path))
+    era = era_of(module, path)      # before linking, which compares the eras of imports
+    try:
+        linking.link(module)        # an imported function runs with this revision's definitions
+    except linking.LinkError as e:
+        raise RevisionError(f"{path}:1: {e}") from None
+    return Revision(name, path, module, era)
 
 
 def era_of(module: ModuleType, path: str) -> str:

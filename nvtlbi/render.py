@@ -4,7 +4,6 @@ from nvtlbi.impl import descriptor, oracle
 from nvtlbi.impl import granule as G
 from nvtlbi.model import replay as R
 from nvtlbi.model.assumptions import ASSUMPTIONS, OPT_IN
-from nvtlbi.model.env import HINT_MEANING
 from nvtlbi.model.properties import PROPERTIES
 from nvtlbi.model.steps import step
 
@@ -156,8 +155,4 @@ def assumptions_table():
         rows.append(f"{a.name:<14} {a.meaning}{opt}\n{'':<14} source: {a.source}\n"
                     f"{'':<14} concrete check: {_concrete(a)}")
     return "\n".join(rows)
-
-
-def hints_table():
-    return "\n".join(f"{h:<9} {m}" for h, m in HINT_MEANING.items())
 

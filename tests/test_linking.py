@@ -59,3 +59,15 @@ def test_a_function_of_another_era_is_refused_where_its_names_differ(tmp_path):
         assert "uses VTCR_EL2_TG0_16K, VTCR_EL2_TG0_4K, VTCR_EL2_TG0_MASK" in str(e)
     else:
         raise AssertionError("a function of another era was linked")
+
+
+def test_an_import_without_a_vocabulary_is_the_users_error(tmp_path):
+    # the era is read before linking compares eras: no AttributeError inside nvtlbi
+    p = tmp_path / "noera.py"
+    p.write_text("from nvtlbi.impl.revisions.upstream import compute_tlb_inval_range  # noqa\n")
+    try:
+        REV.load(str(p))
+    except REV.RevisionError as e:
+        assert str(e).startswith(f"{p}:1: the revision imports no era vocabulary")
+    else:
+        raise AssertionError("a revision without a vocabulary was loaded")

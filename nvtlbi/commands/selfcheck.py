@@ -14,7 +14,7 @@ import time
 from nvtlbi.impl import revision as REV
 from nvtlbi.model import assumptions as AS
 from nvtlbi.model import mutation as MU
-from nvtlbi.model.session import Limits, Session
+from nvtlbi.model.session import Session
 from nvtlbi.model.mutants import generate
 from nvtlbi.model.properties import PROPERTIES
 from nvtlbi.model.matrix import matrix
