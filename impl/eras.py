@@ -40,6 +40,7 @@ class Era:
     description: str
     markers: tuple = ()         # C text that selects this era (nvtlbi/c/era.py)
     bundled: tuple = ()         # bundled revisions written in this era
+    start: str = ""             # ISO date of the post that starts the era (the date in its Message-Id)
 
 
 ERAS = {e.name: e for e in [
@@ -50,13 +51,15 @@ ERAS = {e.name: e for e in [
         "guest's VTCR_EL2 cached in the shadow MMU (v9); there is no mmu->tlb_vtcr",
         markers=("cpus_have_const_cap", "cpus_have_final_cap"),
         bundled=("r0_baseline", "r1a_ttl_hostcap", "r1b_swwalk", "r1f_ttl_names", "r2a_trust_ttl",
-                 "r2b_get_leaf")),
+                 "r2b_get_leaf"),
+        start="2020-02-11"),
     Era("v2023", "Oct 2023 - Jan 2024 (NV series v11)", "nvtlbi.impl.kernel_2023",
         "fe49fd940e22 KVM: arm64: Move VTCR_EL2 into struct s2_mmu (20231012205108.3937270-1-maz@kernel.org)",
         "as v2020, but mmu->vtcr is the shadow stage 2's own VTCR_EL2 (host page size) and the guest's "
         "VTCR_EL2 is mmu->tlb_vtcr",
         markers=("tlb_vtcr",),
-        bundled=("r3_tlb_vtcr",)),
+        bundled=("r3_tlb_vtcr",),
+        start="2023-10-12"),
     Era("v2024", "2024 - 2025 (\"Shadow stage-2 page table handling\" and later)", "nvtlbi.impl.kernel",
         "Shadow stage-2 page table handling v1, 20240409175448.3507472-1-maz@kernel.org",
         "VTCR_EL2_TG0_MASK = 3 << 14 with shifted VTCR_EL2_TG0_{4K=0<<14, 64K=1<<14, 16K=2<<14}; "
@@ -64,14 +67,16 @@ ERAS = {e.name: e for e in [
         "KVM_NV_GUEST_MAP_SZ = KVM_PGTABLE_PROT_SW1 | KVM_PGTABLE_PROT_SW0 (bits 56:55); "
         "mmu->vtcr is the shadow stage 2's own VTCR_EL2, mmu->tlb_vtcr the guest's",
         markers=("kvm_has_feat",),
-        bundled=("upstream", "r4_kvm_has_feat")),
+        bundled=("upstream", "r4_kvm_has_feat"),
+        start="2024-04-09"),
     Era("v2026", "after the VTCR_EL2 sysreg conversion (Dec 2025)", "nvtlbi.impl.kernel_2026",
         "a035001dea37 arm64: Convert VTCR_EL2 to sysreg infratructure (20251210173024.561160-4-maz@kernel.org)",
         "VTCR_EL2_TG0_MASK = GENMASK(15, 14) with *unshifted* enum values "
         "VTCR_EL2_TG0_{4K=0b00, 64K=0b01, 16K=0b10}, read with FIELD_GET(VTCR_EL2_TG0_MASK, vtcr); "
         "otherwise as v2024",
         markers=("FIELD_GET(VTCR_EL2_TG0_MASK",),
-        bundled=("r6_vtcr_sysreg", "r7_walk_flags")),
+        bundled=("r6_vtcr_sysreg", "r7_walk_flags"),
+        start="2025-12-10"),
 ]}
 ORDER = list(ERAS)              # oldest first
 ALL = tuple(ORDER)

@@ -35,27 +35,74 @@ def _has(squeezed, marker):
     return "".join(marker.split()) in squeezed
 
 
-def detect(text):
-    """The era the input's own text selects, and why.  `mmu->vtcr` changed
-    meaning in Oct 2023 (the guest's VTCR_EL2 before, the shadow stage 2's
-    own after): an input that reads it and is not dated by anything else is
-    refused rather than read one way or the other."""
+def _decided(text):
+    """(era, reason) when the text's markers decide its era, else (None,
+    candidates): the eras it can still be, and whether it reads `mmu->vtcr`
+    (whose meaning the choice decides)."""
     squeezed = "".join(text.split())
     for name in ("v2026", "v2024"):
         for m in PROFILES[name].markers:
             if _has(squeezed, m):
-                return PROFILES[name], f"the input uses {m}"
+                return (PROFILES[name], f"the input uses {m}"), None
     old = [m for m in PROFILES["v2020"].markers + ("kvm_unmap_stage2_range", "kvm_walk_shadow_s2")
            if _has(squeezed, m)]
+    tlb = _has(squeezed, "tlb_vtcr")
     if old:
-        if _has(squeezed, "tlb_vtcr"):
-            return PROFILES["v2023"], f"the input uses {old[0]} and tlb_vtcr (NV v11, after fe49fd940e22)"
-        return PROFILES["v2020"], f"the input uses {old[0]} and not tlb_vtcr (NV v2 .. v10)"
-    if re.search(r"->\s*vtcr\b", text):
+        if tlb:
+            return (PROFILES["v2023"], f"the input uses {old[0]} and tlb_vtcr (NV v11, after fe49fd940e22)"), None
+        return (PROFILES["v2020"], f"the input uses {old[0]} and not tlb_vtcr (NV v2 .. v10)"), None
+    eras = eras_since("v2023") if tlb else list(PROFILES)
+    return None, (eras, bool(re.search(r"->\s*vtcr\b", text)))
+
+
+def eras_since(name):
+    names = list(PROFILES)
+    return names[names.index(name):]
+
+
+def current_at(date):
+    """The era that was current on `date` (an ISO date string): the last
+    one whose first post is not later."""
+    now = [p for p in PROFILES.values() if p.start and p.start <= date]
+    return now[-1] if now else None
+
+
+def detect(text, context="", date=None, base_era=None):
+    """The era of the audited functions' `text`, and why: their own markers
+    first; then the markers of the rest of the input and of its base
+    (`context`: hunks of other functions, other files) and the era of the
+    bundled revision it is completed from (`base_era`); then the date of the
+    mail (an ISO date: a post can only use the meanings of its time, so the
+    era current when it was sent, if the text allows it).
+
+    `mmu->vtcr` changed meaning in Oct 2023 (the guest's VTCR_EL2 before,
+    the shadow stage 2's own after): an input that reads it and that none
+    of these dates is refused rather than read one way or the other."""
+    got, rest = _decided(text)
+    if got is not None:
+        return got
+    eras, reads_vtcr = rest
+    if context:
+        more, rest = _decided(context)
+        if more is not None and more[0].name in eras:
+            return more[0], more[1] + " (elsewhere in the input or its base)"
+        if rest is not None:
+            eras = [e for e in eras if e in rest[0]] or eras
+    if base_era in eras:
+        return PROFILES[base_era], f"the era of its base revision ({base_era})"
+    if date:
+        now = current_at(date)
+        if now is not None and now.name in eras:
+            return now, f"the mail is dated {date}, when {now.name} was current ({now.span})"
+    if len(eras) == 1:
+        return PROFILES[eras[0]], "the only era its names allow"
+    if reads_vtcr and "v2020" in eras:
         raise Undated("the input reads mmu->vtcr, which is the guest's VTCR_EL2 before Oct 2023 (v2020) and "
                       "the shadow stage 2's own after (v2023 on), and nothing else in it says its era: "
                       "choose one with --profile")
-    return PROFILES[DEFAULT], "nothing era-specific in the input: default"
+    if DEFAULT in eras:
+        return PROFILES[DEFAULT], "nothing era-specific in the input: default"
+    return PROFILES[eras[-1]], "nothing else era-specific in the input: the latest era its names allow"
 
 
 class Undated(Exception):

@@ -397,13 +397,31 @@ def apply(src, fd, patch_path):
 
 def load(path, bases=()):
     """The C files described by `path` (a .c file or patches) as Sources,
-    keyed by basename, plus notes for the report."""
+    keyed by basename, plus notes for the report.  `bases` are the files the
+    patches apply to (matched by basename) and patches applied first, in the
+    order given (an earlier patch of the era: its post-image is the base,
+    sparse where it has no text; its own changes are not the input's)."""
     text = _read(path)
     if not is_patch(text):
         return {os.path.basename(path): c_source(path, text)}, []
+    c_bases = [b for b in bases if not is_patch(_read(b))]
+    files, notes = {}, []
+    for b in bases:
+        if b not in c_bases:
+            _apply_series(b, _read(b), files, c_bases, notes, own=False)
+            notes.append(f"base: {b} applied first (the input applies to its result)")
+    _apply_series(path, text, files, c_bases, notes, own=True)
+    for s in files.values():
+        notes.extend(s.notes)
+    return files, notes
+
+
+def _apply_series(path, text, files, bases, notes, own):
+    """Apply the series in `path` to `files` (in place).  `own`: the input
+    itself, whose changes are recorded (a base's are not)."""
     base_by_name = {os.path.basename(b): b for b in bases}
-    files = {}
-    patches, notes = select_series(path, parse_patches(path, text), covers(path, text))
+    patches, more = select_series(path, parse_patches(path, text), covers(path, text))
+    notes += more
     for p in patches:
         subject, diffs = p.subject, p.diffs
         for fd in diffs:
@@ -422,9 +440,34 @@ def load(path, bases=()):
                 else:
                     files[name] = Source(name, [GAP])
             apply(files[name], fd, path)
-            files[name].touches += [(fn, f"{path}:{ln}", texts) for t in fd.touches for fn, (ln, texts) in t.items()]
+            if own:
+                files[name].touches += [(fn, f"{path}:{ln}", texts)
+                                        for t in fd.touches for fn, (ln, texts) in t.items()]
         if subject:
             notes.append(f"applied: {subject}")
-    for s in files.values():
-        notes.extend(s.notes)
-    return files, notes
+
+
+def mail_date(path):
+    """The ISO date (YYYY-MM-DD, UTC) of the newest mail in `path` with a
+    Date header, or None (a C file, a bare diff): a post can only mean what
+    the kernel's names meant when it was sent (nvtlbi.c.era)."""
+    import email.utils
+    text = _read(path)
+    dates = []
+    for _subject, _body, _off, line in _mails(path, text) if is_patch(text) else []:
+        head = text.split("\n")[line - 1:]
+        for h in head[:200]:
+            if not h.strip():
+                break
+            if h.lower().startswith("date:"):
+                try:
+                    d = email.utils.parsedate_to_datetime(h[5:].strip())
+                except (TypeError, ValueError, IndexError):
+                    raise InputError(f"{path}:{line + head.index(h)}: the Date header cannot be read: "
+                                     f"{h[5:].strip()!r}") from None
+                if d.tzinfo is not None:
+                    import datetime
+                    d = d.astimezone(datetime.timezone.utc)
+                dates.append(d.date().isoformat())
+                break
+    return max(dates) if dates else None

@@ -132,24 +132,33 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
 
     lines = [x for n, fn in found.items() if n in targets for x in fn.lines]
     text = "\n".join(x.text for x in lines)
+    own = set(lines)
+    context = "\n".join(x.text for src in sources.values() for x in src.lines
+                        if x is not inputs.GAP and x not in own)
+    date = inputs.mail_date(path)
+    base_era = era.era_of_bundled(base_revision) if base_revision else None
     if profile:
         if profile not in era.PROFILES:
             raise InputError(f"{path}:1: --profile {profile}: no such profile (have: {', '.join(era.PROFILES)})")
         prof, reason = era.PROFILES[profile], "chosen with --profile"
         try:
-            auto, why = era.detect(text)
+            auto, why = era.detect(text, context, date, base_era)
         except era.Undated:
             auto, why = prof, ""
         if auto.name != prof.name:
             notes.append(f"note: the input suggests profile {auto.name} ({why})")
     else:
         try:
-            prof, reason = era.detect(text)
+            prof, reason = era.detect(text, context, date, base_era)
         except era.Undated as e:
             at = next((x for x in lines if "vtcr" in x.text and "tlb_vtcr" not in x.text), None)
             raise InputError(f"{at.file}:{at.line}: {e}" if at else f"{path}:1: {e}") from None
 
-    missing = [n for n in translator.TARGETS if n not in whole]
+    missing = [n for n in translator.TARGETS if n not in whole and not _absent_in_era(n, found, whole, defs)]
+    if "get_guest_mapping_ttl" not in whole and "get_guest_mapping_ttl" not in missing:
+        notes.append("note: get_guest_mapping_ttl is not part of this revision: its compute_tlb_inval_range "
+                     f"({_span(whole['compute_tlb_inval_range'])}) does not call it, and the input does not "
+                     "define or change it (as before the shadow probe, NV v2 63/94 and v9 35/50)")
     origins = {}
     if missing and not base_revision:
         raise InputError(f"{path}:1: the input does not contain {', '.join(missing)} whole; "
@@ -230,6 +239,18 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
     if adopted:
         body += "\n\n# taken from a bundled revision: the input lacks these\n" + "\n".join(adopted) + "\n"
     return Translation("\n".join(head) + "\n" + body, prof, reason, origins, notes)
+
+
+def _absent_in_era(name, found, whole, defs):
+    """True when the revision has no `name` at all: only the shadow probe
+    get_guest_mapping_ttl can be absent (the FEAT_TTL patches came before
+    it), and only when the input's whole compute_tlb_inval_range does not
+    call it and the input neither defines nor changes it."""
+    if name != "get_guest_mapping_ttl" or "compute_tlb_inval_range" not in whole:
+        return False
+    if name in found or any(n == name for n, _, _ in defs.touches):
+        return False
+    return name not in _callees(whole["compute_tlb_inval_range"])
 
 
 def _era_caller(prof, fn, whole, base_revision=None):
