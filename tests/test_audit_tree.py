@@ -74,7 +74,7 @@ def test_tree_is_audited_as_its_file(tmp_path, capsys):
     head = line_of(c("nested_v2024.c"), "static u8 get_guest_mapping_ttl")
     assert tr.origins["get_guest_mapping_ttl"].startswith(f"{NESTED}:{head}-")
     # the same verdicts as the file audited directly, each naming the kernel file:line
-    argv = FAST + ["--property", "P2"]
+    argv = FAST + ["--property", "P2", "--hint", "nohint"]
     code, doc = audit_json(capsys, ["--tree", tree, *argv])
     code_file, doc_file = audit_json(capsys, [c("nested_v2024.c"), *argv])
     assert code == code_file == 0 and verdicts(doc) == verdicts(doc_file) and verdicts(doc)
@@ -181,8 +181,7 @@ def test_hunk_that_does_not_apply_names_the_patch_and_the_tree_file(tmp_path, ca
     tree = kernel_tree(tmp_path, {NESTED: c("nested_v2026.c")})
     err = error_of(capsys, [c("0002-probe.patch"), "--tree", tree])
     hunk = line_of(c("0002-probe.patch"), "@@")
-    assert f"{c('0002-probe.patch')}:" in err and f"hunk does not apply to {NESTED} in the tree" in err, err
-    assert int(err.split(c("0002-probe.patch") + ":")[1].split(":")[0]) >= hunk
+    assert f"{c('0002-probe.patch')}:{hunk}: hunk does not apply to {NESTED} in the tree" in err, err
 
 
 def test_patch_of_a_file_the_tree_lacks(tmp_path, capsys):
