@@ -169,6 +169,20 @@ def test_format_patch_directory_is_a_series(tmp_path, capsys):
     assert f"{NESTED}:" in report.read_text() and "changed by '[PATCH 2/2] step 2'" in report.read_text()
 
 
+def test_a_removal_is_the_change_of_its_function(tmp_path):
+    # a patch that only removes a line (the lockdep assertion) changes get_guest_mapping_ttl alone
+    with open(c("nested_v2024.c")) as f:
+        text = f.read()
+    gone = "\tlockdep_assert_held_write(&kvm_s2_mmu_to_kvm(mmu)->mmu_lock);\n"
+    assert text.count(gone) == 1
+    (tmp_path / "removed.c").write_text(text.replace(gone, ""))
+    series = format_patch(tmp_path, ["nested_v2024.c", str(tmp_path / "removed.c")])
+    tree = kernel_tree(tmp_path, {NESTED: c("nested_v2024.c")})
+    tr = pipeline.translate(series, tree=tree)
+    assert "changed by '[PATCH 1/1] step 1'" in tr.origins["get_guest_mapping_ttl"]
+    assert all(tr.origins[n].endswith("not changed by the series") for n in ("ttl_to_size", "compute_tlb_inval_range"))
+
+
 def test_single_patch_on_the_tree(tmp_path):
     tree = kernel_tree(tmp_path, {NESTED: c("nested_stage1.c")})
     tr = pipeline.translate(c("0002-probe.patch"), tree=tree)

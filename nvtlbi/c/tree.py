@@ -18,15 +18,14 @@ the patches of the series that changed it.
 import os
 from dataclasses import dataclass, field
 
-from nvtlbi.c import inputs
+from nvtlbi.c import inputs, translator
 from nvtlbi.c.inputs import InputError, Line, Source
 
 KVM = "arch/arm64/kvm"
-# the names the audit looks for (nvtlbi.c.translator's targets and callers,
-# with the callers of older eras): a file that names none of them cannot
-# hold an audited function or a change to one, so it is not read further
-AUDITED_NAMES = ("ttl_to_size", "get_guest_mapping_ttl", "compute_tlb_inval_range", "s2_mmu_unmap_ipa",
-                 "handle_ipas2e1is", "s2_mmu_unmap_stage2_ipa")
+# the names the audit looks for (the translator's targets and callers, with
+# the callers of older eras): a file that names none of them cannot hold an
+# audited function or a change to one, so it is not read further
+AUDITED_NAMES = translator.TARGETS + translator.CALLERS + ("handle_ipas2e1is", "s2_mmu_unmap_stage2_ipa")
 
 
 @dataclass
