@@ -23,16 +23,27 @@ def is_python_revision(spec):
     return spec in REV.bundled() + REV.alternatives() or spec.endswith(".py")
 
 
-def load(spec, tmpdir, bases=(), base_revision=None, profile=None, config=None, unaudited=()):
+def load(spec, tmpdir, bases=(), base_revision=None, profile=None, config=None, unaudited=(), tree=None):
     """Resolve `spec`; C inputs are translated into tmpdir.  Raises
-    RevisionError / InputError (one-line, file:line) for user errors."""
+    RevisionError / InputError (one-line, file:line) for user errors.
+    With `tree` (a kernel checkout), `spec` is a series applied to it first,
+    or None for the tree as it stands (nvtlbi.c.tree)."""
+    if tree is not None:
+        return _translated(spec or tree, tmpdir, tree=tree, series=spec, profile=profile, config=config,
+                           unaudited=unaudited)
     if is_python_revision(spec):          # its note and origins (add_revision_info) need it loaded
         return Loaded(spec, spec if not spec.endswith(".py") else os.path.abspath(spec), [])
     if not os.path.exists(spec):
         raise REV.RevisionError(f"{spec}: no such revision or file (bundled: {', '.join(REV.bundled())})")
+    return _translated(spec, tmpdir, bases, base_revision, profile, config, unaudited)
+
+
+def _translated(spec, tmpdir, bases=(), base_revision=None, profile=None, config=None, unaudited=(), tree=None,
+                series=None):
     from nvtlbi.c import pipeline
-    tr = pipeline.translate(spec, bases, base_revision, profile, config, unaudited)
-    name = os.path.splitext(os.path.basename(spec))[0].replace(".", "_").replace("-", "_")
+    tr = pipeline.translate(series if tree is not None else spec, bases, base_revision, profile, config,
+                            unaudited, tree=tree)
+    name = os.path.splitext(os.path.basename(os.path.abspath(spec)))[0].replace(".", "_").replace("-", "_")
     path = os.path.join(tmpdir, f"{name}.py")
     with open(path, "w") as f:
         f.write(tr.source)

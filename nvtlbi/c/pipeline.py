@@ -120,8 +120,17 @@ def _span(fn):
     return " + ".join(parts)
 
 
-def translate(path, bases=(), base_revision=None, profile=None, config=None, unaudited=()):
-    sources, notes = inputs.load(path, bases)
+def translate(path, bases=(), base_revision=None, profile=None, config=None, unaudited=(), tree=None):
+    """`path`: the posted input; with `tree` (a kernel checkout), the series
+    to apply to it first, or None for the tree as it stands."""
+    span = _span
+    if tree is not None:
+        from nvtlbi.c import tree as TREE
+        t = TREE.load(tree, path)
+        sources, notes, span = t.sources, t.notes, t.where
+        path = path or tree
+    else:
+        sources, notes = inputs.load(path, bases)
     defs = _Definitions(sources, config or preprocess.Config())
     targets = translator.TARGETS + translator.CALLERS
     found = {n: defs.one(n) for n in targets if defs.has(n)}
@@ -160,6 +169,9 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
                      f"({_span(whole['compute_tlb_inval_range'])}) does not call it, and the input does not "
                      "define or change it (as before the shadow probe, NV v2 63/94 and v9 35/50)")
     origins = {}
+    if missing and tree is not None:
+        raise InputError(f"{path}{':1' if path != tree else ''}: {', '.join(missing)}: not defined in "
+                         f"{tree}/arch/arm64/kvm/*.c{' after the series' if path != tree else ''}")
     if missing and not base_revision:
         raise InputError(f"{path}:1: the input does not contain {', '.join(missing)} whole; "
                          "give the file it applies to with --base FILE.c, or --base-revision NAME")
@@ -215,7 +227,7 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
         parts.append(translator.FuncTranslator(fdef, known, era.names(prof), pyname,
                                                fields=era.fields(prof), era=prof.name,
                                                returns=translator.return_types(fdefs.values())).translate())
-        origins[n] = _span(found[n])
+        origins[n] = span(found[n])
     adopted = []
     for n in missing:
         adopted.append(f"{n} = adopt({base_revision!r}, {n!r}, globals())")

@@ -30,6 +30,10 @@ def add_parser(sub, common):
                    help="the file a patch applies to (matched by basename; repeatable)")
     p.add_argument("--base-revision", metavar="NAME",
                    help="take the functions a posted input lacks from this bundled revision")
+    p.add_argument("--tree", metavar="LINUX",
+                   help="a kernel checkout: audit the functions as they stand in its arch/arm64/kvm/*.c, or, "
+                        "with an input (an mbox, a patch, or a directory of git format-patch output), after "
+                        "applying that series to the tree's files in memory (the tree is not changed)")
     p.add_argument("--define", action="append", default=[], metavar="NAME[=VALUE]",
                    help="a macro the C input's #if/#ifdef/IS_ENABLED() may test, as set in the kernel "
                         "configuration audited (VALUE: an integer, y or n; default 1; repeatable)")
@@ -60,14 +64,17 @@ def run(args):
         return 0
     if "revision" in args and args.revision != "upstream" and not args.inputs:
         args.inputs = [args.revision]
-    specs = args.inputs or REV.bundled_in_order() + (REV.alternatives() if args.all else [])
+    if args.tree is not None:
+        _check_tree_usage(args, UsageError)
+    specs = args.inputs or ([None] if args.tree is not None else
+                            REV.bundled_in_order() + (REV.alternatives() if args.all else []))
     t0 = time.perf_counter()
     tmp = tempfile.mkdtemp(prefix="nvtlbi-audit-")
     try:
         try:
             config = preprocess.Config.parse(args.define, args.undef)
-            loaded = [inputs.load(s, tmp, args.base, args.base_revision, args.profile, config, args.unaudited)
-                      for s in specs]
+            loaded = [inputs.load(s, tmp, args.base, args.base_revision, args.profile, config, args.unaudited,
+                                  tree=args.tree) for s in specs]
         except InputError as e:
             raise UsageError(str(e)) from None
         if args.emit and (len(loaded) != 1 or not loaded[0].path.startswith(tmp)):
@@ -141,3 +148,17 @@ def run(args):
         return max(code, pcode) if 2 in (code, pcode) else (code or pcode)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _check_tree_usage(args, UsageError):
+    """--tree audits the tree's own files (after a series, if one is
+    given): a base or a bundled revision to take functions from would be
+    a second source of the same functions."""
+    from nvtlbi.impl import revision as REV
+    for opt, given in (("--base", args.base), ("--base-revision", args.base_revision), ("--all", args.all)):
+        if given:
+            raise UsageError(f"{args.tree}: --tree and {opt} cannot be combined (the tree is the base)")
+    for s in args.inputs:
+        if s in REV.bundled() + REV.alternatives() or s.endswith(".py"):
+            raise UsageError(f"{s}: with --tree, an input is a series to apply to the tree (an mbox, a patch "
+                             "or a directory of git format-patch output), not a revision")
