@@ -381,3 +381,57 @@ def test_input_with_none_of_the_audited_functions_is_an_error(tmp_path, capsys):
     err = error_of(capsys, [str(f), "--base-revision", "upstream"])
     assert f"{f}:1: none of ttl_to_size, get_guest_mapping_ttl, compute_tlb_inval_range, s2_mmu_unmap_ipa " \
            "is in the input" in err, err
+
+
+# ---- what a revision is made of (issue 12) -------------------------------------------------------
+def test_a_patch_creating_a_file_applies(tmp_path):
+    p = tmp_path / "new.patch"
+    p.write_text("diff --git a/arch/arm64/kvm/newfile.c b/arch/arm64/kvm/newfile.c\nnew file mode 100644\n"
+                 "--- /dev/null\n+++ b/arch/arm64/kvm/newfile.c\n@@ -0,0 +1,4 @@\n"
+                 "+static int helper(int x)\n+{\n+\treturn x + 1;\n+}\n")
+    files, _ = inputs.load(str(p))
+    assert [x.text for x in files["newfile.c"].lines] == ["static int helper(int x)", "{", "\treturn x + 1;", "}"]
+    assert files["newfile.c"].lines[0].line == 6
+
+
+def _first_mail(tmp_path):
+    text = open(c("series.mbox")).read()
+    second = text.index("\nFrom ", 1) + 1
+    p = tmp_path / "0001.patch"
+    p.write_text(text[:second])
+    return str(p)
+
+
+def test_an_earlier_patch_is_a_base(tmp_path):
+    # patch 2/2 on the post-image of patch 1/2 given with --base is the
+    # series itself; the base's own changes are not the input's
+    base = _first_mail(tmp_path)
+    alone = pipeline.translate(c("0002-probe.patch"), bases=[base])
+    series = pipeline.translate(c("series.mbox"))
+    strip = lambda src: re.sub(r"#.*", "", src.split("\n", 1)[1])
+    assert strip(alone.source) == strip(series.source)
+    assert alone.origins["ttl_to_size"].startswith(base)
+    assert c("0002-probe.patch") in alone.origins["get_guest_mapping_ttl"]
+    assert any(n.startswith(f"base: {base} applied first") for n in alone.notes)
+    files, _ = inputs.load(c("0002-probe.patch"), [base])
+    assert all(where.startswith(c("0002-probe.patch")) for s in files.values() for _, where, _ in s.touches)
+
+
+def test_a_revision_without_the_probe(tmp_path):
+    # a FEAT_TTL-only revision (NV v2 63/94, v9 35/50): no
+    # get_guest_mapping_ttl, because compute_tlb_inval_range does not call it
+    src = open(c("nested_v2024.c")).read()
+    start = src.index("static u8 get_guest_mapping_ttl")
+    end = src.index("\n}\n", start) + 3
+    no_probe = re.sub(r"ttl = get_guest_mapping_ttl\(mmu, addr\);", "ttl = 0;", src[:start] + src[end:])
+    assert no_probe != src[:start] + src[end:]
+    p = tmp_path / "noprobe.c"
+    p.write_text(no_probe)
+    tr = pipeline.translate(str(p))
+    assert "get_guest_mapping_ttl" not in tr.origins and "def get_guest_mapping_ttl" not in tr.source
+    assert any("get_guest_mapping_ttl is not part of this revision" in n for n in tr.notes)
+    # still called, but not defined: refused, never taken from elsewhere silently
+    q = tmp_path / "called.c"
+    q.write_text(src[:start] + src[end:])
+    with pytest.raises(inputs.InputError, match="does not contain get_guest_mapping_ttl whole"):
+        pipeline.translate(str(q))

@@ -113,6 +113,44 @@ def test_era_detection_dates_vtcr_or_refuses():
         c_era.detect(undated)
 
 
+def test_era_from_the_rest_of_the_input_its_base_and_its_date():
+    # an undated text (reads mmu->vtcr, no marker) is dated by, in order:
+    # markers elsewhere in the input, the era of its base revision, the
+    # mail's date; without any of them it is refused
+    undated = "u64 f(struct kvm_s2_mmu *mmu)\n{\n\treturn mmu->vtcr & VTCR_EL2_TG0_MASK;\n}\n"
+    assert c_era.detect(undated, context="\tkvm_unmap_stage2_range(mmu, a, b);")[0].name == "v2020"
+    assert c_era.detect(undated, base_era="v2024")[0].name == "v2024"
+    got, why = c_era.detect(undated, date="2023-04-05")
+    assert got.name == "v2020" and "2023-04-05" in why
+    assert c_era.detect(undated, date="2023-11-20")[0].name == "v2023"
+    assert c_era.detect(undated, date="2024-06-14")[0].name == "v2024"
+    assert c_era.detect(undated, date="2026-06-12")[0].name == "v2026"
+    # the input's own markers win over its date
+    assert c_era.detect("x = kvm_has_feat(kvm, ID_AA64MMFR2_EL1, TTL, IMP);", date="2020-02-11")[0].name == "v2024"
+    # tlb_vtcr alone is v2023 or later: a date of that time decides, an
+    # earlier one cannot make it v2020
+    tlb = "u64 f(struct kvm_s2_mmu *mmu)\n{\n\treturn mmu->tlb_vtcr;\n}\n"
+    assert c_era.detect(tlb, date="2023-11-20")[0].name == "v2023"
+    assert c_era.detect(tlb, date="2020-02-11")[0].name == "v2024"
+    with pytest.raises(c_era.Undated):
+        c_era.detect(undated, context="nothing dated here", date=None)
+
+
+def test_a_patch_mail_is_dated_by_its_date_header(tmp_path):
+    from nvtlbi.c import inputs
+    body = open(os.path.join(C, "0003-probe-only.patch")).read()
+    assert inputs.mail_date(os.path.join(C, "0003-probe-only.patch")) == "2024-01-01"
+    late = tmp_path / "late.patch"
+    late.write_text(body.replace("Date: Mon, 1 Jan 2024 00:00:03 +0000", "Date: Sun, 31 Dec 2023 23:30:00 -0100"))
+    assert inputs.mail_date(str(late)) == "2024-01-01"          # UTC
+    bad = tmp_path / "bad.patch"
+    bad.write_text(body.replace("Date: Mon, 1 Jan 2024 00:00:03 +0000", "Date: someday"))
+    from nvtlbi.c.inputs import InputError
+    with pytest.raises(InputError, match=r"bad.patch:3: the Date header cannot be read"):
+        inputs.mail_date(str(bad))
+    assert inputs.mail_date(os.path.join(C, "nested_v2024.c")) is None
+
+
 def _audit(path, capsys, *extra):
     code = cli.main(["audit", path, "--granule", "64K", "--hint", "nohint", "--property", "P2", "--jobs", "1",
                      "--no-coverage", *extra])

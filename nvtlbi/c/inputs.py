@@ -159,8 +159,11 @@ def parse_patches(path, text=None):
                 continue
             newp = d.header.new_path or ""
             newp = newp[2:] if newp.startswith("b/") else newp
-            created = d.header.old_path in ("/dev/null", None)
             hunks, contexts = _hunks(d, headers, start_line)
+            # "--- /dev/null", or (a git header without an index line, where
+            # whatthepatch names a/PATH) a single hunk from line 0 of nothing
+            created = d.header.old_path in ("/dev/null", None) or \
+                (len(hunks) == 1 and hunks[0][0] == 0 and hunks[0][1] == 0)
             touches = [_touched(h[2], ctx, git or created) for h, ctx in zip(hunks, contexts)]
             diffs.append(FileDiff(newp, created, hunks, touches))
         out.append(Patch(subject, diffs, line, series_tag(subject), bool(_REPLY.match(subject))))
@@ -386,6 +389,11 @@ def apply(src, fd, patch_path):
             pos = at + len(new)
             continue
         gaps = [i for i, x in enumerate(src.lines) if x is GAP]
+        if not pre and not src.lines:
+            # a file the patch creates: its hunk is all additions
+            src.lines[:] = [Line(t, patch_path, ln) for k, t, ln in items]
+            pos = len(src.lines)
+            continue
         if not gaps:
             raise InputError(f"{patch_path}:{hdr_line}: hunk does not apply to {src.lines[0].file if src.lines else src.path}"
                              " (its context or removed lines are not there; is the base of the right era?)")
@@ -452,6 +460,9 @@ def mail_date(path):
     Date header, or None (a C file, a bare diff): a post can only mean what
     the kernel's names meant when it was sent (nvtlbi.c.era)."""
     import email.utils
+    if os.path.isdir(path):         # a kernel tree (None), or a directory of format-patch files
+        got = [mail_date(os.path.join(path, f)) for f in sorted(os.listdir(path)) if f.endswith(".patch")]
+        return max([d for d in got if d], default=None)
     text = _read(path)
     dates = []
     for _subject, _body, _off, line in _mails(path, text) if is_patch(text) else []:
