@@ -19,6 +19,9 @@ from typing import Any, Iterator, Optional
 class World:
     hooks: Any | None = None       # None: impl/kernel.py's default concrete hooks
     backend: Any | None = None     # None: concrete words only (a symbolic one raises)
+    # the most iterations a loop of translated C may run (the proof's
+    # --unwind); None: no bound (a concrete run, e.g. a replay, runs as C does)
+    unwind: Optional[int] = None
 
 
 CONCRETE = World()
@@ -30,13 +33,26 @@ def current() -> World:
 
 
 @contextlib.contextmanager
-def entered(hooks: Optional[Any] = None, backend: Optional[Any] = None) -> Iterator[World]:
-    """Run the block with these hooks and/or this backend (each left as
-    it is when not given)."""
+def entered(hooks: Optional[Any] = None, backend: Optional[Any] = None,
+            unwind: Optional[int] = None) -> Iterator[World]:
+    """Run the block with these hooks, backend and/or loop bound (each
+    left as it is when not given)."""
     now = _WORLD.get()
-    world = World(now.hooks if hooks is None else hooks, now.backend if backend is None else backend)
+    world = World(now.hooks if hooks is None else hooks, now.backend if backend is None else backend,
+                  now.unwind if unwind is None else unwind)
     token = _WORLD.set(world)
     try:
         yield world
     finally:
         _WORLD.reset(token)
+
+
+class UnwindingLimit(Exception):
+    """A loop of translated C would run more iterations than the bound
+    (World.unwind): what it does after them is not explored, so no verdict
+    may claim it (the prover makes the obligation UNKNOWN, as CBMC's
+    unwinding assertion does)."""
+
+    def __init__(self, where: str, bound: int) -> None:
+        super().__init__(f"loop at {where} needs more than {bound} iterations (--unwind {bound})")
+        self.where, self.bound = where, bound

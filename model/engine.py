@@ -291,7 +291,7 @@ class Engine:
         self._pos, self._decisions, self._facts = 0, [], []
         self._model = None
         self._solver = self.solver()
-        with context.entered(backend=self.backend):
+        with context.entered(backend=self.backend, unwind=self.limits.unwind):
             setup()
             if self._solver.check(*self.active()) == z3.unsat:
                 return None

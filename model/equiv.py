@@ -201,7 +201,7 @@ def _diff_case(rev_a, rev_b, case, drop, session, obliged_only, compare):
             r = _compare(engine, path, res, n, obliged_only, (rev_a, rev_b), compare)
             if r is not None:
                 return r
-    except PathExplosion as e:
+    except (PathExplosion, context.UnwindingLimit) as e:
         return res(UNKNOWN, reason=str(e))
     except CrossCheckError:
         raise

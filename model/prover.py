@@ -116,6 +116,8 @@ def _prove_level(rev, shift, level, hints, props, drop, replay, session, make_en
         except PathExplosion as e:
             userfault.check_explosion(e, rev)       # a loop in the revision's own code
             return everyone(UNKNOWN, reason=str(e))
+        except context.UnwindingLimit as e:         # a C loop past --unwind: its rest is unexplored
+            return everyone(UNKNOWN, reason=str(e))
         except CrossCheckError:
             raise
         except Exception as e:                      # not C's doing: a usage or internal error

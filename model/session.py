@@ -33,6 +33,13 @@ MAX_DECISIONS = 400
 class Limits:
     rlimit: int = 50_000_000     # z3 resource units per query: deterministic
     timeout_ms: int = 0          # optional wall-clock bound on top (0 = none)
+    # iterations a loop of translated C may run (CBMC's --unwind): a path
+    # needing more is UNKNOWN naming the loop.  8: the loops of this code walk
+    # the levels of a stage-2 table or the block sizes of a granule (at most
+    # 5, levels -1..3 with LPA2), so 8 explores them fully with room to
+    # spare, while a loop over bits or pages (64 and more iterations, each a
+    # symbolic fork) stops early as UNKNOWN instead of exploding the paths
+    unwind: int = 8
 
 
 class SessionError(RuntimeError):

@@ -42,6 +42,9 @@ def _parser():
                              f"its obligations); 0: none per query, {scheduler.DEFAULT_BOUND:g} s per job")
         sp.add_argument("--rlimit", type=int, default=Limits.rlimit,
                         help="deterministic solver resource limit per query")
+        sp.add_argument("--unwind", type=int, default=Limits.unwind, metavar="N",
+                        help="iterations a loop of audited C may run; a path needing more is UNKNOWN naming "
+                             f"the loop (default {Limits.unwind})")
         sp.add_argument("--granule", choices=["4K", "16K", "64K"], action="append",
                         help="only these granules")
         sp.add_argument("--hint", choices=HINTS, action="append", help="only these hint cases")

@@ -11,6 +11,7 @@ from nvtlbi.model.session import Limits, Session
 MINIMA = [
     ("jobs", "--jobs", 1, None),
     ("rlimit", "--rlimit", 1, None),
+    ("unwind", "--unwind", 1, None),
     ("timeout", "--timeout", 0, "0: no --timeout (the default bound per job applies)"),
     ("sample", "--sample", 0, "0: all mutants"),
     ("tlbis", "--tlbis", 1, None),
@@ -32,7 +33,8 @@ class UsageError(Exception):
 def limits_of(args):
     """The solver limits every command takes from --rlimit and --timeout
     (seconds on the command line, milliseconds for the solver)."""
-    return Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000))
+    return Limits(rlimit=args.rlimit, timeout_ms=int(args.timeout * 1000),
+                  unwind=getattr(args, "unwind", Limits.unwind))
 
 
 def session_of(args):

@@ -245,7 +245,7 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
             "",
             f"# era {prof.name}: {prof.span}",
             f"from {prof.vocabulary} import *  # noqa: F401,F403",
-            "from nvtlbi.c.runtime import adopt, tlbi_info_ipa  # noqa: F401",
+            "from nvtlbi.c.runtime import adopt, c_loop, struct_copy, struct_value, tlbi_info_ipa  # noqa: F401",
             ""]
     body = "\n\n\n".join(parts + adapters) + "\n"
     if adopted:
@@ -298,7 +298,8 @@ def translate_named(path, names, profile=era.DEFAULT):
     parts = [translator.FuncTranslator(f, set(names), era.names(prof), n, fields=era.fields(prof), era=prof.name,
                                        returns=translator.return_types(fdefs)).translate()
              for f, n in zip(fdefs, names)]
-    return f"from {prof.vocabulary} import *  # noqa: F401,F403\n\n\n" + "\n\n\n".join(parts) + "\n"
+    return f"from {prof.vocabulary} import *  # noqa: F401,F403\n" \
+        "from nvtlbi.c.runtime import c_loop, struct_copy, struct_value  # noqa: F401\n\n\n" + "\n\n\n".join(parts) + "\n"
 
 
 def load_source(source, name="translated"):

@@ -4,7 +4,10 @@
 import importlib
 import types
 
+from nvtlbi.impl import context
+from nvtlbi.impl.cint import convert
 from nvtlbi.impl.kernel import kfunc
+from nvtlbi.impl.outcome import Uninitialised
 
 
 def adopt(revname, fname, namespace):
@@ -23,3 +26,74 @@ def adopt(revname, fname, namespace):
 def tlbi_info_ipa(val):
     """union tlbi_info for an IPA-based TLBI: the caller reads info->ipa.addr."""
     return types.SimpleNamespace(ipa=types.SimpleNamespace(addr=val))
+
+
+# ---- struct value locals ---------------------------------------------------------------------------
+class StructValue:
+    """A struct value local of a vocabulary struct type (`struct kvm_s2_trans
+    out;`): the fields and their C types are the vocabulary class's (its
+    zero-initialised instance), a write converts to the field's type as C
+    does, and a field read before any write is C's indeterminate value,
+    an Uninitialised outcome, never a guess."""
+
+    def __init__(self, cls, init=None):
+        zero = vars(cls())
+        object.__setattr__(self, "_struct", cls.__name__)
+        object.__setattr__(self, "_types", {k: v.ctype for k, v in zero.items()})
+        object.__setattr__(self, "_vals", {})
+        if init is not None:            # `= { }` or `= { .f = v }`: the fields not named are zero
+            for k, v in zero.items():
+                self._vals[k] = v
+            for k, v in init.items():
+                setattr(self, k, v)
+
+    def __getattr__(self, name):
+        types = object.__getattribute__(self, "_types")
+        if name not in types:
+            raise AttributeError(f"struct {object.__getattribute__(self, '_struct')} has no field '{name}'")
+        vals = object.__getattribute__(self, "_vals")
+        if name not in vals:
+            raise Uninitialised(f"read of the uninitialised field {name} of a struct "
+                                f"{object.__getattribute__(self, '_struct')}")
+        return vals[name]
+
+    def __setattr__(self, name, x):
+        if name not in self._types:
+            raise AttributeError(f"struct {self._struct} has no field '{name}'")
+        self._vals[name] = convert(x, self._types[name])
+
+
+def struct_value(cls, init=None):
+    """`struct S v;` (init None: every field indeterminate), `= { }` or
+    `= { .f = x }` / `v = (struct S) { ... }` (init a dict of the fields named)."""
+    return StructValue(cls, init)
+
+
+def struct_copy(v):
+    """`a = b` of two struct values: a copy of every field (indeterminate ones stay so)."""
+    out = StructValue.__new__(StructValue)
+    for k in ("_struct", "_types"):
+        object.__setattr__(out, k, object.__getattribute__(v, k))
+    object.__setattr__(out, "_vals", dict(object.__getattribute__(v, "_vals")))
+    return out
+
+
+# ---- loops ---------------------------------------------------------------------------------------------
+class c_loop:
+    """One execution of a C loop of translated code: counts the iterations
+    its body starts and, past the world's bound (the proof's --unwind),
+    raises UnwindingLimit naming the loop's file:line in the C input."""
+
+    def __init__(self, where):
+        self.where, self.count, self.bound = where, 0, context.current().unwind
+        self.started = False
+
+    def again(self):
+        """False at the loop's first test, True at every later one (a for's step runs then)."""
+        was, self.started = self.started, True
+        return was
+
+    def body(self):
+        self.count += 1
+        if self.bound is not None and self.count > self.bound:
+            raise context.UnwindingLimit(self.where, self.bound)

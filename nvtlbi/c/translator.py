@@ -219,9 +219,12 @@ class FuncTranslator:
         self.vocab = profile_names
         self.fields, self.era = fields, era     # struct fields with a meaning in the input's era
         self.pyname = pyname
-        self.locals = {}                  # name -> type name | 'obj' | ('ref', type)
+        self.locals = {}                  # name -> type name | 'obj' | 'struct' | ('ref', type)
+        self.struct_of = {}               # struct value local or struct pointer -> its struct's name
         self.out = []
         self.switches = 0
+        self.loops = 0
+        self.breakable = []               # enclosing 'loop' / 'switch' statements, innermost last
         self.label = None
         self.scopes = [set()]             # names visible in each enclosing block
 
@@ -238,6 +241,8 @@ class FuncTranslator:
                 continue
             t = ctype_name(p.type, f"parameter {p.name}", p)
             self.locals[self._name(p.name, p)] = t
+            if t == "obj":
+                self.struct_of[p.name] = _struct_name(p.type)
             self.scopes[0].add(p.name)
             params.append(p.name if t == "obj" else f"{p.name}: {t}")
         annot = "" if ret in ("void", "obj") else f" -> {ret}"
@@ -311,9 +316,13 @@ class FuncTranslator:
     def stmt(self, s, ind):
         p = "    " * ind
         if isinstance(s, tuple) and s[0] == "loop":
+            # `label: ... goto label;` is a loop like any other: bounded by --unwind
+            var = self._new_loop()
             body = self.block(s[1], ind + 1)
             tail = [] if self._ends(s[1]) else ["    " * (ind + 1) + "break"]
-            return [f"{p}while True:  # {s[2].name}: ({_where(s[2])})"] + body + tail
+            return [f"{p}{var} = c_loop({_where(s[2])!r})  # {s[2].name}:",
+                    f"{p}while True:",
+                    f"{p}    {var}.body()"] + body + tail
         if isinstance(s, c_ast.Decl):
             return self.decl(s, ind)
         if isinstance(s, c_ast.Compound):
@@ -327,9 +336,15 @@ class FuncTranslator:
         if isinstance(s, c_ast.Switch):
             return self.switch(s, ind)
         if isinstance(s, c_ast.Goto):
+            if any(b != "switch" for b in self.breakable):
+                self.err(s, f"goto {s.name} out of a loop or of a switch with a break inside a case")
             return [f"{p}continue  # goto {s.name} ({_where(s)})"]
         if isinstance(s, c_ast.Break):
-            self.err(s, "break outside the end of a switch case")
+            if self.breakable and self.breakable[-1] != "switch":
+                return [f"{p}break  # {_where(s)}"]
+            self.err(s, "break outside a loop and a switch")
+        if isinstance(s, c_ast.Continue):
+            return self._continue(s, p)
         if isinstance(s, c_ast.Assignment):
             return [p + self.assign(s) + f"  # {_where(s)}"]
         if isinstance(s, c_ast.UnaryOp) and s.op in ("p++", "p--", "++", "--"):
@@ -340,12 +355,64 @@ class FuncTranslator:
                 return [p + self.build_bug_on(s)]
             return [p + self.val(s) + f"  # {_where(s)}"]
         if isinstance(s, (c_ast.For, c_ast.While, c_ast.DoWhile)):
-            self.err(s, f"{type(s).__name__.lower()} loop")
+            return self.loop(s, ind)
         if isinstance(s, c_ast.Label):
             self.err(s, f"label '{s.name}' inside a nested statement")
-        if isinstance(s, c_ast.Continue):
-            self.err(s, "continue")
         self.err(s, f"statement {type(s).__name__}")
+
+    def _continue(self, s, p):
+        """C's continue: Python's, unless a switch written as a one-pass loop
+        is in the way: then that switch's flag is set and it is left (each
+        such switch passes it on outwards when it ends)."""
+        for b in reversed(self.breakable):
+            if b == "loop":
+                return [f"{p}continue  # {_where(s)}"]
+            if isinstance(b, tuple):
+                return [f"{p}{b[1]} = True  # continue ({_where(s)})", f"{p}break"]
+        self.err(s, "continue outside a loop")
+
+    # -- loops: unrolled up to the session's bound, as CBMC's --unwind with its unwinding check
+    def _new_loop(self):
+        self.loops += 1
+        return f"__loop{self.loops}"
+
+    def loop(self, s, ind):
+        """for / while / do-while -> `while True:` whose body starts with
+        `__loopN.body()`, which counts the iterations and, past the bound
+        (--unwind), raises UnwindingLimit naming this loop's file:line: the
+        obligation is then UNKNOWN, never PROVED.  The condition is tested
+        before that count, so a loop that ends after exactly N iterations
+        fits a bound of N.  `continue` goes back to the top, where a for's
+        step runs (on every iteration but the first) and the condition is
+        tested; `break` leaves the `while True:`."""
+        p, q = "    " * ind, "    " * (ind + 1)
+        var = self._new_loop()
+        out, pre = [], []
+        self.scopes.append(set())       # a for's declarations are scoped to the loop
+        if isinstance(s, c_ast.For) and s.init is not None:
+            inits = s.init.decls if isinstance(s.init, c_ast.DeclList) else \
+                s.init.exprs if isinstance(s.init, c_ast.ExprList) else [s.init]
+            for x in inits:
+                out += self.stmt(x, ind)
+        out.append(f"{p}{var} = c_loop({_where(s)!r})  # {type(s).__name__.lower()}")
+        out.append(f"{p}while True:")
+        if isinstance(s, c_ast.For) and s.next is not None:
+            steps = s.next.exprs if isinstance(s.next, c_ast.ExprList) else [s.next]
+            pre.append(f"{q}if {var}.again():")
+            for x in steps:
+                pre += self.stmt(x, ind + 2)
+        if isinstance(s, c_ast.DoWhile):
+            pre.append(f"{q}if {var}.again() and not {self.cond(s.cond)}:")
+            pre.append(f"{q}    break")
+        elif s.cond is not None:
+            pre.append(f"{q}if not {self.cond(s.cond)}:")
+            pre.append(f"{q}    break")
+        pre.append(f"{q}{var}.body()")
+        self.breakable.append("loop")
+        body = self.block(self._items(s.stmt), ind + 1)
+        self.breakable.pop()
+        self.scopes.pop()
+        return out + pre + ([] if len(body) == 1 and body[0].strip() == "pass" else body)
 
     def _ends(self, items):
         if not items:
@@ -361,6 +428,8 @@ class FuncTranslator:
         p = "    " * ind
         if d.storage and any(x != "register" for x in d.storage):
             self.err(d, f"{' '.join(d.storage)} local '{d.name}'")
+        if isinstance(d.type, c_ast.TypeDecl) and isinstance(d.type.type, c_ast.Struct):
+            return self.struct_decl(d, ind)
         t = ctype_name(d.type, f"local '{d.name}'", d)
         if t == "void":
             self.err(d, f"void local '{d.name}'")
@@ -370,6 +439,7 @@ class FuncTranslator:
         self.scopes[-1].add(name)
         if t == "obj":
             self.locals[name] = t
+            self.struct_of[name] = _struct_name(d.type)
             return [f"{p}{name} = {self.val(d.init)}  # {_where(d)}"] if d.init is not None else []
         if name in self.ref_names:
             self.locals[name] = ("ref", t)
@@ -407,9 +477,11 @@ class FuncTranslator:
         self.switches += 1
         var = f"__sw{self.switches}"
         labels = [(x, list(x.stmts or [])) for x in items]
-        for x, stmts in labels:
-            for st in stmts:
-                self._no_inner_break(st)
+        # a break anywhere but at the end of a case: the switch is a one-pass
+        # `while True:` that the break leaves
+        one_pass = any(self._inner_break(st) for _, stmts in labels for st in stmts[:-1]) or \
+            any(stmts and not isinstance(stmts[-1], c_ast.Break) and self._inner_break(stmts[-1])
+                for _, stmts in labels)
         groups, cur = [], []
         for i, (x, stmts) in enumerate(labels):
             cur.append(x)
@@ -418,6 +490,13 @@ class FuncTranslator:
                 cur = []
         out = [f"{p}{var} = {self.val(s.cond)}  # switch ({_where(s)})"]
         branches, default = [], None
+        outer_p, outer_ind, flag = p, ind, f"{var}_continue"
+        in_loop = any(b != "switch" for b in self.breakable)
+        if one_pass:
+            out += [f"{p}{flag} = False"] * in_loop + [f"{p}while True:  # one pass: a break in a case leaves it"]
+            ind += 1
+            p = "    " * ind
+        self.breakable.append(("switch", flag) if one_pass else "switch")
         for labs, i in groups:
             body = []
             for _, stmts in labels[i:]:
@@ -439,11 +518,17 @@ class FuncTranslator:
                 out += [f"{p}else:  # default {_where(default[0][0])}"] + self.block(default[1], ind + 1)
             else:
                 out += self.block(default[1], ind)
+        self.breakable.pop()
+        if one_pass:
+            out.append(f"{p}break")
+            if in_loop:
+                out += [f"{outer_p}if {flag}:"] + self._continue(s, "    " * (outer_ind + 1))
         return out
 
-    def _no_inner_break(self, st):
+    def _inner_break(self, st):
+        """Is there a break of this switch in st (not of an inner loop or switch)?"""
         if isinstance(st, c_ast.Break):
-            return
+            return True
         bad = []
 
         class B(c_ast.NodeVisitor):
@@ -452,14 +537,20 @@ class FuncTranslator:
 
             def visit_Switch(v, n):
                 pass                        # an inner switch's breaks are its own
+
+            def visit_For(v, n):
+                pass                        # and an inner loop's
+
+            visit_While = visit_DoWhile = visit_For
         B().visit(st)
-        if bad:
-            self.err(bad[0], "break inside a nested statement of a switch case")
+        return bool(bad)
 
     def assign(self, a):
         lv = a.lvalue
         if isinstance(lv, c_ast.ID) and lv.name in self.locals:
             t = self.locals[lv.name]
+            if t == "struct":
+                return self.struct_assign(a)
             rhs = self.val(a.rvalue)
             if isinstance(t, tuple):
                 return f"{lv.name}.val {a.op} {rhs}"
@@ -471,10 +562,103 @@ class FuncTranslator:
                 return f"{lv.name} //= {rhs}"
             return f"{lv.name} {a.op} {rhs}"
         if isinstance(lv, c_ast.StructRef):
-            self.err(a, "write to a struct field")
+            return self.field_assign(a)
         if isinstance(lv, c_ast.UnaryOp) and lv.op == "*":
             self.err(a, "write through a pointer")
         self.err(a, "assignment to something other than a local")
+
+    # -- struct values: locals of a vocabulary struct type (`struct kvm_s2_trans out;`)
+    def _struct_class(self, sname, node):
+        """The vocabulary class of `struct sname`, whose fields the era defines; anything else is refused."""
+        era_name = self.era or "v2024"
+        known = sname in self.vocab and isinstance(getattr(self._vocab_module(), sname, None), type) and \
+            any(st == sname and era_name in by for (st, _), by in eras.FIELDS.items())
+        if not known:
+            self.err(node, f"struct value of type 'struct {sname}', which the vocabulary of era {era_name} does "
+                           "not define (impl/eras.py)")
+        return sname
+
+    def _field_types(self, sname, node):
+        """{field: CType} of a vocabulary struct, as the era defines its fields."""
+        with context.entered(hooks=kernel.ConcreteHooks()):
+            zero = vars(getattr(self._vocab_module(), sname)())
+        era_name = self.era or "v2024"
+        return {f: w.ctype for f, w in zero.items() if era_name in eras.FIELDS.get((sname, f), {})}
+
+    def _value_field(self, e):
+        """The struct name when e is `v.f` of a struct value local or `p->f`
+        of a pointer to a vocabulary struct value (a field it can write);
+        the field is checked against the era.  None for kernel objects."""
+        if not isinstance(e.name, c_ast.ID):
+            return None
+        n = e.name.name
+        kind, sname = self.locals.get(n), self.struct_of.get(n)
+        if kind == "struct" or (kind == "obj" and sname and sname in self.vocab
+                                and isinstance(getattr(self._vocab_module(), sname, None), type)):
+            if (e.type == ".") != (kind == "struct"):
+                self.err(e, f"'{e.type}' on {'a struct value' if kind == 'struct' else 'a pointer'} '{n}'")
+            if e.field.name not in self._field_types(sname, e):
+                self.err(e, f"field '{e.field.name}' of struct {sname}, which has no meaning in era "
+                            f"{self.era or 'v2024'} (impl/eras.py)")
+            return sname
+        return None
+
+    def struct_init(self, sname, init, node):
+        """`{ }` / `{ .f = x, ... }` -> struct_value(S, {...}): the fields not named are zero."""
+        types = self._field_types(sname, node)
+        parts = []
+        for x in (init.exprs or []) if init is not None else []:
+            if not isinstance(x, c_ast.NamedInitializer) or len(x.name) != 1 or not isinstance(x.name[0], c_ast.ID):
+                self.err(node, f"initialiser of struct {sname} that does not name its fields (write .field = value)")
+            f = x.name[0].name
+            if f not in types:
+                self.err(node, f"field '{f}' of struct {sname}, which has no meaning in era {self.era or 'v2024'} "
+                               "(impl/eras.py)")
+            parts.append(f"{f!r}: {self.val(x.expr)}")
+        return f"struct_value({sname}, {{{', '.join(parts)}}})"
+
+    def struct_decl(self, d, ind):
+        sname = self._struct_class(d.type.type.name, d)
+        name = self._name(d.name, d)
+        if any(name in sc for sc in self.scopes):
+            self.err(d, f"declaration of '{name}' shadowing one in an enclosing block")
+        self.scopes[-1].add(name)
+        self.locals[name], self.struct_of[name] = "struct", sname
+        if d.init is None:
+            return [f"{'    ' * ind}{name} = struct_value({sname})  # {_where(d)}: every field indeterminate"]
+        if not isinstance(d.init, c_ast.InitList):
+            self.err(d, f"struct {sname} initialised from an expression")
+        return [f"{'    ' * ind}{name} = {self.struct_init(sname, d.init, d)}  # {_where(d)}"]
+
+    def struct_assign(self, a):
+        n = a.lvalue.name
+        sname, r = self.struct_of[n], a.rvalue
+        if a.op != "=":
+            self.err(a, f"compound assignment to struct value '{n}'")
+        if isinstance(r, c_ast.CompoundLiteral):
+            t = r.type.type
+            if not (isinstance(t, c_ast.TypeDecl) and isinstance(t.type, c_ast.Struct) and t.type.name == sname):
+                self.err(a, f"assignment to struct {sname} '{n}' of a compound literal of another type")
+            return f"{n} = {self.struct_init(sname, r.init, a)}"
+        if isinstance(r, c_ast.ID) and self.locals.get(r.name) == "struct":
+            if self.struct_of[r.name] != sname:
+                self.err(a, f"assignment to struct {sname} '{n}' of a struct {self.struct_of[r.name]}")
+            return f"{n} = struct_copy({r.name})"
+        self.err(a, f"assignment to struct value '{n}' of something other than a compound literal or a struct local")
+
+    def field_assign(self, a):
+        """`v.f = x` / `p->f op= x` on a struct value: converted to the field's
+        type as C converts on assignment (E1 op= E2 is E1 = E1 op E2, E1 read once)."""
+        sname = self._value_field(a.lvalue)
+        if not sname:
+            self.err(a, "write to a field of a kernel object (only struct values the revision owns are written)")
+        lv = f"{a.lvalue.name.name}.{a.lvalue.field.name}"
+        t = CTYPE_NAMES[self._field_types(sname, a)[a.lvalue.field.name]]
+        rhs = self.val(a.rvalue)
+        if a.op == "=":
+            return f"{lv} = {t}({rhs})"
+        op = "//" if a.op == "/=" else a.op[:-1]
+        return f"{lv} = {t}({lv} {op} {rhs})"
 
     # -- expressions
     BIN = {"+", "-", "*", "&", "|", "^", "<<", ">>", "==", "!=", "<", "<=", ">", ">=", "%"}
@@ -503,6 +687,9 @@ class FuncTranslator:
         if isinstance(e, c_ast.ID):
             n = e.name
             if n in self.locals:
+                if self.locals[n] == "struct":
+                    self.err(e, f"struct value '{n}' used as a value (only its fields, &{n}, or an assignment "
+                                "to it)")
                 return f"{n}.val" if isinstance(self.locals[n], tuple) else n
             if n in ("true", "false"):
                 return f"c_int({int(n == 'true')})"
@@ -523,8 +710,11 @@ class FuncTranslator:
             if e.op in ("-", "~", "+"):
                 return f"({e.op}{self.val(e.expr)})"
             if e.op == "&":
-                if isinstance(e.expr, c_ast.ID) and isinstance(self.locals.get(e.expr.name), tuple):
+                if isinstance(e.expr, c_ast.ID) and (isinstance(self.locals.get(e.expr.name), tuple)
+                                                      or self.locals.get(e.expr.name) == "struct"):
                     return e.expr.name
+                if isinstance(e.expr, c_ast.StructRef) and self._value_field(e.expr):
+                    self.err(e, "address of a field of a struct value")
                 if isinstance(e.expr, c_ast.StructRef):     # &obj->field: the kernel object itself
                     return self.val(e.expr)
                 self.err(e, "address of something other than a local or a struct field")
@@ -539,6 +729,10 @@ class FuncTranslator:
                 self.err(e, "cast to a pointer or void")
             return f"{t}({self.val(e.expr)})"
         if isinstance(e, c_ast.StructRef):
+            if self._value_field(e):
+                return f"{e.name.name}.{e.field.name}"
+            if e.type == ".":
+                self.err(e, "'.' on something other than a struct value local")
             base = self.val(e.name)
             if isinstance(e.name, c_ast.ID) and self.locals.get(e.name.name) not in (None, "obj"):
                 self.err(e, f"field access on the scalar '{e.name.name}'")
@@ -654,7 +848,8 @@ class FuncTranslator:
                 return "obj"
             return cint.arith_type(a, b) if isinstance(a, cint.CType) and isinstance(b, cint.CType) else None
         if isinstance(e, c_ast.StructRef):
-            return None
+            s = self._value_field(e)
+            return self._field_types(s, e)[e.field.name] if s else None
         if isinstance(e, c_ast.FuncCall) and isinstance(e.name, c_ast.ID) and e.name.name in self.known:
             return self.returns.get(e.name.name)
         if isinstance(e, c_ast.FuncCall) and isinstance(e.name, c_ast.ID) and e.name.name in PURE \
@@ -721,6 +916,12 @@ class FuncTranslator:
         if true:
             self.err(s, "BUILD_BUG_ON whose condition is true: the kernel would not compile")
         return f"pass  # BUILD_BUG_ON: {code} is false ({_where(s)})"
+
+
+def _struct_name(tnode):
+    """The struct name of a pointer-to-struct declarator (None for a union)."""
+    inner = tnode.type.type if isinstance(tnode, c_ast.PtrDecl) and isinstance(tnode.type, c_ast.TypeDecl) else None
+    return inner.name if isinstance(inner, c_ast.Struct) else None
 
 
 def return_types(fdefs):
