@@ -128,6 +128,9 @@ _field("kvm", "mmu_lock", "mmu_lock", "the lock of every stage 2 of the VM (rwlo
 _field("kvm_vcpu", "kvm", "kvm", "the VM of the vCPU", "include/linux/kvm_host.h struct kvm_vcpu", ALL)
 _field("tlbi_info", "ipa", "ipa", "the by-IPA member of union tlbi_info", f"{_V9} (s2_mmu_unmap_stage2_ipa)", ALL)
 _field("tlbi_info", "addr", "addr", "info->ipa.addr: the TLBI operand", f"{_V9} (s2_mmu_unmap_stage2_ipa)", ALL)
+_field("sys_reg_params", "regval", "regval", "p->regval: the value the guest wrote (the TLBI operand)",
+       "arch/arm64/kvm/sys_regs.h struct sys_reg_params; NV v2 63/94 handle_ipas2e1is reads p->regval",
+       until("v2020"))
 for _f, _m in (("output", "output address of the guest translation"), ("block_size", "its size"),
                ("upper_attr", "its upper attributes"), ("level", "its level"), ("esr", "the fault syndrome")):
     _field("kvm_s2_trans", _f, _f, _m, "NV series: arch/arm64/include/asm/kvm_nested.h struct kvm_s2_trans", ALL)

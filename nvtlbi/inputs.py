@@ -61,10 +61,10 @@ def python_origins(rev):
     from nvtlbi.impl import linking
     root = os.path.dirname(os.path.dirname(os.path.abspath(REV.__file__)))
     out = {}
-    for n in translator.TARGETS + translator.CALLERS:
+    for n in translator.TARGETS + ("s2_mmu_unmap_ipa", "handle_ipas2e1is"):
         f = rev.module.__dict__.get(n)
         if f is None:
-            if n in translator.CALLERS:
+            if n == "s2_mmu_unmap_ipa" and "handle_ipas2e1is" not in rev.module.__dict__:
                 out[n] = pipeline.CURRENT_CALLER.replace("not in the input", "not in the revision")
             continue
         try:

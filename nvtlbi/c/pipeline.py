@@ -134,6 +134,8 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
     defs = _Definitions(sources, config or preprocess.Config())
     targets = translator.TARGETS + translator.CALLERS
     found = {n: defs.one(n) for n in targets if defs.has(n)}
+    if "handle_ipas2e1is" in found and "compute_tlb_inval_range" not in _callees(found["handle_ipas2e1is"]):
+        del found["handle_ipas2e1is"]   # the 2024 handler: it iterates over MMUs (impl/tlbi.py), not audited
     whole = {n: found[n] for n in targets if n in found and found[n].complete}
     for n in targets:
         if n in found and not found[n].complete:
@@ -192,7 +194,12 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
     if old_caller:
         elsewhere["handle_ipas2e1is"] = (f"bundled revision {old_caller} (the {prof.name} caller of "
                                          "compute_tlb_inval_range(vcpu, mmu, val); not whole in the input)")
-    elif "s2_mmu_unmap_ipa" not in whole:
+    callers = [n for n in translator.CALLERS if n in whole]
+    if len(callers) > 1:
+        a, b = (whole[n].lines[0] for n in callers[:2])
+        raise InputError(f"{b.file}:{b.line}: two IPAS2E1 callers of compute_tlb_inval_range in the input: "
+                         f"{callers[1]} and {callers[0]} ({a.file}:{a.line}); audit one at a time")
+    if not old_caller and not callers:
         elsewhere["s2_mmu_unmap_ipa"] = CURRENT_CALLER
 
     # translate the targets, then any helper of the input they call
@@ -220,10 +227,20 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
         fdef = fdefs[n]
         pyname = n
         params = fdef.decl.type.args.params if fdef.decl.type.args else []
-        if n in translator.CALLERS and len(params) == 2 and "tlbi_info" in _typetext(params[1]):
+        if n in translator.CALLERS[:2] and len(params) == 2 and "tlbi_info" in _typetext(params[1]):
             pyname = f"_c_{n}"
-            adapters.append(f"def {n}(mmu, val):\n    # the engine passes the operand; the C caller takes a union tlbi_info\n"
-                            f"    return {pyname}(mmu, tlbi_info_ipa(val))\n")
+            adapters.append(f"def s2_mmu_unmap_ipa(mmu, val):\n    # the engine passes the operand; the C caller "
+                            f"({n}) takes a union tlbi_info\n    return {pyname}(mmu, tlbi_info_ipa(val))\n")
+        elif n == "handle_ipas2e1is" and len(params) == 3 and "sys_reg_params" in _typetext(params[1]):
+            pyname = f"_c_{n}"
+            adapters.append(f"def {n}(vcpu, val):\n    # the engine passes the operand; the C handler takes the "
+                            f"trapped access (p->regval)\n    return {pyname}(vcpu, sys_reg_params_of(val), None)\n")
+        elif n in translator.CALLERS:
+            at = found[n].lines[0]
+            raise InputError(f"{at.file}:{at.line}: unsupported construct: {n} with the signature "
+                             f"{_typetext(fdef.decl.type.args) if fdef.decl.type.args else '()'}: the callers "
+                             "audited take (mmu, union tlbi_info *) or (vcpu, struct sys_reg_params *, "
+                             "const struct sys_reg_desc *)")
         parts.append(translator.FuncTranslator(fdef, known, era.names(prof), pyname,
                                                fields=era.fields(prof), era=prof.name,
                                                returns=translator.return_types(fdefs.values())).translate())
@@ -237,7 +254,7 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
         # sys_regs.c calls it, not the per-MMU one of impl/tlbi.py
         adopted.append(f"handle_ipas2e1is = adopt({old_caller!r}, 'handle_ipas2e1is', globals())")
         origins["handle_ipas2e1is"] = elsewhere["handle_ipas2e1is"]
-    elif "s2_mmu_unmap_ipa" not in origins:
+    elif not callers:
         origins["s2_mmu_unmap_ipa"] = CURRENT_CALLER
 
     head = [f'"""Revision translated by `nvtlbi audit` from {os.path.basename(path)} '
@@ -245,7 +262,7 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
             "",
             f"# era {prof.name}: {prof.span}",
             f"from {prof.vocabulary} import *  # noqa: F401,F403",
-            "from nvtlbi.c.runtime import adopt, c_loop, struct_copy, struct_value, tlbi_info_ipa  # noqa: F401",
+            "from nvtlbi.c.runtime import adopt, c_loop, struct_copy, struct_value, sys_reg_params_of, tlbi_info_ipa  # noqa: F401",
             ""]
     body = "\n\n\n".join(parts + adapters) + "\n"
     if adopted:

@@ -97,3 +97,8 @@ class c_loop:
         self.count += 1
         if self.bound is not None and self.count > self.bound:
             raise context.UnwindingLimit(self.where, self.bound)
+
+
+def sys_reg_params_of(val):
+    """struct sys_reg_params of a trapped TLBI: the handler reads p->regval."""
+    return types.SimpleNamespace(regval=val)

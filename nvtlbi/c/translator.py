@@ -23,7 +23,9 @@ from nvtlbi.c.inputs import GAP, InputError, function_head, strip_comments as _s
 from nvtlbi.impl import cint, context, eras, kernel
 
 TARGETS = ("ttl_to_size", "get_guest_mapping_ttl", "compute_tlb_inval_range")
-CALLERS = ("s2_mmu_unmap_ipa",)
+# The IPAS2E1 callers by era: the per-MMU callback (2024 on), its v9 .. v11
+# name, and the NV v2 .. v8 handler that calls compute_tlb_inval_range itself
+CALLERS = ("s2_mmu_unmap_ipa", "s2_mmu_unmap_stage2_ipa", "handle_ipas2e1is")
 
 
 class Unsupported(InputError):
@@ -232,9 +234,30 @@ class FuncTranslator:
         raise Unsupported(f"{_where(node)}: unsupported construct: {what} in {self.f.decl.name}")
 
     # -- declarations
+    def _bool_result(self, tnode):
+        """A `bool` result (the sys_reg handlers': `return true;`): accepted
+        when every return gives the constant true or false, so that C's
+        _Bool conversion (any nonzero is 1), which impl.cint does not model,
+        never applies.  Returns "void" (the engine ignores the value), or
+        None when the result is not bool."""
+        if not (isinstance(tnode, c_ast.TypeDecl) and isinstance(tnode.type, c_ast.IdentifierType)
+                and tnode.type.names == ["bool"]):
+            return None
+        returns = []
+
+        class V(c_ast.NodeVisitor):
+            def visit_Return(self, node):
+                returns.append(node)
+        V().visit(self.f.body)
+        for r in returns:
+            if not (isinstance(r.expr, c_ast.ID) and r.expr.name in ("true", "false")):
+                self.err(r, f"bool result of {self.f.decl.name} that is not the constant true or false "
+                            "(C's _Bool conversion is not modelled)")
+        return "void"
+
     def signature(self):
         fd = self.f.decl.type
-        ret = ctype_name(fd.type, f"the result of {self.f.decl.name}", self.f)
+        ret = self._bool_result(fd.type) or ctype_name(fd.type, f"the result of {self.f.decl.name}", self.f)
         params = []
         for p in (fd.args.params if fd.args else []):
             if isinstance(p, c_ast.Typename):      # (void)
@@ -731,7 +754,8 @@ class FuncTranslator:
         if isinstance(e, c_ast.StructRef):
             if self._value_field(e):
                 return f"{e.name.name}.{e.field.name}"
-            if e.type == ".":
+            if e.type == "." and not isinstance(e.name, c_ast.StructRef):
+                # a member of a member (info->ipa.addr: a union inside a kernel object) reads as a field
                 self.err(e, "'.' on something other than a struct value local")
             base = self.val(e.name)
             if isinstance(e.name, c_ast.ID) and self.locals.get(e.name.name) not in (None, "obj"):
