@@ -142,13 +142,12 @@ def fn(body, decls="\tunsigned int max_size = 0;\n", ret="\treturn max_size;\n")
 
 
 UNSUPPORTED = [
-    ("for loop", fn("\tint i;\n\n\tfor (i = 0; i < 3; i++)\n\t\tmax_size += i;\n"), "for loop", 6),
-    ("while loop", fn("\twhile (ttl)\n\t\tttl >>= 1;\n"), "while loop", 4),
+    ("goto out of a loop", fn("again:\n\twhile (ttl) {\n\t\tttl >>= 1;\n\t\tgoto again;\n\t}\n"),
+     "goto again out of a loop", 7),
+    ("continue outside a loop", fn("\tif (ttl)\n\t\tcontinue;\n"), "continue outside a loop", 5),
     ("ternary", fn("\tmax_size = ttl ? ttl_mystery(ttl) : 0;\n"), "call of 'ttl_mystery'", 4),
     ("forward goto", fn("\tif (ttl)\n\t\tgoto out;\n\tmax_size = 1;\nout:\n"), "forward goto 'out'", 5),
     ("two labels", fn("a:\n\tttl >>= 1;\nb:\n\tif (ttl)\n\t\tgoto a;\n"), "more than one label", 6),
-    ("nested break", fn("\tswitch (ttl) {\n\tcase 1:\n\t\tif (max_size)\n\t\t\tbreak;\n\t\tmax_size = 1;\n\t}\n"),
-     "break inside a nested statement of a switch case", 7),
     ("dereference", fn("\tmax_size = *(&max_size);\n"), "pointer dereference", 4),
     ("sizeof", fn("\tmax_size = sizeof(ttl);\n"), "sizeof", 4),
     ("unknown name", fn("\tmax_size = SZ_3K;\n"), "identifier 'SZ_3K'", 4),
@@ -157,13 +156,13 @@ UNSUPPORTED = [
     ("assignment in expression", fn("\tif ((max_size = ttl))\n\t\tmax_size++;\n"), "assignment inside an expression", 4),
     ("type", fn("\tchar c = ttl;\n"), "type 'char'", 4),
     ("struct write", "static u8 get_guest_mapping_ttl(struct kvm_s2_mmu *mmu, u64 addr)\n{\n"
-     "\tmmu->tlb_vtcr = 0;\n\treturn 0;\n}\n", "write to a struct field", 3),
+     "\tmmu->tlb_vtcr = 0;\n\treturn 0;\n}\n", "write to a field of a kernel object", 3),
     ("string", fn("\tWARN_ON(\"x\");\n"), "string literal", 4),
     ("subscript", "static u8 get_guest_mapping_ttl(struct kvm_s2_mmu *mmu, u64 addr)\n{\n"
      "\treturn mmu->ttl[0];\n}\n", "array subscript", 3),
     ("array", fn("\tu8 t[4];\n"), "array local 't'", 4),
-    ("initialiser list", "static u8 get_guest_mapping_ttl(struct kvm_s2_mmu *mmu, u64 addr)\n{\n"
-     "\tstruct kvm_s2_trans t = {};\n\treturn 0;\n}\n", "struct value local 't'", 3),
+    ("struct of an unknown type", "static u8 get_guest_mapping_ttl(struct kvm_s2_mmu *mmu, u64 addr)\n{\n"
+     "\tstruct kvm_pgtable_walker w = {};\n\treturn 0;\n}\n", "struct value of type 'struct kvm_pgtable_walker'", 3),
     ("comma", fn("\tmax_size = (ttl, 1);\n"), "comma operator", 4),
     ("unparsable macro", fn("\tfor_each_level(l) {\n\t\tmax_size = 1;\n\t}\n"), "pycparser cannot parse", 4),
     ("static local", fn("\tstatic int calls;\n"), "static local 'calls'", 4),

@@ -118,3 +118,40 @@ def test_refusals_name_file_and_line(tmp_path, body, what):
     with pytest.raises(translator.Unsupported) as e:
         pipeline.translate_named(str(path), ["ttl_to_size"])
     assert str(e.value).startswith(f"{path}:") and what in str(e.value), str(e.value)
+
+
+# ---- proofs: a loop explored within the bound is proved, past it UNKNOWN naming the loop ----------
+def audit(capsys, name, *args):
+    from nvtlbi import cli
+    code = cli.main(["audit", os.path.join(C, name), "--granule", "4K", "--hint", "nohint", "--property", "P2",
+                     "--jobs", "1", "--no-coverage"] + list(args))
+    return code, capsys.readouterr().out
+
+
+def test_for_loop_revision_is_proved(capsys):
+    code, out = audit(capsys, "loop_ttl.c", "--base-revision", "upstream")
+    assert code == 0 and "loop_ttl: PROVED (PROVED 3 of 3)" in out, out
+
+
+def test_for_loop_past_the_bound_is_unknown_naming_the_loop(capsys):
+    # 4K probes three block sizes: two iterations are not enough, and that is never PROVED
+    code, out = audit(capsys, "loop_ttl.c", "--base-revision", "upstream", "--unwind", "2")
+    assert code == 2 and "PROVED" not in out.split("\n")[0], out
+    assert "UNKNOWN loop_ttl-4K-L1-nohint-P2: loop at " in out
+    assert "tests/c/loop_ttl.c:36 needs more than 2 iterations (--unwind 2)" in out
+
+
+def test_broken_for_loop_revision_gets_a_replayed_counterexample(capsys):
+    code, out = audit(capsys, "broken_loop_ttl.c", "--base-revision", "upstream")
+    assert code == 1 and "COUNTEREXAMPLE" in out and "[replayed on impl/: the property fails concretely]" in out
+
+
+def test_struct_local_filled_by_the_walk_is_proved(capsys):
+    # v2020: struct kvm_s2_trans out, reset by a compound literal, filled by kvm_walk_shadow_s2(..., &out)
+    code, out = audit(capsys, "struct_walk.c", "--base-revision", "r1b_swwalk")
+    assert code == 0 and "struct_walk: PROVED (PROVED 3 of 3)" in out, out
+
+
+def test_stale_struct_local_gets_a_replayed_counterexample(capsys):
+    code, out = audit(capsys, "broken_struct_walk.c", "--base-revision", "r1b_swwalk")
+    assert code == 1 and "fails P2" in out and "[replayed on impl/: the property fails concretely]" in out, out

@@ -287,15 +287,23 @@ def _era_caller(prof, fn, whole, base_revision=None):
     one, else the latest) whose handle_ipas2e1is calls
     compute_tlb_inval_range with a vCPU first, when the input's takes one
     and brings no whole caller of its own; else None."""
-    if fn is None or "handle_ipas2e1is" in whole or "compute_tlb_inval_range" not in whole:
+    import inspect
+
+    from nvtlbi.impl import revision as REV
+    if "handle_ipas2e1is" in whole:
         return None
+    if "compute_tlb_inval_range" not in whole:
+        # taken from the base revision: its own caller, if it takes a vCPU
+        if fn is not None or not base_revision or base_revision not in prof.bundled:
+            return None
+        own = vars(REV.load(base_revision).module)
+        takes_vcpu = "compute_tlb_inval_range" in own and \
+            list(inspect.signature(own["compute_tlb_inval_range"]).parameters)[:1] == ["vcpu"]
+        return base_revision if takes_vcpu and "handle_ipas2e1is" in own else None
     fdef = translator.parse(fn)
     params = fdef.decl.type.args.params if fdef.decl.type.args else []
     if not params or "kvm_vcpu" not in _typetext(params[0]):
         return None
-    import inspect
-
-    from nvtlbi.impl import revision as REV
     for name in [base_revision] * (base_revision in prof.bundled) + list(reversed(prof.bundled)):
         rev = REV.load(name)
         own = vars(rev.module)

@@ -754,9 +754,8 @@ class FuncTranslator:
         if isinstance(e, c_ast.StructRef):
             if self._value_field(e):
                 return f"{e.name.name}.{e.field.name}"
-            if e.type == "." and not isinstance(e.name, c_ast.StructRef):
-                # a member of a member (info->ipa.addr: a union inside a kernel object) reads as a field
-                self.err(e, "'.' on something other than a struct value local")
+            if e.type == "." and not isinstance(e.name, c_ast.StructRef):   # info->ipa.addr is a member's
+                self.err(e, "'.' on something other than a struct value local or a member of a kernel object")
             base = self.val(e.name)
             if isinstance(e.name, c_ast.ID) and self.locals.get(e.name.name) not in (None, "obj"):
                 self.err(e, f"field access on the scalar '{e.name.name}'")
