@@ -439,3 +439,43 @@ def test_a_revision_without_the_probe(tmp_path):
     q.write_text(src[:start] + src[end:])
     with pytest.raises(inputs.InputError, match="does not contain get_guest_mapping_ttl whole"):
         pipeline.translate(str(q))
+
+
+def _with_define(tmp_path, line):
+    src = open(c("nested_v2024.c")).read()
+    p = tmp_path / "defines.c"
+    p.write_text(line + "\n" + src)
+    return str(p)
+
+
+def test_a_define_of_a_vocabulary_name_is_checked(tmp_path):
+    # the same value as the era's vocabulary: audited as usual
+    same = _with_define(tmp_path, "#define KVM_NV_GUEST_MAP_SZ\t(KVM_PGTABLE_PROT_SW1 | KVM_PGTABLE_PROT_SW0)")
+    assert "get_guest_mapping_ttl" in pipeline.translate(same).origins
+    # another value: the translation would read the vocabulary's, so it is refused
+    other = _with_define(tmp_path, "#define KVM_NV_GUEST_MAP_SZ\tGENMASK_ULL(57, 55)")
+    with pytest.raises(inputs.InputError, match=r"defines.c:1: the input defines KVM_NV_GUEST_MAP_SZ as "
+                       r"'GENMASK_ULL\(57, 55\)', and it is 0x380000000000000 there, but the v2024 vocabulary "
+                       r"has 0x180000000000000"):
+        pipeline.translate(other)
+    # one we cannot evaluate: refused too, unless accepted by name
+    odd = _with_define(tmp_path, "#define KVM_NV_GUEST_MAP_SZ\tsome_runtime_value()")
+    with pytest.raises(inputs.InputError, match="cannot be evaluated as a constant of the v2024 vocabulary"):
+        pipeline.translate(odd)
+    tr = pipeline.translate(odd, unaudited=["KVM_NV_GUEST_MAP_SZ"])
+    assert any("definition of KVM_NV_GUEST_MAP_SZ is NOT audited" in n for n in tr.notes)
+
+
+def test_a_header_hunk_redefining_a_vocabulary_name_is_refused(tmp_path):
+    # headers are not read, but a patch's hunk of one is: the mail's
+    # definition of the tag mask must be the one the audit uses
+    text = open(c("0002-probe.patch")).read()
+    hdr = ("diff --git a/arch/arm64/include/asm/kvm_nested.h b/arch/arm64/include/asm/kvm_nested.h\n"
+           "--- a/arch/arm64/include/asm/kvm_nested.h\n+++ b/arch/arm64/include/asm/kvm_nested.h\n"
+           "@@ -10,2 +10,3 @@\n #include <linux/bitfield.h>\n+#define KVM_NV_GUEST_MAP_SZ\tGENMASK_ULL(54, 53)\n \n")
+    at = text.index("diff --git")
+    p = tmp_path / "hdr.patch"
+    p.write_text(text[:at] + hdr + text[at:])
+    line = p.read_text().split("\n").index("+#define KVM_NV_GUEST_MAP_SZ\tGENMASK_ULL(54, 53)") + 1
+    with pytest.raises(inputs.InputError, match=rf"hdr.patch:{line}: the input defines KVM_NV_GUEST_MAP_SZ"):
+        pipeline.translate(str(p), bases=[_first_mail(tmp_path)])

@@ -40,8 +40,9 @@ def kernel_tree(tmp_path, files, name="linux"):
 
 def body(source):
     """A translated revision's code, without its first line (which names
-    the input) and the comments that cite input lines (FILE:LINE)."""
-    return re.sub(r"[ \t]*#.*", "", source.split("\n", 1)[1])
+    the input), the comments that cite input lines (FILE:LINE) and the
+    loops' names (c_loop('FILE:LINE'))."""
+    return re.sub(r"[ \t]*#.*|c_loop\('[^']*'\)", "", source.split("\n", 1)[1])
 
 
 def audit_json(capsys, argv):

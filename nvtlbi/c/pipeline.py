@@ -6,7 +6,7 @@ function came from."""
 import os
 from dataclasses import dataclass, field
 
-from nvtlbi.c import era, inputs, preprocess, translator
+from nvtlbi.c import defines, era, inputs, preprocess, translator
 from nvtlbi.c.inputs import InputError
 
 
@@ -164,6 +164,9 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
         except era.Undated as e:
             at = next((x for x in lines if "vtcr" in x.text and "tlb_vtcr" not in x.text), None)
             raise InputError(f"{at.file}:{at.line}: {e}" if at else f"{path}:1: {e}") from None
+
+    # the input's own #defines of names the audit reads from the era's vocabulary
+    notes += defines.check(defines.in_sources(sources) + defines.in_headers(path, bases), prof, unaudited)
 
     missing = [n for n in translator.TARGETS if n not in whole and not _absent_in_era(n, found, whole, defs)]
     if "get_guest_mapping_ttl" not in whole and "get_guest_mapping_ttl" not in missing:
