@@ -77,6 +77,9 @@ class Path:
     error: object | None = None   # an exception the program raised on this path
     error_env: object | None = None
     pruned_by: frozenset = frozenset()   # assumptions that ruled out a branch along this path
+    # a C loop of this path needed more iterations than --unwind: the path
+    # stops there, its rest unexplored (no property may be claimed on it)
+    truncated: object | None = None
 
 
 class Engine:
@@ -295,7 +298,7 @@ class Engine:
             setup()
             if self._solver.check(*self.active()) == z3.unsat:
                 return None
-            error, result, env = None, None, None
+            error, result, env, truncated = None, None, None, None
             try:
                 result = program()
             except C_OUTCOMES as e:
@@ -303,10 +306,14 @@ class Engine:
                 # any other exception leaves the engine, to be an error
                 # (model/userfault.py), never a verdict
                 error, env = e, self.current_env()
+            except context.UnwindingLimit as e:
+                # as CBMC's unwinding assertion: this path is cut at the
+                # bound; the prover makes what it could reach UNKNOWN
+                truncated, env = e, self.current_env()
         d = self._decisions
         pruned = frozenset().union(*(self._prune_at.get(tuple(d[:i]), frozenset())
                                      for i in range(len(d) + 1)))
-        return Path(d, self._facts, result, error, env, pruned)
+        return Path(d, self._facts, result, error, env, pruned, truncated)
 
     # -- queries --------------------------------------------------------------------
     def solver_for(self, facts: Sequence) -> z3.Solver:

@@ -116,8 +116,6 @@ def _prove_level(rev, shift, level, hints, props, drop, replay, session, make_en
         except PathExplosion as e:
             userfault.check_explosion(e, rev)       # a loop in the revision's own code
             return everyone(UNKNOWN, reason=str(e))
-        except context.UnwindingLimit as e:         # a C loop past --unwind: its rest is unexplored
-            return everyone(UNKNOWN, reason=str(e))
         except CrossCheckError:
             raise
         except Exception as e:                      # not C's doing: a usage or internal error
@@ -129,8 +127,11 @@ def _prove_level(rev, shift, level, hints, props, drop, replay, session, make_en
 
     # 3. Each hint case and property on each path.
     per_cell = t_explore / max(1, len(todo))
-    solvers = []
+    solvers, cut = [], []
     for path in paths:
+        if path.truncated is not None:      # a C loop past --unwind: checked below for feasibility only
+            cut.append((path, engine.solver_for(path.facts)))
+            continue
         env = path.result if path.error is None else path.error_env
         solvers.append((path, env, engine.solver_for(path.facts)))
     # Per (path, hint): is the path possible in this hint case, and can any
@@ -177,6 +178,16 @@ def _prove_level(rev, shift, level, hints, props, drop, replay, session, make_en
                 verdict, reason = UNKNOWN, f"solver gave up: {info}"
                 break
             core |= set(info)
+        if verdict == PROVED:
+            # a path cut at the unwinding bound that this hint case can take:
+            # what it does after the bound is unknown, so no PROVED (a
+            # counterexample on a whole path above still stands)
+            for path, s in cut:
+                env = path.error_env
+                r, _ = engine.check_in(s, [_hint(env, h)]) if env is not None else (z3.sat, None)
+                if r != z3.unsat:
+                    verdict, reason = UNKNOWN, str(path.truncated)
+                    break
         if verdict == PROVED and n == 0:
             verdict, reason = VACUOUS, "no path of the revision is feasible in this case"
         rests = sorted(core - {"case"})

@@ -141,6 +141,27 @@ def test_for_loop_past_the_bound_is_unknown_naming_the_loop(capsys):
     assert "tests/c/loop_ttl.c:36 needs more than 2 iterations (--unwind 2)" in out
 
 
+def test_the_bound_cuts_paths_not_whole_levels(capsys):
+    # as CBMC: only the paths that need more iterations are cut.  With
+    # --unwind 2 the cases whose paths all finish (a trusted hint, ...) are
+    # PROVED; those a cut path can reach are UNKNOWN, never PROVED; the bug
+    # of broken_loop_ttl.c needs three iterations, so it is not claimed
+    # either way.  With --unwind 3 the same cells are its counterexample.
+    from nvtlbi import cli
+    argv = ["audit", os.path.join(C, "broken_loop_ttl.c"), "--base-revision", "upstream", "--granule", "4K",
+            "--property", "P2", "--jobs", "1", "--no-coverage", "--json"]
+    import json
+    cells = {}
+    for u in ("2", "3"):
+        cli.main(argv + ["--unwind", u])
+        (rev,) = json.loads(capsys.readouterr().out)["revisions"]
+        cells[u] = {(r["level"], r["hint"]): r["verdict"] for r in rev["results"]}
+    assert cells["3"][(2, "nohint")] == "COUNTEREXAMPLE"
+    assert cells["2"][(2, "nohint")] == "UNKNOWN"
+    assert "PROVED" in cells["2"].values() and "COUNTEREXAMPLE" not in cells["2"].values()
+    assert all(cells["3"][k] == v for k, v in cells["2"].items() if v == "PROVED")
+
+
 def test_broken_for_loop_revision_gets_a_replayed_counterexample(capsys):
     code, out = audit(capsys, "broken_loop_ttl.c", "--base-revision", "upstream")
     assert code == 1 and "COUNTEREXAMPLE" in out and "[replayed on impl/: the property fails concretely]" in out
