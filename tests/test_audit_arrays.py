@@ -161,3 +161,31 @@ def test_file_scope_table_is_translated_and_misuse_refused(tmp_path, capsys):
         assert cli.main(["audit", str(f), "--base-revision", "upstream", "--translate-only"]) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and err.startswith(f"nvtlbi: error: {f}:{line}: ") and msg in err, err
+
+
+# ---- a revision written with lookup tables: proved, and a wrong entry caught --------------------
+def audit(capsys, name, *args):
+    code = cli.main(["audit", os.path.join(C, name), "--granule", "4K", "--hint", "nohint", "--property", "P2",
+                     "--jobs", "1", "--no-coverage"] + list(args))
+    return code, capsys.readouterr().out
+
+
+def test_table_revision_is_proved(capsys):
+    # ttl_to_size as three file-scope const tables indexed by the TTL level
+    code, out = audit(capsys, "table_ttl.c", "--base-revision", "upstream")
+    assert code == 0 and "table_ttl: PROVED" in out, out
+
+
+def test_wrong_table_entry_gets_a_replayed_counterexample(capsys):
+    # the same file with the 4K level-1 entry SZ_2M instead of SZ_1G
+    code, out = audit(capsys, "broken_table_ttl.c", "--base-revision", "upstream")
+    assert code == 1 and "COUNTEREXAMPLE" in out and "4K-L1" in out, out
+    assert "[replayed on impl/: the property fails concretely]" in out, out
+
+
+def test_broken_table_differs_only_in_one_entry():
+    # so that the counterexample above is due to that entry alone (and the comment saying so)
+    good, bad = (open(os.path.join(C, n)).read().split("\n") for n in ("table_ttl.c", "broken_table_ttl.c"))
+    code = [(g, b) for g, b in zip(good, bad) if g != b and not g.startswith(" *")]
+    assert len(good) == len(bad) and code == [("static const u32 ttl_sizes_4k[] = { 0, SZ_1G, SZ_2M, SZ_4K };",
+                                               "static const u32 ttl_sizes_4k[] = { 0, SZ_2M, SZ_2M, SZ_4K };")]
