@@ -269,6 +269,8 @@ NAMES = {n.name: n for n in [
          "include/linux/math.h (kernel.h before 5.16)"),
     Name("round_down", "x & ~(typeof(x))(y - 1): x rounded down to a power of two y",
          "include/linux/math.h (kernel.h before 5.16)"),
+    Name("ARRAY_SIZE", "the number of elements of a const array (sizeof(arr) / sizeof((arr)[0])), a size_t; "
+         "taken at translation", "include/linux/array_size.h (kernel.h before 6.7)"),
     # VTCR_EL2.TG0: shifted TCR aliases until the sysreg conversion, then unshifted enum values
     Name("VTCR_EL2_TG0_MASK", "VTCR_EL2.TG0, bits [15:14]", _KVM_ARM,
          changed={"v2026": f"GENMASK(15, 14) ({_SYSREG})"}),

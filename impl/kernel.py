@@ -219,6 +219,11 @@ def ALIGN_DOWN(x, a):
     return ALIGN(x - (as_word(a) - 1), a)
 
 
+def ARRAY_SIZE(arr):
+    """sizeof(arr) / sizeof((arr)[0]): a size_t (the translator writes the constant itself)."""
+    return u64(len(arr))
+
+
 def IS_ALIGNED(x, a):
     """((x) & ((typeof(x))(a) - 1)) == 0, an int."""
     return (x & _mask_of(x, a)) == 0

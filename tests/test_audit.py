@@ -149,7 +149,7 @@ UNSUPPORTED = [
     ("forward goto", fn("\tif (ttl)\n\t\tgoto out;\n\tmax_size = 1;\nout:\n"), "forward goto 'out'", 5),
     ("two labels", fn("a:\n\tttl >>= 1;\nb:\n\tif (ttl)\n\t\tgoto a;\n"), "more than one label", 6),
     ("dereference", fn("\tmax_size = *(&max_size);\n"), "pointer dereference", 4),
-    ("sizeof", fn("\tmax_size = sizeof(ttl);\n"), "sizeof", 4),
+    ("sizeof", fn("\tmax_size = sizeof(WARN_ON(ttl));\n"), "sizeof of an expression whose C type", 4),
     ("unknown name", fn("\tmax_size = SZ_3K;\n"), "identifier 'SZ_3K'", 4),
     ("unknown call", fn("\tmax_size = ttl_mystery(ttl);\n"), "call of 'ttl_mystery'", 4),
     ("preprocessor", fn("#ifdef CONFIG_X\n\tmax_size = 1;\n#endif\n"), "preprocessor directive", 4),
@@ -159,8 +159,8 @@ UNSUPPORTED = [
      "\tmmu->tlb_vtcr = 0;\n\treturn 0;\n}\n", "write to a field of a kernel object", 3),
     ("string", fn("\tWARN_ON(\"x\");\n"), "string literal", 4),
     ("subscript", "static u8 get_guest_mapping_ttl(struct kvm_s2_mmu *mmu, u64 addr)\n{\n"
-     "\treturn mmu->ttl[0];\n}\n", "array subscript", 3),
-    ("array", fn("\tu8 t[4];\n"), "array local 't'", 4),
+     "\treturn mmu->ttl[0];\n}\n", "subscript of something other than a const array", 3),
+    ("array", fn("\tu8 t[4];\n"), "array 't' that is not const", 4),
     ("struct of an unknown type", "static u8 get_guest_mapping_ttl(struct kvm_s2_mmu *mmu, u64 addr)\n{\n"
      "\tstruct kvm_pgtable_walker w = {};\n\treturn 0;\n}\n", "struct value of type 'struct kvm_pgtable_walker'", 3),
     ("comma", fn("\tmax_size = (ttl, 1);\n"), "comma operator", 4),

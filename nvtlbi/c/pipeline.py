@@ -27,15 +27,39 @@ class _Definitions:
     conditionals decided by `nvtlbi.c.preprocess`), and the functions its hunks change."""
 
     def __init__(self, sources, config):
-        self.all, self.heads, self.undecided, self.touches = {}, {}, {}, []
+        self.all, self.heads, self.undecided, self.touches, self.arrays = {}, {}, {}, [], {}
         for src in sources.values():
             live, unknown = preprocess.evaluate(src, config)
             self.undecided.update(unknown)
             self.touches += live.touches
             for name, fns in translator.find_functions(live).items():
                 self.all.setdefault(name, []).extend(fns)
+            for name, tbs in translator.find_tables(live).items():
+                self.arrays.setdefault(name, []).extend(tbs)
             for name, lines in translator.definition_heads(live).items():
                 self.heads.setdefault(name, []).extend(lines)
+
+    def tables(self, fns, profile):
+        """{name: (code, Table)} of the file-scope const arrays the functions
+        `fns` (CFuncs) name: each must be whole, defined once, and not under
+        a conditional we cannot decide."""
+        import re
+        text = "\n".join(translator._strip_comments([x.text for fn in fns for x in fn.lines]))
+        used = [n for n in self.arrays if re.search(rf"\b{n}\b", text)]
+        decls = []
+        for n in used:
+            tbs = self.arrays[n]
+            if len(tbs) > 1:
+                a, b = tbs[0].lines[0], tbs[1].lines[0]
+                raise InputError(f"{b.file}:{b.line}: array {n} is defined twice: here and at {a.file}:{a.line}")
+            for x in tbs[0].lines:
+                if x in self.undecided:
+                    raise InputError(preprocess.refusal(n, self.undecided[x]))
+            if not tbs[0].complete:
+                x = tbs[0].lines[0]
+                raise InputError(f"{x.file}:{x.line}: only part of the array {n} is in the input")
+            decls.append(translator.parse_table(tbs[0]))
+        return translator.translate_tables(decls, era.names(profile), profile.name)
 
     def has(self, name):
         return name in self.all or name in self.heads
@@ -226,6 +250,8 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
                          f"audited (only bundled revision {base_revision})")
     parts, adapters = [], []
     fdefs = {n: translator.parse(found[n]) for n in order}
+    arrays = defs.tables([found[n] for n in order], prof)
+    tables = {n: t for n, (_, t) in arrays.items()}
     for n in order:
         fdef = fdefs[n]
         pyname = n
@@ -246,7 +272,8 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
                              "const struct sys_reg_desc *)")
         parts.append(translator.FuncTranslator(fdef, known, era.names(prof), pyname,
                                                fields=era.fields(prof), era=prof.name,
-                                               returns=translator.return_types(fdefs.values())).translate())
+                                               returns=translator.return_types(fdefs.values()),
+                                               tables=tables).translate())
         origins[n] = span(found[n])
     adopted = []
     for n in missing:
@@ -265,9 +292,9 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
             "",
             f"# era {prof.name}: {prof.span}",
             f"from {prof.vocabulary} import *  # noqa: F401,F403",
-            "from nvtlbi.c.runtime import adopt, c_loop, struct_copy, struct_value, sys_reg_params_of, tlbi_info_ipa  # noqa: F401",
+            "from nvtlbi.c.runtime import adopt, c_array, c_index, c_loop, struct_copy, struct_value, sys_reg_params_of, tlbi_info_ipa  # noqa: F401",
             ""]
-    body = "\n\n\n".join(parts + adapters) + "\n"
+    body = "\n\n\n".join([code for code, _ in arrays.values()] * bool(arrays) + parts + adapters) + "\n"
     if adopted:
         body += "\n\n# taken from a bundled revision: the input lacks these\n" + "\n".join(adopted) + "\n"
     return Translation("\n".join(head) + "\n" + body, prof, reason, origins, notes)
@@ -323,11 +350,14 @@ def translate_named(path, names, profile=era.DEFAULT):
     defs = _Definitions(sources, preprocess.Config())
     prof = era.PROFILES[profile]
     fdefs = [translator.parse(defs.one(n)) for n in names]
+    arrays = defs.tables([defs.one(n) for n in names], prof)
+    tables = {n: t for n, (_, t) in arrays.items()}
     parts = [translator.FuncTranslator(f, set(names), era.names(prof), n, fields=era.fields(prof), era=prof.name,
-                                       returns=translator.return_types(fdefs)).translate()
+                                       returns=translator.return_types(fdefs), tables=tables).translate()
              for f, n in zip(fdefs, names)]
     return f"from {prof.vocabulary} import *  # noqa: F401,F403\n" \
-        "from nvtlbi.c.runtime import c_loop, struct_copy, struct_value  # noqa: F401\n\n\n" + "\n\n\n".join(parts) + "\n"
+        "from nvtlbi.c.runtime import c_array, c_index, c_loop, struct_copy, struct_value  # noqa: F401\n\n\n" + \
+        "\n\n\n".join([code for code, _ in arrays.values()] + parts) + "\n"
 
 
 def load_source(source, name="translated"):

@@ -5,7 +5,7 @@ import importlib
 import types
 
 from nvtlbi.impl import context
-from nvtlbi.impl.cint import convert
+from nvtlbi.impl.cint import UndefinedBehaviour, as_word, convert, s64, select
 from nvtlbi.impl.kernel import kfunc
 from nvtlbi.impl.outcome import Uninitialised
 
@@ -97,6 +97,38 @@ class c_loop:
         self.count += 1
         if self.bound is not None and self.count > self.bound:
             raise context.UnwindingLimit(self.where, self.bound)
+
+
+# ---- const lookup tables -------------------------------------------------------------------------
+class c_array:
+    """A `const` array of translated C (file scope or local, e.g. `static
+    const u64 sizes[] = { SZ_4K, ... }`): its element type and values,
+    converted once as C converts an initialiser.  Only read, through c_index."""
+
+    def __init__(self, name, ctype, values, where):
+        self.name, self.ctype, self.where = name, ctype, where
+        self.values = tuple(convert(v, ctype) for v in values)
+
+    def __len__(self):
+        return len(self.values)
+
+
+def c_index(arr, i, where):
+    """arr[i]: a select over the index (no Z3 array, no fork per element);
+    an index outside 0 .. len-1 is undefined behaviour in C (C11 6.5.6p8),
+    so that path ends in UndefinedBehaviour naming the subscript's
+    file:line (one fork), never a made-up value.  The bounds are compared
+    in s64 so that a negative signed index is out of bounds, as in C, and
+    an unsigned one is never negative."""
+    i = as_word(i)
+    n = len(arr.values)
+    outside = ((convert(i, s64) < 0) | (convert(i, s64) >= n)) if i.ctype.signed else (i >= n)
+    if outside:
+        raise UndefinedBehaviour(f"{where}: index out of the bounds of {arr.name}[{len(arr.values)}]")
+    out = arr.values[-1]
+    for k in range(len(arr.values) - 2, -1, -1):
+        out = select(i == k, arr.values[k], out)
+    return out
 
 
 def sys_reg_params_of(val):

@@ -70,6 +70,14 @@ PY_RESERVED = {"and", "as", "assert", "async", "await", "class", "def", "del", "
 
 
 @dataclass
+class Table:
+    """A const lookup array the translation reads: its C name, element type and length."""
+    name: str
+    ctype: object       # impl.cint CType
+    length: int
+
+
+@dataclass
 class CFunc:
     name: str
     lines: list        # [inputs.Line]
@@ -111,6 +119,59 @@ def find_functions(source):
         name = m.group(1)
         found.setdefault(name, []).append(CFunc(name, [x for x in items[i:k + 1] if x is not GAP], complete))
     return found
+
+
+# a file-scope array definition: `static const u64 sizes[] = {` at column 0
+TABLE_HEAD = re.compile(r"^[A-Za-z_][\w\s]*?\b(\w+)\s*\[[^\]]*\]\s*=")
+
+
+def find_tables(source):
+    """{name: [CFunc]} for every array defined at file scope, its lines up
+    to the ';' that ends it (the caller parses only those the translated
+    functions name, and refuses a name defined twice)."""
+    items = source.lines
+    texts = _strip_comments(["" if x is GAP else x.text for x in items])
+    found = {}
+    for i, t in enumerate(texts):
+        m = TABLE_HEAD.match(t)
+        if not m or items[i] is GAP:
+            continue
+        k, complete = i, True
+        while k < len(texts) and ";" not in texts[k]:
+            if items[k] is GAP:
+                complete = False
+                break
+            k += 1
+        found.setdefault(m.group(1), []).append(CFunc(m.group(1), [x for x in items[i:k + 1] if x is not GAP],
+                                                      complete and k < len(texts)))
+    return found
+
+
+def parse_table(tb):
+    """pycparser Decl of a file-scope array found by find_tables."""
+    texts = _strip_comments([x.text for x in tb.lines])
+    x = tb.lines[0]
+    src = PRELUDE + f'# {x.line} "{x.file}"\n' + "\n".join(texts) + "\n"
+    try:
+        ast = c_parser.CParser().parse(src, filename="<prelude>")
+    except Exception as e:
+        raise Unsupported(f"{x.file}:{x.line}: unsupported construct: array {tb.name} that pycparser cannot parse "
+                          f"({e})") from None
+    return ast.ext[-1]
+
+
+def translate_tables(decls, profile_names, era):
+    """{name: (module-level code, Table)} of file-scope const arrays (pycparser Decls)."""
+    tr = FuncTranslator(None, set(), profile_names, None, era=era)
+    out = {}
+    for d in decls:
+        if not isinstance(d, c_ast.Decl) or not isinstance(d.type, c_ast.ArrayDecl):
+            raise Unsupported(f"{_where(d)}: unsupported construct: file-scope declaration that is not one array")
+        if d.name in profile_names or d.name in PY_RESERVED:
+            tr.err(d, f"array '{d.name}' named like a vocabulary name or a Python keyword")
+        code, table = tr.table(d)
+        out[d.name] = (f"{d.name} = {code}", table)
+    return out
 
 
 def definition_heads(source):
@@ -214,8 +275,10 @@ def _literal(node):
 
 
 class FuncTranslator:
-    def __init__(self, fdef, known_funcs, profile_names, pyname, fields=None, era=None, returns=None):
+    def __init__(self, fdef, known_funcs, profile_names, pyname, fields=None, era=None, returns=None, tables=None):
         self.f = fdef
+        self.fname = fdef.decl.name if fdef is not None else "file scope"
+        self.tables = dict(tables or {})  # const arrays in scope: name -> Table (file scope, then locals)
         self.returns = returns or {}      # translated function -> its result's C type (for ?: and min/max)
         self.known = known_funcs          # C function names we translate (callable)
         self.vocab = profile_names
@@ -231,7 +294,7 @@ class FuncTranslator:
         self.scopes = [set()]             # names visible in each enclosing block
 
     def err(self, node, what):
-        raise Unsupported(f"{_where(node)}: unsupported construct: {what} in {self.f.decl.name}")
+        raise Unsupported(f"{_where(node)}: unsupported construct: {what} in {self.fname}")
 
     # -- declarations
     def _bool_result(self, tnode):
@@ -449,6 +512,14 @@ class FuncTranslator:
 
     def decl(self, d, ind):
         p = "    " * ind
+        if isinstance(d.type, c_ast.ArrayDecl):
+            name = self._name(d.name, d)
+            if any(name in sc for sc in self.scopes):
+                self.err(d, f"declaration of '{name}' shadowing one in an enclosing block")
+            code, table = self.table(d)
+            self.scopes[-1].add(name)
+            self.locals[name], self.tables[name] = "array", table
+            return [f"{p}{name} = {code}  # {_where(d)}"]
         if d.storage and any(x != "register" for x in d.storage):
             self.err(d, f"{' '.join(d.storage)} local '{d.name}'")
         if isinstance(d.type, c_ast.TypeDecl) and isinstance(d.type.type, c_ast.Struct):
@@ -474,6 +545,73 @@ class FuncTranslator:
         if isinstance(d.init, c_ast.InitList):
             self.err(d, "initialiser list")
         return [f"{p}{name} = {t}({self.val(d.init)})  # {_where(d)}"]
+
+    # -- const lookup tables: `static const u64 sizes[] = { ... };` (file scope or local)
+    def table(self, d):
+        """A const one-dimensional array of a C integer type initialised with
+        integer constant expressions -> (c_array(...) code, Table).  Read
+        only through a subscript (runtime.c_index: a select over the index,
+        UB when it is out of bounds), sizeof and ARRAY_SIZE.  Anything else
+        is refused: a non-const array could be written, which we do not
+        model, and a designated or non-constant initialiser is not read."""
+        a = d.type
+        if "const" not in (d.quals or []):
+            self.err(d, f"array '{d.name}' that is not const (only const lookup tables are read)")
+        if d.storage and any(x != "static" for x in d.storage):
+            self.err(d, f"{' '.join(d.storage)} array '{d.name}'")
+        if isinstance(a.type, c_ast.ArrayDecl):
+            self.err(d, f"multidimensional array '{d.name}'")
+        t = ctype_name(a.type, f"the elements of array '{d.name}'", d)
+        if t in ("obj", "void"):
+            self.err(d, f"array '{d.name}' of pointers")
+        if not isinstance(d.init, c_ast.InitList):
+            self.err(d, f"array '{d.name}' without an initialiser list")
+        values = d.init.exprs or []
+        for x in values:
+            if isinstance(x, (c_ast.NamedInitializer, c_ast.InitList)) or not self.constant(x):
+                self.err(d, f"initialiser of array '{d.name}' that is not an integer constant expression "
+                            "(only { c0, c1, ... } with constants, no designators)")
+        n = len(values)
+        if a.dim is not None:
+            if not self.constant(a.dim):
+                self.err(d, f"array '{d.name}' whose size is not a constant")
+            n = int(self._const_value(a.dim, d))
+            if n < len(values) or n <= 0:
+                self.err(d, f"array '{d.name}' of size {n} with {len(values)} initialisers")
+        vals = [self.val(x) for x in values] + ["0"] * (n - len(values))    # the rest are zero (C11 6.7.9p21)
+        code = f"c_array({d.name!r}, {CTYPE_NAMES[_cint_type(t)]}, [{', '.join(vals)}], {_where(d)!r})"
+        return code, Table(d.name, _cint_type(t), n)
+
+    def _const_value(self, e, node):
+        code = self.val(e)
+        try:
+            with context.entered(hooks=kernel.ConcreteHooks()):
+                return eval(code, dict(vars(self._vocab_module())))
+        except Exception as x:
+            self.err(node, f"constant expression that does not evaluate ({type(x).__name__}: {x})")
+
+    def _array_of(self, e, what):
+        """The Table an expression names (a const array in scope), else refused."""
+        if isinstance(e, c_ast.ID) and e.name in self.tables and self.locals.get(e.name, "array") == "array":
+            return self.tables[e.name]
+        self.err(e, f"{what} of something other than a const array in scope")
+
+    def sizeof(self, e):
+        """sizeof(type), sizeof(array), sizeof(expression of known C type): a
+        size_t (unsigned long, u64 on arm64) constant; the expression is not evaluated."""
+        x = e.expr
+        if isinstance(x, c_ast.Typename):
+            t = ctype_name(x.type, "sizeof", e)
+            if t in ("obj", "void"):
+                self.err(e, "sizeof of a pointer or void type")
+            return f"u64({_cint_type(t).width // 8})"
+        if isinstance(x, c_ast.ID) and x.name in self.tables and self.locals.get(x.name, "array") == "array":
+            tb = self.tables[x.name]
+            return f"u64({tb.length * tb.ctype.width // 8})"
+        t = self.ctype(x)
+        if not isinstance(t, cint.CType):
+            self.err(e, "sizeof of an expression whose C type the translator cannot tell")
+        return f"u64({t.width // 8})"
 
     def if_chain(self, s, ind):
         p = "    " * ind
@@ -588,6 +726,10 @@ class FuncTranslator:
             return self.field_assign(a)
         if isinstance(lv, c_ast.UnaryOp) and lv.op == "*":
             self.err(a, "write through a pointer")
+        if isinstance(lv, c_ast.ArrayRef):
+            self.err(a, "write to an array element (only const lookup tables are supported)")
+        if isinstance(lv, c_ast.ID) and lv.name in self.tables:
+            self.err(a, f"assignment to the array '{lv.name}'")
         self.err(a, "assignment to something other than a local")
 
     # -- struct values: locals of a vocabulary struct type (`struct kvm_s2_trans out;`)
@@ -710,12 +852,16 @@ class FuncTranslator:
         if isinstance(e, c_ast.ID):
             n = e.name
             if n in self.locals:
+                if self.locals[n] == "array":
+                    self.err(e, f"array '{n}' used as a value (only a subscript, sizeof or ARRAY_SIZE of it)")
                 if self.locals[n] == "struct":
                     self.err(e, f"struct value '{n}' used as a value (only its fields, &{n}, or an assignment "
                                 "to it)")
                 return f"{n}.val" if isinstance(self.locals[n], tuple) else n
             if n in ("true", "false"):
                 return f"c_int({int(n == 'true')})"
+            if n in self.tables:
+                self.err(e, f"array '{n}' used as a value (only a subscript, sizeof or ARRAY_SIZE of it)")
             if n in self.vocab:
                 return n
             self.err(e, f"identifier '{n}' that is neither a local nor in the vocabulary profile")
@@ -744,7 +890,7 @@ class FuncTranslator:
             if e.op == "*":
                 self.err(e, "pointer dereference")
             if e.op == "sizeof":
-                self.err(e, "sizeof")
+                return self.sizeof(e)
             self.err(e, f"'{e.op}' inside an expression (only as a statement)")
         if isinstance(e, c_ast.Cast):
             t = ctype_name(e.to_type.type, "a cast", e)
@@ -769,8 +915,19 @@ class FuncTranslator:
             if n not in self.known and n not in self.vocab:
                 self.err(e, f"call of '{n}', which is neither in the input nor in the vocabulary profile")
             args = e.args.exprs if e.args else []
+            if n == "ARRAY_SIZE" and n in self.vocab:
+                if len(args) != 1:
+                    self.err(e, f"ARRAY_SIZE with {len(args)} arguments")
+                return f"u64({self._array_of(args[0], 'ARRAY_SIZE').length})"
             if n in self.vocab and n == "BUILD_BUG_ON":
                 self.err(e, "BUILD_BUG_ON inside an expression (it is a statement)")
+            if n in ("FIELD_GET", "FIELD_PREP") and n in self.vocab and args and not self.constant(args[0]):
+                # the kernel's __BF_FIELD_CHECK refuses a mask that is not a
+                # compile-time constant (BUILD_BUG_ON_MSG(!__builtin_constant_p(_mask))),
+                # and the shift it takes from the mask is a constant there too
+                # (impl.kernel._shift_of reads it concretely): refused, as gcc refuses it
+                self.err(e, f"{n} whose mask is not a compile-time constant (the kernel's __BF_FIELD_CHECK "
+                            "refuses it)")
             if n in self.vocab and n in ("min_t", "max_t"):
                 if len(args) != 3:
                     self.err(e, f"{n} with {len(args)} arguments")
@@ -786,7 +943,8 @@ class FuncTranslator:
         if isinstance(e, c_ast.ExprList):
             self.err(e, "comma operator")
         if isinstance(e, c_ast.ArrayRef):
-            self.err(e, "array subscript")
+            tb = self._array_of(e.name, "subscript")
+            return f"c_index({tb.name}, {self.val(e.subscript)}, {_where(e)!r})"
         self.err(e, type(e).__name__)
 
     # -- the conditional operator, static C types, constant expressions
@@ -860,6 +1018,12 @@ class FuncTranslator:
             if not isinstance(l, cint.CType) or not isinstance(r, cint.CType):
                 return None
             return cint.promote(l) if e.op in ("<<", ">>") else cint.arith_type(l, r)
+        if isinstance(e, c_ast.ArrayRef):
+            return self._array_of(e.name, "subscript").ctype
+        if isinstance(e, c_ast.UnaryOp) and e.op == "sizeof":
+            return cint.u64
+        if isinstance(e, c_ast.FuncCall) and isinstance(e.name, c_ast.ID) and e.name.name == "ARRAY_SIZE":
+            return cint.u64
         if isinstance(e, c_ast.UnaryOp):
             if e.op == "!":
                 return cint.s32
@@ -909,6 +1073,10 @@ class FuncTranslator:
                 isinstance(_value_type(getattr(self._vocab_module(), e.name)), cint.CType)
         if isinstance(e, c_ast.BinaryOp):
             return self.constant(e.left) and self.constant(e.right)
+        if isinstance(e, c_ast.UnaryOp) and e.op == "sizeof":
+            return True                 # of a type or an expression not evaluated: a constant (C11 6.6p6)
+        if isinstance(e, c_ast.FuncCall) and isinstance(e.name, c_ast.ID) and e.name.name == "ARRAY_SIZE":
+            return "ARRAY_SIZE" in self.vocab
         if isinstance(e, c_ast.UnaryOp):
             return e.op in ("-", "~", "+", "!") and self.constant(e.expr)
         if isinstance(e, c_ast.Cast):

@@ -82,6 +82,7 @@ typedef u64 kvm_pte_t;
 					__attribute__((error("BUILD_BUG_ON failed"))); \
 				if (c) __nvtlbi_build_bug(); } while (0)
 
+#define ARRAY_SIZE(arr)		(sizeof(arr) / sizeof((arr)[0]))
 #define BIT(n)			(1UL << (n))
 #define BIT_ULL(n)		(1ULL << (n))
 #define GENMASK(h, l)		((~0UL << (l)) & (~0UL >> (63 - (h))))
