@@ -309,6 +309,8 @@ NAMES = {n.name: n for n in [
          f"{_PGT} ('KVM: arm64: Convert translation level parameter to s8', LPA2, late 2023)",
          eras=since("v2024")),
     Name("kvm_granule_size", "bytes one host stage-2 entry maps at a level", _PGT),
+    Name("PAGE_SHIFT", "the host's page shift (12, 14 or 16; open in proofs)", "arch/arm64/include/asm/page-def.h"),
+    Name("PAGE_SIZE", "the host's page size, an unsigned long (open in proofs)", "arch/arm64/include/asm/page-def.h"),
     Name("kvm_s2_mmu_to_kvm", "the VM a stage-2 MMU belongs to", "arch/arm64/include/asm/kvm_mmu.h"),
     Name("lockdep_assert_held_write", "assert a lock is held for write", "include/linux/lockdep.h"),
     Name("kvm_stage2_unmap_range", "unmap a range of a stage 2 (may_block)", f"arch/arm64/kvm/mmu.c; used in {_C11}",

@@ -68,6 +68,9 @@ class ConcreteHooks:
         bits = self.page_shift - 3
         return Word(u64, 1 << (self.page_shift + (3 - int(level)) * bits))
 
+    def page_shift_word(self):
+        return Word(s32, self.page_shift)
+
 
 def _hooks():
     """The hooks of the current world; outside any run, fresh concrete ones
@@ -318,6 +321,29 @@ def kvm_pgtable_get_leaf(pgt, addr, ptep, level):
 
 
 KVM_PGTABLE_LAST_LEVEL = 3
+
+
+def runtime_constant(ctype):
+    """A kernel macro whose value is the running world's, not a constant of
+    this module: the translator emits `NAME()` for it (nvtlbi/c/translator.py),
+    so a proof reads the symbolic host's and a replay the concrete one's."""
+    def mark(f):
+        f.__runtime_ctype__ = ctype
+        return f
+    return mark
+
+
+@runtime_constant(s32)
+def PAGE_SHIFT():
+    """CONFIG_ARM64_PAGE_SHIFT (arch/arm64/include/asm/page-def.h): the host's,
+    an int; 12, 14 or 16, left open by the symbolic engine."""
+    return _hooks().page_shift_word()
+
+
+@runtime_constant(unsigned_long)
+def PAGE_SIZE():
+    """_AC(1, UL) << PAGE_SHIFT: the host's page, the level-3 granule of its stage 2."""
+    return unsigned_long(_hooks().granule_size(3))
 
 
 def kvm_granule_size(level):

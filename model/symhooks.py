@@ -28,3 +28,7 @@ class SymHooks:
     def granule_size(self, level):
         from nvtlbi.model.arch import host_granule_size
         return Word(u64, host_granule_size(self.env.host_shift, getattr(level, "v", level)))
+
+    def page_shift_word(self):
+        import z3
+        return Word(s32, z3.ZeroExt(24, self.env.host_shift))

@@ -863,7 +863,9 @@ class FuncTranslator:
             if n in self.tables:
                 self.err(e, f"array '{n}' used as a value (only a subscript, sizeof or ARRAY_SIZE of it)")
             if n in self.vocab:
-                return n
+                # a macro whose value is the world's (PAGE_SIZE: the host's, symbolic in proofs) is read
+                # when the code runs, not when the module is imported
+                return f"{n}()" if _runtime_constant(getattr(self._vocab_module(), n)) else n
             self.err(e, f"identifier '{n}' that is neither a local nor in the vocabulary profile")
         if isinstance(e, c_ast.BinaryOp):
             if e.op in ("&&", "||"):
@@ -1006,7 +1008,8 @@ class FuncTranslator:
             if n in ("true", "false"):
                 return cint.s32
             if n in self.vocab:
-                return _value_type(getattr(self._vocab_module(), n))
+                v = getattr(self._vocab_module(), n)
+                return _runtime_constant(v) or _value_type(v)
             return None
         if isinstance(e, c_ast.Cast):
             t = ctype_name(e.to_type.type, "a cast", e)
@@ -1133,6 +1136,14 @@ def _cint_type(name):
     """The impl.cint CType a TYPES name stands for (unsigned_int is u32 ...)."""
     return getattr(cint, {"c_int": "s32", "unsigned_int": "u32", "unsigned_long": "u64", "kvm_pte_t": "u64",
                           "phys_addr_t": "u64"}.get(name, name))
+
+
+def _runtime_constant(v):
+    """The C type of a vocabulary macro whose value is the running world's
+    (impl.kernel.runtime_constant: PAGE_SIZE, PAGE_SHIFT), else None.  Not
+    an integer constant expression here: BUILD_BUG_ON and table sizes
+    cannot use it, since a proof covers every host page size at once."""
+    return getattr(v, "__runtime_ctype__", None)
 
 
 def _value_type(v):
