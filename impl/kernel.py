@@ -426,14 +426,17 @@ write_lock, write_unlock = spin_lock, spin_unlock
 
 
 class kvm_s2_trans:
-    """struct kvm_s2_trans, zero-initialised as the early callers declare it."""
+    """struct kvm_s2_trans, zero-initialised as the early callers declare it.
+    Field types as arch/arm64/include/asm/kvm_nested.h declares them
+    (phys_addr_t output, unsigned long block_size, int level, u32 esr,
+    u64 upper_attr; the writable/readable bools are not read here)."""
 
     def __init__(self):
         self.output = u64(0)
         self.block_size = u64(0)
         self.upper_attr = u64(0)
         self.level = c_int(0)
-        self.esr = u64(0)
+        self.esr = u32(0)
 
 
 def kvm_walk_shadow_s2(mmu, addr, out):

@@ -75,11 +75,14 @@ def text(name, results, notes=(), dropped=(), extra=()):
     L += [f"  {n}" for n in notes]
     enabled = AS.enabled(dropped, extra)
     used = rests_on(results)
-    L.append(f"  PROVED obligations rest on: {', '.join(used) or 'no assumption'}"
-             f"  (enabled: {', '.join(enabled)})")
-    unused = [a for a in enabled if a not in used]
-    if unused:
-        L.append(f"  never needed: {', '.join(unused)}")
+    if any(r.verdict == "PROVED" for r in results):     # with none proved, nothing rests on anything
+        L.append(f"  PROVED obligations rest on: {', '.join(used) or 'no assumption'}"
+                 f"  (enabled: {', '.join(enabled)})")
+        unused = [a for a in enabled if a not in used]
+        if unused:
+            L.append(f"  never needed: {', '.join(unused)}")
+    else:
+        L.append(f"  no obligation PROVED  (enabled: {', '.join(enabled)})")
     for (prop, kind), rs in groups(results).items():
         r = rs[0]
         hints = sorted({x.hint for x in rs})
@@ -137,7 +140,8 @@ def markdown(entries, dropped, docs, drawn):
         for n in notes:
             L.append(f"- {n.strip()}")
         L.append(f"- {summary_line(name, results)}")
-        L.append(f"- PROVED obligations rest on: {', '.join(f'`{a}`' for a in rests_on(results)) or 'nothing'}")
+        if any(r.verdict == "PROVED" for r in results):
+            L.append(f"- PROVED obligations rest on: {', '.join(f'`{a}`' for a in rests_on(results)) or 'nothing'}")
         for (prop, kind), rs in groups(results).items():
             r = rs[0]
             L.append(f"- **{prop}** ({PROPERTIES[prop].meaning}) fails in {len(rs)} obligations, e.g. `{r.id}`: {why(r)}")

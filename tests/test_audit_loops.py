@@ -137,6 +137,7 @@ def test_for_loop_past_the_bound_is_unknown_naming_the_loop(capsys):
     # 4K probes three block sizes: two iterations are not enough, and that is never PROVED
     code, out = audit(capsys, "loop_ttl.c", "--base-revision", "upstream", "--unwind", "2")
     assert code == 2 and "PROVED" not in out.split("\n")[0], out
+    assert "PROVED obligations rest on" not in out and "no obligation PROVED" in out, out
     assert "UNKNOWN loop_ttl-4K-L1-nohint-P2: loop at " in out
     assert "tests/c/loop_ttl.c:36 needs more than 2 iterations (--unwind 2)" in out
 
