@@ -129,6 +129,127 @@ def variants():
     # nested.c and the per-MMU IPAS2E1 caller (sys_regs.c) in one excerpt
     write("with_caller.c", s + CALLER)
 
+# ---- proposed code (issue 12 item 4) ------------------------------------------------------------
+# The review thread's two fixes and an LPA2/52-bit extension, as C of our
+# own in the 2024 vocabulary.  Each is nested_v2024.c with only its own part
+# replaced (the anchors below are checked to occur exactly once), so the
+# common parts of the three functions are written once, in nested_v2024.c.
+# impl/alternatives/{lookaround,invalidtags,lpa2}.py are the references
+# (tests/test_audit_proposed.py proves each C EQUIVALENT to its Python).
+
+PROBE_HEAD = "static u8 get_guest_mapping_ttl(struct kvm_s2_mmu *mmu, u64 addr)\n"
+PROBE_TAIL = """\ttmp &= ~(sz - 1);
+\tif (kvm_pgtable_get_leaf(mmu->pgt, tmp, &pte, NULL))
+\t\tgoto again;
+\tif (!(pte & PTE_VALID))
+\t\tgoto again;
+"""
+
+LOOKAROUND = [
+    ("\tu8 ttl, level;\n", "\tu8 ttl, level, wlevel = 4;\n\tu64 cur;\n\tint i;\n"),
+    # the window's level: one up per rung of the size ladder (3, 2, 1)
+    ("\ttmp &= ~(sz - 1);\n", "\ttmp &= ~(sz - 1);\n\twlevel--;\n"),
+    ("""\tif (kvm_pgtable_get_leaf(mmu->pgt, tmp, &pte, NULL))
+\t\tgoto again;
+\tif (!(pte & PTE_VALID))
+\t\tgoto again;
+\tlevel = FIELD_GET(KVM_NV_GUEST_MAP_SZ, pte);
+\tif (!level)
+\t\tgoto again;
+
+\tttl |= level;
+
+\t/* the tagged block must still cover the IPA we were asked about */
+\tsz = ttl_to_size(ttl);
+\tif (addr < (tmp + sz))
+\t\treturn ttl;
+
+\treturn 0;
+}
+""", """
+\t/*
+\t * Look around the head of the window: up to LOOKAROUND_ENTRIES (4)
+\t * host pages.  A tagged valid leaf is used only if its guest block is
+\t * at least as large as the window, so that it holds the IPA; a smaller
+\t * one may be a neighbour's.
+\t */
+\tcur = tmp;
+\tfor (i = 0; i < 4; i++) {
+\t\tif (kvm_pgtable_get_leaf(mmu->pgt, cur, &pte, NULL))
+\t\t\tbreak;
+\t\tlevel = FIELD_GET(KVM_NV_GUEST_MAP_SZ, pte);
+\t\t/* one test, '&' not '&&': an entry that does not qualify is one outcome */
+\t\tif (((pte & PTE_VALID) != 0) & (level != 0) & (level <= wlevel))
+\t\t\treturn ttl | level;
+\t\tcur += kvm_granule_size(KVM_PGTABLE_LAST_LEVEL);
+\t\tif (cur >= tmp + sz)
+\t\t\tbreak;
+\t}
+
+\tgoto again;
+}
+"""),
+    (" * size of the guest granule in turn and use the level tag of the first\n * valid leaf that has one.\n",
+     " * size of the guest granule in turn, looking at a few host pages from\n"
+     " * the head of each window (a guest page may be splintered into host\n"
+     " * pages whose head was unmapped).\n"),
+]
+
+INVALIDTAGS = [
+    # the fault path leaves the guest level in invalid entries too: any tag counts
+    ("\tif (!(pte & PTE_VALID))\n\t\tgoto again;\n", ""),
+    (" * size of the guest granule in turn and use the level tag of the first\n * valid leaf that has one.\n",
+     " * size of the guest granule in turn and use the level tag of the first\n"
+     " * entry that has one, valid or not (the fault path also tags the\n"
+     " * invalid entry at the head of a guest block it splinters).\n"),
+]
+
+# LPA2/52-bit block levels: 4K L0 = 512GB, 16K L1 = 64GB, 64K L1 = 4TB
+# (include/linux/sizes.h has no SZ_64G, SZ_512G or SZ_4T: BIT_ULL instead)
+LPA2 = [
+    ("static unsigned int ttl_to_size(u8 ttl)", "static unsigned long ttl_to_size(u8 ttl)"),
+    ("\tunsigned int max_size = 0;\n", "\tunsigned long max_size = 0;\n"),
+    ("\tcase TLBI_TTL_TG_4K:\n\t\tswitch (level) {\n\t\tcase 0:\n\t\t\tbreak;\n",
+     "\tcase TLBI_TTL_TG_4K:\n\t\tswitch (level) {\n\t\tcase 0:\n\t\t\tmax_size = BIT_ULL(39);\t/* 512GB */\n"
+     "\t\t\tbreak;\n"),
+    ("\tcase TLBI_TTL_TG_16K:\n\t\tswitch (level) {\n\t\tcase 0:\n\t\tcase 1:\n\t\t\tbreak;\n",
+     "\tcase TLBI_TTL_TG_16K:\n\t\tswitch (level) {\n\t\tcase 0:\n\t\t\tbreak;\n\t\tcase 1:\n"
+     "\t\t\tmax_size = BIT_ULL(36);\t/* 64GB */\n\t\t\tbreak;\n"),
+    ("\t\tcase 1:\t\t/* would be 4TB with 52-bit IPAs */\n\t\t\tbreak;\n",
+     "\t\t\tbreak;\n\t\tcase 1:\n\t\t\tmax_size = BIT_ULL(42);\t/* 4TB */\n\t\t\tbreak;\n"),
+    ("\t\telse if (sz < SZ_1G)\n\t\t\tsz = SZ_1G;\n",
+     "\t\telse if (sz < SZ_1G)\n\t\t\tsz = SZ_1G;\n\t\telse if (sz < BIT_ULL(39))\n\t\t\tsz = BIT_ULL(39);\n"),
+    ("\t\telse if (sz < SZ_32M)\n\t\t\tsz = SZ_32M;\n",
+     "\t\telse if (sz < SZ_32M)\n\t\t\tsz = SZ_32M;\n\t\telse if (sz < BIT_ULL(36))\n\t\t\tsz = BIT_ULL(36);\n"),
+    ("\t\telse if (sz < SZ_512M)\n\t\t\tsz = SZ_512M;\n",
+     "\t\telse if (sz < SZ_512M)\n\t\t\tsz = SZ_512M;\n\t\telse if (sz < BIT_ULL(42))\n\t\t\tsz = BIT_ULL(42);\n"),
+    ("\t\tcase VTCR_EL2_TG0_4K:\n\t\t\tmax_size = SZ_1G;\n", "\t\tcase VTCR_EL2_TG0_4K:\n\t\t\tmax_size = BIT_ULL(39);\n"),
+    ("\t\tcase VTCR_EL2_TG0_16K:\n\t\t\tmax_size = SZ_32M;\n",
+     "\t\tcase VTCR_EL2_TG0_16K:\n\t\t\tmax_size = BIT_ULL(36);\n"),
+    ("\t\tdefault:\n\t\t\tmax_size = SZ_512M;\n", "\t\tdefault:\n\t\t\tmax_size = BIT_ULL(42);\n"),
+]
+
+PROPOSED_WHY = {
+    "lookaround.c": ("LOOKAROUND", "the bounded look-around of the\n * review thread (impl/alternatives/lookaround.py)."),
+    "invalidtags.c": ("INVALIDTAGS", "level tags kept in invalid\n * entries, from the review thread "
+                      "(impl/alternatives/invalidtags.py)."),
+    "lpa2.c": ("LPA2", "the LPA2/52-bit block levels\n * (4K L0 512GB, 16K L1 64GB, 64K L1 4TB) in all three "
+               "functions\n * (impl/alternatives/lpa2.py)."),
+}
+
+
+def proposed():
+    """{file name: text} of the proposed-code fixtures (not written)."""
+    s = read("nested_v2024.c")
+    out = {}
+    for name, (edits, why) in PROPOSED_WHY.items():
+        t = s
+        for old, new in globals()[edits]:
+            assert t.count(old) == 1, (name, old)
+            t = t.replace(old, new)
+        out[name] = t.replace(HDR + "  ", HDR + "  PROPOSED: " + why + "\n * ")
+    return out
+
 
 SYSREGS_V8 = """static unsigned long compute_tlb_inval_range(struct kvm_vcpu *vcpu,
 					     struct kvm_s2_mmu *mmu, u64 val)
@@ -185,6 +306,8 @@ static void s2_mmu_unmap_ipa(struct kvm_s2_mmu *mmu, const union tlbi_info *info
 
 def main():
     variants()
+    for name, text in proposed().items():
+        write(name, text)
     s0, s1, s2 = stages()
     write("nested_stage0.c", s0)
     write("nested_stage1.c", s1)
