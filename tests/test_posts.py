@@ -5,7 +5,7 @@ Skipped without ../shared.
 
 Each post is checked on one granule here, the three granules in turn down
 the table (all three take 15 s a post, 6 min for the table on this
-machine); NVTLBI_POSTS_ALL_GRANULES=1 checks all three, and
+machine); NVTLBI_FULL=1 checks all three, and
 `python bench/posts.py` runs each post's full audit (the table of the
 note and of docs/measurements.md)."""
 
@@ -48,7 +48,7 @@ def audited(recipe, tmp_path):
 
 
 def granules(recipe):
-    if os.environ.get("NVTLBI_POSTS_ALL_GRANULES"):
+    if os.environ.get("NVTLBI_FULL"):
         return (12, 14, 16)
     return ((12, 14, 16)[RECIPES.index(recipe) % 3],)
 
