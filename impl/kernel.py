@@ -352,8 +352,46 @@ def kvm_granule_size(level):
     return _hooks().granule_size(level)
 
 
+def __unmap_stage2_range(mmu, start, size):
+    """arch/arm64/kvm/mmu.c __unmap_stage2_range, which both unmap entry
+    points of every era reach (kvm_stage2_unmap_range, the NV series'
+    kvm_unmap_stage2_range), with its two warnings:
+
+    - WARN_ON(size & ~PAGE_MASK): a size that is not whole host pages
+      (present since the pre-kvm_pgtable unmap_stage2_range).  The walk
+      still unmaps whole pages: kvm_pgtable_walk aligns the start down and
+      the end up to PAGE_SIZE, as mmu.unmap_range does with whole leaves.
+    - WARN_ON(stage2_apply_range(...)): the walk goes in chunks of
+      kvm_granule_size(KVM_PGTABLE_MIN_BLOCK_LEVEL) from `start` and stops at
+      the first chunk _kvm_pgtable_walk refuses with -ERANGE: one whose
+      start or end is past BIT(pgt->ia_bits).  The chunks below the limit
+      are unmapped first (the limit, at least 2^32, is chunk-aligned), so
+      what is removed below the limit is the same; the refusal only warns.
+      (NV v2's pre-kvm_pgtable walk, Feb 2020, has no such check; its
+      ranges stay below a limit of at least 2^32 only for IPAs below it.)
+
+    Sources: mmu.c of the kvm_pgtable era (archive ids 22419578, 91042642),
+    of the NV series before it (407296448); hyp/pgtable.c _kvm_pgtable_walk
+    (209512387); nested S2s take ia_bits = kvm_get_pa_bits(kvm)
+    (init_nested_s2_mmu, N1_nested_3949706.txt:48)."""
+    start, size = convert(start, u64), convert(size, u64)
+    end = start + size
+    if (size & (PAGE_SIZE() - 1)) != 0:
+        _hooks().warn(UNMAP_SIZE_WARN)
+    limit = u64(1) << convert(mmu.pgt.ia_bits, u64)
+    if (start > limit) | (end > limit):
+        _hooks().warn(UNMAP_RANGE_WARN)
+    mmu.unmap_range(start, size)
+
+
+# the two WARN_ONs of __unmap_stage2_range, named as a report shows them
+UNMAP_SIZE_WARN = "arch/arm64/kvm/mmu.c __unmap_stage2_range: WARN_ON(size & ~PAGE_MASK) (not whole host pages)"
+UNMAP_RANGE_WARN = ("arch/arm64/kvm/mmu.c __unmap_stage2_range: WARN_ON(stage2_apply_range(...)) "
+                    "(-ERANGE: the range ends past BIT(pgt->ia_bits), the shadow S2's input range)")
+
+
 def kvm_stage2_unmap_range(mmu, start, size, may_block):
-    mmu.unmap_range(convert(start, u64), convert(size, u64))
+    __unmap_stage2_range(mmu, start, size)
 
 
 # ---- function definitions ------------------------------------------------------------
@@ -452,4 +490,4 @@ def kvm_walk_shadow_s2(mmu, addr, out):
 
 
 def kvm_unmap_stage2_range(mmu, start, size):
-    mmu.unmap_range(convert(start, u64), convert(size, u64))
+    __unmap_stage2_range(mmu, start, size)

@@ -128,6 +128,11 @@ class SymPgt:
     def get_leaf(self, addr):
         return self.env.probe(addr, self.index)
 
+    @property
+    def ia_bits(self):
+        """pgt->ia_bits: every shadow stage 2 takes the VM's IPA size."""
+        return Word(u8, self.env.ia_bits)
+
 
 class SymMMU(KvmS2Mmu):
     """struct kvm_s2_mmu: the era gives `mmu.vtcr` / `mmu.tlb_vtcr` their
