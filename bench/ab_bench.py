@@ -16,8 +16,25 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 # run the CLI of one tree: its own packages first on sys.path, ahead of
-# whatever an editable install points at
-RUN = "import sys; sys.path.insert(0, sys.argv[1]); from nvtlbi import cli; sys.exit(cli.main(sys.argv[2:]))"
+# whatever an editable install points at.  impl/ and model/ install as
+# nvtlbi.impl / nvtlbi.model (pyproject package-dir): the editable install's
+# finder would map them to the checkout it was made from, so they are bound
+# to this tree's folders explicitly (else A would run B's model).
+RUN = """
+import importlib.util, os, sys
+tree = sys.argv[1]
+sys.path.insert(0, tree)
+import nvtlbi
+for sub in ("impl", "model"):
+    if os.path.isdir(os.path.join(tree, sub)) and not os.path.isdir(os.path.join(tree, "nvtlbi", sub)):
+        spec = importlib.util.spec_from_file_location(f"nvtlbi.{sub}", os.path.join(tree, sub, "__init__.py"),
+                                                      submodule_search_locations=[os.path.join(tree, sub)])
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[f"nvtlbi.{sub}"] = mod
+        spec.loader.exec_module(mod)
+from nvtlbi import cli
+sys.exit(cli.main(sys.argv[2:]))
+"""
 
 
 def timed(tree, args):

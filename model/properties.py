@@ -151,7 +151,8 @@ P3 = Property("P3", "the range size is a nonzero power of two and the range does
               "s2_mmu_unmap_ipa aligns the IPA down to the size and unmaps one block, [base, base + size) "
               "(kvm_stage2_unmap_range; impl/tlbi.py)",
               _well_formed, V.well_formed)
-P4 = Property("P4", "no guest-controlled input reaches BUG() or WARN_ON",
+P4 = Property("P4", "no guest-controlled input reaches BUG() or WARN_ON in the revision's code or the kernel "
+                    "functions nvtlbi models (not yet __unmap_stage2_range's own two: docs/trusting-verdicts.md)",
               "availability: a guest must not bring the host down (BUG()) or make it warn (WARN_ON)",
               _available, V.availability)
 P5 = Property("P5", "precision: the range is at most the granule's largest block, and exactly T when the TTL names "

@@ -23,31 +23,43 @@ def is_python_revision(spec):
     return spec in REV.bundled() + REV.alternatives() or spec.endswith(".py")
 
 
-def load(spec, tmpdir, bases=(), base_revision=None, profile=None, config=None, unaudited=(), tree=None):
+def load(spec, tmpdir, bases=(), base_revision=None, profile=None, config=None, unaudited=(), tree=None,
+         assumes=()):
     """Resolve `spec`; C inputs are translated into tmpdir.  Raises
     RevisionError / InputError (one-line, file:line) for user errors.
     With `tree` (a kernel checkout), `spec` is a series applied to it first,
-    or None for the tree as it stands (nvtlbi.c.tree)."""
+    or None for the tree as it stands (nvtlbi.c.tree).  `assumes`: opt-in
+    assumptions a C input asks for (--assume), as a Python revision names
+    them in ASSUMES."""
     if tree is not None:
         return _translated(spec or tree, tmpdir, tree=tree, series=spec, profile=profile, config=config,
-                           unaudited=unaudited)
+                           unaudited=unaudited, assumes=assumes)
     if is_python_revision(spec):          # its note and origins (add_revision_info) need it loaded
+        if assumes:
+            raise REV.RevisionError(f"{spec}: --assume is for C input; a Python revision names its opt-in "
+                                    "assumptions in ASSUMES")
         return Loaded(spec, spec if not spec.endswith(".py") else os.path.abspath(spec), [])
     if not os.path.exists(spec):
         raise REV.RevisionError(f"{spec}: no such revision or file (bundled: {', '.join(REV.bundled())})")
-    return _translated(spec, tmpdir, bases, base_revision, profile, config, unaudited)
+    return _translated(spec, tmpdir, bases, base_revision, profile, config, unaudited, assumes=assumes)
 
 
 def _translated(spec, tmpdir, bases=(), base_revision=None, profile=None, config=None, unaudited=(), tree=None,
-                series=None):
+                series=None, assumes=()):
     from nvtlbi.c import pipeline
     tr = pipeline.translate(series if tree is not None else spec, bases, base_revision, profile, config,
                             unaudited, tree=tree)
     name = os.path.splitext(os.path.basename(os.path.abspath(spec)))[0].replace(".", "_").replace("-", "_")
     path = os.path.join(tmpdir, f"{name}.py")
+    source = tr.source
+    if assumes:
+        source += (f"\n# opt-in assumptions the audit was asked for (--assume)\n"
+                   f"ASSUMES = {tuple(dict.fromkeys(assumes))!r}\n")
     with open(path, "w") as f:
-        f.write(tr.source)
+        f.write(source)
     notes = [f"translated from {spec}: profile {tr.profile.name} ({tr.profile_reason})"]
+    if assumes:
+        notes.append(f"  with the opt-in assumption(s) {', '.join(dict.fromkeys(assumes))} (--assume)")
     notes += [f"  {n:<24} {where}" for n, where in tr.origins.items()]
     notes += [f"  {n}" for n in tr.notes]
     return Loaded(spec, path, notes, dict(tr.origins))

@@ -42,6 +42,10 @@ def add_parser(sub, common):
     p.add_argument("--unaudited", action="append", default=[], metavar="FUNCTION",
                    help="accept that the input's changes to FUNCTION are not audited because FUNCTION comes "
                         "from a bundled revision or nvtlbi's model (otherwise an error); the report says so")
+    p.add_argument("--assume", action="append", default=[], metavar="ASSUMPTION",
+                   choices=[a.name for a in AS_OPT_IN()],
+                   help="an opt-in assumption the C input's design needs, as a Python revision names it in "
+                        "ASSUMES (repeatable): " + ", ".join(a.name for a in AS_OPT_IN()))
     p.add_argument("--profile", help="vocabulary profile for C input (default: chosen from the input): "
                    + ", ".join(era.PROFILES))
     p.add_argument("--emit", metavar="FILE.py", help="also write the translated revision here (one C input)")
@@ -74,7 +78,7 @@ def run(args):
         try:
             config = preprocess.Config.parse(args.define, args.undef)
             loaded = [inputs.load(s, tmp, args.base, args.base_revision, args.profile, config, args.unaudited,
-                                  tree=args.tree) for s in specs]
+                                  tree=args.tree, assumes=args.assume) for s in specs]
         except InputError as e:
             raise UsageError(str(e)) from None
         if args.emit and (len(loaded) != 1 or not loaded[0].path.startswith(tmp)):
@@ -162,3 +166,9 @@ def _check_tree_usage(args, UsageError):
         if s in REV.bundled() + REV.alternatives() or s.endswith(".py"):
             raise UsageError(f"{s}: with --tree, an input is a series to apply to the tree (an mbox, a patch "
                              "or a directory of git format-patch output), not a revision")
+
+
+def AS_OPT_IN():
+    """The opt-in assumptions (impl/assumptions.py OPT_IN): the choices of --assume."""
+    from nvtlbi.impl import assumptions
+    return assumptions.OPT_IN
