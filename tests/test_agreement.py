@@ -70,7 +70,8 @@ def symbolic(paths, vm, mmu, val):
     for path in paths:
         env = path.result
         sub = [(env.val, z3.BitVecVal(val, 64)), (env.vtcr, z3.BitVecVal(int(mmu.guest_vtcr), 64)),
-               (env.feat, z3.BoolVal(vm.feat_ttl)), (env.host_shift, z3.BitVecVal(mmu.pgt.shift, 8))]
+               (env.feat, z3.BoolVal(vm.feat_ttl)), (env.host_shift, z3.BitVecVal(mmu.pgt.shift, 8)),
+               (env.ia_bits, z3.BitVecVal(mmu.pgt.ia_bits, 8))]     # the unmap's -ERANGE check reads it
         probes = []
 
         def answer_next_probe():
