@@ -125,7 +125,8 @@ def test_seed_without_base_is_refused_not_borrowed():
 
 def test_cli_audit_end_to_end(capsys):
     code = cli.main(["audit", os.path.join(C, "nested_v2024.c"), "--granule", "64K", "--hint", "match",
-                     "--jobs", "1", "--against", "upstream"])
+                     "--property", "P1", "--property", "P2", "--property", "P3", "--jobs", "1",
+                     "--against", "upstream"])
     out = capsys.readouterr().out
     assert code == 0 and "profile v2024" in out and "EQUIVALENT" in out and "PROVED" in out
 

@@ -199,7 +199,7 @@ def test_vcpu_signature_runs_under_its_eras_caller(capsys):
     TypeError (the current caller passes (mmu, val)).  Now the era's caller
     runs it, announced as taken from a bundled revision."""
     code = cli.main(["audit", os.path.join(C, "sysregs_v2020.c"), "--base-revision", "r1f_ttl_names",
-                     "--granule", "16K", "--hint", "nohint", "--jobs", "1", "--no-coverage"])
+                     "--granule", "16K", "--hint", "nohint", "--property", "P2", "--jobs", "1", "--no-coverage"])
     out = capsys.readouterr().out
     assert code == 0 and "TypeError" not in out, out
     assert re.search(r"handle_ipas2e1is\s+bundled revision r1f_ttl_names \(the v2020 caller", out), out
