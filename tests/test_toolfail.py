@@ -146,7 +146,8 @@ def test_symbolic_concrete_divergence_is_an_error(capsys, name):
 
 
 def test_proved_results_say_what_was_replayed(capsys):
-    assert cli.main(["prove", "--json", "--granule", "16K", "--hint", "match", "--jobs", "1"]) == 0
+    assert cli.main(["prove", "--json", "--granule", "16K", "--hint", "match", "--property", "P1", "--property",
+                     "P2", "--property", "P3", "--jobs", "1"]) == 0
     doc = json.loads(capsys.readouterr().out)
     for r in doc["results"]:
         c = r["concrete"]
