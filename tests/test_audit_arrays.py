@@ -17,6 +17,7 @@ from nvtlbi import cli
 from nvtlbi.c import pipeline, runtime
 from nvtlbi.impl import context, kernel
 from nvtlbi.impl.cint import UndefinedBehaviour, Word, u64
+from tests.c_revisions import audit_p2
 from tests.test_audit_gcc import C, GCC, run
 
 FIXTURE = os.path.join(C, "arrays.c")
@@ -165,9 +166,8 @@ def test_file_scope_table_is_translated_and_misuse_refused(tmp_path, capsys):
 
 # ---- a revision written with lookup tables: proved, and a wrong entry caught --------------------
 def audit(capsys, name, *args):
-    code = cli.main(["audit", os.path.join(C, name), "--granule", "4K", "--hint", "nohint", "--property", "P2",
-                     "--jobs", "1", "--no-coverage"] + list(args))
-    return code, capsys.readouterr().out
+    code, out = audit_p2(capsys, os.path.join(C, name), *args)
+    return code, out.out
 
 
 def test_table_revision_is_proved(capsys):
