@@ -28,3 +28,14 @@ def audit_p2(capsys, path, *args, granule="4K"):
     code = cli.main(["audit", str(path), "--granule", granule, "--hint", "nohint", "--property", "P2", "--jobs", "1",
                      "--no-coverage", *args])
     return code, capsys.readouterr()
+
+
+def refusal(tmp_path, capsys, text):
+    """Translate `text` (a C file) with `nvtlbi audit --translate-only`: it
+    must be refused, exit 2, in one line; (the file, that line)."""
+    f = tmp_path / "in.c"
+    f.write_text(text)
+    assert cli.main(["audit", str(f), "--base-revision", "upstream", "--translate-only"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    return f, err

@@ -17,7 +17,7 @@ from nvtlbi import cli
 from nvtlbi.c import pipeline, runtime
 from nvtlbi.impl import context, kernel
 from nvtlbi.impl.cint import UndefinedBehaviour, Word, u64
-from tests.c_revisions import audit_p2
+from tests.c_revisions import audit_p2, refusal
 from tests.test_audit_gcc import C, GCC, run
 
 FIXTURE = os.path.join(C, "arrays.c")
@@ -141,11 +141,7 @@ MISUSE = [
 
 @pytest.mark.parametrize("body,msg", [m[1:] for m in MISUSE], ids=[m[0] for m in MISUSE])
 def test_misuse_is_refused(tmp_path, capsys, body, msg):
-    f = tmp_path / "in.c"
-    f.write_text(fn(body))
-    assert cli.main(["audit", str(f), "--base-revision", "upstream", "--translate-only"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1, err
+    f, err = refusal(tmp_path, capsys, fn(body))
     line = 3 + body.count("\n")       # the body's last line
     assert err.startswith(f"nvtlbi: error: {f}:{line}: unsupported construct: ") and msg in err, err
 
