@@ -17,6 +17,7 @@ from nvtlbi import cli
 from nvtlbi.c import pipeline, runtime
 from nvtlbi.impl import context, kernel
 from nvtlbi.impl.cint import UndefinedBehaviour, Word, u64
+from tests.c_revisions import audit_p2, refusal
 from tests.test_audit_gcc import C, GCC, run
 
 FIXTURE = os.path.join(C, "arrays.c")
@@ -140,11 +141,7 @@ MISUSE = [
 
 @pytest.mark.parametrize("body,msg", [m[1:] for m in MISUSE], ids=[m[0] for m in MISUSE])
 def test_misuse_is_refused(tmp_path, capsys, body, msg):
-    f = tmp_path / "in.c"
-    f.write_text(fn(body))
-    assert cli.main(["audit", str(f), "--base-revision", "upstream", "--translate-only"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1, err
+    f, err = refusal(tmp_path, capsys, fn(body))
     line = 3 + body.count("\n")       # the body's last line
     assert err.startswith(f"nvtlbi: error: {f}:{line}: unsupported construct: ") and msg in err, err
 
@@ -165,9 +162,8 @@ def test_file_scope_table_is_translated_and_misuse_refused(tmp_path, capsys):
 
 # ---- a revision written with lookup tables: proved, and a wrong entry caught --------------------
 def audit(capsys, name, *args):
-    code = cli.main(["audit", os.path.join(C, name), "--granule", "4K", "--hint", "nohint", "--property", "P2",
-                     "--jobs", "1", "--no-coverage"] + list(args))
-    return code, capsys.readouterr().out
+    code, out = audit_p2(capsys, os.path.join(C, name), *args)
+    return code, out.out
 
 
 def test_table_revision_is_proved(capsys):

@@ -14,17 +14,13 @@ from nvtlbi.c.inputs import InputError
 from nvtlbi.impl import revision as REV
 from nvtlbi.model import equiv
 from nvtlbi.model.env import Case
+from tests.c_revisions import translated
 
 C = os.path.join(os.path.dirname(__file__), "c")
 
 
 def rev_of(tmp_path, src, name):
-    p = tmp_path / f"{name}.c"
-    p.write_text(src)
-    tr = pipeline.translate(str(p))
-    q = tmp_path / f"{name}.py"
-    q.write_text(tr.source)
-    return REV.load(str(q)), tr
+    return translated(tmp_path, text=src, name=name)
 
 
 def caller_v2020():

@@ -11,10 +11,10 @@ import random
 
 import pytest
 
-from nvtlbi import cli
 from nvtlbi.c import pipeline, translator
 from nvtlbi.impl import context, eras, kernel
 from nvtlbi.impl.cint import Word, u64
+from tests.c_revisions import refusal
 from tests.test_audit_gcc import C, GCC, build, run
 
 pytestmark = pytest.mark.skipif(GCC is None, reason="gcc is not installed")
@@ -133,9 +133,5 @@ MISUSE = [
 
 @pytest.mark.parametrize("body,msg", [m[1:] for m in MISUSE], ids=[m[0] for m in MISUSE])
 def test_misuse_is_refused(tmp_path, capsys, body, msg):
-    f = tmp_path / "in.c"
-    f.write_text(fn(body))
-    assert cli.main(["audit", str(f), "--base-revision", "upstream", "--translate-only"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1, err
+    f, err = refusal(tmp_path, capsys, fn(body))
     assert err.startswith(f"nvtlbi: error: {f}:4: unsupported construct: ") and msg in err, err

@@ -6,15 +6,18 @@ tests/c/loops.c (ours) uses every one; gcc's build of it (harness_loops.c)
 and its translation must agree on boundary and random inputs, and the
 comparison is shown to catch a for whose continue skips the step."""
 
+import json
 import os
 import random
 
 import pytest
 from pycparser import c_ast
 
+from nvtlbi import cli
 from nvtlbi.c import pipeline, translator
 from nvtlbi.impl import context, kernel
 from nvtlbi.impl.cint import Word, u64
+from tests.c_revisions import audit_p2
 from tests.test_audit_gcc import C, GCC, build, run
 
 FIXTURE = os.path.join(C, "loops.c")
@@ -122,10 +125,8 @@ def test_refusals_name_file_and_line(tmp_path, body, what):
 
 # ---- proofs: a loop explored within the bound is proved, past it UNKNOWN naming the loop ----------
 def audit(capsys, name, *args):
-    from nvtlbi import cli
-    code = cli.main(["audit", os.path.join(C, name), "--granule", "4K", "--hint", "nohint", "--property", "P2",
-                     "--jobs", "1", "--no-coverage"] + list(args))
-    return code, capsys.readouterr().out
+    code, out = audit_p2(capsys, os.path.join(C, name), *args)
+    return code, out.out
 
 
 def test_for_loop_revision_is_proved(capsys):
@@ -148,10 +149,8 @@ def test_the_bound_cuts_paths_not_whole_levels(capsys):
     # PROVED; those a cut path can reach are UNKNOWN, never PROVED; the bug
     # of broken_loop_ttl.c needs three iterations, so it is not claimed
     # either way.  With --unwind 3 the same cells are its counterexample.
-    from nvtlbi import cli
     argv = ["audit", os.path.join(C, "broken_loop_ttl.c"), "--base-revision", "upstream", "--granule", "4K",
             "--property", "P2", "--jobs", "1", "--no-coverage", "--json"]
-    import json
     cells = {}
     for u in ("2", "3"):
         cli.main(argv + ["--unwind", u])

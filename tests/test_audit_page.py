@@ -6,12 +6,12 @@ import os
 
 import pytest
 
-from nvtlbi.c import pipeline
 from nvtlbi.c.inputs import InputError
 from nvtlbi.impl import context, kernel
 from nvtlbi.impl import revision as REV
 from nvtlbi.model import equiv
 from nvtlbi.model.env import Case
+from tests.c_revisions import translated
 
 C = os.path.join(os.path.dirname(__file__), "c")
 NESTED = open(os.path.join(C, "nested_v2024.c")).read()
@@ -20,12 +20,7 @@ NESTED = open(os.path.join(C, "nested_v2024.c")).read()
 def rev_with(tmp_path, name, line):
     # `line` goes just before compute_tlb_inval_range returns
     at = NESTED.rindex("\n\treturn max_size;\n}")
-    p = tmp_path / f"{name}.c"
-    p.write_text(NESTED[:at] + "\n" + line + NESTED[at:])
-    tr = pipeline.translate(str(p))
-    q = tmp_path / f"{name}.py"
-    q.write_text(tr.source)
-    return REV.load(str(q)), tr
+    return translated(tmp_path, text=NESTED[:at] + "\n" + line + NESTED[at:], name=name)
 
 
 def test_page_size_is_the_host_page_in_concrete_runs(tmp_path):

@@ -11,24 +11,17 @@ import sys
 import pytest
 
 from nvtlbi import cli
-from nvtlbi.c import pipeline
 from nvtlbi.impl import revision as REV
 from nvtlbi.model import equiv
 from nvtlbi.model.env import Case
+from tests import c_revisions
 
 C = os.path.join(os.path.dirname(__file__), "c")
 
 
 def translated(tmp_path, name, text=None):
     """The revision translated from tests/c/NAME.c (or from `text`, a variant of it)."""
-    path = os.path.join(C, f"{name}.c")
-    if text is not None:
-        path = str(tmp_path / f"{name}_variant.c")
-        with open(path, "w") as f:
-            f.write(text)
-    p = tmp_path / f"{name}_c.py"
-    p.write_text(pipeline.translate(path).source)
-    return REV.load(str(p))
+    return c_revisions.translated(tmp_path, os.path.join(C, f"{name}.c"), text, f"{name}_c")[0]
 
 
 def fixture(name):
@@ -116,9 +109,7 @@ def test_lpa2_c_is_proved_with_the_lpa2_levels(capsys):
 
 # ---- a C input asks for the opt-in assumption its design needs (--assume) -------------------------
 def _audit_p2(capsys, path, *extra, granule="16K"):
-    code = cli.main(["audit", path, "--granule", granule, "--hint", "nohint", "--property", "P2", "--jobs", "1",
-                     "--no-coverage", *extra])
-    return code, capsys.readouterr()
+    return c_revisions.audit_p2(capsys, path, *extra, granule=granule)
 
 
 def test_invalidtags_c_is_proved_under_its_own_assumption(capsys):

@@ -83,7 +83,7 @@ def in_headers(path, bases=()):
                     continue
                 for _, _, items, _ in fd.hunks:
                     out += [d for d in _collect([(k, t, f, ln) for k, t, ln in items]) if d.kind != " "]
-    return [Define("=" if d.kind == " " else d.kind, d.name, d.params, d.body, d.file, d.line) for d in out]
+    return out
 
 
 def _value(define, prof, vocabulary):

@@ -51,13 +51,8 @@ def _decided(text):
         if tlb:
             return (PROFILES["v2023"], f"the input uses {old[0]} and tlb_vtcr (NV v11, after fe49fd940e22)"), None
         return (PROFILES["v2020"], f"the input uses {old[0]} and not tlb_vtcr (NV v2 .. v10)"), None
-    eras = eras_since("v2023") if tlb else list(PROFILES)
-    return None, (eras, bool(re.search(r"->\s*vtcr\b", text)))
-
-
-def eras_since(name):
-    names = list(PROFILES)
-    return names[names.index(name):]
+    allowed = list(eras.since("v2023")) if tlb else list(PROFILES)
+    return None, (allowed, bool(re.search(r"->\s*vtcr\b", text)))
 
 
 def current_at(date):
@@ -81,28 +76,28 @@ def detect(text, context="", date=None, base_era=None):
     got, rest = _decided(text)
     if got is not None:
         return got
-    eras, reads_vtcr = rest
+    allowed, reads_vtcr = rest
     if context:
         more, rest = _decided(context)
-        if more is not None and more[0].name in eras:
+        if more is not None and more[0].name in allowed:
             return more[0], more[1] + " (elsewhere in the input or its base)"
         if rest is not None:
-            eras = [e for e in eras if e in rest[0]] or eras
-    if base_era in eras:
+            allowed = [e for e in allowed if e in rest[0]] or allowed
+    if base_era in allowed:
         return PROFILES[base_era], f"the era of its base revision ({base_era})"
     if date:
         now = current_at(date)
-        if now is not None and now.name in eras:
+        if now is not None and now.name in allowed:
             return now, f"the mail is dated {date}, when {now.name} was current ({now.span})"
-    if len(eras) == 1:
-        return PROFILES[eras[0]], "the only era its names allow"
-    if reads_vtcr and "v2020" in eras:
+    if len(allowed) == 1:
+        return PROFILES[allowed[0]], "the only era its names allow"
+    if reads_vtcr and "v2020" in allowed:
         raise Undated("the input reads mmu->vtcr, which is the guest's VTCR_EL2 before Oct 2023 (v2020) and "
                       "the shadow stage 2's own after (v2023 on), and nothing else in it says its era: "
                       "choose one with --profile")
-    if DEFAULT in eras:
+    if DEFAULT in allowed:
         return PROFILES[DEFAULT], "nothing era-specific in the input: default"
-    return PROFILES[eras[-1]], "nothing else era-specific in the input: the latest era its names allow"
+    return PROFILES[allowed[-1]], "nothing else era-specific in the input: the latest era its names allow"
 
 
 class Undated(Exception):

@@ -12,6 +12,8 @@ text.  A later patch whose context matches known text is applied there.
 """
 
 import dataclasses
+import datetime
+import email.utils
 import mailbox
 import os
 import re
@@ -459,7 +461,6 @@ def mail_date(path):
     """The ISO date (YYYY-MM-DD, UTC) of the newest mail in `path` with a
     Date header, or None (a C file, a bare diff): a post can only mean what
     the kernel's names meant when it was sent (nvtlbi.c.era)."""
-    import email.utils
     if os.path.isdir(path):         # a kernel tree (None), or a directory of format-patch files
         got = [mail_date(os.path.join(path, f)) for f in sorted(os.listdir(path)) if f.endswith(".patch")]
         return max([d for d in got if d], default=None)
@@ -477,7 +478,6 @@ def mail_date(path):
                     raise InputError(f"{path}:{line + head.index(h)}: the Date header cannot be read: "
                                      f"{h[5:].strip()!r}") from None
                 if d.tzinfo is not None:
-                    import datetime
                     d = d.astimezone(datetime.timezone.utc)
                 dates.append(d.date().isoformat())
                 break

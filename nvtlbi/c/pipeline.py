@@ -256,7 +256,7 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
         fdef = fdefs[n]
         pyname = n
         params = fdef.decl.type.args.params if fdef.decl.type.args else []
-        if n in translator.CALLERS[:2] and len(params) == 2 and "tlbi_info" in _typetext(params[1]):
+        if n in translator.PER_MMU_CALLERS and len(params) == 2 and "tlbi_info" in _typetext(params[1]):
             pyname = f"_c_{n}"
             adapters.append(f"def s2_mmu_unmap_ipa(mmu, val):\n    # the engine passes the operand; the C caller "
                             f"({n}) takes a union tlbi_info\n    return {pyname}(mmu, tlbi_info_ipa(val))\n")

@@ -25,7 +25,8 @@ from nvtlbi.impl import cint, context, eras, kernel
 TARGETS = ("ttl_to_size", "get_guest_mapping_ttl", "compute_tlb_inval_range")
 # The IPAS2E1 callers by era: the per-MMU callback (2024 on), its v9 .. v11
 # name, and the NV v2 .. v8 handler that calls compute_tlb_inval_range itself
-CALLERS = ("s2_mmu_unmap_ipa", "s2_mmu_unmap_stage2_ipa", "handle_ipas2e1is")
+PER_MMU_CALLERS = ("s2_mmu_unmap_ipa", "s2_mmu_unmap_stage2_ipa")     # (mmu, union tlbi_info *info)
+CALLERS = PER_MMU_CALLERS + ("handle_ipas2e1is",)
 
 
 class Unsupported(InputError):

@@ -43,9 +43,9 @@ def add_parser(sub, common):
                    help="accept that the input's changes to FUNCTION are not audited because FUNCTION comes "
                         "from a bundled revision or nvtlbi's model (otherwise an error); the report says so")
     p.add_argument("--assume", action="append", default=[], metavar="ASSUMPTION",
-                   choices=[a.name for a in AS_OPT_IN()],
+                   choices=[a.name for a in _opt_in()],
                    help="an opt-in assumption the C input's design needs, as a Python revision names it in "
-                        "ASSUMES (repeatable): " + ", ".join(a.name for a in AS_OPT_IN()))
+                        "ASSUMES (repeatable): " + ", ".join(a.name for a in _opt_in()))
     p.add_argument("--profile", help="vocabulary profile for C input (default: chosen from the input): "
                    + ", ".join(era.PROFILES))
     p.add_argument("--emit", metavar="FILE.py", help="also write the translated revision here (one C input)")
@@ -168,7 +168,7 @@ def _check_tree_usage(args, UsageError):
                              "or a directory of git format-patch output), not a revision")
 
 
-def AS_OPT_IN():
+def _opt_in():
     """The opt-in assumptions (impl/assumptions.py OPT_IN): the choices of --assume."""
     from nvtlbi.impl import assumptions
     return assumptions.OPT_IN
