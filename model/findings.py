@@ -32,11 +32,25 @@ FINDINGS = [
             "mmu.c __unmap_stage2_range (22419578); hyp/pgtable.c _kvm_pgtable_walk (209512387); "
             "nested.c init_nested_s2_mmu (N1_nested_3949706.txt:48)"),
 ]
-BY_WARNING = {f"WARN_ON at {f.warning}": f for f in FINDINGS}
+BY_ERROR = {f"WARN_ON at {f.warning}": f for f in FINDINGS}
+
+
+def of(cex, prop):
+    """The known finding one replayed counterexample of property `prop` is, or None."""
+    f = BY_ERROR.get((cex or {}).get("error") or "")
+    return f if f is not None and f.prop == prop and cex.get("replayed") else None
 
 
 def explains(result):
-    """The finding a replayed counterexample is, or None."""
-    cex = getattr(result, "counterexample", None) or {}
-    f = BY_WARNING.get(cex.get("error") or "")
-    return f if f is not None and f.prop == result.property and cex.get("replayed") else None
+    """The known findings a COUNTEREXAMPLE result is, one per cause it
+    reports (model/prover.py lists each BUG()/WARN_ON site), or None when
+    any of its causes is not a known finding or did not replay: then the
+    result is a new failure."""
+    found = [of(c, result.property) for c in [result.counterexample] + list(result.causes)]
+    return found if found and all(found) else None
+
+
+def unexplained(result):
+    """The counterexamples of a result that are not known findings (all of
+    them for a property without findings)."""
+    return [c for c in [result.counterexample] + list(result.causes) if c and of(c, result.property) is None]

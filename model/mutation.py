@@ -25,6 +25,7 @@ from nvtlbi.impl import tlbi
 from nvtlbi.impl.cint import Word, u64
 from nvtlbi.impl.nested import VM, GuestS2, new_mmu
 from nvtlbi.model import assumptions as AS
+from nvtlbi.model import findings
 from nvtlbi.model.env import Case, SymEnv
 from nvtlbi.model.equiv import DIFFERENT, EQUIVALENT, diff_case, outcome_text
 from nvtlbi.model import properties as P
@@ -46,17 +47,19 @@ class MutantClass:
 
 CLASSES = [MutantClass(*c) for c in [
     ("KILLED", "an obligation of the mutant (P1-P5) has a counterexample that replays on `impl/` (the concrete "
-               "oracle sees the failure); or the mutant loops without bound and a concrete run keeps probing the "
+               "oracle sees the failure) and is not a known finding about the kernel (`model/findings.py`); or "
+               "the mutant loops without bound and a concrete run keeps probing the "
                "shadow S2 past 10,000 probes"),
     (EQUIVALENT, "`model/equiv.py` proves that it behaves as the original (ranges, WARN_ON, BUG(), errors, "
                  "mmu_lock: as `nvtlbi diff`) for every input and environment, on every granule"),
     ("EXCUSED", "it differs, but `model/equiv.py` proves it behaves as the original except in the ranges of TLBIs "
                 "the architecture does not oblige to remove T: a valid TTL that names another granule or level, "
                 "where nothing is required of the range (C5.5.13). WARN_ON, BUG() and errors are compared there "
-                "too, and there P1, P3 and P4 are PROVED"),
+                "too, and there P1, P3 and P4 are PROVED (P4: or fails only with a known finding about the kernel)"),
     ("SAFE", "it differs where the TLBI is obliged, or lacks a WARN_ON, BUG() or error the original has (the "
              "distinguishing input is printed), but every obligation of the granules where it differs, P5 "
-             "included, is PROVED"),
+             "included, is PROVED, or fails only with a known finding about the kernel (`model/findings.py`), "
+             "which the original reaches too"),
     ("STILLBORN", "it does not load or run (a user error); not scored"),
     ("UNEXPLAINED", "anything else (UNKNOWN, a counterexample that does not replay, a difference in mmu_lock on "
                     "return, which no obligation checks): a hole in the chain"),
@@ -149,7 +152,7 @@ def _classify(original, mutant, path, shifts, drop, t0):
         rev = REV.load(path)
         orig = REV.load(original)
         enabled = AS.enabled(drop)
-        differing, unknown = [], []
+        differing, unknown, known = [], [], set()
         for shift in shifts:
             d = diff_case(orig, rev, Case(shift, None, "any"), drop=drop)
             if d.verdict == EQUIVALENT:
@@ -167,11 +170,19 @@ def _classify(original, mutant, path, shifts, drop, t0):
                     if r.verdict == COUNTEREXAMPLE and not r.counterexample.get("replayed"):
                         r = _replaying(rev, case, r, drop)
                     if r.verdict == COUNTEREXAMPLE:
-                        if r.counterexample.get("replayed"):
+                        # a known finding about the kernel's shared code (model/findings.py)
+                        # kills no mutant: the original reaches it too; any other cause does
+                        shown = findings.unexplained(r)
+                        if not shown:
+                            known.add(r.property)
+                            continue
+                        c = next((c for c in shown if c.get("replayed")), None)
+                        if c is not None:
                             return done(KILLED, f"{r.id.replace(rev.name, 'mutant', 1)}: "
-                                                f"{r.counterexample['replay']}{getattr(r, 'note', '')}",
+                                                f"{c['replay']}{getattr(r, 'note', '')}"
+                                                + (f" ({c['error']})" if c.get("error") else ""),
                                         by=r.property)
-                        unknown.append(f"{r.id}: {r.counterexample.get('replay')}")
+                        unknown.append(f"{r.id}: {shown[0].get('replay')}")
                     elif r.verdict != PROVED:
                         unknown.append(f"{r.id}: {r.verdict} {r.reason}")
     except REV.RevisionError as e:
@@ -196,7 +207,7 @@ def _classify(original, mutant, path, shifts, drop, t0):
         return done(EXCUSED, f"differs on {', '.join(x for x, _ in differing)} only where the TLBI is excused "
                              f"(e.g. {_example(g, ex)}); proven the same in every other respect (the ranges "
                              f"wherever the TLBI must remove T; WARN_ON, BUG(), errors and mmu_lock on every "
-                             f"TLBI), and every obligation is PROVED", ex)
+                             f"TLBI), and every obligation is PROVED{_but(known)}", ex)
     for g, _ in where:
         # no obligation speaks of the lock: a mutant that leaves it held (the
         # next TLBI deadlocks) on any path is a hole, whatever else differs
@@ -210,7 +221,12 @@ def _classify(original, mutant, path, shifts, drop, t0):
     what = ex.get("differs") or ["ranges"]
     how = "where the TLBI is obliged" if what == ["ranges"] else f"in {', '.join(what)}"
     return done(SAFE, f"differs on {', '.join(x for x, _ in where)} {how} (e.g. {_example(g, ex)}) "
-                      f"but every obligation there is PROVED", ex)
+                      f"but every obligation there is PROVED{_but(known)}", ex)
+
+
+def _but(known):
+    return (f" (but for the known findings about the kernel in {', '.join(sorted(known))}, model/findings.py, "
+            f"which the original reaches too)") if known else ""
 
 
 def _example(g, ex):

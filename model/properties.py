@@ -48,6 +48,11 @@ class Property:
     violated: Callable[["Outcome", "Scenario"], bool]   # violated(outcome, scenario): a concrete run breaks it
     about_T: bool = False       # says nothing where the hint case excuses the TLBI for T
     default: bool = True        # proved unless --property names others (P5: only on request)
+    # causes(env, error) -> the distinct reasons a failing path fails, as a
+    # counterexample's `error` names them, when the property fails for
+    # reasons a report should tell apart (P4: each BUG() and WARN_ON site);
+    # None: a property of the ranges, whose counterexample is the range itself
+    causes: Optional[Callable[["SymEnv", Optional[BaseException]], List[str]]] = None
 
     def __str__(self) -> str:
         return self.name
@@ -69,6 +74,13 @@ def _x(e: z3.BitVecRef) -> z3.BitVecRef:
 # ---- the symbolic statements ----------------------------------------------------------------
 def _available(env: "SymEnv", error: Optional[BaseException]) -> z3.BoolRef:
     return z3.BoolVal(not isinstance(error, KernelBug) and not env.warnings)
+
+
+def _sites(env: "SymEnv", error: Optional[BaseException]) -> List[str]:
+    """The BUG() and WARN_ON sites a path reaches, as model/describe.py names
+    them in a counterexample's `error` (one site: one cause of P4's failure)."""
+    out = [f"{type(error).__name__}: {error}"] if isinstance(error, KernelBug) else []
+    return out + [f"WARN_ON at {w}" for w in env.warnings]
 
 
 def _on_ranges(statement: Callable[["SymEnv", List[Unmap]], z3.BoolRef]) -> Statement:
@@ -152,9 +164,10 @@ P3 = Property("P3", "the range size is a nonzero power of two and the range does
               "(kvm_stage2_unmap_range; impl/tlbi.py)",
               _well_formed, V.well_formed)
 P4 = Property("P4", "no guest-controlled input reaches BUG() or WARN_ON in the revision's code or the kernel "
-                    "functions nvtlbi models (not yet __unmap_stage2_range's own two: docs/trusting-verdicts.md)",
+                    "functions nvtlbi models (among them __unmap_stage2_range's two; one counterexample per "
+                    "site reached)",
               "availability: a guest must not bring the host down (BUG()) or make it warn (WARN_ON)",
-              _available, V.availability)
+              _available, V.availability, causes=_sites)
 P5 = Property("P5", "precision: the range is at most the granule's largest block, and exactly T when the TTL names "
                     "T, or when there is no usable TTL and a tagged shadow leaf maps the IPA aligned down to a block "
                     "size of the granule up to T's (its guest page, ..., T's base)",

@@ -27,6 +27,12 @@ from nvtlbi.model.symhooks import SymHooks
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED, UNKNOWN, VACUOUS, Result
 
 
+# A property with causes (P4) reports one counterexample per BUG()/WARN_ON
+# site: upstream's revisions reach at most three, so four leaves room to see
+# a new one without letting a revision with a WARN per path list them all.
+MAX_CAUSES = 4
+
+
 def _run(engine, rev, case, make_env=SymEnv):
     state = {}
 
@@ -158,6 +164,7 @@ def _prove_level(rev, shift, level, hints, props, drop, replay, session, make_en
                               reason="the assumptions plus the case are unsatisfiable"))
             continue
         verdict, core, cex, reason, n = PROVED, set(), None, "", 0
+        causes_of, seen, more = P.prop(prop).causes, set(), []
         engine.label = f"{rev.name}-{any_case.granule}-L{level}-{h}-{prop}"
         for i, (path, env, s) in enumerate(solvers):
             state, known = ok[i, h]
@@ -167,14 +174,33 @@ def _prove_level(rev, shift, level, hints, props, drop, replay, session, make_en
             n += 1
             if state == "holds":
                 continue
+            new = None
+            if causes_of is not None and verdict == COUNTEREXAMPLE:
+                # after the first counterexample, only a path that fails for
+                # a cause not yet shown is asked (at most MAX_CAUSES)
+                new = [c for c in causes_of(env, path.error) if c not in seen]
+                if not new or len(more) + 1 >= MAX_CAUSES:
+                    continue
             hint = _hint(env, h)
             bad = z3.Not(P.holds(prop, env, path.error))
             r, info = engine.check_in(s, [hint, bad], want_core=True)
             if r == z3.sat:
                 model = minimise(engine, path.facts, [hint, bad], env.ipa, info)
-                verdict, cex = COUNTEREXAMPLE, describe(env, model, path, prop) | {"hint": h}
-                break
+                found = describe(env, model, path, prop) | {"hint": h}
+                if causes_of is None:
+                    verdict, cex = COUNTEREXAMPLE, found
+                    break
+                sites = causes_of(env, path.error)
+                found["error"] = (new or sites)[0]      # the cause this counterexample shows
+                seen |= set(sites)
+                if verdict == COUNTEREXAMPLE:
+                    more.append(found)
+                else:
+                    verdict, cex = COUNTEREXAMPLE, found
+                continue
             if r == z3.unknown:
+                if verdict == COUNTEREXAMPLE:
+                    continue                # a counterexample stands; the other causes stay unsearched here
                 verdict, reason = UNKNOWN, f"solver gave up: {info}"
                 break
             core |= set(info)
@@ -193,10 +219,12 @@ def _prove_level(rev, shift, level, hints, props, drop, replay, session, make_en
         rests = sorted(core - {"case"})
         res = result(h, prop, verdict, time.perf_counter() - t1 + per_cell, coverage=sides, pruned=pruned,
                      rests_on=rests if verdict == PROVED else [], witness=witness[h],
-                     counterexample=cex, reason=reason, paths=n)
+                     counterexample=cex, causes=more, reason=reason, paths=n)
         if cex is not None and replay:
             from nvtlbi.model import replay as R
             R.attach(res, rev, tuple(drop))
+            for c in more:
+                R.attach_cex(c, rev, tuple(drop))
         out.append(res)
     if replay:
         executed(engine, rev, out, solvers, models, witness)

@@ -203,16 +203,22 @@ def replay(cex, rev):
 
 
 def attach(result, rev, dropped=()):
-    ok, why, _, _ = replay(result.counterexample, rev)
-    result.counterexample["replayed"] = ok
+    attach_cex(result.counterexample, rev, dropped)
+
+
+def attach_cex(cex, rev, dropped=()):
+    """Replay one counterexample (a result's, or one of its further causes)
+    and say in it whether it replayed."""
+    ok, why, _, _ = replay(cex, rev)
+    cex["replayed"] = ok
     if ok:
-        result.counterexample["replay"] = why
+        cex["replay"] = why
     elif dropped:
         # with assumptions off, the model may ask for states KVM never builds
-        result.counterexample["replay"] = (f"NOT REPLAYED: {why}; the scenario may need a state the concrete "
-                                           f"machinery never builds (dropped: {', '.join(dropped)})")
+        cex["replay"] = (f"NOT REPLAYED: {why}; the scenario may need a state the concrete "
+                         f"machinery never builds (dropped: {', '.join(dropped)})")
     else:
-        result.counterexample["replay"] = f"MODEL BUG: {why}"
+        cex["replay"] = f"MODEL BUG: {why}"
 
 
 def _ranges(rs):

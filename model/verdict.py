@@ -65,6 +65,10 @@ class Result:
     contradicting: list = field(default_factory=list)  # VACUOUS: the unsat core
     witness: dict | None = None        # cover witness: the case occurring under the assumptions
     counterexample: dict | None = None  # domain terms (COUNTEREXAMPLE)
+    # further counterexamples of the same obligation, one per other cause
+    # (P4: per BUG()/WARN_ON site), each replayed like the first: one known
+    # failure must not hide another (model/prover.py)
+    causes: list = field(default_factory=list)
     reason: str = ""            # UNKNOWN / model bug
     paths: int = 0
     coverage: list | None = None       # branch sides of the revision taken in this case (model/coverage.py)
@@ -76,8 +80,8 @@ class Result:
         return f"{self.revision}-{self.granule}-L{self.level}-{self.hint}-{self.property}"
 
     def exit_status(self) -> int:
-        c = self.counterexample
-        if self.verdict == COUNTEREXAMPLE and c and c.get("replay", "").startswith("MODEL BUG"):
+        if self.verdict == COUNTEREXAMPLE and any(c.get("replay", "").startswith("MODEL BUG")
+                                                 for c in [self.counterexample or {}] + self.causes):
             return 2
         if self.verdict == PROVED and self.concrete and self.concrete["witness"].startswith("MODEL BUG"):
             return 2            # the case does not occur concretely: the proof may be about nothing

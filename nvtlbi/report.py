@@ -6,6 +6,7 @@ import dataclasses
 import re
 
 from nvtlbi.model import assumptions as AS
+from nvtlbi.model import findings
 from nvtlbi.model.properties import PROPERTIES
 from nvtlbi import render
 
@@ -22,39 +23,46 @@ def rests_on(results):
     return sorted({a for r in results if r.verdict == "PROVED" for a in r.rests_on})
 
 
+def _kind(c):
+    """What went wrong, as a group of counterexamples tells it: the BUG() or
+    WARN_ON site (each is its own cause), another error's kind, or "range"."""
+    e = c.get("error")
+    if not e:
+        return "range"
+    return e if e.startswith(("WARN_ON at", "KernelBug")) else e.split(":")[0]
+
+
 def groups(results):
     """Counterexamples grouped by (property, what went wrong): each group has
-    its obligations and one representative result."""
+    its (result, counterexample) pairs, the first its representative.  A
+    result with several causes (P4: each BUG()/WARN_ON site) is in each
+    cause's group."""
     out = {}
     for r in results:
         if r.verdict != "COUNTEREXAMPLE":
             continue
-        c = r.counterexample
-        kind = c.get("error", "").split(":")[0] if c.get("error") else "range"
-        out.setdefault((r.property, kind), []).append(r)
+        for c in [r.counterexample] + list(r.causes):
+            pairs = out.setdefault((r.property, _kind(c)), [])
+            if not pairs or pairs[-1][0] is not r:
+                pairs.append((r, c))
     return out
 
 
-def why(r):
-    """One sentence in domain terms for a counterexample."""
-    c = r.counterexample
+def why(r, c=None):
+    """One sentence in domain terms for a counterexample (`c`: one of the
+    result's causes; default its first counterexample)."""
+    c = c or r.counterexample
     g = render
+    known = findings.of(c, r.property)
     if c.get("error"):
         where = c["error"]
         if where.startswith("KernelBug"):
             where = "BUG() at " + where.split(": ", 1)[1].rsplit("/", 1)[-1]
         return (f"guest input reaches {where}: tlb_vtcr.TG0={c['tg0']:#04b}, vCPU VTCR_EL2.TG0="
-                f"{c['vcpu_vtcr'] >> 14 & 3:#04b}, operand {c['val']:#x}")
+                f"{c['vcpu_vtcr'] >> 14 & 3:#04b}, operand {c['val']:#x}, IPA {g.hx(c['ipa'])}, "
+                f"ia_bits {c.get('ia_bits', 48)}, host {c['host_granule']}"
+                + (f" (known finding `{known.name}` about the kernel: docs/trusting-verdicts.md)" if known else ""))
     T0, T1 = c["T"]
-    rngs = ", ".join(g.rng(b, e - b) + (" (S2-off MMU)" if m else "") for b, e, m in c["ranges"]) or "nothing"
-    hint = g.ttl_text(c["ttl"], c["feat_ttl"], c["lpa2"])
-    host = f"host FEAT_TTL {'yes' if c.get('host_ttl') else 'no'}"
-    if r.property == "P2":
-        return (f"IPA {g.hx(c['ipa'])} with {hint} ({host}): unmaps {rngs} but T is "
-                f"{c['granule']} L{c['level']} {g.rng(T0, T1 - T0)}")
-    return f"IPA {g.hx(c['ipa'])} with {hint} ({host}): unmaps {rngs}"
-
-
 def summary_line(name, results):
     v = verdict(results)
     n = len(results)
@@ -84,12 +92,12 @@ def text(name, results, notes=(), dropped=(), extra=()):
     else:
         L.append(f"  no obligation PROVED  (enabled: {', '.join(enabled)})")
     for (prop, kind), rs in groups(results).items():
-        r = rs[0]
-        hints = sorted({x.hint for x in rs})
-        cells = sorted({f"{x.granule}-L{x.level}" for x in rs})
+        r, c = rs[0]
+        hints = sorted({x.hint for x, _ in rs})
+        cells = sorted({f"{x.granule}-L{x.level}" for x, _ in rs})
         L.append(f"  {prop} fails in {len(rs)} obligations (hints {', '.join(hints)}; {', '.join(cells)}), "
                  f"under the enabled assumptions:")
-        L.append(f"    e.g. {r.id}: {why(r)} [{r.counterexample.get('replay', 'not replayed')}]")
+        L.append(f"    e.g. {r.id}: {why(r, c)} [{c.get('replay', 'not replayed')}]")
     for r in results:
         if r.verdict in ("UNKNOWN", "VACUOUS"):
             L.append(f"  {r.verdict} {r.id}: {r.reason} {', '.join(r.contradicting)}")
@@ -101,8 +109,10 @@ def as_json(name, spec, results, notes=(), dropped=(), extra=()):
         "revision": name, "input": spec, "verdict": verdict(results), "notes": list(notes),
         "assumptions_enabled": AS.enabled(dropped, extra),
         "rests_on": rests_on(results),
-        "counterexample_groups": [{"property": p, "kind": k, "obligations": [r.id for r in rs],
-                                   "example": why(rs[0])} for (p, k), rs in groups(results).items()],
+        "counterexample_groups": [{"property": p, "kind": k, "obligations": [r.id for r, _ in rs],
+                                   "example": why(*rs[0]),
+                                   "known_finding": getattr(findings.of(rs[0][1], p), "name", None)}
+                                  for (p, k), rs in groups(results).items()],
         "results": [dataclasses.asdict(r) | {"id": r.id} for r in results],
     }
 
@@ -111,7 +121,7 @@ def scenario_results(results):
     """The results markdown() draws a scenario for: the first of each property."""
     first = {}
     for (prop, kind), rs in groups(results).items():
-        first.setdefault(prop, rs[0])
+        first.setdefault(prop, rs[0][0])
     return list(first.values())
 
 
@@ -143,8 +153,9 @@ def markdown(entries, dropped, docs, drawn):
         if any(r.verdict == "PROVED" for r in results):
             L.append(f"- PROVED obligations rest on: {', '.join(f'`{a}`' for a in rests_on(results)) or 'nothing'}")
         for (prop, kind), rs in groups(results).items():
-            r = rs[0]
-            L.append(f"- **{prop}** ({PROPERTIES[prop].meaning}) fails in {len(rs)} obligations, e.g. `{r.id}`: {why(r)}")
+            r, c = rs[0]
+            L.append(f"- **{prop}** ({PROPERTIES[prop].meaning}) fails in {len(rs)} obligations, e.g. `{r.id}`: "
+                     f"{why(r, c)}")
         for r in scenario_results(results):
             L.append("")
             L.append(f"Scenario for `{r.id}`:")

@@ -13,6 +13,7 @@ import time
 
 from nvtlbi.impl import revision as REV
 from nvtlbi.model import assumptions as AS
+from nvtlbi.model import findings
 from nvtlbi.model import mutation as MU
 from nvtlbi.model.session import Session
 from nvtlbi.model.mutants import generate
@@ -63,12 +64,16 @@ def check_revision(spec, args, limits):
     for r in results:
         counts[r.verdict] = counts.get(r.verdict, 0) + 1
     # a revision's own bug is not the checker's: a counterexample must replay
-    ok &= all(r.verdict == PROVED or (r.verdict == COUNTEREXAMPLE and r.counterexample.get("replayed"))
+    ok &= all(r.verdict == PROVED or (r.verdict == COUNTEREXAMPLE
+                                      and all(c.get("replayed") for c in [r.counterexample] + r.causes))
               for r in results)
     cex = [r for r in results if r.verdict == COUNTEREXAMPLE]
+    known = sorted({f.name for r in cex for f in findings.explains(r) or ()})
     lines.append(f"{rev.name}: {len(results)} obligations: " + ", ".join(f"{v} {n}" for v, n in sorted(counts.items()))
                  + (f" ({sum(bool(r.counterexample.get('replayed')) for r in cex)} of the counterexamples "
-                    f"replay on impl/: the revision's bugs)" if cex else ""))
+                    f"replay on impl/: the revision's bugs" if cex else "")
+                 + (f"; {sum(bool(findings.explains(r)) for r in cex)} are only known findings about the "
+                    f"kernel: {', '.join(known)})" if known else ")" if cex else ""))
     for line in trust.lines(results, rev, restricted=bool(args.granule)):
         lines.append(f"{rev.name}: {line}")
     ok &= all(r.witness for r in results if r.verdict == PROVED)
