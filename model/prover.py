@@ -166,7 +166,12 @@ def _prove_level(rev, shift, level, hints, props, drop, replay, session, make_en
         verdict, core, cex, reason, n = PROVED, set(), None, "", 0
         causes_of, seen, more = P.prop(prop).causes, set(), []
         engine.label = f"{rev.name}-{any_case.granule}-L{level}-{h}-{prop}"
-        for i, (path, env, s) in enumerate(solvers):
+        order = list(enumerate(solvers))
+        if causes_of is not None:
+            # paths that fail for fewer causes first: each cause is then shown
+            # by a path that fails for it alone, where one exists
+            order.sort(key=lambda x: len(causes_of(x[1][1], x[1][0].error)))
+        for i, (path, env, s) in order:
             state, known = ok[i, h]
             core |= known
             if state == "impossible":

@@ -19,6 +19,7 @@ import sys
 
 from nvtlbi.impl import eras as E
 from nvtlbi.impl.assumptions import ASSUMPTIONS, OPT_IN
+from nvtlbi.model import findings as FI
 from nvtlbi.model import hints as H
 from nvtlbi.model import mutation as MU
 from nvtlbi.model import properties as P
@@ -78,6 +79,13 @@ def mutant_classes():
     return _table(["class", "meaning"], [[c.name, _cell(c.meaning)] for c in MU.CLASSES])
 
 
+def findings():
+    """The known findings about the kernel (model/findings.py)."""
+    return _table(["finding", "property", "site", "scenario", "sources"],
+                  [[f"`{f.name}`", f.prop, _cell(f.warning), _cell(f.scenario), _cell(f.sources)]
+                   for f in FI.FINDINGS])
+
+
 def steps():
     """The steps of a concrete scenario (model/steps.py)."""
     return _table(["step", "meaning"], [[f"`{s.name}`", s.meaning] for s in ST.STEPS.values()])
@@ -85,7 +93,7 @@ def steps():
 
 BLOCKS = {"assumptions": assumptions, "opt-in-assumptions": opt_in_assumptions, "properties": properties,
           "hints": hints, "exit-statuses": exit_statuses,
-          "mutant-classes": mutant_classes, "steps": steps}
+          "mutant-classes": mutant_classes, "steps": steps, "findings": findings}
 
 
 def eras_page():

@@ -2,6 +2,7 @@
 
 from nvtlbi.impl import descriptor, oracle
 from nvtlbi.impl import granule as G
+from nvtlbi.model import findings
 from nvtlbi.model import replay as R
 from nvtlbi.model.assumptions import ASSUMPTIONS, OPT_IN
 from nvtlbi.model.properties import PROPERTIES
@@ -67,12 +68,24 @@ def summary(results):
         elif r.verdict == "UNKNOWN":
             out.append(f"UNKNOWN {r.id}: {r.reason}")
         elif r.verdict == "COUNTEREXAMPLE":
-            c = r.counterexample
-            stale = "" if c.get("error") else f", T {rng(c['T'][0], c['T'][1] - c['T'][0])}"
-            rngs = ", ".join(rng(b, e - b) + (" (S2-off MMU)" if m else "") for b, e, m in c["ranges"]) or "none"
-            out.append(f"COUNTEREXAMPLE {r.id}: IPA {hx(c['ipa'])}, {ttl_text(c['ttl'], c['feat_ttl'], c['lpa2'])}, "
-                       f"unmapped {rngs}{stale}{', ' + c['error'] if c.get('error') else ''} [{c.get('replay', 'not replayed')}]")
+            for i, c in enumerate([r.counterexample] + list(r.causes)):
+                out.append(("COUNTEREXAMPLE" if i == 0 else "  and") + f" {r.id}: {_cex_line(r, c)}")
     return "\n".join(out)
+
+
+def _cex_line(r, c):
+    """One counterexample of a result in domain terms; a BUG()/WARN_ON one
+    names the host page size and the VM's IPA size it needs, and whether it
+    is a known finding about the kernel (model/findings.py)."""
+    stale = "" if c.get("error") else f", T {rng(c['T'][0], c['T'][1] - c['T'][0])}"
+    rngs = ", ".join(rng(b, e - b) + (" (S2-off MMU)" if m else "") for b, e, m in c["ranges"]) or "none"
+    where = ""
+    if c.get("error"):
+        known = findings.of(c, r.property)
+        where = (f", host {c['host_granule']} pages, IPA size {c.get('ia_bits', 48)} bits, {c['error']}"
+                 + (f" (known finding `{known.name}` about the kernel)" if known else ""))
+    return (f"IPA {hx(c['ipa'])}, {ttl_text(c['ttl'], c['feat_ttl'], c['lpa2'])}, unmapped {rngs}{stale}{where} "
+            f"[{c.get('replay', 'not replayed')}]")
 
 
 def counterexample(result, rev, dropped=()):
@@ -88,7 +101,8 @@ def counterexample(result, rev, dropped=()):
         L.append(f"  assumptions dropped: {', '.join(dropped)}")
     L.append(f"  guest S2 granule {g}, host granule {c['host_granule']}, "
              f"FEAT_TTL {'advertised' if c['feat_ttl'] else 'not advertised'}, LPA2 {'on' if c['lpa2'] else 'off'}, "
-             f"tlb_vtcr.TG0={c['tg0']:#04b}")
+             f"tlb_vtcr.TG0={c['tg0']:#04b}, IPA size {c.get('ia_bits', 48)} bits (the VM's PARange, the shadow "
+             f"S2's ia_bits)")
     L.append(f"  TLBI IPAS2E1IS Xt={c['val']:#018x}: IPA {hx(c['ipa'])}, {ttl_text(c['ttl'], c['feat_ttl'], c['lpa2'])}")
     T0, T1 = c["T"]
     L.append(f"  cached guest translation T: {g} L{c['level']} {rng(T0, T1 - T0)}; "
@@ -118,12 +132,16 @@ def counterexample(result, rev, dropped=()):
     L.append("range unmapped: " + (", ".join(rng(b, s) + (" in the S2-off MMU" if m else "")
                                              for b, s, m in out.ranges) or "none"))
     if out.error:
-        L.append(f"the revision failed: {out.error}")
+        known = findings.of(c, c["property"])
+        L.append(f"the revision failed: {out.error}"
+                 + (f"\n  a known finding about the kernel: `{known.name}` (model/findings.py)" if known else ""))
     for b, s, lvl, pte, origin in out.stale:
         L.append(f"stale: shadow leaf {rng(b, s)} of {origin} still maps the nested guest after the TLBI")
     if c["property"] == "P5":
         L.extend(_imprecision(c, sc, out))
     L.append(c.get("replay") or "")
+    for other in result.causes:
+        L.append(f"the obligation also fails for another cause: {_cex_line(result, other)}")
     return "\n".join(L)
 
 
