@@ -68,6 +68,14 @@ def summary(results):
             out.append(f"UNKNOWN {r.id}: {r.reason}")
         elif r.verdict == "COUNTEREXAMPLE":
             c = r.counterexample
+            if c.get("op") == "ripas2e1":
+                rngs = ", ".join(f"{rng(b, e - b)} on MMU #{m}" for b, e, m in c["ranges"]) or "none"
+                out.append(f"COUNTEREXAMPLE {r.id}: {c['operand']} (guest VTTBR {hx(c['vttbr'])}, host "
+                           f"{c['host_granule']}, IPA size {c['ia_bits']} bits); guest {r.granule} L{r.level} "
+                           f"translation {rng(c['C'][0], c['C'][1] - c['C'][0])} cached on MMU #{c['k']}; unmapped "
+                           f"{rngs}; survived: {'; '.join(c.get('stale', [])) or 'none'}"
+                           f"{', ' + c['error'] if c.get('error') else ''} [{c.get('replay', 'not replayed')}]")
+                continue
             stale = "" if c.get("error") else f", T {rng(c['T'][0], c['T'][1] - c['T'][0])}"
             rngs = ", ".join(rng(b, e - b) + (" (S2-off MMU)" if m else "") for b, e, m in c["ranges"]) or "none"
             out.append(f"COUNTEREXAMPLE {r.id}: IPA {hx(c['ipa'])}, {ttl_text(c['ttl'], c['feat_ttl'], c['lpa2'])}, "
