@@ -121,6 +121,12 @@ _field("kvm_s2_mmu", "vtcr", "host_vtcr",
        _MOVE, since("v2023"))
 _field("kvm_s2_mmu", "tlb_vtcr", "guest_vtcr",
        "the guest hypervisor's VTCR_EL2, cached when the shadow MMU was set up", _TLB, since("v2023"))
+_field("kvm_s2_mmu", "tlb_vttbr", "guest_vttbr",
+       "the guest hypervisor's VTTBR_EL2 (CnP masked off) this shadow MMU caches; CnP set: the MMU is free",
+       "arch/arm64/kvm/nested.c get_s2_mmu_nested, kvm_init_nested_s2_mmu (N3_nested_96575923.txt:703, :725)",
+       since("v2024"))
+_field("kvm", "arch", "arch", "struct kvm_arch: nested_mmus[] and nested_mmus_size",
+       "arch/arm64/include/asm/kvm_host.h struct kvm_arch", since("v2024"))
 _field("kvm_s2_mmu", "pgt", "pgt", "the shadow stage-2 page table (struct kvm_pgtable *)",
        "arch/arm64/include/asm/kvm_host.h struct kvm_s2_mmu", ALL)
 _field("kvm", "mmu_lock", "mmu_lock", "the lock of every stage 2 of the VM (rwlock from 5.15)",
@@ -188,6 +194,10 @@ class KvmS2Mmu:
     @property
     def tlb_vtcr(self) -> Any:        # a C word, concrete or symbolic
         return read_field(self, "kvm_s2_mmu", "tlb_vtcr")
+
+    @property
+    def tlb_vttbr(self) -> Any:       # a C word, concrete or symbolic
+        return read_field(self, "kvm_s2_mmu", "tlb_vttbr")
 
 
 # ---- names: macros, constants, helpers, types ---------------------------------------
@@ -319,6 +329,16 @@ NAMES = {n.name: n for n in [
          f"NV series, arch/arm64/kvm/mmu.c; used in {_R1A} .. {_R3}", eras=until("v2023")),
     Name("kvm_s2_mmu_iterate_by_vmid", "call fn on every shadow MMU with the VMID",
          "NV series, arch/arm64/kvm/nested.c (the per-MMU TLBI callers of sys_regs.c)"),
+    Name("VTTBR_CNP_BIT", "VTTBR_EL2.CnP, bit 0; set in a free shadow MMU's tlb_vttbr",
+         "arch/arm64/include/asm/kvm_arm.h; arch/arm64/kvm/nested.c", eras=since("v2024")),
+    Name("get_vmid", "the VMID of a VTTBR_EL2 value (bits [63:48], a u16; 16-bit VMID host)",
+         f"{_NESTED}", eras=since("v2024")),
+    Name("kvm_s2_mmu_valid", "is the shadow MMU in use (CnP clear in its tlb_vttbr)", _NESTED,
+         eras=since("v2024")),
+    Name("__TLBI_RANGE_PAGES", "(unsigned long)(num + 1) << (5 * scale + 1): the pages of a range TLBI operand",
+         "arch/arm64/include/asm/tlbflush.h (TLBI RANGE support, Zhenyu Ye, 2020)", eras=since("v2024")),
+    Name("tlbi_info", "union tlbi_info: what a per-MMU TLBI callback is handed (.range.start/.size, .ipa.addr)",
+         "arch/arm64/kvm/sys_regs.c union tlbi_info (S_sys_regs_260119377.txt:3476)", eras=since("v2024")),
     Name("lookup_s2_mmu", "the shadow MMU for a VTTBR_EL2 and HCR_EL2.VM, or NULL", f"NV series; used in {_R1A}"),
     Name("kvm_s2_trans", "struct kvm_s2_trans: a guest stage-2 translation (value local)", _NESTED),
     Name("kvm_walk_shadow_s2", "the early NV series' software walk of the shadow S2", _R1B, eras=("v2020",)),

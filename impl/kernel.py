@@ -447,6 +447,44 @@ def lookup_s2_mmu(kvm, vttbr, hcr):
     return kvm.lookup_s2_mmu(vttbr, hcr)
 
 
+# ---- the range TLBI's world (RIPAS2E1*: impl/tlbi_range.py) --------------------------
+VTTBR_CNP_BIT = BIT(0)
+
+
+def __TLBI_RANGE_PAGES(num, scale):
+    """asm/tlbflush.h: (unsigned long)(num + 1) << (5 * scale + 1), the pages
+    a range operand's NUM and SCALE describe."""
+    return unsigned_long(num + 1) << (5 * scale + 1)
+
+
+def get_vmid(vttbr):
+    """The VMID field of a VTTBR_EL2 value, a u16: bits [63:48].  The kernel
+    masks it to kvm_get_vmid_bits() (8 or 16); this is the 16-bit host's
+    (with 8 bits, VMIDs differing above bit 7 alias: more MMUs match, never
+    fewer)."""
+    return u16(FIELD_GET(GENMASK_ULL(63, 48), vttbr))
+
+
+def kvm_s2_mmu_valid(mmu):
+    """A shadow MMU in use: KVM marks a free one by setting the CnP bit of
+    its tlb_vttbr, which no guest VTTBR it caches has (it is masked off)."""
+    return not (mmu.tlb_vttbr & VTTBR_CNP_BIT)
+
+
+class tlbi_info:
+    """union tlbi_info (sys_regs.c), the members the range path uses:
+    `tlbi_info(range=(start, size))` is the compound literal
+    `&(union tlbi_info){ .range = { .start = start, .size = size } }`,
+    read as info.range.start / info.range.size (u64 each)."""
+
+    class _range:
+        def __init__(self, start, size):
+            self.start, self.size = convert(start, u64), convert(size, u64)
+
+    def __init__(self, range=None):
+        self.range = None if range is None else tlbi_info._range(*range)
+
+
 def kvm_s2_mmu_iterate_by_vmid(kvm, vmid, fn):
     for mmu in kvm.mmus_by_vmid(vmid):
         fn(mmu)

@@ -126,6 +126,29 @@ class VM:
     def mmus_by_vmid(self, vmid):
         return [m for m in self.mmus if (m.vttbr >> 48) == int(vmid)]
 
+    @property
+    def arch(self):
+        """struct kvm_arch: the shadow MMUs as kvm->arch.nested_mmus[]."""
+        return KvmArch(self)
+
+
+class KvmArch:
+    """kvm->arch as the range path reads it: nested_mmus[i] and its size."""
+
+    def __init__(self, vm):
+        self.nested_mmus = _MmuArray(vm.mmus)
+        self.nested_mmus_size = Word(s32, len(vm.mmus))
+
+
+class _MmuArray:
+    """kvm->arch.nested_mmus[i] for a C int index (concrete)."""
+
+    def __init__(self, mmus):
+        self.mmus = mmus
+
+    def __getitem__(self, i):
+        return self.mmus[int(i)]
+
 
 # VTCR_EL2 fields kvm_get_vtcr sets the same way for every stage 2: RES1
 # (bit 31), SH0 inner shareable, ORGN0/IRGN0 write-back.  TG0 and T0SZ follow
@@ -161,6 +184,12 @@ class ShadowMMU(KvmS2Mmu):
     vttbr: int = 0x1000
     s2_enabled: bool = True
     keep_invalid_tags: bool = False    # the invalidtags fault/unmap path (off: today's KVM)
+    free: bool = False                 # a free (recycled) MMU: CnP set in tlb_vttbr (kvm_s2_mmu_valid)
+
+    @property
+    def guest_vttbr(self):
+        """mmu->tlb_vttbr: the guest VTTBR_EL2 it caches, CnP set when free."""
+        return Word(u64, self.vttbr | (1 if self.free else 0))
 
     @property
     def host_vtcr(self):

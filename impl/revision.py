@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, List
 
-from nvtlbi.impl import eras, linking, tlbi
+from nvtlbi.impl import eras, linking, tlbi, tlbi_range
 from nvtlbi.impl.assumptions import BY_NAME, OPT_IN
 from nvtlbi.impl.outcome import c_call
 
@@ -38,6 +38,7 @@ class Revision:
     path: str
     module: ModuleType
     era: str = "v2024"        # the vocabulary it imports (impl/eras.py): what its kernel names mean
+    caller: Any = None        # the op's Caller (impl/tlbi.CALLER, impl/tlbi_range.CALLER); None: ipas2e1
 
     def __getattr__(self, item: str) -> Any:      # a function of the revision (run in its era), or a value
         if item == "s2_mmu_unmap_ipa" and not hasattr(self.module, item):
@@ -57,10 +58,11 @@ class Revision:
     def handle(self, vcpu: Any, val: Any) -> Any:
         # vcpu: the concrete (impl/nested.py) or symbolic (model/env.py) vCPU; val: the
         # operand, a C word; the result is the handler's (a C value; ours returns None)
+        caller = self.caller or tlbi.CALLER
         with eras.running(self.era):
-            if hasattr(self.module, "handle_ipas2e1is"):
-                return c_call(self.module.handle_ipas2e1is, vcpu, val)
-            return tlbi.handle_ipas2e1is(vcpu, val, self.s2_mmu_unmap_ipa)
+            if hasattr(self.module, caller.handler):
+                return c_call(getattr(self.module, caller.handler), vcpu, val)
+            return caller.default(self, vcpu, val)
 
 
 def bundled_in_order() -> List[str]:
@@ -83,8 +85,11 @@ def alternatives() -> List[str]:
     return _names(ALTERNATIVES_DIR)
 
 
-def load(spec: str) -> Revision:
-    """`spec` is a bundled revision name or a path to a .py file."""
+def load(spec: str, caller: Any = None) -> Revision:
+    """`spec` is a bundled revision name or a path to a .py file; `caller`
+    the op's Caller (default: TLBI IPAS2E1, impl/tlbi.CALLER)."""
+    if caller is not None and caller is not tlbi.CALLER:
+        return _load_op(spec, caller)
     if spec.endswith(".py") or os.sep in spec:
         path = os.path.abspath(spec)
         if not os.path.exists(path):
@@ -125,6 +130,56 @@ def load(spec: str) -> Revision:
     except linking.LinkError as e:
         raise RevisionError(f"{path}:1: {e}") from None
     return Revision(name, path, module, era)
+
+
+def _load_op(spec: str, caller: Any) -> Revision:
+    """A revision of another op than IPAS2E1: a bundled name of that op's
+    package or a file, which must define the op's handler."""
+    if spec.endswith(".py") or os.sep in spec:
+        path = os.path.abspath(spec)
+        if not os.path.exists(path):
+            raise RevisionError(f"{spec}: no such revision file")
+        name = os.path.splitext(os.path.basename(path))[0]
+        modname = f"nvtlbi_user_{caller.op}_revision_{name}"
+        try:
+            mspec = importlib.util.spec_from_file_location(modname, path)
+            if mspec is None or mspec.loader is None:
+                raise ImportError("not a Python source file (.py)")
+            module = importlib.util.module_from_spec(mspec)
+            sys.modules[modname] = module
+            mspec.loader.exec_module(module)
+        except SyntaxError as e:
+            raise RevisionError(f"{e.filename}:{e.lineno}: syntax error: {e.msg}") from None
+        except Exception as e:
+            tb = e.__traceback__
+            assert tb is not None
+            while tb.tb_next is not None:
+                tb = tb.tb_next
+            raise RevisionError(f"{path}:{tb.tb_lineno}: import failed: {type(e).__name__}: {e}") from None
+    else:
+        names = bundled_of(caller)
+        if spec not in names:
+            raise RevisionError(f"{spec}: no bundled {caller.op} revision of that name (have: {', '.join(names)})")
+        module = importlib.import_module(f"{caller.package}.{spec}")
+        assert module.__file__ is not None
+        name, path = spec, module.__file__
+    _check_assumes(module, path)
+    missing = [f for f in caller.required if not callable(getattr(module, f, None))]
+    if missing:
+        raise RevisionError(f"{path}:1: {caller.op} revision lacks {', '.join(missing)}")
+    era = era_of(module, path)
+    try:
+        linking.link(module)
+    except linking.LinkError as e:
+        raise RevisionError(f"{path}:1: {e}") from None
+    return Revision(name, path, module, era, caller)
+
+
+def bundled_of(caller: Any) -> List[str]:
+    """The bundled revisions of an op."""
+    pkg = importlib.import_module(caller.package)
+    assert pkg.__file__ is not None
+    return _names(os.path.dirname(pkg.__file__))
 
 
 def era_of(module: ModuleType, path: str) -> str:

@@ -1,7 +1,7 @@
 """TLBI IPAS2E1* emulation: decode the operand, let the revision compute the
 range, align the IPA down to it and unmap it from every shadow MMU."""
 
-from nvtlbi.impl import context, kernel
+from nvtlbi.impl import context, kernel, tlbi_range
 from nvtlbi.impl.cint import Word
 from nvtlbi.impl.outcome import c_call
 from nvtlbi.impl.kernel import (GENMASK_ULL, VTTBR_EL2, kfunc, kvm_s2_mmu_iterate_by_vmid, kvm_stage2_unmap_range, u64,
@@ -54,3 +54,15 @@ def run(vm, val, revision):
     finally:
         vm.mmu_lock.write_held = False
     return hooks.warnings
+
+
+def handle_default(rev, vcpu, val):
+    """A revision without its own handle_ipas2e1is: the current handler
+    around the revision's s2_mmu_unmap_ipa or our copy of it."""
+    return handle_ipas2e1is(vcpu, val, rev.s2_mmu_unmap_ipa)
+
+
+# the impl/ side of the op (model/ops.py): IPAS2E1's revisions define
+# compute_tlb_inval_range at least (impl/revision.py REQUIRED)
+CALLER = tlbi_range.Caller("ipas2e1", "handle_ipas2e1is", ("compute_tlb_inval_range",), "nvtlbi.impl.revisions",
+                           handle_default)

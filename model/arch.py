@@ -113,3 +113,32 @@ def obliged(ttl, feat_ttl, lpa2, shift, level):
     names another granule or level (C5.5.13: a wrong TTL excuses the TLBI)."""
     no_info = z3.Or(z3.Not(feat_ttl), ttl_tg(ttl) == 0, ttl_reserved(ttl, lpa2))
     return z3.Or(no_info, ttl == ttl_names(shift, level))
+
+
+# ---- the range TLBI operand (TLBI RIPAS2E1*: ARM DDI 0487 M.a.a C5.5.21) ------------------
+# impl/tlbi_range.py holds the same decode as plain data (Operand).
+def range_tg(val):
+    """TG [47:46]: 00 reserved, 01 4K, 10 16K, 11 64K (Table D8-122)."""
+    return z3.Extract(47, 46, val)
+
+
+def range_ttl(val):
+    """TTL [38:37]: 00 any level, else the level of the leaf entries (FEAT_TTL)."""
+    return z3.Extract(38, 37, val)
+
+
+def range_of(val, shift):
+    """[base, base + size) the operand names when TG is the granule of `shift`,
+    as 65-bit terms (no wraparound): BaseADDR [36:0] in units of the granule
+    (VTCR_EL2.DS = 0), size (NUM+1) * 2^(5*SCALE+1) granules (D8.17.5.2 IHKYNQ)."""
+    base = z3.ZeroExt(28, z3.Extract(36, 0, val)) << shift
+    num = z3.ZeroExt(60, z3.Extract(43, 39, val))
+    scale = z3.ZeroExt(63, z3.Extract(45, 44, val))
+    size = (num + 1) << (scale * 5 + 1 + shift)
+    return base, size
+
+
+def range_ttl_reserved(ttl, shift):
+    """ResTLBIRTTL: TTL=01 (level 1) of 16K without LPA2 reads as 'any level';
+    64K likewise (the reading rttl-64k-l1-any, impl/tlbi_range.ttl_reserved)."""
+    return z3.BoolVal(False) if shift == 12 else ttl == 1

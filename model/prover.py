@@ -65,18 +65,23 @@ def prove_case(rev, case, props=P.ISOLATION, drop=(), replay=True, session: Sess
 
 @in_own_z3_context       # its values must not depend on what the process proved before (--jobs)
 def prove_level(rev, shift, level, hints=HINTS, props=P.ISOLATION, drop=(), replay=True, session: Session | None = None,
-                make_env=SymEnv):
+                make_env=None, op=None):
     """The obligations of every hint case of one (granule, level): the
     revision is explored once over any operand, then each hint case and each
     property is checked on every path (a path's facts are asserted once).
     Under `session` (model/session.py; the one entered, else a default one):
     its limits, decision bound, cross-check and coverage flag.  make_env
     builds the symbolic environment of a run (SymEnv or a subclass)."""
+    from nvtlbi.model import ops
+    o = ops.op(op)
     with of_call(session) as s:
-        return _prove_level(rev, shift, level, hints, props, drop, replay, s, make_env)
+        return _prove_level(rev, shift, level, hints, props, drop, replay, s, make_env or o.make_env, o)
 
 
-def _prove_level(rev, shift, level, hints, props, drop, replay, session, make_env):
+def _prove_level(rev, shift, level, hints, props, drop, replay, session, make_env, op):
+    # the op's entry (model/ops.py) says what a case, a property, a model in
+    # domain terms and a replay are; for ipas2e1 these are the functions below
+    _hint = op.case_fact
     enabled = AS.enabled(drop, extra=getattr(rev, "ASSUMES", ()))
     coverage = session.coverage
     # P5 reads the shadow S2 where the revision may not: the env's seeds
@@ -86,7 +91,7 @@ def _prove_level(rev, shift, level, hints, props, drop, replay, session, make_en
     setup, program, state = _run(engine, rev, any_case, make_env)
     engine.current_env = lambda: state.get("env")
     engine.label = f"{rev.name}-{any_case.granule}-L{level}"
-    todo = [(h, p) for h in hints for p in props if P.applies(p, h)]
+    todo = [(h, p) for h in hints for p in props if op.applies(p, h)]
 
     def result(hint, prop, verdict, seconds, **kw):
         return Result(rev.name, any_case.granule, level, hint, prop, verdict, round(seconds, 3), **kw)
@@ -103,7 +108,7 @@ def _prove_level(rev, shift, level, hints, props, drop, replay, session, make_en
     for h in hints:
         r, info = engine.check_in(base, [_hint(env0, h)], want_core=True)
         if r == z3.sat:
-            witness[h] = describe(env0, info) | {"hint": h}
+            witness[h] = op.describe(env0, info) | {"hint": h}
         elif r == z3.unsat:
             vacuous[h] = info
         else:
@@ -153,7 +158,7 @@ def _prove_level(rev, shift, level, hints, props, drop, replay, session, make_en
                 continue
             if r == z3.sat:
                 models.setdefault(i, (h, info))
-            bad = z3.Or([z3.Not(P.holds(p, env, path.error)) for p in props if P.applies(p, h)])
+            bad = z3.Or([z3.Not(op.holds(p, env, path.error)) for p in props if op.applies(p, h)])
             r, info = engine.check_in(s, [hint, bad], want_core=True)
             ok[i, h] = ("holds", set(info) | path.pruned_by) if r == z3.unsat else ("check", path.pruned_by)
     out = []
@@ -164,7 +169,7 @@ def _prove_level(rev, shift, level, hints, props, drop, replay, session, make_en
                               reason="the assumptions plus the case are unsatisfiable"))
             continue
         verdict, core, cex, reason, n = PROVED, set(), None, "", 0
-        causes_of, seen, more = P.prop(prop).causes, set(), []
+        causes_of, seen, more = op.properties[prop].causes, set(), []
         engine.label = f"{rev.name}-{any_case.granule}-L{level}-{h}-{prop}"
         order = list(enumerate(solvers))
         if causes_of is not None:
@@ -187,11 +192,11 @@ def _prove_level(rev, shift, level, hints, props, drop, replay, session, make_en
                 if not new or len(more) + 1 >= MAX_CAUSES:
                     continue
             hint = _hint(env, h)
-            bad = z3.Not(P.holds(prop, env, path.error))
+            bad = z3.Not(op.holds(prop, env, path.error))
             r, info = engine.check_in(s, [hint, bad], want_core=True)
             if r == z3.sat:
                 model = minimise(engine, path.facts, [hint, bad], env.ipa, info)
-                found = describe(env, model, path, prop) | {"hint": h}
+                found = op.describe(env, model, path, prop) | {"hint": h}
                 if causes_of is None:
                     verdict, cex = COUNTEREXAMPLE, found
                     break
@@ -226,13 +231,11 @@ def _prove_level(rev, shift, level, hints, props, drop, replay, session, make_en
                      rests_on=rests if verdict == PROVED else [], witness=witness[h],
                      counterexample=cex, causes=more, reason=reason, paths=n)
         if cex is not None and replay:
-            from nvtlbi.model import replay as R
-            R.attach(res, rev, tuple(drop))
-            for c in more:
-                R.attach_cex(c, rev, tuple(drop))
+            for c in [cex] + more:
+                op.attach(c, rev, tuple(drop))
         out.append(res)
     if replay:
-        executed(engine, rev, out, solvers, models, witness)
+        op.executed(engine, rev, out, solvers, models, witness)
     return out
 
 

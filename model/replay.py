@@ -202,10 +202,6 @@ def replay(cex, rev):
     return True, "replayed on impl/: the property fails concretely", sc, out
 
 
-def attach(result, rev, dropped=()):
-    attach_cex(result.counterexample, rev, dropped)
-
-
 def attach_cex(cex, rev, dropped=()):
     """Replay one counterexample (a result's, or one of its further causes)
     and say in it whether it replayed."""

@@ -14,7 +14,7 @@ from nvtlbi.model import assumptions as AS
 from nvtlbi.model.engine import CrossCheckError
 from nvtlbi.model.session import Limits
 from nvtlbi.model.env import HINTS
-from nvtlbi.model.properties import PROPERTIES
+from nvtlbi.model.ops import DEFAULT as DEFAULT_OP, OPS
 from nvtlbi import options, scheduler
 from nvtlbi.commands import assumptions, audit, cex, diff, mutate, precision, prove, selfcheck
 from nvtlbi.options import UsageError
@@ -47,9 +47,16 @@ def _parser():
                              f"the loop (default {Limits.unwind})")
         sp.add_argument("--granule", choices=["4K", "16K", "64K"], action="append",
                         help="only these granules")
-        sp.add_argument("--hint", choices=HINTS, action="append", help="only these hint cases")
-        sp.add_argument("--property", choices=sorted(PROPERTIES), action="append",
-                        help="only these properties (default P1-P4; P5, precision, only on request)")
+        sp.add_argument("--op", choices=list(OPS), default=DEFAULT_OP,
+                        help=f"the TLBI whose emulation is proved (default {DEFAULT_OP}): "
+                             + "; ".join(f"{o.name}: {o.meaning}" for o in OPS.values()))
+        sp.add_argument("--hint", choices=list(dict.fromkeys(h for o in OPS.values() for h in o.cases)),
+                        action="append", help="only these cases of the operand (hint cases of ipas2e1; "
+                                              "nolevel, match, otherlevel, othertg, tg0 of ripas2e1)")
+        sp.add_argument("--property", choices=sorted({p for o in OPS.values() for p in o.properties}),
+                        action="append",
+                        help="only these properties (ipas2e1: default P1-P4, P5 on request; ripas2e1: R1-R4, "
+                             "R5 on request)")
         sp.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="worker processes at a time (at least 1; revision code always runs in a worker)")
         sp.add_argument("--debug", action="store_true", help="show tracebacks")

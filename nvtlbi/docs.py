@@ -82,7 +82,7 @@ def mutant_classes():
 def findings():
     """The known findings about the kernel (model/findings.py)."""
     return _table(["finding", "property", "site", "scenario", "sources"],
-                  [[f"`{f.name}`", f.prop, _cell(f.warning), _cell(f.scenario), _cell(f.sources)]
+                  [[f"`{f.name}`", ", ".join(f.props), _cell(f.warning), _cell(f.scenario), _cell(f.sources)]
                    for f in FI.FINDINGS])
 
 

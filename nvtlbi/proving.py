@@ -12,24 +12,29 @@ from nvtlbi.model.env import HINTS
 from nvtlbi.model.matrix import matrix
 from nvtlbi.model.prover import prove_level
 from nvtlbi.model.session import CrossTally
-from nvtlbi.model.properties import ISOLATION
+from nvtlbi.model import ops
 from nvtlbi import render, scheduler
 from nvtlbi.options import UsageError, session_of
 
 
 def _cases(args, enabled):
-    cases = matrix(enabled, hints=args.hint or HINTS)
+    o = ops.op(getattr(args, "op", None))
+    bad = [h for h in args.hint or () if h not in o.cases]
+    if bad:
+        raise UsageError(f"--hint {bad[0]}: not a case of op {o.name} (cases: {', '.join(o.cases)})")
+    cases = o.matrix(enabled, hints=args.hint or o.cases)
     if args.granule:
         cases = [c for c in cases if c.granule in args.granule]
     return cases
 
 
-def _work(spec, shift, level, hints, props, drop, session):
+def _work(spec, shift, level, hints, props, drop, session, op=None):
     """One job, in a worker: every obligation of one (granule, level) of T,
     under the session the job hands it (a tally of its own, sent back)."""
-    rev = REV.load(spec)
+    o = ops.op(op)
+    rev = REV.load(spec, o.caller)
     with session.fresh() as s:
-        rs = prove_level(rev, shift, level, hints, props=props, drop=drop)
+        rs = prove_level(rev, shift, level, hints, props=props, drop=drop, op=o)
     return rs, s.tally
 
 
@@ -51,13 +56,18 @@ def prove_many(specs, args, label=None, infos=None):
         raise UsageError(f"--drop {e.args[0]}: no such assumption (have: {', '.join(AS.NAMES)})")
     infos = infos or scheduler.describe(specs, args)       # user errors surface before any work
     session = session_of(args)
-    props = tuple(sorted(args.property)) if args.property else ISOLATION
+    o = ops.op(getattr(args, "op", None))
+    bad = [p for p in args.property or () if p not in o.properties]
+    if bad:
+        raise UsageError(f"--property {bad[0]}: not a property of op {o.name} (properties: {', '.join(o.properties)})")
+    props = tuple(sorted(args.property)) if args.property else o.isolation
     levels = []
     for c in _cases(args, enabled):           # one job per (granule, level): its hints share a run
         if not levels or levels[-1][:2] != (c.shift, c.level):
             levels.append((c.shift, c.level, []))
         levels[-1][2].append(c.hint)
-    jobs = [scheduler.Job(_work, (spec, shift, level, tuple(hints), props, tuple(args.drop), session),
+    extra = () if o.name == ops.DEFAULT else (o.name,)      # the ipas2e1 job is as before
+    jobs = [scheduler.Job(_work, (spec, shift, level, tuple(hints), props, tuple(args.drop), session) + extra,
                           _obligations(infos[spec].name, shift, level, hints, props), spec)
             for spec in specs for shift, level, hints in levels]
     # the slowest jobs (4K, older revisions) first, for a better balance on few cores

@@ -77,13 +77,19 @@ def _cex_line(r, c):
     """One counterexample of a result in domain terms; a BUG()/WARN_ON one
     names the host page size and the VM's IPA size it needs, and whether it
     is a known finding about the kernel (model/findings.py)."""
+    known = findings.of(c, r.property)
+    known = f" (known finding `{known.name}` about the kernel)" if known else ""
+    if c.get("op") == "ripas2e1":
+        rngs = ", ".join(f"{rng(b, e - b)} on MMU #{m}" for b, e, m in c["ranges"]) or "none"
+        return (f"{c['operand']} (guest VTTBR {hx(c['vttbr'])}, host {c['host_granule']}, IPA size {c['ia_bits']} "
+                f"bits); guest {r.granule} L{r.level} translation {rng(c['C'][0], c['C'][1] - c['C'][0])} cached on "
+                f"MMU #{c['k']}; unmapped {rngs}; survived: {'; '.join(c.get('stale', [])) or 'none'}"
+                f"{', ' + c['error'] if c.get('error') else ''}{known} [{c.get('replay', 'not replayed')}]")
     stale = "" if c.get("error") else f", T {rng(c['T'][0], c['T'][1] - c['T'][0])}"
     rngs = ", ".join(rng(b, e - b) + (" (S2-off MMU)" if m else "") for b, e, m in c["ranges"]) or "none"
     where = ""
     if c.get("error"):
-        known = findings.of(c, r.property)
-        where = (f", host {c['host_granule']} pages, IPA size {c.get('ia_bits', 48)} bits, {c['error']}"
-                 + (f" (known finding `{known.name}` about the kernel)" if known else ""))
+        where = f", host {c['host_granule']} pages, IPA size {c.get('ia_bits', 48)} bits, {c['error']}{known}"
     return (f"IPA {hx(c['ipa'])}, {ttl_text(c['ttl'], c['feat_ttl'], c['lpa2'])}, unmapped {rngs}{stale}{where} "
             f"[{c.get('replay', 'not replayed')}]")
 

@@ -336,9 +336,10 @@ class RevisionInfo:
         return lines[0] if lines else self.path
 
 
-def _describe(spec, origins):
+def _describe(spec, origins, op=None):
     from nvtlbi.impl import revision as REV
-    rev = REV.load(spec)
+    from nvtlbi.model import ops
+    rev = REV.load(spec, ops.op(op).caller)
     if origins:
         from nvtlbi import inputs
         origins = inputs.python_origins(rev)
@@ -351,6 +352,7 @@ def describe(specs, args, origins=False):
     a revision (it does not import, lacks a function, exits) surfaces here,
     before any proof."""
     specs = list(dict.fromkeys(specs))
-    infos = run([Job(_describe, (s, origins), "loading the revision", s) for s in specs],
+    op = getattr(args, "op", None)
+    infos = run([Job(_describe, (s, origins) + ((op,) if op else ()), "loading the revision", s) for s in specs],
                 getattr(args, "jobs", 1), args)
     return dict(zip(specs, infos))

@@ -74,10 +74,10 @@ def test_mutant_is_classified(paths, name):
 
 def test_a_counterexample_that_does_not_replay_leaves_the_mutant_unexplained(paths, monkeypatch):
     """The chain broken on purpose: replays never reproduce the failure."""
-    def no_replay(result, rev, dropped=()):
-        result.counterexample["replayed"] = False
-        result.counterexample["replay"] = "MODEL BUG: (broken on purpose)"
-    monkeypatch.setattr(R, "attach", no_replay)
+    def no_replay(cex, rev, dropped=()):
+        cex["replayed"] = False
+        cex["replay"] = "MODEL BUG: (broken on purpose)"
+    monkeypatch.setattr(R, "attach_cex", no_replay)
     line, change, _ = SAMPLE["wrong-size"]
     m = _find(line, change)
     r = MU.classify("upstream", m, paths[m.id], shifts=(14,))

@@ -22,13 +22,13 @@ def run(args):
     rev, results, tally = proving.run_matrix(args)
     wall = time.perf_counter() - t0
     if args.json:
-        print(json.dumps({"revision": rev.name, "dropped": args.drop, "seconds": round(wall, 2),
+        print(json.dumps({"op": args.op, "revision": rev.name, "dropped": args.drop, "seconds": round(wall, 2),
                           "versions": solver_versions(),
                           "coverage": trust.as_json(results, rev),
                           **({"cross_check": tally.as_dict()} if args.cross_check else {}),
                           "results": [dataclasses.asdict(r) | {"id": r.id} for r in results]}, indent=1))
     else:
-        print(f"revision {rev.name} ({rev.path}); assumptions: {', '.join(AS.enabled(args.drop))}"
+        print(f"op {args.op}; revision {rev.name} ({rev.path}); assumptions: {', '.join(AS.enabled(args.drop))}"
               + (f"; dropped: {', '.join(args.drop)}" if args.drop else ""))
         print(render.matrix(results))
         print(render.summary(results))

@@ -1,0 +1,96 @@
+"""The registry of ops: the guest TLBIs whose emulation nvtlbi proves, one
+entry each.  An entry (`Op`) holds the op's name, its meaning and source,
+its caller (impl/: the handler a revision defines, where its bundled
+revisions are), its case matrix (granule x level x the op's operand cases),
+its properties, and what the prover needs to speak of it (the symbolic
+world, a case as a Z3 fact, a model in domain terms, the replay on impl/).
+
+`ipas2e1` is today's path, the default; `ripas2e1` the range TLBI.  The
+prover (model/prover.py) and the CLI's --op go through the entry, never
+through a branch on the op's name; a misspelt op is an UnknownOp."""
+
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Tuple
+
+from nvtlbi.impl import granule as G
+from nvtlbi.impl import tlbi, tlbi_range
+from nvtlbi.model import describe as D
+from nvtlbi.model import properties as P
+from nvtlbi.model import range_env as RE
+from nvtlbi.model import range_props as RP
+from nvtlbi.model import range_replay as RR
+from nvtlbi.model.env import HINTS, SymEnv, Case, hint_fact
+from nvtlbi.model.matrix import matrix as _ipas2e1_matrix
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    meaning: str
+    source: str
+    caller: object                      # impl/: tlbi.CALLER, tlbi_range.CALLER
+    cases: List[str]                    # the operand cases (the matrix's "hint" dimension)
+    properties: Dict[str, P.Property]
+    isolation: Tuple[str, ...]          # the default obligations
+    make_env: Callable                  # SymEnv or RangeEnv
+    matrix: Callable                    # matrix(enabled, hints) -> [Case]
+    applies: Callable                   # applies(property, case name) -> bool
+    holds: Callable                     # holds(property, env, error) -> z3 Bool
+    case_fact: Callable                 # case_fact(env, case name) -> z3 Bool
+    describe: Callable                  # describe(env, model, path=None, prop=None) -> dict
+    attach: Callable                    # attach(cex, rev, dropped): replay one counterexample, say so in it
+    executed: Callable                  # executed(engine, rev, results, solvers, models, witness)
+    cover: Callable                     # cover(witness) -> (ok, why)
+
+    def __str__(self):
+        return self.name
+
+
+def _ipas2e1_executed(*a):
+    from nvtlbi.model import prover
+    return prover.executed(*a)
+
+
+def _ipas2e1_attach(cex, rev, dropped=()):
+    from nvtlbi.model import replay as R
+    return R.attach_cex(cex, rev, dropped)
+
+
+def _ipas2e1_cover(witness):
+    from nvtlbi.model import replay as R
+    return R.cover(witness)
+
+
+def _range_matrix(enabled, hints=None):
+    return [Case(shift, level, h) for shift in sorted(G.GRANULES.values())
+            for level in G.guest_leaf_levels(shift) for h in (hints or RE.RangeCases.NAMES)]
+
+
+IPAS2E1 = Op("ipas2e1", "TLBI IPAS2E1*: one IPA, its range inferred from the TTL hint or the shadow S2's level tags",
+             "ARM DDI 0487 M.a.a C5.5.13; sys_regs.c handle_ipas2e1is, nested.c compute_tlb_inval_range",
+             tlbi.CALLER, HINTS, P.PROPERTIES, P.ISOLATION, SymEnv, _ipas2e1_matrix, P.applies, P.holds,
+             lambda env, h: hint_fact(h, env.ttl, env.feat, env.lpa2, env.case.shift, env.T_level),
+             D.describe, _ipas2e1_attach, _ipas2e1_executed, _ipas2e1_cover)
+RIPAS2E1 = Op("ripas2e1", "TLBI RIPAS2E1*: a range of IPAs (TG, SCALE, NUM, TTL, BaseADDR) unmapped on every shadow "
+                          "MMU of the VMID",
+              "ARM DDI 0487 M.a.a C5.5.21, D8.17.5.2, J1.1.3.449; sys_regs.c handle_ripas2e1is, "
+              "kvm_nested.h decode_range_tlbi, nested.c kvm_s2_mmu_iterate_by_vmid",
+              tlbi_range.CALLER, RE.RangeCases.NAMES, RP.PROPERTIES, RP.ISOLATION, RE.RangeEnv, _range_matrix,
+              RP.applies, RP.holds, lambda env, h: env.case_fact(h), RR.describe, RR.attach, RR.executed, RR.cover)
+
+OPS = {o.name: o for o in [IPAS2E1, RIPAS2E1]}
+DEFAULT = IPAS2E1.name
+
+
+class UnknownOp(KeyError):
+    def __str__(self):
+        return f"unknown op {self.args[0]!r} (ops: {', '.join(OPS)})"
+
+
+def op(name):
+    if isinstance(name, Op):
+        return name
+    try:
+        return OPS[name or DEFAULT]
+    except KeyError:
+        raise UnknownOp(name) from None

@@ -1,0 +1,167 @@
+"""The range op's models made concrete: a path's or a counterexample's model
+in domain terms (describe), the world it names built on impl/ (shadow MMUs
+with their VTTBRs, the guest's translation C faulted into MMU k at page x),
+the TLBI run with the revision, and the architecture's check."""
+
+from dataclasses import dataclass, field
+
+import z3
+
+from nvtlbi.impl import granule as G
+from nvtlbi.impl import tlbi_range as TR
+from nvtlbi.impl.nested import GuestS2, VM, handle_shadow_fault, new_mmu
+from nvtlbi.impl.outcome import C_OUTCOMES
+from nvtlbi.impl.revision import RevisionError
+from nvtlbi.model import range_props as RP
+from nvtlbi.model import userfault
+
+
+def describe(env, model, path=None, prop=None):
+    ev = lambda e: model.eval(e, model_completion=True).as_long()
+    val = ev(env.val)
+    d = {"op": "ripas2e1", "granule": env.case.granule, "level": env.case.level, "hint": env.case.hint,
+         "val": val, "operand": str(TR.Operand.of(val)), "ipa": ev(env.ipa),
+         "host_granule": G.name(ev(env.host_shift)) if ev(env.host_shift) in G.NAMES else str(ev(env.host_shift)),
+         "ia_bits": ev(env.ia_bits), "vttbr": ev(env.vttbr),
+         "mmus": [ev(m.guest_vttbr.v) for m in env.mmus], "k": ev(env.k),
+         "C": [ev(env.C_base), ev(env.C_base) + ev(env.C_size)], "x": ev(env.x)}
+    if path is not None:
+        d["property"] = prop
+        d["ranges"] = [[ev(b), ev(b) + ev(s), m] for b, s, m in env.unmaps]
+        if path.error is not None:
+            d["error"] = f"{type(path.error).__name__}: {path.error}"
+        elif env.warnings:
+            d["error"] = f"WARN_ON at {env.warnings[0]}"
+    return d
+
+
+@dataclass
+class Outcome:
+    ranges: list
+    stale: list = field(default_factory=list)
+    range_left: list = field(default_factory=list)
+    beyond: list = field(default_factory=list)
+    error: str | None = None
+    warnings: list = field(default_factory=list)
+
+
+def build(d):
+    """The world of a model: MMUs with the model's tlb_vttbr (CnP: free), the
+    guest's C mapped, and MMU k faulting C's page x in as a host page."""
+    g, h = G.GRANULES[d["granule"]], G.GRANULES[d["host_granule"]]
+    guest = GuestS2(g)
+    vm = VM()
+    for t in d["mmus"]:
+        m = new_mmu(vm, guest, h, ia_bits=d["ia_bits"])
+        m.vttbr, m.free = t & ~1, bool(t & 1)
+    vm.vcpu.sys_regs["VTTBR_EL2"] = d["vttbr"]
+    base = d["C"][0]
+    guest.map(base, d["level"], base)
+    got = handle_shadow_fault(vm.mmus[d["k"]], guest, d["x"], vma_pagesize=1 << h)
+    if got is None or not hasattr(got, "level"):
+        raise ValueError(f"the nested access at {d['x']:#x} did not fault C in ({got})")
+    return vm
+
+
+def execute(d, vm, rev):
+    error, warnings = None, []
+    try:
+        warnings = TR.run(vm, d["val"], rev)
+        if warnings:
+            error = f"WARN_ON at {warnings[0]}"
+    except C_OUTCOMES as e:
+        error = f"{type(e).__name__}: {e}"
+    except Exception as e:
+        raise userfault.classify(e, rev) from e
+    op = TR.Operand.of(d["val"])
+    vmid = d["vttbr"] >> 48
+    ranges = [(b, s, i) for i, m in enumerate(vm.mmus) for b, s in m.unmapped]
+    out = Outcome(ranges, TR.stale_leaves(vm, d["val"], vmid), error=error, warnings=warnings)
+    g = G.GRANULES[d["granule"]]
+    h = G.GRANULES[d["host_granule"]]
+    if op.valid and op.shift == g:
+        page = 1 << h
+        x = d["x"]
+        if op.base <= x < op.base + op.size and x < 1 << d["ia_bits"]:
+            for i, m in enumerate(vm.mmus):
+                if not m.free and m.vttbr >> 48 == vmid and \
+                        not any((b & -page) <= x < ((b + s + page - 1) & -page) for b, s in m.unmapped):
+                    out.range_left.append((i, x))
+        big = G.level_size(g, min(G.guest_leaf_levels(g)))
+        lo, hi = op.base & -big, (op.base + op.size + big - 1) & -big
+        out.beyond = [(b, s, i) for b, s, i in ranges
+                      if vm.mmus[i].free or vm.mmus[i].vttbr >> 48 != vmid or b < lo or b + s > hi]
+    return out
+
+
+def _sized(ranges):
+    """A model's ranges ([base, end, mmu], as describe() gives them) as the
+    concrete run records them: (base, size, mmu)."""
+    return [(b, e - b, m) for b, e, m in ranges]
+
+
+def replay(cex, rev):
+    try:
+        vm = build(cex)
+    except Exception as e:
+        return False, f"scenario cannot be built concretely: {type(e).__name__}: {e}", None
+    out = execute(cex, vm, rev)
+    if "error" not in cex and out.ranges != _sized(cex["ranges"]):
+        return False, f"concrete ranges {out.ranges} differ from the model's {cex['ranges']}", out
+    if not RP.PROPERTIES[cex["property"]].violated(out, cex):
+        return False, f"the concrete run satisfies {cex['property']}", out
+    return True, "replayed on impl/: the property fails concretely", out
+
+
+def attach(cex, rev, dropped=()):
+    """Replay one counterexample of the range op and say in it whether it
+    replayed (and, if so, which shadow leaves survived)."""
+    ok, why, out = replay(cex, rev)
+    cex["replayed"] = ok
+    if ok:
+        cex["replay"] = why
+    elif dropped:
+        # with assumptions off, the model may ask for states KVM never builds
+        cex["replay"] = (f"NOT REPLAYED: {why}; the scenario may need a state the concrete machinery never "
+                         f"builds (dropped: {', '.join(dropped)})")
+    else:
+        cex["replay"] = f"MODEL BUG: {why}"
+    if ok and out is not None:
+        cex["stale"] = [f"MMU #{i} {b:#x}+{s:#x} L{lvl} (guest {o})" for i, (b, s, lvl, _, o) in out.stale]
+
+
+def cover(witness):
+    try:
+        build(witness)
+    except Exception as e:
+        return False, f"the witness cannot be built: {type(e).__name__}: {e}"
+    return True, "case occurs concretely"
+
+
+def executed(engine, rev, results, solvers, models, witness):
+    """Proved code = executed code: one model per explored path replayed on
+    impl/ with the same ranges and outcome."""
+    proved = [r for r in results if r.verdict == "PROVED"]
+    if not proved:
+        return
+    checked, unbuildable = 0, []
+    for i, (h, model) in sorted(models.items()):
+        path, env, s = solvers[i]
+        d = describe(env, model, path)
+        try:
+            vm = build(d)
+        except Exception as e:
+            unbuildable.append(f"the world cannot be built: {type(e).__name__}: {e}")
+            continue
+        out = execute(d, vm, rev)
+        sym = (_sized(d["ranges"]), bool(path.error), len(env.warnings))
+        conc = ([tuple(r) for r in out.ranges], bool(out.error and not out.warnings), len(out.warnings))
+        if sym != conc:
+            raise RevisionError(f"{rev.path}:1: the revision behaves differently on concrete input than on the "
+                                f"symbolic path: symbolically {sym}, concretely {conc}")
+        checked += 1
+    covered = {h: cover(witness[h]) for h in {r.hint for r in proved}}
+    for r in proved:
+        ok, why = covered[r.hint]
+        r.concrete = {"paths_checked": checked, "paths_unbuildable": len(unbuildable), "unbuildable": unbuildable[:5],
+                      "witness": why if ok else f"MODEL BUG: {why}"}

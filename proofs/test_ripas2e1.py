@@ -1,0 +1,60 @@
+"""Obligations of the range TLBI (TLBI RIPAS2E1*, op ripas2e1) for its
+bundled `upstream`, one test per obligation:
+upstream-GRANULE-LLEVEL-CASE-PROPERTY (model/ops.py RIPAS2E1).
+
+R1, R3, R4 are PROVED.  R2 (a cached guest block overlapping the range in
+part is removed whole: TLBIOp_RIPAS2, J1.1.3.449) fails for every level
+with blocks: upstream unmaps exactly [base, base+size), so the shadow
+leaves of a guest block that straddles the range's end survive: a replayed
+counterexample, the finding this file records.  A broken decode (no +1 in
+NUM+1) fails R1 with a replayed counterexample: the proofs can fail."""
+
+import functools
+import os
+
+import pytest
+
+from nvtlbi.impl import revision as REV
+from nvtlbi.model import assumptions as AS
+from nvtlbi.model import ops
+from nvtlbi.model.prover import prove_level
+from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
+
+OP = ops.op("ripas2e1")
+BROKEN = os.path.join(os.path.dirname(__file__), "..", "tests", "revisions", "ripas2e1", "broken_num.py")
+
+
+@functools.lru_cache(maxsize=None)
+def _prove(spec, shift, level):
+    return {(r.hint, r.property): r for r in
+            prove_level(REV.load(spec, OP.caller), shift, level, OP.cases, props=OP.isolation, op=OP)}
+
+
+OBLIGATIONS = [(c, p) for c in OP.matrix(AS.enabled()) for p in OP.isolation if OP.applies(p, c.hint)]
+
+
+def _expected(case, prop):
+    # R2 fails where the guest has blocks (a level above 3): the finding
+    return COUNTEREXAMPLE if prop == "R2" and case.level < 3 else PROVED
+
+
+@pytest.mark.parametrize("case,prop", OBLIGATIONS,
+                         ids=[f"upstream-{c.granule}-L{c.level}-{c.hint}-{p}" for c, p in OBLIGATIONS])
+def test_obligation(case, prop):
+    r = _prove("upstream", case.shift, case.level)[case.hint, prop]
+    want = _expected(case, prop)
+    assert r.verdict == want, (r.id, r.verdict, r.reason, r.counterexample)
+    assert r.witness is not None and r.paths > 0
+    if want == PROVED:
+        assert r.concrete and r.concrete["witness"] == "case occurs concretely", r.concrete
+    else:
+        c = r.counterexample
+        assert c["replayed"], c["replay"]
+        assert c["stale"], c        # a shadow leaf of the guest block survived on impl/
+
+
+def test_broken_num_fails_R1():
+    """The proofs can fail: the decode without __TLBI_RANGE_PAGES' +1."""
+    r = _prove(BROKEN, 14, 3)["nolevel", "R1"]
+    assert r.verdict == COUNTEREXAMPLE, (r.verdict, r.reason)
+    assert r.counterexample["replayed"], r.counterexample["replay"]
