@@ -156,10 +156,12 @@ def FIELD_GET(mask, reg):
 
 
 def FIELD_PREP(mask, val):
-    """((typeof(mask))(val << shift(mask))) & mask: val is shifted in its
-    own (promoted) type, as the macro does, then converted to the mask's."""
+    """((typeof(_mask))(_val) << __bf_shf(_mask)) & (_mask)
+    (include/linux/bitfield.h): val is converted to the mask's type first,
+    then shifted, so FIELD_PREP(GENMASK_ULL(56, 55), level) with an int
+    level shifts a u64, never an int by 55."""
     mask = mask if isinstance(mask, Word) else convert(mask, u64)
-    return convert(as_word(val) << _shift_of(mask), mask.ctype) & mask
+    return (convert(as_word(val), mask.ctype) << _shift_of(mask)) & mask
 
 
 # ---- sizes (include/linux/sizes.h) ---------------------------------------------

@@ -71,3 +71,13 @@ def test_symbolic_backend_agrees_with_concrete(ta, tb, x, y, op):
     assert got.ctype == want.ctype
     term = z3.simplify(got.v if not z3.is_bool(got.v) else z3.If(got.v, z3.BitVecVal(1, 32), z3.BitVecVal(0, 32)))
     assert term.as_long() == want.v, (op, a, b)
+
+
+def test_field_prep_converts_to_the_masks_type_before_shifting():
+    """bitfield.h: ((typeof(_mask))(_val) << __bf_shf(_mask)) & (_mask).  An
+    int level put in PTE bits [56:55] is shifted as a u64: no overflow of an
+    int (the old model shifted the int first, undefined behaviour at 55)."""
+    from nvtlbi.impl import kernel as K
+    got = K.FIELD_PREP(K.GENMASK_ULL(56, 55), s32(3))
+    assert got.ctype == u64 and got.value() == 3 << 55
+    assert K.FIELD_PREP(K.GENMASK(15, 14), s32(2)).value() == 2 << 14

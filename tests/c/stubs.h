@@ -90,7 +90,7 @@ typedef u64 kvm_pte_t;
 /* the field's value, typed like the mask */
 #define FIELD_GET(mask, reg)	((typeof(mask))(((reg) & (mask)) >> __builtin_ctzll(mask)))
 /* val shifted in its own type, then typed like the mask */
-#define FIELD_PREP(mask, val)	(((typeof(mask))((val) << __builtin_ctzll(mask))) & (mask))
+#define FIELD_PREP(mask, val)	(((typeof(mask))(val) << __builtin_ctzll(mask)) & (mask))
 
 #ifdef SYSREG_VTCR
 #define VTCR_EL2_TG0_MASK	GENMASK_ULL(15, 14)
