@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from nvtlbi.impl import eras
+from nvtlbi.impl import eras, linking
 from nvtlbi.impl.revision import RevisionError
 
 BUNDLED = ("fault",)
@@ -66,4 +66,8 @@ def load(spec: str) -> Producer:
     missing = [f for f in REQUIRED if not callable(getattr(module, f, None))]
     if missing:
         raise RevisionError(f"{path}:1: producer lacks {', '.join(missing)}")
+    try:
+        linking.link(module)        # a patch's imported user_mem_abort calls the patch's helpers
+    except linking.LinkError as e:
+        raise RevisionError(f"{path}:1: {e}") from None
     return Producer(name, path, module)
