@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 
 from nvtlbi.impl import descriptor as D
 from nvtlbi.impl import granule as G
-from nvtlbi.impl.cint import Word, convert, s32, select, u8, u64
+from nvtlbi.impl.cint import Word, convert, s32, s64, select, u8, u64
 from nvtlbi.impl.eras import KvmS2Mmu
+from nvtlbi.impl.kernel import kvm_s2_trans as kernel_s2_trans
 from nvtlbi.impl.outcome import LockdepFailure
 from nvtlbi.impl.pgtable import PageTable
 
@@ -112,6 +113,7 @@ class VM:
         self.host_ttl = host_ttl          # the host CPU has FEAT_TTL (ARM64_HAS_ARMv8_4_TTL)
         self.mmus = []
         self.vcpu = None
+        self.producer = None              # the fault path's producer (None: the bundled `fault`)
 
     def has_feat(self, reg, fld, val):
         assert (reg, fld, val) == ("ID_AA64MMFR2_EL1", "TTL", "IMP"), (reg, fld, val)
@@ -223,45 +225,66 @@ def new_mmu(vm, guest, host_shift, s2_enabled=True, keep_invalid_tags=False, ia_
     return mmu
 
 
-def handle_s2_off_fault(mmu, ipa, vma_pagesize=None):
-    """A fault in the stage-2-off context: IPA maps 1:1 and no level is
-    recorded (the tag is 0: nothing to encode without a guest translation)."""
+def handle_s2_off_fault(mmu, ipa, vma_pagesize=None, producer=None):
+    """A fault in the stage-2-off context: IPA maps 1:1, and the producer
+    runs with no guest translation (nested == NULL), so no level is encoded."""
     if mmu.pgt.leaf(ipa) is not None:
         return None
-    page = 1 << mmu.pgt.shift
-    size = vma_pagesize or page
-    base = ipa & ~(size - 1)
-    mmu.pgt.map(base, size, base, nv_level=0)
-    return base
+    _produce(mmu, ipa, None, _memslot(mmu, vma_pagesize or (1 << mmu.pgt.shift), False), False, 0, producer)
+    return mmu.pgt.leaf(ipa)[0]
 
 
-def shadow_map_size(host_shift, trans, ipa, vma_pagesize=None, force_pte=False, start_level=0):
-    """The size user_mem_abort picks for a shadow fault: start from PUD_SIZE
-    (PAGE_SIZE if forced to pages), clamp to the guest block, round down to a
-    size the host maps, to the backing page size, and to what the IPA/PA
-    alignment allows."""
-    page, pmd, pud = (G.level_size(host_shift, l) for l in (3, 2, 1))
-    size = page if force_pte else pud
-    # no block above the table's start level: a small IPA size (32 bits on
-    # 4K) starts the stage 2 at level 2, so it has no 1G blocks
-    size = min(size, trans.size, G.level_size(host_shift, max(start_level, 1)))
-    if pmd <= size < pud:
-        size = pmd
-    elif page <= size < pmd:
+class Memslot:
+    """What the host's side of a fault answers (impl/producers/fault.py's
+    inputs): the backing size the VMA part settled on, whether logging forces
+    pages, and what transparent_hugepage_adjust finds (a THP: PMD_SIZE)."""
+
+    def __init__(self, vma_pagesize, force_pte=False, thp=False, pmd_size=0, page_size=0):
+        self.vma_pagesize = Word(u64, vma_pagesize)
+        self.force_pte = force_pte
+        self._thp = pmd_size if thp else page_size
+
+    def thp_size(self):
+        return self._thp
+
+
+def _memslot(mmu, vma_pagesize, force_pte, thp=False):
+    """The backing of a shadow fault: `vma_pagesize` (default: a PUD), never
+    a block above the shadow S2's start level (a 32-bit IPA size on 4K starts
+    at level 2: fault_supports_stage2_huge_mapping declines a PUD there);
+    force_pte: pages only."""
+    shift = mmu.pgt.shift
+    page, pmd = (G.level_size(shift, l) for l in (3, 2))
+    size = min(vma_pagesize or G.level_size(shift, 1), G.level_size(shift, max(mmu.pgt.start, 1)))
+    if force_pte:
         size = page
-    if vma_pagesize is not None:
-        size = min(size, vma_pagesize)
-    oa = trans.oa + (ipa - trans.base)
-    for s in reversed(G.host_sizes(host_shift)):
-        if s <= size and (ipa - oa) % s == 0:
-            return s
-    raise AssertionError("no host size fits")
+    return Memslot(size, force_pte, thp, pmd, page)
 
 
-def handle_shadow_fault(mmu, guest, ipa, vma_pagesize=None, force_pte=False):
+def s2_trans(trans, ipa):
+    """struct kvm_s2_trans as walk_nested_s2_pgd fills it for a Translation."""
+    out = kernel_s2_trans()
+    out.output = Word(u64, trans.oa + (ipa - trans.base))
+    out.block_size = Word(u64, trans.size)
+    out.level = Word(s32, trans.level)
+    return out
+
+
+def _produce(mmu, ipa, trans, memslot, perm, granule, producer):
+    from nvtlbi.impl import producers
+    from nvtlbi.impl.context import entered
+    from nvtlbi.impl.kernel import ConcreteHooks
+    p = producer if producer is not None else (mmu.kvm.producer or producers.load("fault"))
+    with entered(hooks=ConcreteHooks(page_shift=mmu.pgt.shift)):
+        ret = p.user_mem_abort(mmu, Word(u64, ipa), None if trans is None else s2_trans(trans, ipa), memslot,
+                               Word(s32, int(perm)), Word(s64, granule))
+    return int(ret)
+
+
+def handle_shadow_fault(mmu, guest, ipa, vma_pagesize=None, force_pte=False, thp=False, producer=None):
     """A nested-guest access to ipa with no shadow mapping: walk the guest S2
-    and map a shadow leaf tagged with the guest level (kvm_encode_nested_level:
-    the level in [56:55], so a level-0 block gets tag 0).  Returns the
+    and run the producer (impl/producers/fault.py: user_mem_abort's nested
+    part), which maps a shadow leaf tagged with the guest level.  Returns the
     Translation used, a Fault for the guest, or None if already mapped."""
     if mmu.pgt.leaf(ipa) is not None:
         return None
@@ -272,14 +295,36 @@ def handle_shadow_fault(mmu, guest, ipa, vma_pagesize=None, force_pte=False):
     trans = walk_nested_s2(guest, ipa)
     if isinstance(trans, Fault):
         return trans
-    size = shadow_map_size(mmu.pgt.shift, trans, ipa, vma_pagesize, force_pte, mmu.pgt.start)
-    base = ipa & ~(size - 1)
-    oa = trans.oa + (base - trans.base)
-    mmu.pgt.map(base, size, oa, nv_level=trans.level & 3)
+    _produce(mmu, ipa, trans, _memslot(mmu, vma_pagesize, force_pte, thp), False, 0, producer)
+    _record(mmu, ipa, trans)
+    return trans
+
+
+def handle_perm_fault(mmu, guest, ipa, vma_pagesize=None, thp=False, producer=None):
+    """A permission fault (a write, say) on the shadow leaf mapping ipa: the
+    guest's translation allows it, so user_mem_abort runs with fault_is_perm
+    and the granule of that leaf (relax its permissions, or remap).  None if
+    no shadow leaf maps ipa; a Fault if the guest walk fails."""
+    leaf = mmu.pgt.leaf(ipa)
+    if leaf is None:
+        return None
+    trans = walk_nested_s2(guest, ipa)
+    if isinstance(trans, Fault):
+        return trans
+    _produce(mmu, ipa, trans, _memslot(mmu, vma_pagesize, False, thp), True, leaf[1], producer)
+    _record(mmu, ipa, trans)
+    return trans
+
+
+def _record(mmu, ipa, trans):
+    """The shadow leaf now mapping ipa caches `trans` (its origin)."""
+    leaf = mmu.pgt.leaf(ipa)
+    if leaf is None:
+        return
+    base, size = leaf[0], leaf[1]
     mmu.origin[(base, size)] = trans
     if mmu.keep_invalid_tags and size < trans.size:
         annotate_guest_block(mmu, trans)
-    return trans
 
 
 def annotate_guest_block(mmu, trans):

@@ -108,6 +108,33 @@ class PageTable:
         assert ipa % size == 0
         self.set_entry(ipa, level, D.leaf(level, oa, size, nv_level, af))
 
+    # ---- the producers' calls (impl/producers/mm.py) ---------------------------
+    def stage2_map(self, addr, size, phys, prot):
+        """kvm_pgtable_stage2_map: a leaf of `size` at addr (aligned down, as
+        the walker does) mapping phys; prot's software bits [58:55] go into
+        the PTE, so the level tag is bits [56:55] of prot.  Returns 0."""
+        addr, size, phys, prot = int(addr), int(size), int(phys), int(prot)
+        base = addr & ~(size - 1)
+        level = G.level_of_size(self.shift, size)
+        self.set_entry(base, level, D.leaf(level, phys & ~(size - 1), size, sw=prot >> D.SW_SHIFT & 0xF))
+        return 0
+
+    def stage2_relax_perms(self, addr, prot):
+        """kvm_pgtable_stage2_relax_perms: -EINVAL if prot carries software
+        bits; else the leaf at addr gains the permissions (S2AP, bits [7:6])
+        and keeps everything else, its software bits included; -EAGAIN when
+        no valid leaf maps addr."""
+        addr, prot = int(addr), int(prot)
+        if prot & D.SW_MASK:
+            return -22
+        for table, idx, level in self._walk(addr):
+            pass
+        d = self.tables[table].get(idx, 0)
+        if not D.is_leaf(d, level):
+            return -11
+        self.tables[table][idx] = d | (prot >> 2 & 1) << 6 | (prot >> 1 & 1) << 7    # PROT_R: S2AP[0], PROT_W: S2AP[1]
+        return 0
+
     def unmap_range(self, start, size):
         """Invalidate every leaf that overlaps [start, start+size) (a block
         partly inside is removed whole, as KVM's unmap walker does)."""

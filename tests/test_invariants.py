@@ -8,13 +8,13 @@ from hypothesis import strategies as st
 from nvtlbi.impl import granule as G
 from nvtlbi.impl import revision as REV
 from nvtlbi.impl.invariants import violations
-from nvtlbi.impl.nested import VM, GuestS2, handle_shadow_fault, new_mmu
+from nvtlbi.impl.nested import VM, GuestS2, handle_perm_fault, handle_shadow_fault, new_mmu
 from nvtlbi.impl.tlbi import make_operand, run
 from tests.revisions import SMALLFALLBACK
 
 UPSTREAM = REV.load("upstream")
 
-op = st.tuples(st.sampled_from(["map", "access", "break", "tlbi"]),
+op = st.tuples(st.sampled_from(["map", "access", "break", "tlbi", "perm"]),
                st.integers(0, 1 << 24), st.integers(0, 7), st.integers(0, 15))
 
 
@@ -42,8 +42,14 @@ def execute(g, h, feat, ops, rev, check, ia_bits=48):
                 guest.map(base, level, base)
         elif kind == "access":
             sizes = G.host_sizes(h)
+            # the shadow fault runs the producer (impl/producers/fault.py)
             handle_shadow_fault(mmu, guest, addr, vma_pagesize=sizes[k % len(sizes)] if k < 6 else None,
-                                force_pte=k == 7)
+                                force_pte=k == 7, thp=bool(ttl & 1))
+        elif kind == "perm":
+            # a permission fault on a shadow leaf: relax it, or remap at another size
+            sizes = G.host_sizes(h)
+            handle_perm_fault(mmu, guest, addr, vma_pagesize=sizes[k % len(sizes)] if k < 6 else None,
+                              thp=bool(ttl & 1))
         elif kind == "break":
             leaves = list(guest.pgt.leaves())
             if leaves:

@@ -1,0 +1,69 @@
+"""The vocabulary of the shadow-state producers (impl/producers/): the names
+the nested part of the stage-2 fault path uses beyond an IPAS2E1 revision's
+era vocabulary (impl/kernel.py), each answered by the object passed in, so
+that one producer module runs on a concrete PageTable (impl/pgtable.py) and
+against the symbolic shadow state (model/invariants.py) alike.
+
+A producer does `from nvtlbi.impl.kernel import *` and
+`from nvtlbi.impl.producers.mm import *`.  Every name here is listed in
+NAMES with its meaning and source; `__all__` is exactly that list."""
+
+from nvtlbi.impl.cint import convert, s32, u64
+from nvtlbi.impl.kernel import BIT, kvm_granule_size, runtime_constant, unsigned_long
+
+_PGT_H = "arch/arm64/include/asm/kvm_pgtable.h"
+_PGT_C = "arch/arm64/kvm/hyp/pgtable.c"
+_PGTABLE_H = "arch/arm64/include/asm/pgtable-hwdef.h"
+_MMU_C = "arch/arm64/kvm/mmu.c"
+
+# name -> (meaning, source)
+NAMES = {
+    "PMD_SIZE": ("bytes a host level-2 entry maps (2M, 32M, 512M for 4K, 16K, 64K pages)", _PGTABLE_H),
+    "PUD_SIZE": ("bytes a host level-1 entry maps (1G, 64G, 4T)", _PGTABLE_H),
+    "KVM_PGTABLE_PROT_X": ("prot: executable, BIT(0)", _PGT_H),
+    "KVM_PGTABLE_PROT_W": ("prot: writable, BIT(1)", _PGT_H),
+    "KVM_PGTABLE_PROT_R": ("prot: readable, BIT(2)", _PGT_H),
+    "KVM_PTE_LEAF_ATTR_HI_SW": ("the software bits [58:55] of a leaf, GENMASK(58, 55)", _PGT_C),
+    "EINVAL": ("errno 22", "include/uapi/asm-generic/errno-base.h"),
+    "EAGAIN": ("errno 11", "include/uapi/asm-generic/errno-base.h"),
+    "kvm_pgtable_stage2_map": ("install a leaf of `size` at addr mapping phys with prot; prot's software "
+                               "bits are copied into the PTE (stage2_set_prot_attr)", _PGT_C),
+    "kvm_pgtable_stage2_relax_perms": ("add permissions to the existing leaf at addr; -EINVAL if prot has "
+                                       "software bits, so the PTE keeps its own", _PGT_C),
+    "transparent_hugepage_adjust": ("the backing size after THP: PMD_SIZE when a THP backs the page, else "
+                                    "PAGE_SIZE (the host's answer, an input of the fault)", _MMU_C),
+}
+
+
+@runtime_constant(unsigned_long)
+def PMD_SIZE():
+    return unsigned_long(kvm_granule_size(2))
+
+
+@runtime_constant(unsigned_long)
+def PUD_SIZE():
+    return unsigned_long(kvm_granule_size(1))
+
+
+KVM_PGTABLE_PROT_X = BIT(0)
+KVM_PGTABLE_PROT_W = BIT(1)
+KVM_PGTABLE_PROT_R = BIT(2)
+KVM_PTE_LEAF_ATTR_HI_SW = (~u64(0) << 55) & (~u64(0) >> 5)
+EINVAL = 22
+EAGAIN = 11
+
+
+def kvm_pgtable_stage2_map(pgt, addr, size, phys, prot, memcache, flags):
+    return convert(pgt.stage2_map(convert(addr, u64), convert(size, u64), convert(phys, u64),
+                                  convert(prot, u64)), s32)
+
+
+def kvm_pgtable_stage2_relax_perms(pgt, addr, prot, flags):
+    return convert(pgt.stage2_relax_perms(convert(addr, u64), convert(prot, u64)), s32)
+
+
+def transparent_hugepage_adjust(kvm, memslot, hva, pfnp, ipap):
+    return unsigned_long(memslot.thp_size())
+
+
+__all__ = sorted(NAMES)

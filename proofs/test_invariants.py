@@ -1,0 +1,50 @@
+"""The shadow-state assumptions as theorems about the fault path: one test
+per preservation obligation (fault-preserves-INVARIANT-GUEST-hostHOST) of the
+bundled producer (impl/producers/fault.py), the initial state, and broken
+producers whose counterexamples replay on impl/ as event traces."""
+
+import os
+
+import pytest
+
+from nvtlbi.impl import granule as G
+from nvtlbi.impl import producers
+from nvtlbi.model import invariants as I
+from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BROKEN = os.path.join(HERE, "..", "tests", "producers")
+OBLIGATIONS = I.obligations()
+
+
+@pytest.mark.parametrize("ob", OBLIGATIONS, ids=[o.id for o in OBLIGATIONS])
+def test_fault_preserves(ob):
+    o = I.prove(producers.load("fault"), ob)
+    assert o.verdict == PROVED and o.paths > 0, (o.id, o.verdict, o.reason, o.counterexample)
+
+
+@pytest.mark.parametrize("g,h", [(g, h) for g in G.GRANULES.values() for h in G.GRANULES.values() if h <= g])
+def test_initial_state_satisfies_the_invariant(g, h):
+    assert I.initial_holds(g, h)
+
+
+def test_host_level_tag_leaves_a_stale_leaf():
+    """Tagging with the host level: a 4K shadow page of a 1G guest block is
+    tagged 3; a TLBI without a hint then unmaps 4K and the block's other
+    shadow page survives."""
+    p = producers.load(os.path.join(BROKEN, "tag_host_level.py"))
+    o = I.prove(p, I.Obligation("tag-truth", 12, 12))
+    assert o.verdict == COUNTEREXAMPLE
+    events, broken, stale = I.replay(o.counterexample, p, 12, 12)
+    assert broken and broken[0][0] == "tag-truth", events
+    assert stale, events
+
+
+def test_unclamped_fault_breaks_tag_truth_concretely():
+    """Without the clamp to kvm_s2_trans_size, a 2M shadow block caches a
+    4K guest page: tag-truth fails on impl/ right after the fault."""
+    p = producers.load(os.path.join(BROKEN, "no_trans_clamp.py"))
+    o = I.prove(p, I.Obligation("tag-truth", 12, 12))
+    assert o.verdict == COUNTEREXAMPLE
+    events, broken, _ = I.replay(o.counterexample, p, 12, 12)
+    assert broken and broken[0][0] == "tag-truth", events
