@@ -41,10 +41,8 @@ def kvm_s2_trans_size(trans) -> unsigned_long:
 
 @kfunc
 def kvm_encode_nested_level(trans) -> u64:
-    # bitfield.h's FIELD_PREP converts val to typeof(mask) before the shift;
-    # impl/kernel.py's shifts it in its own type (an int by 55: undefined),
-    # so the conversion is written out here
-    return FIELD_PREP(KVM_NV_GUEST_MAP_SZ, u64(trans.level))
+    # FIELD_PREP converts the level to the mask's u64 before the shift
+    return FIELD_PREP(KVM_NV_GUEST_MAP_SZ, trans.level)
 
 
 @kfunc
