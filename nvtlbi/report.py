@@ -72,8 +72,13 @@ def summary_line(name, results):
     detail = ", ".join(f"{k} {counts[k]}" for k in sorted(counts))
     line = f"{name}: {v} ({detail} of {n})"
     if v == "COUNTEREXAMPLE":
-        fails = sorted({r.property for r in results if r.verdict == "COUNTEREXAMPLE"})
-        line += "; fails " + ", ".join(fails)
+        cex = [r for r in results if r.verdict == "COUNTEREXAMPLE"]
+        line += "; fails " + ", ".join(sorted({r.property for r in cex}))
+        known = [findings.explains(r) for r in cex]
+        if all(known):
+            # a reviewer's first question: is anything wrong beyond what the kernel already has?
+            line += (" only with known findings about the kernel: "
+                     + ", ".join(sorted({f.name for fs in known for f in fs})))
     return line
 
 
