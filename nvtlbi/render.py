@@ -68,6 +68,11 @@ def summary(results):
             out.append(f"UNKNOWN {r.id}: {r.reason}")
         elif r.verdict == "COUNTEREXAMPLE":
             c = r.counterexample
+            if c.get("op") == "vncr":
+                out.append(f"COUNTEREXAMPLE {r.id}: {c['tlbi']}; cached: {'; '.join(c['cached'])}; survived: "
+                           f"{'; '.join(c.get('survived', [])) or 'none'}"
+                           f"{', ' + c['error'] if c.get('error') else ''} [{c.get('replay', 'not replayed')}]")
+                continue
             if c.get("op") == "ripas2e1":
                 rngs = ", ".join(f"{rng(b, e - b)} on MMU #{m}" for b, e, m in c["ranges"]) or "none"
                 out.append(f"COUNTEREXAMPLE {r.id}: {c['operand']} (guest VTTBR {hx(c['vttbr'])}, host "
