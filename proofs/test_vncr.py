@@ -14,8 +14,9 @@ The findings this file records (each a replayed counterexample):
 - V1 and V2 at 4K L0 / 16K L1 (LPA2 stage-1 blocks): ttl_to_size gives 0, the
   cached block is [0, 0), and neither TLBIs by VA nor KVM's unmap drop it.
 V1 for TLBI ASID / ALL, V2 elsewhere and V3 are PROVED.  A broken
-invalidate_vncr_va (only the block's start compared) fails V1 on a
-scenario upstream passes: the proofs can fail."""
+invalidate_vncr_va (only the block's start compared) fails V1 with a replayed
+counterexample.  Not yet shown: that its counterexample is one upstream passes
+(the solver picks the top-of-VA scenario upstream fails too)."""
 
 import functools
 import os
@@ -25,7 +26,6 @@ import pytest
 from nvtlbi.impl import revision as REV
 from nvtlbi.model import assumptions as AS
 from nvtlbi.model import ops
-from nvtlbi.model import vncr_replay as VR
 from nvtlbi.model.prover import prove_level
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
 
@@ -69,10 +69,9 @@ def test_obligation(case, prop):
 
 
 def test_broken_start_only_fails_V1():
-    """The proofs can fail: the start-only compare, on a scenario that upstream passes."""
+    """The proofs can fail: the start-only compare gets a replayed counterexample."""
     r = _prove(BROKEN, 12, 2)["va", "V1"]
     assert r.verdict == COUNTEREXAMPLE, (r.verdict, r.reason)
     c = r.counterexample
     assert c["replayed"], c["replay"]
-    ok, why, _ = VR.replay(c, REV.load("upstream", OP.caller))
-    assert not ok and "satisfies V1" in why, why
+    assert c["survived"], c
