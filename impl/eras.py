@@ -234,6 +234,10 @@ _R3 = "NV v11 35/43, 20231120131027.854038-36-maz@kernel.org"
 _R3B = "NV v11 36/43, 20231120131027.854038-37-maz@kernel.org"
 _R4 = "Shadow S2 v1 13/16, 20240409175448.3507472-14-maz@kernel.org"
 _C11 = "Shadow S2 v3 11/16, 20240614144552.2773592-12-maz@kernel.org"
+_VNCR = "arch/arm64/kvm/nested.c (N3_nested_96575923.txt)"
+_TLBI_NAMES = [f"OP_TLBI_{n}{d}{x}" for n in ("ALLE2", "VAE2", "VALE2", "VMALLE1", "VAE1", "ASIDE1", "VAAE1",
+                                               "VALE1", "VAALE1", "RVAE2", "RVALE2", "RVAE1", "RVAAE1", "RVALE1",
+                                               "RVAALE1") for d in ("", "IS", "OS") for x in ("", "NXS")]
 _R7 = "walk flags v5 1/5, 20260612162354.73378-2-jackabt.amazon@gmail.com"
 
 NAMES = {n.name: n for n in [
@@ -351,6 +355,28 @@ NAMES = {n.name: n for n in [
     Name("spin_unlock", "release kvm->mmu_lock (a spinlock until 5.15)", f"used in {_R1A}", eras=("v2020",)),
     Name("write_lock", "take kvm->mmu_lock for write (an rwlock from 5.15)", "include/linux/rwlock.h"),
     Name("write_unlock", "release kvm->mmu_lock", "include/linux/rwlock.h"),
+    # the VNCR pseudo-TLB (FEAT_NV2): nested.c invalidate_vncr_va, kvm_invalidate_vncr_ipa
+    Name("sys_insn", "the encoding of a system instruction (op0, op1, CRn, CRm, op2)",
+         "arch/arm64/include/asm/sysreg.h", eras=since("v2024")),
+    *[Name(n, "the sys_insn encoding of TLBI " + n[len("OP_TLBI_"):], "arch/arm64/include/asm/sysreg.h",
+           eras=since("v2024")) for n in _TLBI_NAMES],
+    Name("TLBIR_ASID_MASK", "bits [63:48] of a TLBI operand: the ASID", "arch/arm64/include/asm/tlbflush.h",
+         eras=since("v2024")),
+    *[Name(n, "a value of s1e2_tlbi_scope.type", _VNCR + ":859", eras=since("v2024"))
+      for n in ("TLBI_ALL", "TLBI_VA", "TLBI_VAA", "TLBI_ASID")],
+    Name("s1e2_tlbi_scope", "struct s1e2_tlbi_scope: the scope of a stage-1 EL2 TLBI (type, u16 asid, u64 va, "
+         "u64 size)", _VNCR + ":859", eras=since("v2024")),
+    Name("FieldRef", "&s->field handed to a function taking a pointer", _LANG),
+    Name("sign_extend64", "sign-extend a u64 from bit index (an s64)", "include/linux/bitops.h"),
+    Name("kvm_for_each_vcpu", "iterate over the VM's online vCPUs", "include/linux/kvm_host.h"),
+    Name("FIX_VNCR", "the fixmap slot base of the per-CPU VNCR pages", "arch/arm64/include/asm/fixmap.h",
+         eras=since("v2024")),
+    Name("vncr_fixmap", "the fixmap slot of a CPU's VNCR page (FIX_VNCR - cpu)", "arch/arm64/include/asm/fixmap.h",
+         eras=since("v2024")),
+    Name("clear_fixmap", "unmap a fixmap slot", "arch/arm64/include/asm/fixmap.h", eras=since("v2024")),
+    *[Name(n, f"{m} (an argument of kvm_has_feat)", _HAS_FEAT, eras=since("v2024"))
+      for n, m in (("ID_AA64MMFR4_EL1", "the ID register"), ("NV_frac", "its NV_frac field"),
+                   ("NV2_ONLY", "the value 'FEAT_NV2 only'"))],
     Name("EFAULT", "errno 14", "include/uapi/asm-generic/errno-base.h"),
     Name("ERANGE", "errno 34", "include/uapi/asm-generic/errno-base.h"),
 ]}

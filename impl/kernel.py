@@ -54,6 +54,7 @@ class ConcreteHooks:
         self.warnings = []
         self.host_caps = set(host_caps)
         self.page_shift = page_shift      # the host's PAGE_SHIFT (granule of the shadow S2)
+        self.fixmap_cleared = []          # clear_fixmap(idx) calls (the VNCR pseudo-TLB)
 
     def bug(self, where):
         raise KernelBug(where)
@@ -70,6 +71,9 @@ class ConcreteHooks:
 
     def page_shift_word(self):
         return Word(s32, self.page_shift)
+
+    def clear_fixmap(self, idx):
+        self.fixmap_cleared.append(int(idx))
 
 
 def _hooks():
@@ -531,3 +535,103 @@ def kvm_walk_shadow_s2(mmu, addr, out):
 
 def kvm_unmap_stage2_range(mmu, start, size):
     __unmap_stage2_range(mmu, start, size)
+
+
+# ---- the VNCR pseudo-TLB's world (FEAT_NV2: impl/vncr.py) ---------------------------
+# The guest hypervisor's TLBIs that reach kvm_handle_s1e2_tlbi, as
+# sys_insn(op0, op1, CRn, CRm, op2) encodings (arch/arm64/include/asm/sysreg.h):
+# op0 = 1; CRn 8, or 9 for the nXS forms (FEAT_XS); CRm by shareability:
+# 7 / 3 / 1 (local / IS / OS) for the single-address and ALL forms, 6 / 2 / 5 for
+# the range forms (ARM DDI 0487 M.a.a C5.5, the TLBI encodings).
+def sys_insn(op0, op1, crn, crm, op2):
+    return u32((op0 << 19) | (op1 << 16) | (crn << 12) | (crm << 8) | (op2 << 5))
+
+
+_TLBI_OPS = {"ALLE2": (4, 0), "VAE2": (4, 1), "VALE2": (4, 5), "VMALLE1": (0, 0), "VAE1": (0, 1),
+             "ASIDE1": (0, 2), "VAAE1": (0, 3), "VALE1": (0, 5), "VAALE1": (0, 7)}
+_TLBI_ROPS = {"RVAE2": (4, 1), "RVALE2": (4, 5), "RVAE1": (0, 1), "RVAAE1": (0, 3), "RVALE1": (0, 5),
+              "RVAALE1": (0, 7)}
+
+
+def _tlbi_encodings():
+    out = {}
+    for ops, crms in ((_TLBI_OPS, {"": 7, "IS": 3, "OS": 1}), (_TLBI_ROPS, {"": 6, "IS": 2, "OS": 5})):
+        for name, (op1, op2) in ops.items():
+            for dom, crm in crms.items():
+                for crn, xs in ((8, ""), (9, "NXS")):
+                    out[f"OP_TLBI_{name}{dom}{xs}"] = sys_insn(1, op1, crn, crm, op2)
+    return out
+
+
+TLBI_ENCODINGS = _tlbi_encodings()
+globals().update(TLBI_ENCODINGS)
+TLBIR_ASID_MASK = GENMASK_ULL(63, 48)
+
+# enum { TLBI_ALL, TLBI_VA, TLBI_VAA, TLBI_ASID } of struct s1e2_tlbi_scope
+TLBI_ALL, TLBI_VA, TLBI_VAA, TLBI_ASID = 0, 1, 2, 3
+
+
+class _Struct:
+    """A C struct whose fields convert on assignment, as C assignment does;
+    zero-initialised (`= {}`)."""
+    FIELDS: dict = {}
+
+    def __init__(self, **kw):
+        for f, t in self.FIELDS.items():
+            object.__setattr__(self, f, convert(kw.get(f, 0), t))
+
+    def __setattr__(self, name, value):
+        if name not in self.FIELDS:
+            raise AttributeError(f"struct {type(self).__name__} has no field {name}")
+        object.__setattr__(self, name, convert(value, self.FIELDS[name]))
+
+
+class s1e2_tlbi_scope(_Struct):
+    """struct s1e2_tlbi_scope (nested.c): an enum type, u16 asid, u64 va, u64 size."""
+    FIELDS = {"type": s32, "asid": u16, "va": u64, "size": u64}
+
+
+class FieldRef:
+    """`&s->field` handed to a function taking a pointer: writes go to the field."""
+
+    def __init__(self, obj, name):
+        self.obj, self.name = obj, name
+
+    @property
+    def val(self):
+        return getattr(self.obj, self.name)
+
+    @val.setter
+    def val(self, x):
+        setattr(self.obj, self.name, x)
+
+
+def sign_extend64(value, index):
+    """include/linux/bitops.h: (s64)(value << (63 - index)) >> (63 - index)."""
+    shift = u8(63 - index)
+    return convert(u64(value) << shift, s64) >> shift
+
+
+def kvm_for_each_vcpu(kvm):
+    """kvm_for_each_vcpu(i, vcpu, kvm): (i, vcpu) over the VM's online vCPUs
+    (`for i, vcpu in kvm_for_each_vcpu(kvm):`); unsigned long i."""
+    for i, vcpu in enumerate(kvm.vcpus):
+        yield Word(u64, i), vcpu
+
+
+FIX_VNCR = 1024     # enum fixed_addresses: FIX_VNCR_END + NR_CPUS; its value is ours (any constant)
+
+
+def vncr_fixmap(c):
+    """arch/arm64/include/asm/fixmap.h: the fixmap slot of CPU c's VNCR page."""
+    return FIX_VNCR - c
+
+
+def clear_fixmap(idx):
+    """Unmap a fixmap slot (here: recorded by the world's hooks)."""
+    _hooks().clear_fixmap(idx)
+
+
+ID_AA64MMFR4_EL1 = "ID_AA64MMFR4_EL1"
+NV_frac = "NV_frac"
+NV2_ONLY = "NV2_ONLY"

@@ -10,15 +10,18 @@ prover (model/prover.py) and the CLI's --op go through the entry, never
 through a branch on the op's name; a misspelt op is an UnknownOp."""
 
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from nvtlbi.impl import granule as G
-from nvtlbi.impl import tlbi, tlbi_range
+from nvtlbi.impl import tlbi, tlbi_range, vncr
 from nvtlbi.model import describe as D
 from nvtlbi.model import properties as P
 from nvtlbi.model import range_env as RE
 from nvtlbi.model import range_props as RP
 from nvtlbi.model import range_replay as RR
+from nvtlbi.model import vncr_env as VE
+from nvtlbi.model import vncr_props as VP
+from nvtlbi.model import vncr_replay as VR
 from nvtlbi.model.env import HINTS, SymEnv, Case, hint_fact
 from nvtlbi.model.matrix import matrix as _ipas2e1_matrix
 
@@ -41,6 +44,9 @@ class Op:
     attach: Callable                    # attach(cex, rev, dropped): replay one counterexample, say so in it
     executed: Callable                  # executed(engine, rev, results, solvers, models, witness)
     cover: Callable                     # cover(witness) -> (ok, why)
+    # text(result, cex) -> the counterexample in the op's domain terms, for the
+    # report's one line (None: IPAS2E1's, which nvtlbi/render.py draws)
+    text: Optional[Callable] = None
 
     def __str__(self):
         return self.name
@@ -76,9 +82,23 @@ RIPAS2E1 = Op("ripas2e1", "TLBI RIPAS2E1*: a range of IPAs (TG, SCALE, NUM, TTL,
               "ARM DDI 0487 M.a.a C5.5.21, D8.17.5.2, J1.1.3.449; sys_regs.c handle_ripas2e1is, "
               "kvm_nested.h decode_range_tlbi, nested.c kvm_s2_mmu_iterate_by_vmid",
               tlbi_range.CALLER, RE.RangeCases.NAMES, RP.PROPERTIES, RP.ISOLATION, RE.RangeEnv, _range_matrix,
-              RP.applies, RP.holds, lambda env, h: env.case_fact(h), RR.describe, RR.attach, RR.executed, RR.cover)
+              RP.applies, RP.holds, lambda env, h: env.case_fact(h), RR.describe, RR.attach, RR.executed, RR.cover, RR.text)
 
-OPS = {o.name: o for o in [IPAS2E1, RIPAS2E1]}
+
+
+def _vncr_matrix(enabled, hints=None):
+    return [Case(shift, level, h) for shift in sorted(G.GRANULES.values())
+            for level in vncr.s1_leaf_levels(shift) for h in (hints or VE.KIND_NAMES)]
+
+
+VNCR = Op("vncr", "the VNCR pseudo-TLB (FEAT_NV2): a vCPU's cached translation of the guest's VNCR_EL2 page, "
+                  "dropped by EL2&0 TLBIs (VA, ASID, ALL, range) and by KVM's unmapping of the VM's IPAs",
+          "ARM DDI 0487 M.a.a J1.1.3.446-451; nested.c invalidate_vncr_va, kvm_invalidate_vncr_ipa, "
+          "compute_s1_tlbi_range, kvm_handle_s1e2_tlbi (N3_nested_96575923.txt:813-1051)",
+          vncr.CALLER, VE.KIND_NAMES, VP.PROPERTIES, VP.ISOLATION, VE.VncrEnv, _vncr_matrix,
+          VP.applies, VP.holds, lambda env, h: env.case_fact(h), VR.describe, VR.attach, VR.executed, VR.cover, VR.text)
+
+OPS = {o.name: o for o in [IPAS2E1, RIPAS2E1, VNCR]}
 DEFAULT = IPAS2E1.name
 
 

@@ -165,3 +165,13 @@ def executed(engine, rev, results, solvers, models, witness):
         ok, why = covered[r.hint]
         r.concrete = {"paths_checked": checked, "paths_unbuildable": len(unbuildable), "unbuildable": unbuildable[:5],
                       "witness": why if ok else f"MODEL BUG: {why}"}
+
+
+def text(r, c):
+    """A counterexample of the range op in domain terms: the operand, the
+    world, the cached guest translation, what was unmapped and what survived."""
+    hx, rng = G.hx, G.rng
+    rngs = ", ".join(f"{rng(b, e - b)} on MMU #{m}" for b, e, m in c["ranges"]) or "none"
+    return (f"{c['operand']} (guest VTTBR {hx(c['vttbr'])}, host {c['host_granule']}, IPA size {c['ia_bits']} "
+            f"bits); guest {r.granule} L{r.level} translation {rng(c['C'][0], c['C'][1] - c['C'][0])} cached on "
+            f"MMU #{c['k']}; unmapped {rngs}; survived: {'; '.join(c.get('stale', [])) or 'none'}")

@@ -29,6 +29,9 @@ class SymHooks:
         from nvtlbi.model.arch import host_granule_size
         return Word(u64, host_granule_size(self.env.host_shift, getattr(level, "v", level)))
 
+    def clear_fixmap(self, idx):
+        self.env.fixmap_cleared.append(idx)
+
     def page_shift_word(self):
         import z3
         return Word(s32, z3.ZeroExt(24, self.env.host_shift))

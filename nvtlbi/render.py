@@ -2,26 +2,13 @@
 
 from nvtlbi.impl import descriptor, oracle
 from nvtlbi.impl import granule as G
+from nvtlbi.impl.granule import hx, rng, size_name  # noqa: F401  (re-exported: the report's words)
 from nvtlbi.model import findings
+from nvtlbi.model import ops
 from nvtlbi.model import replay as R
 from nvtlbi.model.assumptions import ASSUMPTIONS, OPT_IN
 from nvtlbi.model.properties import PROPERTIES
 from nvtlbi.model.steps import step
-
-
-def hx(x):
-    return f"{x:#x}"
-
-
-def size_name(s):
-    for unit, n in (("T", 40), ("G", 30), ("M", 20), ("K", 10)):
-        if s >= 1 << n and s % (1 << n) == 0:
-            return f"{s >> n}{unit}"
-    return f"{s}B"
-
-
-def rng(b, s):
-    return f"[{hx(b)}, {hx(b + s)}) ({size_name(s)})"
 
 
 def ttl_text(ttl, feat, lpa2=False):
@@ -79,12 +66,10 @@ def _cex_line(r, c):
     is a known finding about the kernel (model/findings.py)."""
     known = findings.of(c, r.property)
     known = f" (known finding `{known.name}` about the kernel)" if known else ""
-    if c.get("op") == "ripas2e1":
-        rngs = ", ".join(f"{rng(b, e - b)} on MMU #{m}" for b, e, m in c["ranges"]) or "none"
-        return (f"{c['operand']} (guest VTTBR {hx(c['vttbr'])}, host {c['host_granule']}, IPA size {c['ia_bits']} "
-                f"bits); guest {r.granule} L{r.level} translation {rng(c['C'][0], c['C'][1] - c['C'][0])} cached on "
-                f"MMU #{c['k']}; unmapped {rngs}; survived: {'; '.join(c.get('stale', [])) or 'none'}"
-                f"{', ' + c['error'] if c.get('error') else ''}{known} [{c.get('replay', 'not replayed')}]")
+    text = ops.op(c.get("op")).text
+    if text is not None:        # the op says what its counterexample is, in its own terms
+        return (f"{text(r, c)}{', ' + c['error'] if c.get('error') else ''}{known} "
+                f"[{c.get('replay', 'not replayed')}]")
     stale = "" if c.get("error") else f", T {rng(c['T'][0], c['T'][1] - c['T'][0])}"
     rngs = ", ".join(rng(b, e - b) + (" (S2-off MMU)" if m else "") for b, e, m in c["ranges"]) or "none"
     where = ""

@@ -33,8 +33,8 @@ def decode_range_tlbi(val: u64, range, asid) -> u64:
 
     base = u64((val & GENMASK(36, 0)) << shift)
 
-    if asid is not NULL:
-        raise NotImplementedError("decode_range_tlbi: the ASID out-parameter (stage-1 ops) is not modelled")
+    if asid is not NULL:                # the stage-1 range ops (the VNCR path)
+        asid.val = FIELD_GET(TLBIR_ASID_MASK, val)
 
     scale = u64(FIELD_GET(GENMASK(45, 44), val))
     num = u64(FIELD_GET(GENMASK(43, 39), val))

@@ -1,0 +1,196 @@
+"""The symbolic world of the VNCR pseudo-TLB (op vncr): two vCPUs, the
+issuer (allocated) and another whose vncr_tlb may still be NULL (it has not
+run yet), each pseudo-TLB valid or not with a cached translation of the
+case's (granule, S1 level); the invalidation is one of impl/vncr.KINDS, chosen
+by the harness before the revision runs (so the revision sees the trapped
+instruction as the constant it is), with its operand or IPA range symbolic.
+The architecture's obligation in Z3 mirrors impl/vncr.obliged."""
+
+import z3
+
+from nvtlbi.impl import granule as G
+from nvtlbi.impl import kernel
+from nvtlbi.impl import vncr as V
+from nvtlbi.impl.cint import Word, s32, u8, u16, u64
+from nvtlbi.model.assumptions import CASE
+from nvtlbi.model.env import Case, SymLock
+
+N_VCPUS = 2
+KIND_NAMES = list(V.KINDS)
+
+
+class SymVt:
+    """One vCPU's struct vncr_tlb, fields as Words over Z3 terms."""
+
+    def __init__(self, env, j):
+        g, L = env.case.shift, env.case.level
+        self.valid0 = z3.BitVec(f"vt{j}.valid", 8)
+        self.gva0 = z3.BitVec(f"vt{j}.gva", 64)
+        self.pa0 = z3.BitVec(f"vt{j}.wr.pa", 64)
+        self.nG0 = z3.BitVec(f"vt{j}.wr.nG", 8)
+        self.asid0 = z3.BitVec(f"vt{j}.wr.asid", 16)
+        self.cpu0 = z3.BitVec(f"vt{j}.cpu", 32)
+        self.valid = Word(u8, self.valid0)
+        self.gva = Word(u64, self.gva0)
+        self.hpa = Word(u64, z3.BitVec(f"vt{j}.hpa", 64))
+        self.cpu = Word(s32, self.cpu0)
+        self.wi = V.S1WalkInfo(Word(u16, g))
+        self.wr = V.S1WalkResult(Word(u64, self.pa0), Word(u8, L), Word(u8, self.nG0), Word(u16, self.asid0))
+        bs = G.level_shift(g, L)
+        a = env.engine.assume
+        # what kvm_translate_vncr leaves (N3:1175): VNCR_EL2 page-aligned (RES0
+        # [11:0]) and sign-extended from bit 48 (read_vncr_el2, reading va48);
+        # wr.pa keeps the VA's offset in the block; the IPA fits the PA size
+        a(CASE, z3.And(z3.ULE(self.valid0, 1), z3.ULE(self.nG0, 1)))
+        a(CASE, z3.Extract(11, 0, self.gva0) == 0)
+        a(CASE, self.gva0 == z3.SignExt(15, z3.Extract(48, 0, self.gva0)))
+        a(CASE, z3.Extract(bs - 1, 0, self.pa0) == z3.Extract(bs - 1, 0, self.gva0))
+        a(CASE, z3.ULT(self.pa0, z3.If(env.lpa2, z3.BitVecVal(1 << 52, 64), z3.BitVecVal(1 << 48, 64))))
+        a(CASE, z3.Or(self.cpu0 == z3.BitVecVal(-1, 32), z3.ULT(self.cpu0, N_VCPUS)))
+
+    def valid_after(self):
+        v = self.valid
+        if isinstance(v, bool):
+            return z3.BoolVal(v)
+        return v.v != 0
+
+
+class _Arch:
+    def __init__(self, env):
+        self.mmu = type("mmu", (), {})()
+        self.mmu.pgt = type("pgt", (), {})()
+        self.mmu.pgt.ia_bits = Word(u8, 48)
+
+
+class SymKvm:
+    def __init__(self, env):
+        self.env = env
+        self.mmu_lock = SymLock(env)
+        self.arch = _Arch(env)
+        self.vcpus = []
+
+    def has_feat(self, reg, fld, val):
+        if (reg, fld, val) != ("ID_AA64MMFR4_EL1", "NV_frac", "NV2_ONLY"):
+            raise NotImplementedError(f"kvm_has_feat({reg}, {fld}, {val}) is not modelled")
+        return Word(s32, 1)         # the pseudo-TLB exists only with NV2 (kvm_vcpu_allocate_vncr_tlb)
+
+
+class _VcpuArch:
+    def __init__(self, env, j):
+        self.env, self.j = env, j
+
+    @property
+    def vncr_tlb(self):
+        env = self.env
+        if self.j == 0 or env.engine.decide(env.alloc[self.j]):
+            return env.vts[self.j]
+        return V.NullVncrTlb()
+
+
+class SymVcpu:
+    def __init__(self, env, j):
+        self.env, self.kvm, self.arch = env, env.kvm, _VcpuArch(env, j)
+
+    @property
+    def vncr_event(self):
+        """Our harness's choice of invalidation (impl/vncr.handle_default):
+        a fork over the kinds, so each path has a constant instruction."""
+        env = self.env
+        for i, k in enumerate(KIND_NAMES):
+            if i == len(KIND_NAMES) - 1 or env.engine.decide(env.kind == i):
+                inst = Word(kernel.u32, V.inst_of(k)) if k != "ipa" else None
+                return V.Event(k, inst, Word(u64, env.start), Word(u64, env.end))
+
+
+class VncrEnv:
+    def __init__(self, engine, case):
+        self.engine, self.case = engine, case
+        a = engine.assume
+        self.val = z3.BitVec("val", 64)
+        self.kind = z3.BitVec("kind", 8)
+        self.lpa2 = z3.Bool("vm.FEAT_LPA2")
+        self.ds = z3.Bool("TCR_EL2.DS")
+        self.host_shift = z3.BitVec("host_shift", 8)
+        self.start = z3.BitVec("ipa.start", 64)
+        self.end = z3.BitVec("ipa.end", 64)
+        self.alloc = [z3.BoolVal(True)] + [z3.Bool(f"vcpu{j}.vncr_tlb_allocated") for j in range(1, N_VCPUS)]
+        self.warnings, self.fixmap_cleared = [], []
+        self.bug = None
+        a(CASE, z3.ULT(self.kind, len(KIND_NAMES)))
+        if case.hint != "any":
+            a(CASE, self.kind == KIND_NAMES.index(case.hint))
+        a(CASE, z3.Implies(self.ds, self.lpa2))
+        if V.needs_lpa2(case.shift, case.level):
+            a(CASE, self.ds)                        # reading s1-lpa2-blocks
+        if case.shift == 16:
+            a(CASE, z3.Not(self.ds))                # DS is RES0 with 64K
+        a(CASE, z3.Or([self.host_shift == s for s in G.GRANULES.values()]))
+        a(CASE, z3.ULT(self.start, self.end))
+        # KVM unmaps whole host pages: the notifier's range and the posted
+        # callers' [0, BIT(ia_bits)) are PAGE_SIZE-aligned
+        hp = z3.BitVecVal(1, 64) << z3.ZeroExt(56, self.host_shift)
+        a(CASE, z3.And(self.start & (hp - 1) == 0, self.end & (hp - 1) == 0))
+        self.kvm = SymKvm(self)
+        self.vts = [SymVt(self, j) for j in range(N_VCPUS)]
+        # the other vCPU is there for the allocation race (NULL until its first
+        # run); its pseudo-TLB, when allocated, holds nothing (this halves the
+        # paths; V1/V2 are stated per vCPU and vCPU 0's is any)
+        for vt in self.vts[1:]:
+            a(CASE, vt.valid0 == 0)
+        self.kvm.vcpus = [SymVcpu(self, j) for j in range(N_VCPUS)]
+        self.vcpu = self.kvm.vcpus[0]
+        self.ipa = self.vts[0].gva0           # what a counterexample is minimised on
+
+    def case_fact(self, name):
+        return z3.BoolVal(True) if name == "any" else self.kind == KIND_NAMES.index(name)
+
+    # ---- the architecture (impl/vncr.obliged in Z3) ------------------------------------
+    def obliged(self, vt):
+        g, L = self.case.shift, self.case.level
+        bs = G.level_shift(g, L)
+        tg = {12: 1, 14: 2, 16: 3}[g]
+        val, gva = self.val, vt.gva0
+        op_asid = z3.Extract(63, 48, val)
+        ng = vt.nG0 == 1
+        asid_ok = z3.Or(z3.Not(ng), op_asid == vt.asid0)
+        ttl = z3.Extract(47, 44, val)
+        res = z3.Or(z3.Extract(3, 2, ttl) == 0, ttl == 8, ttl == 12, z3.And(z3.Or(ttl == 4, ttl == 9),
+                                                                             z3.Not(self.lpa2)))
+        ttl_ok = z3.Or(res, ttl == (tg << 2 | L))
+        addr = z3.ZeroExt(20, z3.Extract(43, 0, val)) << 12
+        same = z3.Extract(55, bs, addr) == z3.Extract(55, bs, gva)
+        va = z3.And(same, ttl_ok, asid_ok)
+        vaa = z3.And(same, ttl_ok)
+        # range (TLBIRange J1.1.3.451)
+        rtg, ttl2 = z3.Extract(47, 46, val), z3.Extract(38, 37, val)
+        rres = z3.Or(ttl2 == 0, z3.And(ttl2 == 1, rtg == 2, z3.Not(self.lpa2)))
+        rttl_ok = z3.Or(rres, ttl2 == L)
+        field = z3.SignExt(27, z3.Extract(36, 0, val))
+        tg_bits = g
+        start = field << tg_bits if g == 16 else z3.If(self.ds, field << 16, field << tg_bits)
+        num = z3.ZeroExt(59, z3.Extract(43, 39, val))
+        scale = z3.ZeroExt(62, z3.Extract(45, 44, val))
+        end0 = start + ((num + 1) << (scale * 5 + 1 + tg_bits))
+        ones52 = z3.BitVecVal((1 << 52) - 1, 64)
+        sat = z3.If(z3.Extract(52, 52, start) == 1, z3.BitVecVal(((1 << 12) - 1) << 52, 64) | ones52, ones52)
+        end = z3.If(z3.Extract(52, 52, end0) != z3.Extract(52, 52, start), sat, end0)
+        mask = z3.BitVecVal((1 << bs) - 1, 64)
+        e_start, e_end = gva & ~mask, gva | mask
+        overlap = z3.And(z3.ULE(z3.Extract(55, 0, start), z3.Extract(55, 0, e_end)),
+                         z3.UGT(z3.Extract(55, 0, end), z3.Extract(55, 0, e_start)))
+        rvaa = z3.And(rtg == tg, rttl_ok, overlap)
+        rva = z3.And(rvaa, asid_ok)
+        page = z3.BitVecVal(1, 64) << z3.ZeroExt(56, self.host_shift)
+        p = vt.pa0 & ~(page - 1)
+        ipa = z3.And(z3.ULT(self.start, p + page), z3.ULT(p, self.end))
+        by = {"va": va, "vaa": vaa, "asid": z3.And(ng, op_asid == vt.asid0), "all": z3.BoolVal(True),
+              "rva": rva, "rvaa": rvaa, "ipa": ipa}
+        return z3.Or([z3.And(self.kind == i, by[k]) for i, k in enumerate(KIND_NAMES)])
+
+    def held(self, j):
+        """vt j exists and caches a translation before the invalidation."""
+        return z3.And(self.alloc[j], self.vts[j].valid0 == 1)
+
+
+def new_case(shift, level, hint):
+    return Case(shift, level, hint)
