@@ -37,7 +37,7 @@ satisfies each P: no valid entry, and 0 carries no tag (`initial_holds`)."""
 
 import time
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Any, List, Optional
 
 import z3
 
@@ -280,14 +280,14 @@ def prove(producer, ob: Obligation, session: Optional[Session] = None) -> Outcom
             if p.error is not None or p.truncated is not None:
                 return Outcome(ob.id, UNKNOWN, time.time() - t0, len(paths),
                                reason=f"path ended in {p.error or p.truncated}")
-            w = p.result
+            w: Any = p.result
             r, m = engine.check(p.facts, [w.violation(ob.invariant)], want_core=True)
             if r == z3.sat:
                 return Outcome(ob.id, COUNTEREXAMPLE, time.time() - t0, len(paths),
                                counterexample=_cex(w, m))
             if r != z3.unsat:
                 return Outcome(ob.id, UNKNOWN, time.time() - t0, len(paths), reason=str(m))
-            cores |= set(m)
+            cores |= set(m)  # type: ignore[call-overload]  # unsat: m is the core (a list of names)
             # non-vacuity: this path's facts have a model (the case occurs)
             r2, _ = engine.check(p.facts)
             live += r2 == z3.sat
