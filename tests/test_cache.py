@@ -202,3 +202,37 @@ def test_directory(monkeypatch):
 
 def test_the_suite_never_uses_the_users_cache():
     assert os.environ[cache.ENV_OFF] and cache.directory() != cache.directory({"HOME": os.path.expanduser("~")})
+
+
+def _timeless(x):
+    """A --json document without its timings (and the cache's own count)."""
+    if isinstance(x, dict):
+        return {k: _timeless(v) for k, v in x.items() if k not in ("seconds", "cache")}
+    if isinstance(x, list):
+        return [_timeless(v) for v in x]
+    return x
+
+
+def test_the_bundled_history_says_the_same_from_the_cache(cache_dir, capsys):
+    """Every bundled revision (64K, no hint: their counterexamples too): the
+    second audit takes every result from the cache and its --json is the
+    first's, timings aside."""
+    argv = ["audit", "--granule", "64K", "--hint", "nohint", "--json"]
+    code1, first, _ = run(capsys, argv)
+    code2, second, err = run(capsys, argv)
+    n = sum(len(x["results"]) for x in first["revisions"])
+    cexs = [r for x in second["revisions"] for r in x["results"] if r["verdict"] == "COUNTEREXAMPLE"]
+    assert code1 == code2 == 1 and len(first["revisions"]) >= 9 and cexs and "warning" not in err
+    assert (first["cache"]["from_cache"], second["cache"]["from_cache"], second["cache"]["obligations"]) == (0, n, n)
+    assert _timeless(first) == _timeless(second)
+
+
+def test_values_keep_their_types():
+    import enum
+    kept = Result("r", "4K", 2, "nohint", "P2", "VACUOUS", 0.5, coverage=[(3, "T"), (4, "F")],
+                  witness={"a": (1, [2, {3}]), 7: None, (1, 2): True, "__x": 1.5})
+    again, = cache.decode(cache.encode([kept]))
+    assert again == kept and type(again.coverage[0]) is tuple and type(again.witness["a"][1][1]) is set
+    Level = enum.IntEnum("Level", "L1 L2")
+    for odd in (frozenset({1}), Level.L1, object()):
+        assert cache.encode([Result("r", "4K", 2, "nohint", "P2", "VACUOUS", 0.1, witness={"x": odd})]) is None
