@@ -354,7 +354,7 @@ def of(args, session, enabled, environ=None):
     where = directory(environ)
     if getattr(args, "no_cache", False):
         return None, Use(False, where, why_off="--no-cache")
-    if environ.get(ENV_OFF):
+    if environ.get(ENV_OFF, "") not in ("", "0"):
         return None, Use(False, where, why_off=f"{ENV_OFF} is set")
     if session.cross_check or session.second is not None:
         return None, Use(False, where, why_off="--cross-check solves every query again")
