@@ -145,8 +145,10 @@ def loaded_files(exclude=()):
     skip = project_dirs() + _library_dirs()
     exclude = {os.path.realpath(p) for p in exclude}
     out = {}
-    for m in list(sys.modules.values()):
+    for name, m in list(sys.modules.items()):
         path = getattr(m, "__file__", None)
+        if name == "__main__":              # the program run (nvtlbi's script, pytest): no revision's import
+            continue
         if not isinstance(path, str):
             continue
         path = os.path.realpath(path)
