@@ -72,6 +72,9 @@ def bench(name, argv, rounds):
         finally:
             shutil.rmtree(d, ignore_errors=True)
         c = warm[3]["cache"]
+        if c["from_cache"] != c["obligations"]:
+            sys.exit(f"{name}: the warm run took {c['from_cache']} of {c['obligations']} results from the cache "
+                     f"(were nvtlbi's sources edited during the benchmark?)")
         if timeless(cold[3]) != timeless(warm[3]) or cold[2] != warm[2]:
             sys.exit(f"{name}: the warm run's results differ from the cold run's")
         ratios.append(warm[0] / cold[0])

@@ -66,7 +66,7 @@ from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED, VACUOUS, Result
 
 FORMAT = 1
 ENV_DIR = "NVTLBI_CACHE_DIR"      # the cache's directory (tests point it at a temporary one)
-ENV_OFF = "NVTLBI_NO_CACHE"       # set (non-empty): as --no-cache
+ENV_OFF = "NVTLBI_NO_CACHE"       # set (and not 0): as --no-cache
 ENTRIES = "entries"
 
 
@@ -284,7 +284,7 @@ class Cache:
         try:
             with open(path, "rb") as f:
                 raw = f.read()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as e:
             self.warn(path, f"unreadable cache entry ({e.strerror})")

@@ -117,8 +117,8 @@ def test_corrupted_entry_is_detected_and_ignored(filled, cache_dir, capsys, dama
     if damage == "truncate":
         victim.write_text(text[:len(text) // 2])
     elif damage == "verdict":          # a flipped verdict with the checksum left as it was
-        assert "'PROVED'" in text
-        victim.write_text(text.replace("'PROVED'", "'VACUOUS'"))
+        assert '\\"PROVED\\"' in text
+        victim.write_text(text.replace('\\"PROVED\\"', '\\"VACUOUS\\"'))
     elif damage == "garbage":
         victim.write_bytes(b"\xff\x00" * 100)
     else:                              # another job's (valid) entry under this job's key
@@ -236,3 +236,13 @@ def test_values_keep_their_types():
     Level = enum.IntEnum("Level", "L1 L2")
     for odd in (frozenset({1}), Level.L1, object()):
         assert cache.encode([Result("r", "4K", 2, "nohint", "P2", "VACUOUS", 0.1, witness={"x": odd})]) is None
+
+
+def test_a_cache_that_cannot_be_written_is_reported_once(tmp_path, capsys):
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the cache directory would be")
+    store = cache.Cache(str(blocked), {})
+    rs = [Result("r", "4K", 2, "nohint", "P2", "VACUOUS", 0.1)]
+    assert not store.put("k1", rs, {}) and not store.put("k2", rs, {}) and store.get("k1") is None
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "cannot write the proof cache" in err[0] and str(blocked) in err[0]
