@@ -1,9 +1,12 @@
 """The verdict matrix of revisions, proved in worker processes: one job per
 (revision, granule, level of T), every obligation of it (nvtlbi/scheduler.py);
-and counterexamples drawn as scenarios, each replayed in a worker.  Shared by
-the commands that prove (prove, cex, audit); it parses nothing and prints
-only progress on a terminal."""
+and counterexamples drawn as scenarios, each replayed in a worker.  A job
+whose results the proof cache holds (nvtlbi/cache.py) is not proved again;
+its counterexamples are replayed on impl/ in this run all the same.  Shared
+by the commands that prove (prove, cex, audit); it parses nothing and prints
+only progress on a terminal (and the cache's warnings)."""
 
+import copy
 import sys
 
 from nvtlbi.impl import revision as REV
@@ -13,7 +16,8 @@ from nvtlbi.model.matrix import matrix
 from nvtlbi.model.prover import prove_level
 from nvtlbi.model.session import CrossTally
 from nvtlbi.model import ops
-from nvtlbi import render, scheduler
+from nvtlbi.model.verdict import COUNTEREXAMPLE
+from nvtlbi import cache, render, scheduler
 from nvtlbi.options import UsageError, session_of
 
 
@@ -38,6 +42,13 @@ def _work(spec, shift, level, hints, props, drop, session, op=None):
     return rs, s.tally
 
 
+def _work_noting_files(*args):
+    """_work, and the files of the modules the worker had loaded once done
+    (nvtlbi/cache.py: a cache entry is valid while they are unchanged)."""
+    rs, tally = _work(*args)
+    return rs, tally, cache.loaded_files(exclude=(scheduler.revision_file(args[0]),))
+
+
 def cross_line(tally):
     """One line for --cross-check; a disagreement never gets here (it is an error)."""
     return (f"cross-check (bitwuzla): {tally.agreed} queries agreed, 0 disagreed, "
@@ -46,10 +57,11 @@ def cross_line(tally):
 
 def prove_many(specs, args, label=None, infos=None):
     """Prove the matrix for each revision spec, every job in a worker
-    (nvtlbi/scheduler.py); ({spec: [Result]} in matrix order, the
-    cross-check tally summed over the workers).  Shows progress on a
-    terminal.  `infos` ({spec: RevisionInfo}) when the caller has described
-    the revisions already."""
+    (nvtlbi/scheduler.py) or from the proof cache (nvtlbi/cache.py);
+    ({spec: [Result]} in matrix order, the cross-check tally summed over the
+    workers, the cache's Use).  Shows progress on a terminal.  `infos`
+    ({spec: RevisionInfo}) when the caller has described the revisions
+    already."""
     try:
         enabled = AS.enabled(args.drop)
     except KeyError as e:
@@ -61,27 +73,96 @@ def prove_many(specs, args, label=None, infos=None):
     if bad:
         raise UsageError(f"--property {bad[0]}: not a property of op {o.name} (properties: {', '.join(o.properties)})")
     props = tuple(sorted(args.property)) if args.property else o.isolation
+    store, use = cache.of(args, session, enabled)
     levels = []
     for c in _cases(args, enabled):           # one job per (granule, level): its hints share a run
         if not levels or levels[-1][:2] != (c.shift, c.level):
             levels.append((c.shift, c.level, []))
         levels[-1][2].append(c.hint)
     extra = () if o.name == ops.DEFAULT else (o.name,)      # the ipas2e1 job is as before
-    jobs = [scheduler.Job(_work, (spec, shift, level, tuple(hints), props, tuple(args.drop), session) + extra,
+    work = _work_noting_files if store else _work
+    jobs = [scheduler.Job(work, (spec, shift, level, tuple(hints), props, tuple(args.drop), session) + extra,
                           _obligations(infos[spec].name, shift, level, hints, props), spec)
             for spec in specs for shift, level, hints in levels]
     # the slowest jobs (4K, older revisions) first, for a better balance on few cores
     jobs.sort(key=lambda j: (j.args[1] != 12,))
+    keys = [store.key(infos[j.revision].name, infos[j.revision].path,
+                      {"op": o.name, "shift": j.args[1], "level": j.args[2], "hints": list(j.args[3]),
+                       "properties": list(props)})
+            if store else None for j in jobs]
+    hits = _from_cache(store, jobs, keys, args, o.name)
+    todo = [i for i in range(len(jobs)) if i not in hits]
+    progress = _progress(label or "prove") if sys.stderr.isatty() and len(todo) > 8 else None
+    done = dict(zip(todo, scheduler.run([jobs[i] for i in todo], args.jobs, args, progress)))
     out = {spec: [] for spec in specs}
-    progress = _progress(label or "prove") if sys.stderr.isatty() and len(jobs) > 8 else None
-    done = scheduler.run(jobs, args.jobs, args, progress)
     tally = CrossTally()
-    for job, (rs, counted) in zip(jobs, done):
+    for i, job in enumerate(jobs):
+        if i in hits:
+            rs = hits[i]
+        else:
+            rs, counted, *files = done[i]
+            tally += counted
+            if store and keys[i] is not None:
+                store.put(keys[i], rs, files[0], job.what)
         out[job.revision] += rs
-        tally += counted
     if progress:
         print(file=sys.stderr)
-    return out, tally
+    use.obligations = sum(len(rs) for rs in out.values())
+    use.from_cache = sum(len(rs) for rs in hits.values())
+    return out, tally, use
+
+
+def _from_cache(store, jobs, keys, args, op=None):
+    """{job index: [Result]} of the jobs the cache holds, each cached
+    counterexample replayed on impl/ in this run (in a worker per revision):
+    an entry whose counterexample does not replay as it did is discarded,
+    reported, and its job proved again."""
+    if store is None:
+        return {}
+    hits = {i: rs for i, k in enumerate(keys) if k is not None and (rs := store.get(k)) is not None}
+    replays = {}            # spec -> [(job index, its counterexamples)]
+    for i, rs in hits.items():
+        cexs = [r for r in rs if r.verdict == COUNTEREXAMPLE]
+        if cexs:
+            replays.setdefault(jobs[i].revision, []).append((i, cexs))
+    if not replays:
+        return hits
+    rjobs = [scheduler.Job(_replay, (spec, [r for _, cexs in items for r in cexs], tuple(args.drop), op),
+                           "replaying counterexamples from the cache", spec) for spec, items in replays.items()]
+    try:
+        answers = scheduler.run(rjobs, args.jobs, args)
+    except Exception as e:              # noqa: BLE001 -- then nothing cached is trusted: every job is proved
+        store.warn(store.directory, f"replaying counterexamples from the cache failed ({e})")
+        answers = [[False] * len(job.args[1]) for job in rjobs]
+    for items, ok in zip(replays.values(), answers):
+        at = 0
+        for i, cexs in items:
+            if not all(ok[at:at + len(cexs)]):
+                store.warn(store.path(keys[i]), "a counterexample from the cache did not replay as it did "
+                                                "when it was stored")
+                store.discard(keys[i])
+                del hits[i]
+            at += len(cexs)
+    return hits
+
+
+def _replay(spec, results, dropped, op=None):
+    """In a worker: does each counterexample (a result's, and each of its
+    further causes) replay on impl/ now exactly as it did when it was stored
+    (the op's attach gives the same verdict and words)?"""
+    o = ops.op(op)
+    rev = REV.load(spec, o.caller)
+    out = []
+    for r in results:
+        again = copy.deepcopy(r)
+        try:
+            for c in [again.counterexample] + again.causes:
+                o.attach(c, rev, dropped)
+        except Exception:               # noqa: BLE001 -- any failure: the job is proved again, honestly
+            out.append(False)
+            continue
+        out.append(again.counterexample == r.counterexample and again.causes == r.causes)
+    return out
 
 
 def _progress(label):
@@ -96,10 +177,10 @@ def _obligations(name, shift, level, hints, props):
 
 
 def run_matrix(args):
-    """(RevisionInfo, [Result], cross-check tally) of the revision's matrix."""
+    """(RevisionInfo, [Result], cross-check tally, cache Use) of the revision's matrix."""
     infos = scheduler.describe([args.revision], args)
-    by_spec, tally = prove_many([args.revision], args, infos=infos)
-    return infos[args.revision], by_spec[args.revision], tally
+    by_spec, tally, use = prove_many([args.revision], args, infos=infos)
+    return infos[args.revision], by_spec[args.revision], tally, use
 
 
 def scenarios(spec, results, dropped, args):

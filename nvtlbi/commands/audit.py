@@ -14,11 +14,13 @@ from nvtlbi.model.verdict import overall_exit
 from nvtlbi.c import era, preprocess
 from nvtlbi.c.inputs import InputError
 from nvtlbi.versions import solver_versions
+from nvtlbi import cache
 
 
 def add_parser(sub, common):
     p = sub.add_parser("audit", help="audit revisions: verdicts, the assumptions they rest on, counterexamples")
     common(p)
+    cache.add_option(p)
     p.add_argument("inputs", nargs="*", metavar="REVISION|FILE",
                    help="bundled revision names, revision .py files, or posted kernel C (a .c file, a unified "
                         "diff / format-patch, an mbox); default: every bundled revision")
@@ -110,7 +112,7 @@ def run(args):
             if not args.json:
                 print(cmd_diff.render_diff(*names, results))
             code = cmd_diff.exit_status(results)
-        by_spec, tally = proving.prove_many([x.path for x in loaded], args, label="audit", infos=infos)
+        by_spec, tally, use = proving.prove_many([x.path for x in loaded], args, label="audit", infos=infos)
         entries = []
         for x in loaded:
             info = infos[x.path]
@@ -118,7 +120,7 @@ def run(args):
         wall = time.perf_counter() - t0
         if args.json:
             print(json.dumps({"seconds": round(wall, 2), "dropped": args.drop,
-                              "versions": solver_versions(),
+                              "versions": solver_versions(), "cache": use.as_json(),
                               **({"cross_check": tally.as_dict()} if args.cross_check else {}),
                               **({"against": against} if against else {}),
                               **({"emit": args.emit} if args.emit else {}),
@@ -137,6 +139,7 @@ def run(args):
                 print(proving.cross_line(tally))
             print(f"audit of {len(entries)} revision(s), {sum(len(e[2]) for e in entries)} obligations: "
                   f"wall time {wall:.1f}s")
+            print(use.line())
         if args.report:
             drawn = {}
             for n, p, rs, notes, _, _ in entries:

@@ -7,7 +7,7 @@ import os
 
 from nvtlbi.impl import revision as REV
 from nvtlbi.model.verdict import COUNTEREXAMPLE, overall_exit
-from nvtlbi import render
+from nvtlbi import cache, render
 from nvtlbi.proving import run_matrix, scenarios
 from nvtlbi.options import UsageError
 from nvtlbi.versions import solver_versions
@@ -16,13 +16,14 @@ from nvtlbi.versions import solver_versions
 def add_parser(sub, common):
     p = sub.add_parser("cex", help="print a counterexample as a concrete scenario")
     common(p)
+    cache.add_option(p)
     p.add_argument("--id", help="obligation id, e.g. upstream-4K-L2-nohint-P2 (default: the first counterexample)")
     p.add_argument("--pytest", metavar="FILE", help="also write a regression test that replays the scenario")
     p.add_argument("--json", action="store_true", help="machine-readable results")
 
 
 def run(args):
-    rev, results, _ = run_matrix(args)
+    rev, results, _, use = run_matrix(args)
     cexs = [r for r in results if r.verdict == COUNTEREXAMPLE]
     if args.id:
         cexs = [r for r in cexs if r.id == args.id]
@@ -31,7 +32,7 @@ def run(args):
     if not cexs:
         if args.json:
             print(json.dumps({"revision": rev.name, "versions": solver_versions(), "counterexample": None,
-                              "summary": render.summary(results).splitlines()[0]}, indent=1))
+                              "cache": use.as_json(), "summary": render.summary(results).splitlines()[0]}, indent=1))
         else:
             print("no counterexample" + (f" for {args.id}" if args.id else "") + ": "
                   + render.summary(results).splitlines()[0])
@@ -43,7 +44,7 @@ def run(args):
         regress.generate(cexs[0], spec, args.pytest)
     if args.json:
         print(json.dumps({"revision": rev.name, "versions": solver_versions(), "id": cexs[0].id, "counterexample": cexs[0].counterexample,
-                          "scenario": text, **({"pytest": args.pytest} if args.pytest else {})}, indent=1))
+                          "scenario": text, "cache": use.as_json(), **({"pytest": args.pytest} if args.pytest else {})}, indent=1))
     else:
         print(text)
         if args.pytest:
