@@ -67,3 +67,19 @@ def level_of_size(shift, size):
         if level_size(shift, level) == size:
             return level
     raise ValueError(f"{size:#x} is not a level size of the {name(shift)} granule")
+
+
+# sizes and ranges as a reader writes them (reports of every op)
+def hx(x):
+    return f"{x:#x}"
+
+
+def size_name(s):
+    for unit, n in (("T", 40), ("G", 30), ("M", 20), ("K", 10)):
+        if s >= 1 << n and s % (1 << n) == 0:
+            return f"{s >> n}{unit}"
+    return f"{s}B"
+
+
+def rng(b, s):
+    return f"[{hx(b)}, {hx(b + s)}) ({size_name(s)})"

@@ -19,6 +19,7 @@ from nvtlbi.model import properties as P
 from nvtlbi.model import range_env as RE
 from nvtlbi.model import range_props as RP
 from nvtlbi.model import range_replay as RR
+from nvtlbi.model import range_text as RT
 from nvtlbi.model.env import HINTS, SymEnv, Case, hint_fact
 from nvtlbi.model.matrix import matrix as _ipas2e1_matrix
 
@@ -41,6 +42,10 @@ class Op:
     attach: Callable                    # attach(result, rev, dropped): replay a counterexample
     executed: Callable                  # executed(engine, rev, results, solvers, models, witness)
     cover: Callable                     # cover(witness) -> (ok, why)
+    # how a counterexample reads (the front end asks here; None: ipas2e1's
+    # own rendering in nvtlbi/render.py and nvtlbi/report.py)
+    sentence: Callable | None = None    # sentence(result) -> one line in domain terms
+    scenario: Callable | None = None    # scenario(result, rev, dropped) -> the scenario drawn as text
 
     def __str__(self):
         return self.name
@@ -76,7 +81,8 @@ RIPAS2E1 = Op("ripas2e1", "TLBI RIPAS2E1*: a range of IPAs (TG, SCALE, NUM, TTL,
               "ARM DDI 0487 M.a.a C5.5.21, D8.17.5.2, J1.1.3.449; sys_regs.c handle_ripas2e1is, "
               "kvm_nested.h decode_range_tlbi, nested.c kvm_s2_mmu_iterate_by_vmid",
               tlbi_range.CALLER, RE.RangeCases.NAMES, RP.PROPERTIES, RP.ISOLATION, RE.RangeEnv, _range_matrix,
-              RP.applies, RP.holds, lambda env, h: env.case_fact(h), RR.describe, RR.attach, RR.executed, RR.cover)
+              RP.applies, RP.holds, lambda env, h: env.case_fact(h), RR.describe, RR.attach, RR.executed, RR.cover,
+              RT.sentence, RT.scenario)
 
 OPS = {o.name: o for o in [IPAS2E1, RIPAS2E1]}
 DEFAULT = IPAS2E1.name
@@ -85,6 +91,13 @@ DEFAULT = IPAS2E1.name
 class UnknownOp(KeyError):
     def __str__(self):
         return f"unknown op {self.args[0]!r} (ops: {', '.join(OPS)})"
+
+
+def of_result(result):
+    """The op a result is about: its counterexample or witness says it
+    (ipas2e1's, from before ops, say nothing)."""
+    c = result.counterexample or result.witness or {}
+    return op(c.get("op"))
 
 
 def op(name):

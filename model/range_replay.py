@@ -114,6 +114,7 @@ def attach(result, rev, dropped=()):
     if ok and out is not None:
         result.counterexample["stale"] = [f"MMU #{i} {b:#x}+{s:#x} L{lvl} (guest {o})"
                                           for i, (b, s, lvl, _, o) in out.stale]
+        result.counterexample["left"] = [f"MMU #{i} host page {x:#x} of the range" for i, x in out.range_left]
 
 
 def cover(witness):

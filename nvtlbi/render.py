@@ -2,25 +2,12 @@
 
 from nvtlbi.impl import descriptor, oracle
 from nvtlbi.impl import granule as G
+from nvtlbi.impl.granule import hx, rng, size_name  # noqa: F401 (render.hx, .rng: the reports' names)
+from nvtlbi.model import ops
 from nvtlbi.model import replay as R
 from nvtlbi.model.assumptions import ASSUMPTIONS, OPT_IN
 from nvtlbi.model.properties import PROPERTIES
 from nvtlbi.model.steps import step
-
-
-def hx(x):
-    return f"{x:#x}"
-
-
-def size_name(s):
-    for unit, n in (("T", 40), ("G", 30), ("M", 20), ("K", 10)):
-        if s >= 1 << n and s % (1 << n) == 0:
-            return f"{s >> n}{unit}"
-    return f"{s}B"
-
-
-def rng(b, s):
-    return f"[{hx(b)}, {hx(b + s)}) ({size_name(s)})"
 
 
 def ttl_text(ttl, feat, lpa2=False):
@@ -68,13 +55,9 @@ def summary(results):
             out.append(f"UNKNOWN {r.id}: {r.reason}")
         elif r.verdict == "COUNTEREXAMPLE":
             c = r.counterexample
-            if c.get("op") == "ripas2e1":
-                rngs = ", ".join(f"{rng(b, e - b)} on MMU #{m}" for b, e, m in c["ranges"]) or "none"
-                out.append(f"COUNTEREXAMPLE {r.id}: {c['operand']} (guest VTTBR {hx(c['vttbr'])}, host "
-                           f"{c['host_granule']}, IPA size {c['ia_bits']} bits); guest {r.granule} L{r.level} "
-                           f"translation {rng(c['C'][0], c['C'][1] - c['C'][0])} cached on MMU #{c['k']}; unmapped "
-                           f"{rngs}; survived: {'; '.join(c.get('stale', [])) or 'none'}"
-                           f"{', ' + c['error'] if c.get('error') else ''} [{c.get('replay', 'not replayed')}]")
+            o = ops.of_result(r)
+            if o.sentence is not None:
+                out.append(f"COUNTEREXAMPLE {r.id}: {o.sentence(r)} [{c.get('replay', 'not replayed')}]")
                 continue
             stale = "" if c.get("error") else f", T {rng(c['T'][0], c['T'][1] - c['T'][0])}"
             rngs = ", ".join(rng(b, e - b) + (" (S2-off MMU)" if m else "") for b, e, m in c["ranges"]) or "none"
@@ -87,6 +70,9 @@ def counterexample(result, rev, dropped=()):
     """The scenario drawn as text: what was cached, what the algorithm probed,
     what it unmapped and which shadow leaf survived."""
     c = result.counterexample
+    o = ops.of_result(result)
+    if o.scenario is not None:
+        return o.scenario(result, rev, dropped)
     sc = R.from_counterexample(c)
     out = R.run(sc, rev)
     g = c["granule"]

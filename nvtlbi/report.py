@@ -6,7 +6,7 @@ import dataclasses
 import re
 
 from nvtlbi.model import assumptions as AS
-from nvtlbi.model.properties import PROPERTIES
+from nvtlbi.model import ops
 from nvtlbi import render
 
 
@@ -38,6 +38,9 @@ def groups(results):
 def why(r):
     """One sentence in domain terms for a counterexample."""
     c = r.counterexample
+    o = ops.of_result(r)
+    if o.sentence is not None:
+        return o.sentence(r)
     g = render
     if c.get("error"):
         where = c["error"]
@@ -144,7 +147,7 @@ def markdown(entries, dropped, docs, drawn):
             L.append(f"- PROVED obligations rest on: {', '.join(f'`{a}`' for a in rests_on(results)) or 'nothing'}")
         for (prop, kind), rs in groups(results).items():
             r = rs[0]
-            L.append(f"- **{prop}** ({PROPERTIES[prop].meaning}) fails in {len(rs)} obligations, e.g. `{r.id}`: {why(r)}")
+            L.append(f"- **{prop}** ({ops.of_result(r).properties[prop].meaning}) fails in {len(rs)} obligations, e.g. `{r.id}`: {why(r)}")
         for r in scenario_results(results):
             L.append("")
             L.append(f"Scenario for `{r.id}`:")
