@@ -46,6 +46,8 @@ class Op:
     # own rendering in nvtlbi/render.py and nvtlbi/report.py)
     sentence: Callable | None = None    # sentence(result) -> one line in domain terms
     scenario: Callable | None = None    # scenario(result, rev, dropped) -> the scenario drawn as text
+    any_case: Callable | None = None    # any_case(shift) -> the Case a diff runs in (None: any level, any hint)
+    example: Callable | None = None     # example(diff example) -> lines: the input on which two revisions differ
 
     def __str__(self):
         return self.name
@@ -71,6 +73,11 @@ def _range_matrix(enabled, hints=None):
             for level in G.guest_leaf_levels(shift) for h in (hints or RE.RangeCases.NAMES)]
 
 
+def _range_any_case(shift):
+    # the range revisions never read C: one level serves a diff of the granule
+    return Case(shift, G.guest_leaf_levels(shift)[-1], "any")
+
+
 IPAS2E1 = Op("ipas2e1", "TLBI IPAS2E1*: one IPA, its range inferred from the TTL hint or the shadow S2's level tags",
              "ARM DDI 0487 M.a.a C5.5.13; sys_regs.c handle_ipas2e1is, nested.c compute_tlb_inval_range",
              tlbi.CALLER, HINTS, P.PROPERTIES, P.ISOLATION, SymEnv, _ipas2e1_matrix, P.applies, P.holds,
@@ -82,7 +89,7 @@ RIPAS2E1 = Op("ripas2e1", "TLBI RIPAS2E1*: a range of IPAs (TG, SCALE, NUM, TTL,
               "kvm_nested.h decode_range_tlbi, nested.c kvm_s2_mmu_iterate_by_vmid",
               tlbi_range.CALLER, RE.RangeCases.NAMES, RP.PROPERTIES, RP.ISOLATION, RE.RangeEnv, _range_matrix,
               RP.applies, RP.holds, lambda env, h: env.case_fact(h), RR.describe, RR.attach, RR.executed, RR.cover,
-              RT.sentence, RT.scenario)
+              RT.sentence, RT.scenario, _range_any_case, RT.example)
 
 OPS = {o.name: o for o in [IPAS2E1, RIPAS2E1]}
 DEFAULT = IPAS2E1.name

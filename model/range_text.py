@@ -8,6 +8,7 @@ from nvtlbi.impl import tlbi_range as TR
 from nvtlbi.impl.granule import hx, rng
 from nvtlbi.impl.nested import Translation
 from nvtlbi.model import range_props as RP
+from nvtlbi.model.equiv import outcome_text
 from nvtlbi.model import range_replay as RR
 
 
@@ -95,3 +96,14 @@ def scenario(result, rev, dropped=()):
     L.append(c.get("replay") or "")
     return "\n".join(L)
 
+
+
+def example(ex, a, b):
+    """The input on which two range revisions differ (model/equiv.py), as
+    lines: the operand, the VMIDs, the shadow MMUs, each side's outcome."""
+    L = [f"    TLBI RIPAS2E1IS Xt={ex['val']:#x}: {operand_text(ex['val'])}",
+         f"    guest VTTBR_EL2 {hx(ex['vttbr'])} (VMID {ex['vttbr'] >> 48}); shadow MMUs: {_mmus(ex)}"]
+    for name, side in ((a, ex["a"]), (b, ex["b"])):
+        L.append(f"    {name:<20} {outcome_text(side, rng, lambda m: f' on MMU #{m}')}")
+    L.append(f"    they differ in: {', '.join(ex.get('differs') or ['ranges'])}")
+    return L

@@ -33,7 +33,7 @@ def decode_range_tlbi(val: u64, range, asid) -> u64:
 
     base = u64((val & GENMASK(36, 0)) << shift)
 
-    if asid is not NULL:
+    if asid is not NULL:        # nvtlbi: dead-ok (handle_ripas2e1is passes NULL; the ASID is for stage-1 range ops)
         raise NotImplementedError("decode_range_tlbi: the ASID out-parameter (stage-1 ops) is not modelled")
 
     scale = u64(FIELD_GET(GENMASK(45, 44), val))

@@ -6,6 +6,7 @@ import json
 import os
 
 from nvtlbi.impl import revision as REV
+from nvtlbi.model import ops
 from nvtlbi.model.verdict import COUNTEREXAMPLE, overall_exit
 from nvtlbi import render
 from nvtlbi.proving import run_matrix, scenarios
@@ -22,6 +23,8 @@ def add_parser(sub, common):
 
 
 def run(args):
+    if args.pytest and args.op != ops.DEFAULT:
+        raise UsageError(f"--pytest: regression tests are generated for op {ops.DEFAULT} only (not {args.op})")
     rev, results, _ = run_matrix(args)
     cexs = [r for r in results if r.verdict == COUNTEREXAMPLE]
     if args.id:
@@ -30,7 +33,7 @@ def run(args):
             raise UsageError(f"--id {args.id}: no such obligation")
     if not cexs:
         if args.json:
-            print(json.dumps({"revision": rev.name, "versions": solver_versions(), "counterexample": None,
+            print(json.dumps({"op": args.op, "revision": rev.name, "versions": solver_versions(), "counterexample": None,
                               "summary": render.summary(results).splitlines()[0]}, indent=1))
         else:
             print("no counterexample" + (f" for {args.id}" if args.id else "") + ": "
@@ -42,7 +45,7 @@ def run(args):
         spec = args.revision if args.revision in REV.bundled() + REV.alternatives() else os.path.abspath(args.revision)
         regress.generate(cexs[0], spec, args.pytest)
     if args.json:
-        print(json.dumps({"revision": rev.name, "versions": solver_versions(), "id": cexs[0].id, "counterexample": cexs[0].counterexample,
+        print(json.dumps({"op": args.op, "revision": rev.name, "versions": solver_versions(), "id": cexs[0].id, "counterexample": cexs[0].counterexample,
                           "scenario": text, **({"pytest": args.pytest} if args.pytest else {})}, indent=1))
     else:
         print(text)
