@@ -47,7 +47,8 @@ class Op:
     sentence: Callable | None = None    # sentence(result) -> one line in domain terms
     scenario: Callable | None = None    # scenario(result, rev, dropped) -> the scenario drawn as text
     any_case: Callable | None = None    # any_case(shift) -> the Case a diff runs in (None: any level, any hint)
-    example: Callable | None = None     # example(diff example) -> lines: the input on which two revisions differ
+    example: Callable | None = None     # example(diff example, a, b) -> lines: the input two revisions differ on
+    hangs: Callable | None = None       # hangs(rev, shift): a mutant loops concretely (None: ipas2e1's probe budget)
 
     def __str__(self):
         return self.name
@@ -89,7 +90,8 @@ RIPAS2E1 = Op("ripas2e1", "TLBI RIPAS2E1*: a range of IPAs (TG, SCALE, NUM, TTL,
               "kvm_nested.h decode_range_tlbi, nested.c kvm_s2_mmu_iterate_by_vmid",
               tlbi_range.CALLER, RE.RangeCases.NAMES, RP.PROPERTIES, RP.ISOLATION, RE.RangeEnv, _range_matrix,
               RP.applies, RP.holds, lambda env, h: env.case_fact(h), RR.describe, RR.attach, RR.executed, RR.cover,
-              RT.sentence, RT.scenario, _range_any_case, RT.example)
+              RT.sentence, RT.scenario, _range_any_case, RT.example,
+              RR.hangs)
 
 OPS = {o.name: o for o in [IPAS2E1, RIPAS2E1]}
 DEFAULT = IPAS2E1.name

@@ -8,7 +8,7 @@ same engine as IPAS2E1's; only its unmaps are recorded."""
 import z3
 
 from nvtlbi.impl import granule as G
-from nvtlbi.impl.cint import Word, s32, u64
+from nvtlbi.impl.cint import UndefinedBehaviour, Word, s32, u64
 from nvtlbi.impl.eras import KvmS2Mmu
 from nvtlbi.model import arch as A
 from nvtlbi.model.assumptions import CASE, GET_LEAF_RANGE, GRANULE_ORDER
@@ -76,6 +76,10 @@ class RangeMMU(KvmS2Mmu):
 
 class _MmuArray(list):
     def __getitem__(self, i):
+        # the index is a concrete C int (the loop counts from 0); past either
+        # end is a read outside the kvm_s2_mmu array, undefined in C
+        if not 0 <= int(i) < len(self):
+            raise UndefinedBehaviour(f"kvm->arch.nested_mmus[{int(i)}] read outside the array of {len(self)}")
         return list.__getitem__(self, int(i))
 
 

@@ -152,3 +152,50 @@ def executed(engine, rev, results, solvers, models, witness):
         ok, why = covered[r.hint]
         r.concrete = {"paths_checked": checked, "paths_unbuildable": len(unbuildable), "unbuildable": unbuildable[:5],
                       "witness": why if ok else f"MODEL BUG: {why}"}
+
+
+# ---- a mutant that loops: concrete evidence (model/mutation.py) ---------------------------
+ITERATION_BUDGET = 10_000
+
+
+class _Hang(Exception):
+    pass
+
+
+class _BudgetVM(VM):
+    """A VM whose kvm->arch.nested_mmus[] may be read ITERATION_BUDGET
+    times: a handler past that is not walking the array, it is looping."""
+
+    def __init__(self):
+        super().__init__()
+        self.left = ITERATION_BUDGET
+
+    @property
+    def arch(self):
+        arch = VM.arch.fget(self)
+        mmus, vm = arch.nested_mmus, self
+
+        class Budgeted:
+            def __getitem__(self, i):
+                vm.left -= 1
+                if vm.left < 0:
+                    raise _Hang()
+                return mmus[i]
+        arch.nested_mmus = Budgeted()
+        return arch
+
+
+def hangs(rev, shift):
+    """Concrete evidence of non-termination: one in-use shadow MMU of the
+    guest's VMID, nothing cached, a TLBI RIPAS2E1IS of one page of the
+    granule at IPA 0: the handler reads nested_mmus[] without end."""
+    vm = _BudgetVM()
+    new_mmu(vm, GuestS2(shift), 12)
+    vm.vcpu.sys_regs["VTTBR_EL2"] = 0
+    try:
+        TR.run(vm, TR.make_operand(0, TR.TG_OF[shift], 0, 0), rev)
+    except _Hang:
+        return True
+    except Exception:
+        return False
+    return False
