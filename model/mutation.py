@@ -161,7 +161,7 @@ def _classify(original, mutant, path, shifts, drop, t0, op):
                 continue
             if d.verdict == "UNKNOWN" and "symbolic branches" in d.reason and (op.hangs or hangs)(rev, shift):
                 how = (f"an empty shadow S2 and a TLBI without hint: more than {PROBE_BUDGET} probes"
-                       if op.hangs is None else "one shadow MMU of the VMID and a one-page range TLBI: nested_mmus[] "
+                       if op.hangs is None else "two shadow MMUs of the VMID and a one-page range TLBI: nested_mmus[] "
                                                 "read past the budget")
                 return done(KILLED, f"{d.granule}: unbounded loop ({d.reason}); concretely, {how}, no return",
                             by="loop")

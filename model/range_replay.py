@@ -94,13 +94,18 @@ def execute(d, vm, rev):
     return out
 
 
+def _ends(ranges):
+    """impl/'s unmaps (base, size, MMU) as a model names them: (base, end, MMU)."""
+    return [(b, b + s, m) for b, s, m in ranges]
+
+
 def replay(cex, rev):
     try:
         vm = build(cex)
     except Exception as e:
         return False, f"scenario cannot be built concretely: {type(e).__name__}: {e}", None
     out = execute(cex, vm, rev)
-    if "error" not in cex and [tuple(r) for r in out.ranges] != [tuple(r) for r in cex["ranges"]]:
+    if "error" not in cex and _ends(out.ranges) != [tuple(r) for r in cex["ranges"]]:
         return False, f"concrete ranges {out.ranges} differ from the model's {cex['ranges']}", out
     if not RP.PROPERTIES[cex["property"]].violated(out, cex):
         return False, f"the concrete run satisfies {cex['property']}", out
@@ -142,7 +147,7 @@ def executed(engine, rev, results, solvers, models, witness):
             continue
         out = execute(d, vm, rev)
         sym = ([tuple(r) for r in d["ranges"]], bool(path.error), len(env.warnings))
-        conc = ([tuple(r) for r in out.ranges], bool(out.error and not out.warnings), len(out.warnings))
+        conc = (_ends(out.ranges), bool(out.error and not out.warnings), len(out.warnings))
         if sym != conc:
             raise RevisionError(f"{rev.path}:1: the revision behaves differently on concrete input than on the "
                                 f"symbolic path: symbolically {sym}, concretely {conc}")
@@ -186,11 +191,13 @@ class _BudgetVM(VM):
 
 
 def hangs(rev, shift):
-    """Concrete evidence of non-termination: one in-use shadow MMU of the
+    """Concrete evidence of non-termination: two in-use shadow MMUs of the
     guest's VMID, nothing cached, a TLBI RIPAS2E1IS of one page of the
     granule at IPA 0: the handler reads nested_mmus[] without end."""
     vm = _BudgetVM()
-    new_mmu(vm, GuestS2(shift), 12)
+    guest = GuestS2(shift)
+    for _ in range(2):
+        new_mmu(vm, guest, 12)
     vm.vcpu.sys_regs["VTTBR_EL2"] = 0
     try:
         TR.run(vm, TR.make_operand(0, TR.TG_OF[shift], 0, 0), rev)
