@@ -12,7 +12,7 @@ from nvtlbi.impl.cint import UndefinedBehaviour, Word, s32, u64
 from nvtlbi.impl.eras import KvmS2Mmu
 from nvtlbi.model import arch as A
 from nvtlbi.model.assumptions import CASE, GET_LEAF_RANGE, GRANULE_ORDER
-from nvtlbi.model.env import Case, SymLock, A_bv
+from nvtlbi.model.env import SymLock, A_bv
 
 N_MMUS = 2          # shadow MMUs in kvm->arch.nested_mmus: each may share the VMID or not, be free or not
 
@@ -51,7 +51,6 @@ class RangeKVM:
     def __init__(self, env):
         self.env = env
         self.mmu_lock = SymLock(env)
-        self.arch = None
 
 
 class RangeVCPU:
@@ -151,7 +150,3 @@ class RangeEnv:
     def tg_mine(self):
         """TG names C's granule: the architectural range applies."""
         return z3.Or([self.case_fact(n) for n, (_, _, applies) in RangeCases.CASES.items() if applies])
-
-
-def new_case(shift, level, hint):
-    return Case(shift, level, hint)
