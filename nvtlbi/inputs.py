@@ -42,7 +42,7 @@ def load(spec, tmpdir, bases=(), base_revision=None, profile=None, config=None, 
     them in ASSUMES."""
     if tree is not None:
         return _translated(spec or tree, tmpdir, tree=tree, series=spec, profile=profile, config=config,
-                           unaudited=unaudited, assumes=assumes)
+                           unaudited=unaudited, assumes=assumes, caller=caller)
     if is_python_revision(spec, caller):          # its note and origins (add_revision_info) need it loaded
         if assumes:
             raise REV.RevisionError(f"{spec}: --assume is for C input; a Python revision names its opt-in "
@@ -50,14 +50,21 @@ def load(spec, tmpdir, bases=(), base_revision=None, profile=None, config=None, 
         return Loaded(spec, spec if not spec.endswith(".py") else os.path.abspath(spec), [])
     if not os.path.exists(spec):
         raise REV.RevisionError(f"{spec}: no such revision or file (bundled: {', '.join(bundled(caller))})")
-    return _translated(spec, tmpdir, bases, base_revision, profile, config, unaudited, assumes=assumes)
+    return _translated(spec, tmpdir, bases, base_revision, profile, config, unaudited, assumes=assumes,
+                       caller=caller)
 
 
 def _translated(spec, tmpdir, bases=(), base_revision=None, profile=None, config=None, unaudited=(), tree=None,
-                series=None, assumes=()):
+                series=None, assumes=(), caller=None):
     from nvtlbi.c import pipeline
-    tr = pipeline.translate(series if tree is not None else spec, bases, base_revision, profile, config,
-                            unaudited, tree=tree)
+    if caller is not None and caller is not tlbi.CALLER:
+        if tree is not None:
+            raise REV.RevisionError(f"{spec}: --tree audits the {tlbi.CALLER.op} path only (not {caller.op})")
+        from nvtlbi.c import ops as C_OPS
+        tr = C_OPS.translate(spec, caller, bases, base_revision, profile, config, unaudited)
+    else:
+        tr = pipeline.translate(series if tree is not None else spec, bases, base_revision, profile, config,
+                                unaudited, tree=tree)
     name = os.path.splitext(os.path.basename(os.path.abspath(spec)))[0].replace(".", "_").replace("-", "_")
     path = os.path.join(tmpdir, f"{name}.py")
     source = tr.source

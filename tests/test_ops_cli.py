@@ -98,3 +98,40 @@ def test_crosscheck_text_of_an_empty_conjunction():
     # bare `and`, which Bitwuzla rejects (found by selfcheck --op ripas2e1)
     from nvtlbi.model.crosscheck import standard
     assert standard("(assert (not and))\n(assert (or (and x)))") == "(assert (not true))\n(assert x)"
+
+
+POST = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "posts", "S_sys_regs_260119377.txt")
+
+
+def test_audit_posted_range_handler(capsys, tmp_path):
+    """The posted handle_ripas2e1is and s2_mmu_unmap_range, translated against
+    the era's vocabulary (kvm_s2_mmu_iterate_by_vmid, in nested.c, from the
+    bundled upstream): EQUIVALENT to inline_decode, and R2 fails as there."""
+    import pytest
+    if not os.path.exists(POST):
+        pytest.skip("../shared/posts is not there")
+    emit = tmp_path / "posted.py"
+    assert cli.main(["audit", POST, "--base-revision", "upstream", "--translate-only", "--emit", str(emit)] + OP) == 0
+    src = emit.read_text()
+    assert "def _c_handle_ripas2e1is(vcpu, p, r):" in src and "def s2_mmu_unmap_range(mmu, info):" in src
+    assert "adopt('upstream', 'kvm_s2_mmu_iterate_by_vmid', globals(), 'nvtlbi.impl.revisions_ripas2e1')" in src
+    capsys.readouterr()
+    assert cli.main(["audit", POST, "--base-revision", "upstream", "--against", "inline_decode", "--granule", "16K",
+                     "--json"] + OP) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["op"] == "ripas2e1" and doc["against"]["op"] == "ripas2e1"
+    assert {r["verdict"] for r in doc["against"]["results"]} == {"EQUIVALENT"}
+    rev = doc["revisions"][0]
+    assert rev["verdict"] == "COUNTEREXAMPLE" and {g["property"] for g in rev["counterexample_groups"]} == {"R2"}
+    # the same verdicts, obligation by obligation, as the bundled inline_decode
+    assert cli.main(["audit", "inline_decode", "--granule", "16K", "--json"] + OP) == 1
+    bundled = json.loads(capsys.readouterr().out)["revisions"][0]
+    verdicts = lambda r: {(x["level"], x["hint"], x["property"]): x["verdict"] for x in r["results"]}
+    assert verdicts(rev) == verdicts(bundled)
+
+
+def test_posted_range_handler_needs_its_iterator():
+    import pytest
+    if not os.path.exists(POST):
+        pytest.skip("../shared/posts is not there")
+    assert cli.main(["audit", POST, "--translate-only"] + OP) == 2
