@@ -9,6 +9,7 @@ the only layout an NV guest has: ARCH_FACTS.md 9).  The range is
 [BaseADDR, BaseADDR + (NUM+1) * 2^(5*SCALE+1) * granule) (D8.17.5.2 IHKYNQ)."""
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 from nvtlbi.impl import context, kernel
 from nvtlbi.impl import granule as G
@@ -112,7 +113,7 @@ class Caller:
     handler: str
     required: tuple
     package: str            # the bundled revisions' package
-    default: object         # default(revision, vcpu, val) when the handler is not defined
+    default: Callable[..., Any]     # default(revision, vcpu, val) when the handler is not defined
     functions: tuple = ()   # the kernel functions an audit shows the origin of (ipas2e1: the translator's)
 
 
