@@ -135,8 +135,20 @@ _field("kvm_vcpu", "kvm", "kvm", "the VM of the vCPU", "include/linux/kvm_host.h
 _field("tlbi_info", "ipa", "ipa", "the by-IPA member of union tlbi_info", f"{_V9} (s2_mmu_unmap_stage2_ipa)", ALL)
 _field("tlbi_info", "addr", "addr", "info->ipa.addr: the TLBI operand", f"{_V9} (s2_mmu_unmap_stage2_ipa)", ALL)
 _field("sys_reg_params", "regval", "regval", "p->regval: the value the guest wrote (the TLBI operand)",
-       "arch/arm64/kvm/sys_regs.h struct sys_reg_params; NV v2 63/94 handle_ipas2e1is reads p->regval",
-       until("v2020"))
+       "arch/arm64/kvm/sys_regs.h struct sys_reg_params; NV v2 63/94 handle_ipas2e1is reads p->regval; "
+       "handle_ripas2e1is (S_sys_regs_260119377.txt:3560)",
+       until("v2020") + since("v2024"))
+for _f in ("Op0", "Op1", "CRn", "CRm", "Op2"):
+    _field("sys_reg_params", _f, _f, f"p->{_f}: a field of the trapped instruction's encoding (sys_insn)",
+           "arch/arm64/kvm/sys_regs.h struct sys_reg_params; handle_ripas2e1is's sys_insn(p->Op0, ...) "
+           "(S_sys_regs_260119377.txt:3547)", since("v2024"))
+_field("tlbi_info", "range", "range", "the range member of union tlbi_info: .start and .size (u64 each)",
+       "arch/arm64/kvm/sys_regs.c union tlbi_info (S_sys_regs_260119377.txt:3476); s2_mmu_unmap_range",
+       since("v2024"))
+_field("tlbi_info", "start", "start", "info->range.start: the first IPA of the range",
+       "arch/arm64/kvm/sys_regs.c union tlbi_info (S_sys_regs_260119377.txt:3478)", since("v2024"))
+_field("tlbi_info", "size", "size", "info->range.size: the range's size in bytes",
+       "arch/arm64/kvm/sys_regs.c union tlbi_info (S_sys_regs_260119377.txt:3479)", since("v2024"))
 for _f, _m in (("output", "output address of the guest translation"), ("block_size", "its size"),
                ("upper_attr", "its upper attributes"), ("level", "its level"), ("esr", "the fault syndrome")):
     _field("kvm_s2_trans", _f, _f, _m, "NV series: arch/arm64/include/asm/kvm_nested.h struct kvm_s2_trans", ALL)
@@ -341,6 +353,15 @@ NAMES = {n.name: n for n in [
          eras=since("v2024")),
     Name("__TLBI_RANGE_PAGES", "(unsigned long)(num + 1) << (5 * scale + 1): the pages of a range TLBI operand",
          "arch/arm64/include/asm/tlbflush.h (TLBI RANGE support, Zhenyu Ye, 2020)", eras=since("v2024")),
+    Name("sys_insn", "the encoding of a system instruction from Op0, Op1, CRn, CRm, Op2 (as sys_reg: "
+         "Op0 << 19 | Op1 << 16 | CRn << 12 | CRm << 8 | Op2 << 5)", "arch/arm64/include/asm/sysreg.h",
+         eras=since("v2024")),
+    Name("kvm_supported_tlbi_ipas2_op", "is the trapped TLBI by IPA one the VM supports (range forms: FEAT_TLBIRANGE; "
+         "nXS forms: FEAT_XS); the worlds model a VM with FEAT_TLBIRANGE, so true for (R)IPAS2(L)E1IS",
+         "arch/arm64/include/asm/kvm_nested.h", eras=since("v2024")),
+    Name("undef_access", "inject an UNDEF into the guest for the trapped access and return false; never reached in "
+         "the modelled worlds (kvm_supported_tlbi_ipas2_op is true there): reaching it is an error, not a verdict",
+         "arch/arm64/kvm/sys_regs.c", eras=since("v2024")),
     Name("tlbi_info", "union tlbi_info: what a per-MMU TLBI callback is handed (.range.start/.size, .ipa.addr)",
          "arch/arm64/kvm/sys_regs.c union tlbi_info (S_sys_regs_260119377.txt:3476)", eras=since("v2024")),
     Name("lookup_s2_mmu", "the shadow MMU for a VTTBR_EL2 and HCR_EL2.VM, or NULL", f"NV series; used in {_R1A}"),

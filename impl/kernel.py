@@ -477,6 +477,24 @@ def kvm_s2_mmu_valid(mmu):
     return not (mmu.tlb_vttbr & VTTBR_CNP_BIT)
 
 
+def sys_insn(op0, op1, crn, crm, op2):
+    """asm/sysreg.h sys_insn (= sys_reg): the instruction's encoding."""
+    return u32((op0 << 19) | (op1 << 16) | (crn << 12) | (crm << 8) | (op2 << 5))
+
+
+def kvm_supported_tlbi_ipas2_op(vcpu, encoding):
+    """kvm_nested.h: a range form needs FEAT_TLBIRANGE in the VM, an nXS form
+    FEAT_XS.  The worlds are a VM with FEAT_TLBIRANGE issuing the IS forms
+    (the operand's op: impl/tlbi_range.SYS_TLBI_*), so it is supported."""
+    return True
+
+
+def undef_access(vcpu, p, r):
+    """sys_regs.c: inject UNDEF for the trapped access.  Unreachable in the
+    worlds (kvm_supported_tlbi_ipas2_op is true): an error if reached."""
+    raise NotImplementedError("undef_access: an UNDEF for an unsupported TLBI is not modelled")
+
+
 class tlbi_info:
     """union tlbi_info (sys_regs.c), the members the range path uses:
     `tlbi_info(range=(start, size))` is the compound literal

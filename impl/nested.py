@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from nvtlbi.impl import descriptor as D
 from nvtlbi.impl import granule as G
-from nvtlbi.impl.cint import Word, convert, s32, s64, select, u8, u64
+from nvtlbi.impl.cint import UndefinedBehaviour, Word, convert, s32, s64, select, u8, u64
 from nvtlbi.impl.eras import KvmS2Mmu
 from nvtlbi.impl.kernel import kvm_s2_trans as kernel_s2_trans
 from nvtlbi.impl.outcome import LockdepFailure
@@ -149,6 +149,9 @@ class _MmuArray:
         self.mmus = mmus
 
     def __getitem__(self, i):
+        # past either end: a read outside the kvm_s2_mmu array, undefined in C
+        if not 0 <= int(i) < len(self.mmus):
+            raise UndefinedBehaviour(f"kvm->arch.nested_mmus[{int(i)}] read outside the array of {len(self.mmus)}")
         return self.mmus[int(i)]
 
 

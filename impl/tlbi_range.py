@@ -114,10 +114,12 @@ class Caller:
     required: tuple
     package: str            # the bundled revisions' package
     default: Callable[..., Any]     # default(revision, vcpu, val) when the handler is not defined
+    functions: tuple = ()   # the kernel functions an audit shows the origin of (ipas2e1: the translator's)
 
 
 CALLER = Caller("ripas2e1", "handle_ripas2e1is", ("handle_ripas2e1is",), "nvtlbi.impl.revisions_ripas2e1",
-                handle_ripas2e1is_default)
+                handle_ripas2e1is_default,
+                ("handle_ripas2e1is", "decode_range_tlbi", "kvm_s2_mmu_iterate_by_vmid", "s2_mmu_unmap_range"))
 
 
 def run(vm, val, revision):

@@ -42,8 +42,10 @@ def _tokens(text):
 
 def standard(text):
     """z3 prints `(and x)` / `(or x)` for one-operand connectives, which the
-    SMT-LIB standard (and Bitwuzla) rejects: write them as `x`.  The
-    rewrite is on the text, so the formula is z3's own, unsimplified."""
+    SMT-LIB standard (and Bitwuzla) rejects: write them as `x`; and a
+    zero-operand one as a bare `and` / `or` (z3.And([]), a property over no
+    unmapped range): write it `true` / `false`.  The rewrite is on the
+    text, so the formula is z3's own, unsimplified."""
     stack = [[]]
     for t in _tokens(text):
         if t == "(":
@@ -56,6 +58,8 @@ def standard(text):
                 stack[-1].append("true" if node[0] == "and" else "false")
             else:
                 stack[-1].append(node)
+        elif t in ("and", "or") and stack[-1]:        # an operand, not a head: empty and / or
+            stack[-1].append("true" if t == "and" else "false")
         else:
             stack[-1].append(t)
 

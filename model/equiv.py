@@ -160,24 +160,28 @@ def differences(oa, ob, model):
 
 
 @in_own_z3_context       # the distinguishing input must not depend on --jobs
-def diff_case(rev_a, rev_b, case, drop=(), session: Session | None = None, obliged_only=False, compare=EFFECTS):
+def diff_case(rev_a, rev_b, case, drop=(), session: Session | None = None, obliged_only=False, compare=EFFECTS,
+              op=None):
     """obliged_only: compare the ranges only on the inputs where the
     architecture obliges the TLBI to remove T (a TLBI whose valid TTL names
     another granule or level is excused: any range passes P2 there); every
     other effect is compared on every input.  compare: the EFFECTS compared
     (all of them, unless a caller asks about one).  Under `session`
-    (model/session.py; the one entered, else a default one)."""
+    (model/session.py; the one entered, else a default one).  `op`
+    (model/ops.py, default ipas2e1): the symbolic world both run in and how
+    an example reads."""
+    from nvtlbi.model import ops
     with of_call(session) as s:
-        return _diff_case(rev_a, rev_b, case, drop, s, obliged_only, compare)
+        return _diff_case(rev_a, rev_b, case, drop, s, obliged_only, compare, ops.op(op))
 
 
-def _diff_case(rev_a, rev_b, case, drop, session, obliged_only, compare):
+def _diff_case(rev_a, rev_b, case, drop, session, obliged_only, compare, op):
     engine = Engine(AS.enabled(drop), session)
     state = {}
     t0 = time.perf_counter()
 
     def setup():
-        state["env"] = SymEnv(engine, case)
+        state["env"] = op.make_env(engine, case)
 
     def program():
         env = state["env"]
@@ -198,7 +202,7 @@ def _diff_case(rev_a, rev_b, case, drop, session, obliged_only, compare):
     try:
         for path in engine.paths(program, setup):
             n += 1
-            r = _compare(engine, path, res, n, obliged_only, (rev_a, rev_b), compare)
+            r = _compare(engine, path, res, n, obliged_only, (rev_a, rev_b), compare, op.describe)
             if r is not None:
                 return r
     except (PathExplosion, context.UnwindingLimit) as e:
@@ -210,7 +214,7 @@ def _diff_case(rev_a, rev_b, case, drop, session, obliged_only, compare):
     return res(EQUIVALENT, paths=n)
 
 
-def _compare(engine, path, res, n, obliged_only=False, revs=(), compare=EFFECTS):
+def _compare(engine, path, res, n, obliged_only=False, revs=(), compare=EFFECTS, describe=describe):
     """None if the revisions agree on this path, else the DiffResult."""
     if path.error is not None:
         # not C's doing (C outcomes end a path as an Outcome): a usage or
@@ -235,11 +239,13 @@ def _compare(engine, path, res, n, obliged_only=False, revs=(), compare=EFFECTS)
     return res(DIFFERENT, example=ex, paths=n)
 
 
-def outcome_text(side, rng=None):
+def outcome_text(side, rng=None, mmu=None):
     """One side of an example, e.g. "unmaps [0x0, 0x2000000), WARN_ON
-    fires 1x (upstream.py:142)"; rng(base, size) formats a range."""
+    fires 1x (upstream.py:142)"; rng(base, size) formats a range, mmu(index)
+    names the MMU it was unmapped from (default: ipas2e1's, 1 the S2-off one)."""
     rng = rng or (lambda b, s: f"[{b:#x}, {b + s:#x})")
-    rngs = ", ".join(rng(s, e - s) + (" (S2-off MMU)" if m else "") for s, e, m in side["ranges"])
+    mmu = mmu or (lambda m: " (S2-off MMU)" if m else "")
+    rngs = ", ".join(rng(s, e - s) + mmu(m) for s, e, m in side["ranges"])
     out = f"unmaps {rngs or 'nothing'}"
     warns = side.get("warnings") or []
     if warns:
@@ -251,15 +257,19 @@ def outcome_text(side, rng=None):
     return out
 
 
-def diff_cases():
-    """One case per granule: any level of T, any hint."""
-    return [Case(shift, None, "any") for shift in sorted(G.GRANULES.values())]
+def diff_cases(op=None):
+    """One case per granule: any level of T, any hint (the op's any_case)."""
+    from nvtlbi.model import ops
+    o = ops.op(op)
+    return [o.any_case(shift) if o.any_case else Case(shift, None, "any") for shift in sorted(G.GRANULES.values())]
 
 
 def _diff_job(job):
     from nvtlbi.impl import revision as REV
-    sa, sb, case, drop, limits = job
-    return diff_case(REV.load(sa), REV.load(sb), case, drop, _session(limits))
+    from nvtlbi.model import ops
+    sa, sb, case, drop, limits, op = job
+    o = ops.op(op)
+    return diff_case(REV.load(sa, o.caller), REV.load(sb, o.caller), case, drop, _session(limits), op=o)
 
 
 def _session(limits):
@@ -267,12 +277,12 @@ def _session(limits):
     return None if limits is None else Session(limits=limits)
 
 
-def diff_all(a, b, drop=(), limits=None, granules=None, jobs=1, specs=None):
+def diff_all(a, b, drop=(), limits=None, granules=None, jobs=1, specs=None, op=None):
     """diff_case over every granule (in parallel when specs, the paths the
     revisions load from, are given)."""
-    cases = [c for c in diff_cases() if not granules or c.granule in granules]
+    cases = [c for c in diff_cases(op) if not granules or c.granule in granules]
     if jobs > 1 and specs and len(cases) > 1:
         import multiprocessing
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            return pool.map(_diff_job, [(specs[0], specs[1], c, drop, limits) for c in cases], chunksize=1)
-    return [diff_case(a, b, c, drop, _session(limits)) for c in cases]
+            return pool.map(_diff_job, [(specs[0], specs[1], c, drop, limits, op) for c in cases], chunksize=1)
+    return [diff_case(a, b, c, drop, _session(limits), op=op) for c in cases]

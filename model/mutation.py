@@ -21,15 +21,14 @@ import time
 from dataclasses import dataclass, field
 
 from nvtlbi.impl import revision as REV
+from nvtlbi.impl import granule as G
 from nvtlbi.impl import tlbi
 from nvtlbi.impl.cint import Word, u64
 from nvtlbi.impl.nested import VM, GuestS2, new_mmu
 from nvtlbi.model import assumptions as AS
 from nvtlbi.model import findings
-from nvtlbi.model.env import Case, SymEnv
+from nvtlbi.model.env import Case
 from nvtlbi.model.equiv import DIFFERENT, EQUIVALENT, diff_case, outcome_text
-from nvtlbi.model import properties as P
-from nvtlbi.model.matrix import matrix
 from nvtlbi.model.prover import prove_case
 from nvtlbi.model.session import Limits, Session
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
@@ -135,40 +134,49 @@ def write(mutants, directory=None):
     return paths
 
 
-def classify(original, mutant, path, shifts=GRANULE_ORDER, limits=None, drop=()):
+def classify(original, mutant, path, shifts=GRANULE_ORDER, limits=None, drop=(), op=None):
     """Classify one mutant (loaded from `path`) against the `original`
-    revision spec, granule by granule."""
+    revision spec, granule by granule; `op` (model/ops.py, default ipas2e1)
+    names the world, the cases and the properties."""
+    from nvtlbi.model import ops
     t0 = time.perf_counter()
     with Session(limits=limits or Limits(), max_decisions=MUTANT_MAX_DECISIONS):
-        return _classify(original, mutant, path, shifts, drop, t0)
+        return _classify(original, mutant, path, shifts, drop, t0, ops.op(op))
 
 
-def _classify(original, mutant, path, shifts, drop, t0):
+def _any_case(op, shift):
+    return op.any_case(shift) if op.any_case else Case(shift, None, "any")
+
+
+def _classify(original, mutant, path, shifts, drop, t0, op):
     def done(verdict, evidence, example=None, by=""):
         return Classified(mutant.id, mutant.line, mutant.operator, mutant.change, verdict, evidence,
                           round(time.perf_counter() - t0, 2), example, by)
 
     try:
-        rev = REV.load(path)
-        orig = REV.load(original)
+        rev = REV.load(path, op.caller)
+        orig = REV.load(original, op.caller)
         enabled = AS.enabled(drop)
         differing, unknown, known = [], [], set()
         for shift in shifts:
-            d = diff_case(orig, rev, Case(shift, None, "any"), drop=drop)
+            d = diff_case(orig, rev, _any_case(op, shift), drop=drop, op=op)
             if d.verdict == EQUIVALENT:
                 continue
-            if d.verdict == "UNKNOWN" and "symbolic branches" in d.reason and hangs(rev, shift):
-                return done(KILLED, f"{d.granule}: unbounded loop ({d.reason}); concretely, an empty shadow "
-                                    f"S2 and a TLBI without hint: more than {PROBE_BUDGET} probes, no return", by="loop")
+            if d.verdict == "UNKNOWN" and "symbolic branches" in d.reason and (op.hangs or hangs)(rev, shift):
+                how = (f"an empty shadow S2 and a TLBI without hint: more than {PROBE_BUDGET} probes"
+                       if op.hangs is None else "two shadow MMUs of the VMID and a one-page range TLBI: nested_mmus[] "
+                                                "read past the budget")
+                return done(KILLED, f"{d.granule}: unbounded loop ({d.reason}); concretely, {how}, no return",
+                            by="loop")
             if d.verdict != DIFFERENT:
                 unknown.append(f"{d.granule}: {d.verdict} {d.reason}")
                 continue
             differing.append((d.granule, d.example))
-            cases = [c for c in matrix(enabled) if c.shift == shift]
+            cases = [c for c in op.matrix(enabled) if c.shift == shift]
             for case in cases:
-                for r in prove_case(rev, case, props=tuple(P.PROPERTIES), drop=drop):
+                for r in prove_case(rev, case, props=tuple(op.properties), drop=drop, op=op):
                     if r.verdict == COUNTEREXAMPLE and not r.counterexample.get("replayed"):
-                        r = _replaying(rev, case, r, drop)
+                        r = _replaying(rev, case, r, drop, op)
                     if r.verdict == COUNTEREXAMPLE:
                         # a known finding about the kernel's shared code (model/findings.py)
                         # kills no mutant: the original reaches it too; any other cause does
@@ -195,8 +203,7 @@ def _classify(original, mutant, path, shifts, drop, t0):
                                 f"and environment ({names})")
     where = []
     for g, _ in differing:
-        d = diff_case(orig, rev, Case({"4K": 12, "16K": 14, "64K": 16}[g], None, "any"), drop=drop,
-                      obliged_only=True)
+        d = diff_case(orig, rev, _any_case(op, G.GRANULES[g]), drop=drop, obliged_only=True, op=op)
         if d.verdict == EQUIVALENT:
             continue
         if d.verdict != DIFFERENT:
@@ -211,8 +218,7 @@ def _classify(original, mutant, path, shifts, drop, t0):
     for g, _ in where:
         # no obligation speaks of the lock: a mutant that leaves it held (the
         # next TLBI deadlocks) on any path is a hole, whatever else differs
-        d = diff_case(orig, rev, Case({"4K": 12, "16K": 14, "64K": 16}[g], None, "any"), drop=drop,
-                      compare=("mmu_lock",))
+        d = diff_case(orig, rev, _any_case(op, G.GRANULES[g]), drop=drop, compare=("mmu_lock",), op=op)
         if d.verdict != EQUIVALENT:
             return done(UNEXPLAINED, f"{g}: differs in whether mmu_lock is held on return, which no obligation "
                                      f"checks ({d.verdict}" + (f": e.g. {_example(g, d.example)})" if d.example
@@ -230,22 +236,29 @@ def _but(known):
 
 
 def _example(g, ex):
+    if "operand" in ex:         # the range op's: its operand in domain terms (model/range_replay.describe)
+        mmu = lambda m: f" on MMU #{m}"
+        return (f"{g} {ex['operand']}: original {outcome_text(ex['a'], mmu=mmu)}, "
+                f"mutant {outcome_text(ex['b'], mmu=mmu)}")
     return (f"{g} IPA {ex['ipa']:#x} TTL {ex['ttl']:#06b}: original {outcome_text(ex['a'])}, "
             f"mutant {outcome_text(ex['b'])}")
 
 
-def _replaying(rev, case, first, drop):
+def _replaying(rev, case, first, drop, op=None):
     """The first counterexample did not replay.  P2 is stated on the range
     while the host unmaps whole shadow leaves: with host pages larger than
     the range, a range too small for T can still remove T's only leaf.  Look
     for a counterexample on a 4K host (the smallest leaves), where a range
     smaller than T leaves a leaf of T behind; the replay stays the judge."""
-    class Pinned(SymEnv):
+    from nvtlbi.model import ops
+    o = ops.op(op)
+
+    class Pinned(o.make_env):  # type: ignore[name-defined,misc]
         def __init__(self, engine, c):
             super().__init__(engine, c)
             engine.assume(AS.CASE, self.host_shift == 12)
 
-    again = prove_case(rev, case, props=(first.property,), drop=drop, make_env=Pinned)
+    again = prove_case(rev, case, props=(first.property,), drop=drop, make_env=Pinned, op=o)
     r = again[0] if again else first
     if r.verdict == COUNTEREXAMPLE and r.counterexample.get("replayed"):
         host = first.counterexample.get("host_granule")

@@ -10,7 +10,7 @@ prover (model/prover.py) and the CLI's --op go through the entry, never
 through a branch on the op's name; a misspelt op is an UnknownOp."""
 
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Tuple
 
 from nvtlbi.impl import granule as G
 from nvtlbi.impl import tlbi, tlbi_range, vncr
@@ -22,6 +22,7 @@ from nvtlbi.model import range_replay as RR
 from nvtlbi.model import vncr_env as VE
 from nvtlbi.model import vncr_props as VP
 from nvtlbi.model import vncr_replay as VR
+from nvtlbi.model import range_text as RT
 from nvtlbi.model.env import HINTS, SymEnv, Case, hint_fact
 from nvtlbi.model.matrix import matrix as _ipas2e1_matrix
 
@@ -44,9 +45,13 @@ class Op:
     attach: Callable                    # attach(cex, rev, dropped): replay one counterexample, say so in it
     executed: Callable                  # executed(engine, rev, results, solvers, models, witness)
     cover: Callable                     # cover(witness) -> (ok, why)
-    # text(result, cex) -> the counterexample in the op's domain terms, for the
-    # report's one line (None: IPAS2E1's, which nvtlbi/render.py draws)
-    text: Optional[Callable] = None
+    # how a counterexample reads (the front end asks here; None: ipas2e1's
+    # own rendering in nvtlbi/render.py and nvtlbi/report.py)
+    sentence: Callable | None = None    # sentence(result, cex=None) -> one line in domain terms, its error too
+    scenario: Callable | None = None    # scenario(result, rev, dropped) -> the scenario drawn as text
+    any_case: Callable | None = None    # any_case(shift) -> the Case a diff runs in (None: any level, any hint)
+    example: Callable | None = None     # example(diff example, a, b) -> lines: the input two revisions differ on
+    hangs: Callable | None = None       # hangs(rev, shift): a mutant loops concretely (None: ipas2e1's probe budget)
 
     def __str__(self):
         return self.name
@@ -72,6 +77,11 @@ def _range_matrix(enabled, hints=None):
             for level in G.guest_leaf_levels(shift) for h in (hints or RE.RangeCases.NAMES)]
 
 
+def _range_any_case(shift):
+    # the range revisions never read C: one level serves a diff of the granule
+    return Case(shift, G.guest_leaf_levels(shift)[-1], "any")
+
+
 IPAS2E1 = Op("ipas2e1", "TLBI IPAS2E1*: one IPA, its range inferred from the TTL hint or the shadow S2's level tags",
              "ARM DDI 0487 M.a.a C5.5.13; sys_regs.c handle_ipas2e1is, nested.c compute_tlb_inval_range",
              tlbi.CALLER, HINTS, P.PROPERTIES, P.ISOLATION, SymEnv, _ipas2e1_matrix, P.applies, P.holds,
@@ -82,7 +92,9 @@ RIPAS2E1 = Op("ripas2e1", "TLBI RIPAS2E1*: a range of IPAs (TG, SCALE, NUM, TTL,
               "ARM DDI 0487 M.a.a C5.5.21, D8.17.5.2, J1.1.3.449; sys_regs.c handle_ripas2e1is, "
               "kvm_nested.h decode_range_tlbi, nested.c kvm_s2_mmu_iterate_by_vmid",
               tlbi_range.CALLER, RE.RangeCases.NAMES, RP.PROPERTIES, RP.ISOLATION, RE.RangeEnv, _range_matrix,
-              RP.applies, RP.holds, lambda env, h: env.case_fact(h), RR.describe, RR.attach, RR.executed, RR.cover, RR.text)
+              RP.applies, RP.holds, lambda env, h: env.case_fact(h), RR.describe, RR.attach, RR.executed, RR.cover,
+              RT.sentence, RT.scenario, _range_any_case, RT.example,
+              RR.hangs)
 
 
 
@@ -96,7 +108,8 @@ VNCR = Op("vncr", "the VNCR pseudo-TLB (FEAT_NV2): a vCPU's cached translation o
           "ARM DDI 0487 M.a.a J1.1.3.446-451; nested.c invalidate_vncr_va, kvm_invalidate_vncr_ipa, "
           "compute_s1_tlbi_range, kvm_handle_s1e2_tlbi (N3_nested_96575923.txt:813-1051)",
           vncr.CALLER, VE.KIND_NAMES, VP.PROPERTIES, VP.ISOLATION, VE.VncrEnv, _vncr_matrix,
-          VP.applies, VP.holds, lambda env, h: env.case_fact(h), VR.describe, VR.attach, VR.executed, VR.cover, VR.text)
+          VP.applies, VP.holds, lambda env, h: env.case_fact(h), VR.describe, VR.attach, VR.executed, VR.cover,
+          sentence=VR.text)
 
 OPS = {o.name: o for o in [IPAS2E1, RIPAS2E1, VNCR]}
 DEFAULT = IPAS2E1.name
@@ -105,6 +118,13 @@ DEFAULT = IPAS2E1.name
 class UnknownOp(KeyError):
     def __str__(self):
         return f"unknown op {self.args[0]!r} (ops: {', '.join(OPS)})"
+
+
+def of_result(result):
+    """The op a result is about: its counterexample or witness says it
+    (ipas2e1's, from before ops, say nothing)."""
+    c = result.counterexample or result.witness or {}
+    return op(c.get("op"))
 
 
 def op(name):

@@ -58,9 +58,10 @@ def explore(rev, case, enabled, session: Session | None = None, make_env=SymEnv)
         return engine, engine.explore(program, setup)
 
 
-def prove_case(rev, case, props=P.ISOLATION, drop=(), replay=True, session: Session | None = None, make_env=SymEnv):
-    """The obligations of one case (revision, granule, level, hint)."""
-    return prove_level(rev, case.shift, case.level, [case.hint], props, drop, replay, session, make_env)
+def prove_case(rev, case, props=P.ISOLATION, drop=(), replay=True, session: Session | None = None, make_env=None,
+               op=None):
+    """The obligations of one case (revision, granule, level, hint) of `op` (model/ops.py)."""
+    return prove_level(rev, case.shift, case.level, [case.hint], props, drop, replay, session, make_env, op)
 
 
 @in_own_z3_context       # its values must not depend on what the process proved before (--jobs)

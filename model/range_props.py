@@ -55,7 +55,7 @@ def _covers_range(env):
 def _removes_C(env):
     # C overlapping the range is removed whole from the MMU caching it, when
     # that MMU has the VMID: its page x is unmapped
-    return z3.And([z3.Implies(z3.And(env.k == j, env.of_vmid(j), env.obliged()), _unmapped_on(env, j, env.x))
+    return z3.And([z3.Implies(z3.And(env.k == j, env.of_vmid(j), env.obliged_C()), _unmapped_on(env, j, env.x))
                    for j in range(len(env.mmus))])
 
 

@@ -128,6 +128,7 @@ def attach(cex, rev, dropped=()):
         cex["replay"] = f"MODEL BUG: {why}"
     if ok and out is not None:
         cex["stale"] = [f"MMU #{i} {b:#x}+{s:#x} L{lvl} (guest {o})" for i, (b, s, lvl, _, o) in out.stale]
+        cex["left"] = [f"MMU #{i} host page {x:#x} of the range" for i, x in out.range_left]
 
 
 def cover(witness):
@@ -167,11 +168,50 @@ def executed(engine, rev, results, solvers, models, witness):
                       "witness": why if ok else f"MODEL BUG: {why}"}
 
 
-def text(r, c):
-    """A counterexample of the range op in domain terms: the operand, the
-    world, the cached guest translation, what was unmapped and what survived."""
-    hx, rng = G.hx, G.rng
-    rngs = ", ".join(f"{rng(b, e - b)} on MMU #{m}" for b, e, m in c["ranges"]) or "none"
-    return (f"{c['operand']} (guest VTTBR {hx(c['vttbr'])}, host {c['host_granule']}, IPA size {c['ia_bits']} "
-            f"bits); guest {r.granule} L{r.level} translation {rng(c['C'][0], c['C'][1] - c['C'][0])} cached on "
-            f"MMU #{c['k']}; unmapped {rngs}; survived: {'; '.join(c.get('stale', [])) or 'none'}")
+# ---- a mutant that loops: concrete evidence (model/mutation.py) ---------------------------
+ITERATION_BUDGET = 10_000
+
+
+class _Hang(Exception):
+    pass
+
+
+class _BudgetVM(VM):
+    """A VM whose kvm->arch.nested_mmus[] may be read ITERATION_BUDGET
+    times: a handler past that is not walking the array, it is looping."""
+
+    def __init__(self):
+        super().__init__()
+        self.left = ITERATION_BUDGET
+
+    @property
+    def arch(self):
+        arch = VM.arch.fget(self)
+        mmus, vm = arch.nested_mmus, self
+
+        class Budgeted:
+            def __getitem__(self, i):
+                vm.left -= 1
+                if vm.left < 0:
+                    raise _Hang()
+                return mmus[i]
+        arch.nested_mmus = Budgeted()
+        return arch
+
+
+def hangs(rev, shift):
+    """Concrete evidence of non-termination: two in-use shadow MMUs of the
+    guest's VMID, nothing cached, a TLBI RIPAS2E1IS of one page of the
+    granule at IPA 0: the handler reads nested_mmus[] without end."""
+    vm = _BudgetVM()
+    guest = GuestS2(shift)
+    for _ in range(2):
+        new_mmu(vm, guest, 12)
+    vm.vcpu.sys_regs["VTTBR_EL2"] = 0
+    try:
+        TR.run(vm, TR.make_operand(0, TR.TG_OF[shift], 0, 0), rev)
+    except _Hang:
+        return True
+    except Exception:
+        return False
+    return False

@@ -188,8 +188,9 @@ def executed(engine, rev, results, solvers, models, witness):
                       "witness": why if ok else f"MODEL BUG: {why}"}
 
 
-def text(r, c):
+def text(r, c=None):
     """A counterexample of the VNCR op in domain terms: the invalidation, the
-    cached pseudo-TLB entries, and which survived."""
+    cached pseudo-TLB entries, which survived, and the error if any."""
+    c = c or r.counterexample
     return (f"{c['tlbi']}; cached: {'; '.join(c['cached'])}; survived: "
-            f"{'; '.join(c.get('survived', [])) or 'none'}")
+            f"{'; '.join(c.get('survived', [])) or 'none'}" + (f", {c['error']}" if c.get("error") else ""))

@@ -22,6 +22,7 @@ from nvtlbi.impl.assumptions import ASSUMPTIONS, OPT_IN
 from nvtlbi.model import findings as FI
 from nvtlbi.model import hints as H
 from nvtlbi.model import mutation as MU
+from nvtlbi.model import ops as OPS
 from nvtlbi.model import properties as P
 from nvtlbi.model import steps as ST
 from nvtlbi.model import verdict as V
@@ -91,9 +92,39 @@ def steps():
     return _table(["step", "meaning"], [[f"`{s.name}`", s.meaning] for s in ST.STEPS.values()])
 
 
+def ops_table():
+    """The ops (model/ops.py): the TLBIs whose emulation is proved (--op)."""
+    return _table(["op", "meaning", "operand cases (--hint)", "properties (default)", "source"],
+                  [[f"`{o.name}`" + (" (default)" if o.name == OPS.DEFAULT else ""), _cell(o.meaning),
+                    ", ".join(o.cases), ", ".join(o.isolation), _cell(o.source)] for o in OPS.OPS.values()])
+
+
+def _op_properties(name):
+    def table():
+        o = OPS.op(name)
+        return _table(["", "property", "proved", "operand cases", "source"],
+                      [[p.name, _cell(p.meaning), "by default" if p.default else f"only with `--property {p.name}`",
+                        ", ".join(h for h in o.cases if o.applies(p.name, h)), _cell(p.source)]
+                       for p in o.properties.values()])
+    table.__doc__ = f"The properties of op {name} (model/ops.py)."
+    return table
+
+
+def _op_cases(name):
+    def table():
+        from nvtlbi.model.range_env import RangeCases
+        return _table(["case", "operand", "the cached translation C"],
+                      [[c, _cell(m), "excused" if excuses else "must be removed where it overlaps the range"]
+                       for c, (m, excuses, _) in RangeCases.CASES.items()])
+    table.__doc__ = f"The operand cases of op {name} (model/range_env.py RangeCases)."
+    return table
+
+
 BLOCKS = {"assumptions": assumptions, "opt-in-assumptions": opt_in_assumptions, "properties": properties,
           "hints": hints, "exit-statuses": exit_statuses,
-          "mutant-classes": mutant_classes, "steps": steps, "findings": findings}
+          "mutant-classes": mutant_classes, "steps": steps, "ops": ops_table,
+          "ripas2e1-properties": _op_properties("ripas2e1"), "ripas2e1-cases": _op_cases("ripas2e1"),
+          "vncr-properties": _op_properties("vncr"), "findings": findings}
 
 
 def eras_page():

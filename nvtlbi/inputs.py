@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass, field
 
 from nvtlbi.impl import revision as REV
+from nvtlbi.impl import tlbi
 from nvtlbi.c.inputs import InputError
 
 
@@ -19,13 +20,21 @@ class Loaded:
     origins: dict = field(default_factory=dict)   # C input: function -> "FILE:A-B" or "bundled revision NAME"
 
 
-def is_python_revision(spec):
-    return spec in REV.bundled() + REV.alternatives() or spec.endswith(".py")
+def bundled(caller=None):
+    """The names a user may give for a bundled revision of the op whose
+    Caller is `caller` (default ipas2e1: the history and the alternatives)."""
+    if caller is not None and caller.package != tlbi.CALLER.package:
+        return REV.bundled_of(caller)
+    return REV.bundled() + REV.alternatives()
+
+
+def is_python_revision(spec, caller=None):
+    return spec in bundled(caller) or spec.endswith(".py")
 
 
 def load(spec, tmpdir, bases=(), base_revision=None, profile=None, config=None, unaudited=(), tree=None,
-         assumes=()):
-    """Resolve `spec`; C inputs are translated into tmpdir.  Raises
+         assumes=(), caller=None):
+    """Resolve `spec` (a revision of the op whose Caller is `caller`, default ipas2e1); C inputs are translated into tmpdir.  Raises
     RevisionError / InputError (one-line, file:line) for user errors.
     With `tree` (a kernel checkout), `spec` is a series applied to it first,
     or None for the tree as it stands (nvtlbi.c.tree).  `assumes`: opt-in
@@ -33,22 +42,29 @@ def load(spec, tmpdir, bases=(), base_revision=None, profile=None, config=None, 
     them in ASSUMES."""
     if tree is not None:
         return _translated(spec or tree, tmpdir, tree=tree, series=spec, profile=profile, config=config,
-                           unaudited=unaudited, assumes=assumes)
-    if is_python_revision(spec):          # its note and origins (add_revision_info) need it loaded
+                           unaudited=unaudited, assumes=assumes, caller=caller)
+    if is_python_revision(spec, caller):          # its note and origins (add_revision_info) need it loaded
         if assumes:
             raise REV.RevisionError(f"{spec}: --assume is for C input; a Python revision names its opt-in "
                                     "assumptions in ASSUMES")
         return Loaded(spec, spec if not spec.endswith(".py") else os.path.abspath(spec), [])
     if not os.path.exists(spec):
-        raise REV.RevisionError(f"{spec}: no such revision or file (bundled: {', '.join(REV.bundled())})")
-    return _translated(spec, tmpdir, bases, base_revision, profile, config, unaudited, assumes=assumes)
+        raise REV.RevisionError(f"{spec}: no such revision or file (bundled: {', '.join(bundled(caller))})")
+    return _translated(spec, tmpdir, bases, base_revision, profile, config, unaudited, assumes=assumes,
+                       caller=caller)
 
 
 def _translated(spec, tmpdir, bases=(), base_revision=None, profile=None, config=None, unaudited=(), tree=None,
-                series=None, assumes=()):
+                series=None, assumes=(), caller=None):
     from nvtlbi.c import pipeline
-    tr = pipeline.translate(series if tree is not None else spec, bases, base_revision, profile, config,
-                            unaudited, tree=tree)
+    if caller is not None and caller is not tlbi.CALLER:
+        if tree is not None:
+            raise REV.RevisionError(f"{spec}: --tree audits the {tlbi.CALLER.op} path only (not {caller.op})")
+        from nvtlbi.c import ops as C_OPS
+        tr = C_OPS.translate(spec, caller, bases, base_revision, profile, config, unaudited)
+    else:
+        tr = pipeline.translate(series if tree is not None else spec, bases, base_revision, profile, config,
+                                unaudited, tree=tree)
     name = os.path.splitext(os.path.basename(os.path.abspath(spec)))[0].replace(".", "_").replace("-", "_")
     path = os.path.join(tmpdir, f"{name}.py")
     source = tr.source
@@ -73,7 +89,8 @@ def python_origins(rev):
     from nvtlbi.impl import linking
     root = os.path.dirname(os.path.dirname(os.path.abspath(REV.__file__)))
     out = {}
-    for n in translator.TARGETS + ("s2_mmu_unmap_ipa", "handle_ipas2e1is"):
+    functions = getattr(rev.caller, "functions", ()) or translator.TARGETS + ("s2_mmu_unmap_ipa", "handle_ipas2e1is")
+    for n in functions:
         f = rev.module.__dict__.get(n)
         if f is None:
             if n == "s2_mmu_unmap_ipa" and "handle_ipas2e1is" not in rev.module.__dict__:
@@ -94,10 +111,10 @@ def python_origins(rev):
     return out
 
 
-def add_revision_info(loaded, info):
+def add_revision_info(loaded, info, caller=None):
     """A Python revision's note and origins, once a worker has loaded it
     (info: scheduler.RevisionInfo, described with origins)."""
-    if is_python_revision(loaded.spec):
+    if is_python_revision(loaded.spec, caller):
         loaded.notes.insert(0, f"revision {info.name}: {info.first_doc_line}")
         loaded.origins = dict(info.origins)
         # An imported function run with this file's definitions is not the

@@ -192,5 +192,5 @@ def scenarios(spec, results, dropped, args):
 
 
 def _draw(spec, result, dropped):
-    return render.counterexample(result, REV.load(spec), dropped)
+    return render.counterexample(result, REV.load(spec, ops.of_result(result).caller), dropped)
 

@@ -66,10 +66,9 @@ def _cex_line(r, c):
     is a known finding about the kernel (model/findings.py)."""
     known = findings.of(c, r.property)
     known = f" (known finding `{known.name}` about the kernel)" if known else ""
-    text = ops.op(c.get("op")).text
-    if text is not None:        # the op says what its counterexample is, in its own terms
-        return (f"{text(r, c)}{', ' + c['error'] if c.get('error') else ''}{known} "
-                f"[{c.get('replay', 'not replayed')}]")
+    o = ops.of_result(r)
+    if o.sentence is not None:          # the op says what its counterexample is, in its own terms
+        return f"{o.sentence(r, c)}{known} [{c.get('replay', 'not replayed')}]"
     stale = "" if c.get("error") else f", T {rng(c['T'][0], c['T'][1] - c['T'][0])}"
     rngs = ", ".join(rng(b, e - b) + (" (S2-off MMU)" if m else "") for b, e, m in c["ranges"]) or "none"
     where = ""
@@ -83,6 +82,9 @@ def counterexample(result, rev, dropped=()):
     """The scenario drawn as text: what was cached, what the algorithm probed,
     what it unmapped and which shadow leaf survived."""
     c = result.counterexample
+    o = ops.of_result(result)
+    if o.scenario is not None:
+        return o.scenario(result, rev, dropped)
     sc = R.from_counterexample(c)
     out = R.run(sc, rev)
     g = c["granule"]

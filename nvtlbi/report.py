@@ -7,7 +7,7 @@ import re
 
 from nvtlbi.model import assumptions as AS
 from nvtlbi.model import findings
-from nvtlbi.model.properties import PROPERTIES
+from nvtlbi.model import ops
 from nvtlbi import render
 
 
@@ -52,8 +52,11 @@ def why(r, c=None):
     """One sentence in domain terms for a counterexample (`c`: one of the
     result's causes; default its first counterexample)."""
     c = c or r.counterexample
-    g = render
     known = findings.of(c, r.property)
+    o = ops.of_result(r)
+    if o.sentence is not None:
+        return o.sentence(r, c) + (f" (known finding `{known.name}` about the kernel)" if known else "")
+    g = render
     if c.get("error"):
         where = c["error"]
         if where.startswith("KernelBug"):
@@ -63,6 +66,15 @@ def why(r, c=None):
                 f"ia_bits {c.get('ia_bits', 48)}, host {c['host_granule']}"
                 + (f" (known finding `{known.name}` about the kernel: docs/trusting-verdicts.md)" if known else ""))
     T0, T1 = c["T"]
+    rngs = ", ".join(g.rng(b, e - b) + (" (S2-off MMU)" if m else "") for b, e, m in c["ranges"]) or "nothing"
+    hint = g.ttl_text(c["ttl"], c["feat_ttl"], c["lpa2"])
+    host = f"host FEAT_TTL {'yes' if c.get('host_ttl') else 'no'}"
+    if r.property == "P2":
+        return (f"IPA {g.hx(c['ipa'])} with {hint} ({host}): unmaps {rngs} but T is "
+                f"{c['granule']} L{c['level']} {g.rng(T0, T1 - T0)}")
+    return f"IPA {g.hx(c['ipa'])} with {hint} ({host}): unmaps {rngs}"
+
+
 def summary_line(name, results):
     v = verdict(results)
     n = len(results)
@@ -159,8 +171,8 @@ def markdown(entries, dropped, docs, drawn):
             L.append(f"- PROVED obligations rest on: {', '.join(f'`{a}`' for a in rests_on(results)) or 'nothing'}")
         for (prop, kind), rs in groups(results).items():
             r, c = rs[0]
-            L.append(f"- **{prop}** ({PROPERTIES[prop].meaning}) fails in {len(rs)} obligations, e.g. `{r.id}`: "
-                     f"{why(r, c)}")
+            L.append(f"- **{prop}** ({ops.of_result(r).properties[prop].meaning}) fails in {len(rs)} obligations, "
+                     f"e.g. `{r.id}`: {why(r, c)}")
         for r in scenario_results(results):
             L.append("")
             L.append(f"Scenario for `{r.id}`:")

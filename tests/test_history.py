@@ -64,6 +64,9 @@ def test_audit_report_markdown(tmp_path, capsys):
     assert code == 1
     assert "## `r2a_trust_ttl`: COUNTEREXAMPLE" in text and "Message-Id 20230405154008" in text
     assert "Scenario for `r2a_trust_ttl-16K-L" in text and "STALE (survived)" in text
+    # the group's sentence in domain terms: what was unmapped and what T is
+    assert re.search(r"fails in \d+ obligations, e\.g\. `r2a_trust_ttl-16K-L\d-nofeat-P2`: IPA 0x[0-9a-f]+ with .* "
+                     r"unmaps \[0x[0-9a-f]+, 0x[0-9a-f]+\) .* but T is 16K L\d", text), text
 
 
 def test_diff_equivalent_for_a_change_of_form(capsys):

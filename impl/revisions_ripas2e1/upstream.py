@@ -33,7 +33,7 @@ def decode_range_tlbi(val: u64, range, asid) -> u64:
 
     base = u64((val & GENMASK(36, 0)) << shift)
 
-    if asid is not NULL:                # the stage-1 range ops (the VNCR path)
+    if asid is not NULL:        # nvtlbi: dead-ok (handle_ripas2e1is passes NULL; the stage-1 range ops of the VNCR path do not)
         asid.val = FIELD_GET(TLBIR_ASID_MASK, val)
 
     scale = u64(FIELD_GET(GENMASK(45, 44), val))

@@ -10,11 +10,12 @@ from nvtlbi.impl.kernel import kfunc
 from nvtlbi.impl.outcome import Uninitialised
 
 
-def adopt(revname, fname, namespace):
-    """`fname` of the bundled revision `revname`, re-bound to the generated
-    module's globals: its calls then reach the translated functions (and
-    the profile's definitions), not the bundled module's own."""
-    mod = importlib.import_module(f"nvtlbi.impl.revisions.{revname}")
+def adopt(revname, fname, namespace, package="nvtlbi.impl.revisions"):
+    """`fname` of the bundled revision `revname` (of the op whose revisions
+    are `package`), re-bound to the generated module's globals: its calls
+    then reach the translated functions (and the profile's definitions),
+    not the bundled module's own."""
+    mod = importlib.import_module(f"{package}.{revname}")
     f = getattr(mod, fname)
     inner = getattr(f, "__wrapped__", f)
     g = types.FunctionType(inner.__code__, namespace, inner.__name__, inner.__defaults__, inner.__closure__)
@@ -131,6 +132,14 @@ def c_index(arr, i, where):
     return out
 
 
-def sys_reg_params_of(val):
-    """struct sys_reg_params of a trapped TLBI: the handler reads p->regval."""
-    return types.SimpleNamespace(regval=val)
+# the TLBI a handler is given the trapped access of: (Op0, Op1, CRn, CRm, Op2)
+# of TLBI IPAS2E1IS, and of TLBI RIPAS2E1IS (arch/arm64/include/asm/sysreg.h)
+SYS_TLBI_IPAS2E1IS = (1, 4, 8, 0, 1)
+SYS_TLBI_RIPAS2E1IS = (1, 4, 8, 0, 2)
+
+
+def sys_reg_params_of(val, insn=SYS_TLBI_IPAS2E1IS):
+    """struct sys_reg_params of a trapped TLBI: the handler reads p->regval,
+    and the instruction's encoding fields (sys_insn(p->Op0, ...))."""
+    op0, op1, crn, crm, op2 = insn
+    return types.SimpleNamespace(regval=val, Op0=op0, Op1=op1, CRn=crn, CRm=crm, Op2=op2)

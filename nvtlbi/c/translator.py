@@ -27,6 +27,9 @@ TARGETS = ("ttl_to_size", "get_guest_mapping_ttl", "compute_tlb_inval_range")
 # name, and the NV v2 .. v8 handler that calls compute_tlb_inval_range itself
 PER_MMU_CALLERS = ("s2_mmu_unmap_ipa", "s2_mmu_unmap_stage2_ipa")     # (mmu, union tlbi_info *info)
 CALLERS = PER_MMU_CALLERS + ("handle_ipas2e1is",)
+# vocabulary functions whose result is a C bool already (0 or 1): a handler
+# may return it as its own bool result, with no _Bool conversion
+BOOL_RESULTS = ("undef_access",)
 
 
 class Unsupported(InputError):
@@ -314,6 +317,9 @@ class FuncTranslator:
                 returns.append(node)
         V().visit(self.f.body)
         for r in returns:
+            if isinstance(r.expr, c_ast.FuncCall) and isinstance(r.expr.name, c_ast.ID) \
+                    and r.expr.name.name in BOOL_RESULTS and r.expr.name.name in self.vocab:
+                continue        # a bool passed through: no conversion
             if not (isinstance(r.expr, c_ast.ID) and r.expr.name in ("true", "false")):
                 self.err(r, f"bool result of {self.f.decl.name} that is not the constant true or false "
                             "(C's _Bool conversion is not modelled)")
@@ -796,6 +802,26 @@ class FuncTranslator:
             self.err(d, f"struct {sname} initialised from an expression")
         return [f"{'    ' * ind}{name} = {self.struct_init(sname, d.init, d)}  # {_where(d)}"]
 
+    def tlbi_info_literal(self, lit):
+        """`&(union tlbi_info){ .range = { .start = S, .size = Z } }`, the
+        per-MMU callbacks' argument (sys_regs.c): the vocabulary's
+        tlbi_info(range=(S, Z)).  Any other compound literal is refused."""
+        t = lit.type.type
+        if not (isinstance(t, c_ast.TypeDecl) and isinstance(t.type, c_ast.Union) and t.type.name == "tlbi_info"
+                and "tlbi_info" in self.vocab):
+            self.err(lit, "address of a compound literal other than a union tlbi_info")
+        inits = lit.init.exprs if isinstance(lit.init, c_ast.InitList) else []
+        if len(inits) != 1 or not isinstance(inits[0], c_ast.NamedInitializer) or \
+                [n.name for n in inits[0].name] != ["range"] or not isinstance(inits[0].expr, c_ast.InitList):
+            self.err(lit, "a union tlbi_info literal other than { .range = { .start = ..., .size = ... } }")
+        got = {}
+        for x in inits[0].expr.exprs:
+            if not isinstance(x, c_ast.NamedInitializer) or len(x.name) != 1 or x.name[0].name not in ("start", "size"):
+                self.err(lit, "a tlbi_info .range initialiser other than .start / .size")
+            got[x.name[0].name] = self.val(x.expr)
+        # the members not named are zero, as C's
+        return f"tlbi_info(range=({got.get('start', 'u64(0)')}, {got.get('size', 'u64(0)')}))"
+
     def struct_assign(self, a):
         n = a.lvalue.name
         sname, r = self.struct_of[n], a.rvalue
@@ -867,6 +893,8 @@ class FuncTranslator:
                 # a macro whose value is the world's (PAGE_SIZE: the host's, symbolic in proofs) is read
                 # when the code runs, not when the module is imported
                 return f"{n}()" if _runtime_constant(getattr(self._vocab_module(), n)) else n
+            if n in self.known:         # a function designator: a callback (kvm_s2_mmu_iterate_by_vmid's)
+                return n
             self.err(e, f"identifier '{n}' that is neither a local nor in the vocabulary profile")
         if isinstance(e, c_ast.BinaryOp):
             if e.op in ("&&", "||"):
@@ -889,6 +917,8 @@ class FuncTranslator:
                     self.err(e, "address of a field of a struct value")
                 if isinstance(e.expr, c_ast.StructRef):     # &obj->field: the kernel object itself
                     return self.val(e.expr)
+                if isinstance(e.expr, c_ast.CompoundLiteral):
+                    return self.tlbi_info_literal(e.expr)
                 self.err(e, "address of something other than a local or a struct field")
             if e.op == "*":
                 self.err(e, "pointer dereference")

@@ -58,6 +58,7 @@ def add_parser(sub, common):
 
 def run(args):
     from nvtlbi.impl import revision as REV
+    from nvtlbi.model import ops
     from nvtlbi import inputs, proving, report, scheduler, trust
     from nvtlbi.options import UsageError
     if args.list_profiles:
@@ -72,15 +73,19 @@ def run(args):
         args.inputs = [args.revision]
     if args.tree is not None:
         _check_tree_usage(args, UsageError)
-    specs = args.inputs or ([None] if args.tree is not None else
-                            REV.bundled_in_order() + (REV.alternatives() if args.all else []))
+    op = ops.op(args.op)
+    if op.name == ops.DEFAULT:
+        bundled = REV.bundled_in_order() + (REV.alternatives() if args.all else [])
+    else:
+        bundled = REV.bundled_of(op.caller)
+    specs = args.inputs or ([None] if args.tree is not None else bundled)
     t0 = time.perf_counter()
     tmp = tempfile.mkdtemp(prefix="nvtlbi-audit-")
     try:
         try:
             config = preprocess.Config.parse(args.define, args.undef)
             loaded = [inputs.load(s, tmp, args.base, args.base_revision, args.profile, config, args.unaudited,
-                                  tree=args.tree, assumes=args.assume) for s in specs]
+                                  tree=args.tree, assumes=args.assume, caller=op.caller) for s in specs]
         except InputError as e:
             raise UsageError(str(e)) from None
         if args.emit and (len(loaded) != 1 or not loaded[0].path.startswith(tmp)):
@@ -90,14 +95,14 @@ def run(args):
         infos = scheduler.describe([x.path for x in loaded] + ([args.against] if args.against else []), args,
                                    origins=True)
         for x in loaded:
-            inputs.add_revision_info(x, infos[x.path])
+            inputs.add_revision_info(x, infos[x.path], op.caller)
         if args.emit:
             shutil.copyfile(loaded[0].path, args.emit)
             if not args.json:
                 print(f"revision written to {args.emit}")
         if args.translate_only:
             if args.json:
-                print(json.dumps({"versions": solver_versions(), "inputs": [{"input": x.spec, "notes": x.notes} for x in loaded],
+                print(json.dumps({"op": op.name, "versions": solver_versions(), "inputs": [{"input": x.spec, "notes": x.notes} for x in loaded],
                                   **({"emit": args.emit} if args.emit else {})}, indent=1))
             else:
                 for x in loaded:
@@ -108,7 +113,7 @@ def run(args):
             from nvtlbi.commands import diff as cmd_diff
             names = (infos[loaded[0].path].name, args.against)
             results = cmd_diff.equivalence(args, loaded[0].path, args.against, names)
-            against = cmd_diff.as_json(*names, results)
+            against = cmd_diff.as_json(*names, results, op.name)
             if not args.json:
                 print(cmd_diff.render_diff(*names, results))
             code = cmd_diff.exit_status(results)
@@ -119,7 +124,7 @@ def run(args):
             entries.append((info.name, x.path, by_spec[x.path], x.notes, info.assumes, x.origins))
         wall = time.perf_counter() - t0
         if args.json:
-            print(json.dumps({"seconds": round(wall, 2), "dropped": args.drop,
+            print(json.dumps({"op": op.name, "seconds": round(wall, 2), "dropped": args.drop,
                               "versions": solver_versions(), "cache": use.as_json(),
                               **({"cross_check": tally.as_dict()} if args.cross_check else {}),
                               **({"against": against} if against else {}),

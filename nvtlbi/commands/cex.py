@@ -6,6 +6,7 @@ import json
 import os
 
 from nvtlbi.impl import revision as REV
+from nvtlbi.model import ops
 from nvtlbi.model.verdict import COUNTEREXAMPLE, overall_exit
 from nvtlbi import cache, render
 from nvtlbi.proving import run_matrix, scenarios
@@ -23,6 +24,8 @@ def add_parser(sub, common):
 
 
 def run(args):
+    if args.pytest and args.op != ops.DEFAULT:
+        raise UsageError(f"--pytest: regression tests are generated for op {ops.DEFAULT} only (not {args.op})")
     rev, results, _, use = run_matrix(args)
     cexs = [r for r in results if r.verdict == COUNTEREXAMPLE]
     if args.id:
@@ -31,7 +34,7 @@ def run(args):
             raise UsageError(f"--id {args.id}: no such obligation")
     if not cexs:
         if args.json:
-            print(json.dumps({"revision": rev.name, "versions": solver_versions(), "counterexample": None,
+            print(json.dumps({"op": args.op, "revision": rev.name, "versions": solver_versions(), "counterexample": None,
                               "cache": use.as_json(), "summary": render.summary(results).splitlines()[0]}, indent=1))
         else:
             print("no counterexample" + (f" for {args.id}" if args.id else "") + ": "
@@ -43,8 +46,9 @@ def run(args):
         spec = args.revision if args.revision in REV.bundled() + REV.alternatives() else os.path.abspath(args.revision)
         regress.generate(cexs[0], spec, args.pytest)
     if args.json:
-        print(json.dumps({"revision": rev.name, "versions": solver_versions(), "id": cexs[0].id, "counterexample": cexs[0].counterexample,
-                          "scenario": text, "cache": use.as_json(), **({"pytest": args.pytest} if args.pytest else {})}, indent=1))
+        print(json.dumps({"op": args.op, "revision": rev.name, "versions": solver_versions(), "id": cexs[0].id,
+                          "counterexample": cexs[0].counterexample, "scenario": text, "cache": use.as_json(),
+                          **({"pytest": args.pytest} if args.pytest else {})}, indent=1))
     else:
         print(text)
         if args.pytest:

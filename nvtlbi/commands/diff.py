@@ -7,7 +7,7 @@ outcomes and what differs."""
 import json
 import tempfile
 
-from nvtlbi.model import equiv
+from nvtlbi.model import equiv, ops
 from nvtlbi import render
 from nvtlbi.versions import solver_versions
 
@@ -28,6 +28,9 @@ def exit_status(results):
 
 
 def render_example(ex, a, b):
+    o = ops.op(ex.get("op"))
+    if o.example is not None:
+        return "\n".join(o.example(ex, a, b))
     L = [f"    guest granule {ex['granule']}, T at L{ex['level']}, host {ex['host_granule']}, "
          f"FEAT_TTL {'advertised' if ex['feat_ttl'] else 'not advertised'}, "
          f"host FEAT_TTL {'yes' if ex['host_ttl'] else 'no'}, tlb_vtcr.TG0={ex['tg0']:#04b}, "
@@ -60,25 +63,28 @@ def render_diff(a, b, results):
     return "\n".join(L)
 
 
-def _diff_granule(sa, sb, granule, drop, limits):
+def _diff_granule(sa, sb, granule, drop, limits, op=None):
     """One job, in a worker: the diff of one granule."""
     from nvtlbi.impl import revision as REV
-    return equiv.diff_all(REV.load(sa), REV.load(sb), drop=drop, limits=limits, granules=[granule])[0]
+    o = ops.op(op)
+    return equiv.diff_all(REV.load(sa, o.caller), REV.load(sb, o.caller), drop=drop, limits=limits,
+                          granules=[granule], op=o)[0]
 
 
 def equivalence(args, sa, sb, names):
     """diff of revisions sa and sb (specs), one worker job per granule; [DiffResult] in granule order."""
     from nvtlbi import options, scheduler
     limits = options.limits_of(args)
-    granules = [c.granule for c in equiv.diff_cases() if not args.granule or c.granule in args.granule]
-    return scheduler.run([scheduler.Job(_diff_granule, (sa, sb, g, tuple(args.drop), limits),
+    op = getattr(args, "op", ops.DEFAULT)
+    granules = [c.granule for c in equiv.diff_cases(op) if not args.granule or c.granule in args.granule]
+    return scheduler.run([scheduler.Job(_diff_granule, (sa, sb, g, tuple(args.drop), limits, op),
                                         f"diff {names[0]} vs {names[1]} ({g})", sa) for g in granules],
                          args.jobs, args)
 
 
-def as_json(a, b, results):
+def as_json(a, b, results, op=ops.DEFAULT):
     import dataclasses
-    return {"a": a, "b": b, "versions": solver_versions(), "results": [dataclasses.asdict(r) for r in results]}
+    return {"op": op, "a": a, "b": b, "versions": solver_versions(), "results": [dataclasses.asdict(r) for r in results]}
 
 
 def run(args):
@@ -87,14 +93,15 @@ def run(args):
     from nvtlbi.c.inputs import InputError
     with tempfile.TemporaryDirectory(prefix="nvtlbi-diff-") as tmp:
         try:
-            la, lb = (inputs.load(x, tmp) for x in (args.a, args.b))
+            caller = ops.op(args.op).caller
+            la, lb = (inputs.load(x, tmp, caller=caller) for x in (args.a, args.b))
         except InputError as e:
             raise UsageError(str(e)) from None
         infos = scheduler.describe([la.path, lb.path], args)
         a, b = infos[la.path], infos[lb.path]
         results = equivalence(args, la.path, lb.path, (a.name, b.name))
     if args.json:
-        print(json.dumps(as_json(a.name, b.name, results), indent=1))
+        print(json.dumps(as_json(a.name, b.name, results, args.op), indent=1))
     else:
         print(render_diff(a.name, b.name, results))
     return exit_status(results)

@@ -11,6 +11,7 @@ import sys
 import time
 
 from nvtlbi.model import mutation as MU
+from nvtlbi.model import ops
 from nvtlbi.model.mutants import generate
 from nvtlbi import options, scheduler
 from nvtlbi.versions import solver_versions
@@ -64,13 +65,14 @@ def select(mutants, only=None, sample=0):
     return mutants
 
 
-def _work(original, mutant, path, shifts, limits, drop):
+def _work(original, mutant, path, shifts, limits, drop, op=None):
     """One job, in a worker: classify one mutant."""
-    return MU.classify(original, mutant, path, shifts=shifts, limits=limits, drop=drop)
+    return MU.classify(original, mutant, path, shifts=shifts, limits=limits, drop=drop, op=op)
 
 
-def jobs_for(original, mutants, paths, shifts, limits, drop):
-    return [scheduler.Job(_work, (original, m, paths[m.id], shifts, limits, drop),
+def jobs_for(original, mutants, paths, shifts, limits, drop, op=None):
+    extra = (op,) if op and op != ops.DEFAULT else ()
+    return [scheduler.Job(_work, (original, m, paths[m.id], shifts, limits, drop) + extra,
                           f"mutant {m.id} (line {m.line}: {m.change})", paths[m.id]) for m in mutants]
 
 
@@ -89,10 +91,10 @@ def run(args):
     shifts = tuple(s for s in MU.GRANULE_ORDER if not args.granule or s in {SHIFTS[g] for g in args.granule})
     limits = options.limits_of(args)
     paths = MU.write(mutants)
-    jobs = jobs_for(args.target, mutants, paths, shifts, limits, tuple(args.drop))
+    jobs = jobs_for(args.target, mutants, paths, shifts, limits, tuple(args.drop), args.op)
     t0 = time.perf_counter()
     if not args.json:
-        print(f"mutants of {rev.name} ({rev.path}); granules: "
+        print(f"mutants of {rev.name} ({rev.path}), op {args.op}; granules: "
               f"{', '.join(g for g, s in SHIFTS.items() if s in shifts)}", flush=True)
     def show(r):                # as they come, in mutant order
         print(f"{r.id} line {r.line:<4} {r.operator:<9} {r.verdict:<11} {r.change}  ({r.seconds:.0f}s)")
@@ -102,7 +104,7 @@ def run(args):
     explained, counted = MU.score(results)
     counts = MU.counts(results)
     if args.json:
-        print(json.dumps({"revision": rev.name, "mutants": len(results), "explained": explained,
+        print(json.dumps({"op": args.op, "revision": rev.name, "mutants": len(results), "explained": explained,
                           "versions": solver_versions(),
                           "counted": counted, "counts": counts, "killed_by": MU.killed_by(results),
                           "seconds": round(wall, 1),
@@ -114,7 +116,8 @@ def run(args):
         by = MU.killed_by(results)
         if by:
             print("killed by: " + ", ".join(f"{k} {n}" for k, n in by.items())
-                  + "  (P1-P4 isolation, P5 precision)")
+                  + ("  (P1-P4 isolation, P5 precision)" if args.op == ops.DEFAULT else "  (R1-R4 isolation and "
+                                                                                         "availability, R5 precision)"))
         print(f"score: {explained}/{counted} classified ({pct:.0f} %); wall time {wall:.1f}s")
     sys.stdout.flush()
     return 0 if explained == counted else 2

@@ -17,8 +17,7 @@ from nvtlbi.model import findings
 from nvtlbi.model import mutation as MU
 from nvtlbi.model.session import Session
 from nvtlbi.model.mutants import generate
-from nvtlbi.model.properties import PROPERTIES
-from nvtlbi.model.matrix import matrix
+from nvtlbi.model import ops
 from nvtlbi.model.prover import prove_level
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
 from nvtlbi import options, scheduler, trust
@@ -37,26 +36,29 @@ def add_parser(sub, common):
     common(p)
 
 
-def _prove(spec, shift, level, hints, limits):
+def _prove(spec, shift, level, hints, limits, op=None):
     """One job, in a worker: every obligation of one (granule, level) of T,
     cross-checked and with branch coverage; its tally comes back with it."""
-    # every property, P5 too: the mutation sample below is judged by all five;
-    # one exploration per (granule, level) serves all its hint cases
+    # every property, P5 (R5) too: the mutation sample below is judged by all
+    # five; one exploration per (granule, level) serves all its hint cases
+    o = ops.op(op)
     with Session(limits=limits, coverage=True, cross_check=True) as s:
-        res = prove_level(REV.load(spec), shift, level, hints, props=tuple(PROPERTIES))
+        res = prove_level(REV.load(spec, o.caller), shift, level, hints, props=tuple(o.properties), op=o)
     return res, s.tally.agreed, s.tally.unchecked
 
 
 def check_revision(spec, args, limits):
     from nvtlbi import proving
+    o = ops.op(args.op)
+    extra = () if o.name == ops.DEFAULT else (o.name,)
     rev = scheduler.describe([spec], args)[spec]
     lines, ok = [], True
     levels = {}
-    for c in matrix(AS.enabled(())):
+    for c in o.matrix(AS.enabled(())):
         if not args.granule or c.granule in args.granule:
             levels.setdefault((c.shift, c.level), []).append(c.hint)
-    out = scheduler.run([scheduler.Job(_prove, (spec, sh, lv, tuple(hs), limits),
-                                       proving._obligations(rev.name, sh, lv, hs, tuple(PROPERTIES)), spec)
+    out = scheduler.run([scheduler.Job(_prove, (spec, sh, lv, tuple(hs), limits) + extra,
+                                       proving._obligations(rev.name, sh, lv, hs, tuple(o.properties)), spec)
                          for (sh, lv), hs in levels.items()], args.jobs, args)
     results = [r for rs, _, _ in out for r in rs]
     agreed, unchecked = sum(a for _, a, _ in out), sum(u for _, _, u in out)
@@ -87,7 +89,8 @@ def check_revision(spec, args, limits):
         mutants = cmd_mutate.select(generate(f.read()), sample=args.sample)
     paths = MU.write(mutants)
     shifts = tuple(s for s in MU.GRANULE_ORDER if not args.granule or s in {cmd_mutate.SHIFTS[g] for g in args.granule})
-    classified = scheduler.run(cmd_mutate.jobs_for(spec, mutants, paths, shifts, limits, ()), args.jobs, args)
+    classified = scheduler.run(cmd_mutate.jobs_for(spec, mutants, paths, shifts, limits, (), o.name), args.jobs,
+                               args)
     explained, counted = MU.score(classified)
     ok &= explained == counted
     lines.append(f"{rev.name}: mutation sample of {len(mutants)}: "
@@ -102,10 +105,12 @@ def check_revision(spec, args, limits):
 def run(args):
     t0 = time.perf_counter()
     limits = options.limits_of(args)
-    specs = args.revisions or ([args.revision] if args.revision != "upstream" else REV.bundled())
+    o = ops.op(args.op)
+    bundled = REV.bundled() if o.name == ops.DEFAULT else REV.bundled_of(o.caller)
+    specs = args.revisions or ([args.revision] if args.revision != "upstream" else bundled)
     ok, report = True, []
     if not args.json:
-        print(f"nvtlbi selfcheck: {', '.join(specs)}; assumptions: {', '.join(AS.enabled(()))}")
+        print(f"nvtlbi selfcheck: op {o.name}; {', '.join(specs)}; assumptions: {', '.join(AS.enabled(()))}")
     for spec in specs:
         good, lines = check_revision(spec, args, limits)
         ok &= good
@@ -115,7 +120,7 @@ def run(args):
                 print(line, flush=True)
     wall = time.perf_counter() - t0
     if args.json:
-        print(json.dumps({"ok": ok, "versions": solver_versions(), "assumptions": AS.enabled(()), "seconds": round(wall, 1),
+        print(json.dumps({"op": o.name, "ok": ok, "versions": solver_versions(), "assumptions": AS.enabled(()), "seconds": round(wall, 1),
                           "revisions": report}, indent=1))
     else:
         print(f"selfcheck: {'OK' if ok else 'FAILED'} ({wall:.0f}s)")
