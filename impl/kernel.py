@@ -560,9 +560,7 @@ def kvm_unmap_stage2_range(mmu, start, size):
 # sys_insn(op0, op1, CRn, CRm, op2) encodings (arch/arm64/include/asm/sysreg.h):
 # op0 = 1; CRn 8, or 9 for the nXS forms (FEAT_XS); CRm by shareability:
 # 7 / 3 / 1 (local / IS / OS) for the single-address and ALL forms, 6 / 2 / 5 for
-# the range forms (ARM DDI 0487 M.a.a C5.5, the TLBI encodings).
-def sys_insn(op0, op1, crn, crm, op2):
-    return u32((op0 << 19) | (op1 << 16) | (crn << 12) | (crm << 8) | (op2 << 5))
+# the range forms (ARM DDI 0487 M.a.a C5.5, the TLBI encodings); sys_insn above.
 
 
 _TLBI_OPS = {"ALLE2": (4, 0), "VAE2": (4, 1), "VALE2": (4, 5), "VMALLE1": (0, 0), "VAE1": (0, 1),
