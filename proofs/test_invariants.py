@@ -14,7 +14,10 @@ from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BROKEN = os.path.join(HERE, "..", "tests", "producers")
-OBLIGATIONS = I.obligations()
+# Two granule pairs in the suite (a 16K guest on 4K and on 16K host pages:
+# a clamp to a smaller host page and none), every pair with NVTLBI_FULL=1
+FULL = bool(os.environ.get("NVTLBI_FULL"))
+OBLIGATIONS = [o for o in I.obligations() if FULL or o.id.endswith(("-16K-host4K", "-16K-host16K"))]
 
 
 @pytest.mark.parametrize("ob", OBLIGATIONS, ids=[o.id for o in OBLIGATIONS])
