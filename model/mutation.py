@@ -26,6 +26,7 @@ from nvtlbi.impl import tlbi
 from nvtlbi.impl.cint import Word, u64
 from nvtlbi.impl.nested import VM, GuestS2, new_mmu
 from nvtlbi.model import assumptions as AS
+from nvtlbi.model import evidence
 from nvtlbi.model import findings
 from nvtlbi.model.env import Case
 from nvtlbi.model.equiv import DIFFERENT, EQUIVALENT, diff_case, outcome_text
@@ -70,6 +71,8 @@ GRANULE_ORDER = (14, 16, 12)    # cheap granules first: most mutants die there
 # (400) costs minutes per mutant
 MUTANT_MAX_DECISIONS = 100
 PROBE_BUDGET = 10_000
+# cheap evidence first (model/evidence.py): worlds per case, seconds per granule
+CONCRETE = evidence.Budget(worlds=12, seconds=1.5)
 
 
 class _Hang(Exception):
@@ -134,21 +137,48 @@ def write(mutants, directory=None):
     return paths
 
 
-def classify(original, mutant, path, shifts=GRANULE_ORDER, limits=None, drop=(), op=None):
+def classify(original, mutant, path, shifts=GRANULE_ORDER, limits=None, drop=(), op=None, concrete=True):
     """Classify one mutant (loaded from `path`) against the `original`
     revision spec, granule by granule; `op` (model/ops.py, default ipas2e1)
-    names the world, the cases and the properties."""
+    names the world, the cases and the properties.  `concrete`: first run
+    the mutant on generated worlds (model/evidence.py, ipas2e1 only); a
+    replayed failure that is not a known finding kills it before any
+    symbolic work."""
     from nvtlbi.model import ops
     t0 = time.perf_counter()
     with Session(limits=limits or Limits(), max_decisions=MUTANT_MAX_DECISIONS):
-        return _classify(original, mutant, path, shifts, drop, t0, ops.op(op))
+        return _classify(original, mutant, path, shifts, drop, t0, ops.op(op), concrete)
 
 
 def _any_case(op, shift):
     return op.any_case(shift) if op.any_case else Case(shift, None, "any")
 
 
-def _classify(original, mutant, path, shifts, drop, t0, op):
+def _killed(rev, r):
+    """The evidence of a KILLED mutant: the obligation, and how its
+    counterexample replayed."""
+    c = next(c for c in findings.unexplained(r) if c.get("replayed"))
+    how = f"{c['replay']} ({c['evidence']})" if c.get("evidence") else c["replay"]
+    return (f"{r.id.replace(rev.name, 'mutant', 1)}: {how}{getattr(r, 'note', '')}"
+            + (f" ({c['error']})" if c.get("error") else ""))
+
+
+def _concretely(rev, op, shifts, enabled, drop):
+    """A COUNTEREXAMPLE result found on generated worlds (model/evidence.py)
+    that replayed and is not a known finding about the kernel, or None."""
+    from nvtlbi.model import ops
+    if op.name != ops.DEFAULT:
+        return None
+    keep = lambda cex, prop: findings.of(cex, prop) is None
+    for shift in shifts:
+        cases = [c for c in op.matrix(enabled) if c.shift == shift]
+        r = evidence.hunt(rev, cases, tuple(op.properties), budget=CONCRETE, drop=drop, keep=keep)
+        if r is not None:
+            return r
+    return None
+
+
+def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True):
     def done(verdict, evidence, example=None, by=""):
         return Classified(mutant.id, mutant.line, mutant.operator, mutant.change, verdict, evidence,
                           round(time.perf_counter() - t0, 2), example, by)
@@ -157,6 +187,10 @@ def _classify(original, mutant, path, shifts, drop, t0, op):
         rev = REV.load(path, op.caller)
         orig = REV.load(original, op.caller)
         enabled = AS.enabled(drop)
+        if concrete:
+            r = _concretely(rev, op, shifts, enabled, drop)
+            if r is not None:
+                return done(KILLED, _killed(rev, r), by=r.property)
         differing, unknown, known = [], [], set()
         for shift in shifts:
             d = diff_case(orig, rev, _any_case(op, shift), drop=drop, op=op)
@@ -186,10 +220,7 @@ def _classify(original, mutant, path, shifts, drop, t0, op):
                             continue
                         c = next((c for c in shown if c.get("replayed")), None)
                         if c is not None:
-                            return done(KILLED, f"{r.id.replace(rev.name, 'mutant', 1)}: "
-                                                f"{c['replay']}{getattr(r, 'note', '')}"
-                                                + (f" ({c['error']})" if c.get("error") else ""),
-                                        by=r.property)
+                            return done(KILLED, _killed(rev, r), by=r.property)
                         unknown.append(f"{r.id}: {shown[0].get('replay')}")
                     elif r.verdict != PROVED:
                         unknown.append(f"{r.id}: {r.verdict} {r.reason}")

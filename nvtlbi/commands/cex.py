@@ -1,15 +1,22 @@
 """`nvtlbi cex`: the first counterexample (or the one named with --id) of a
 revision as a concrete scenario, replayed on the revision; `--pytest FILE`
-also writes a regression test that replays it."""
+also writes a regression test that replays it.
+
+Cheap evidence first (op ipas2e1): the revision first runs on seeded
+generated worlds of the cases (model/evidence.py); a failure found there,
+replayed, is the counterexample and the solver is not run.  Otherwise (or
+with --no-concrete) the matrix is proved as before."""
 
 import json
 import os
 
 from nvtlbi.impl import revision as REV
-from nvtlbi.model import ops
+from nvtlbi.model import assumptions as AS
+from nvtlbi.model import evidence, ops
 from nvtlbi.model.verdict import COUNTEREXAMPLE, overall_exit
 from nvtlbi import cache, render
-from nvtlbi.proving import run_matrix, scenarios
+from nvtlbi import scheduler
+from nvtlbi.proving import _cases, run_matrix, scenarios
 from nvtlbi.options import UsageError
 from nvtlbi.versions import solver_versions
 
@@ -21,11 +28,45 @@ def add_parser(sub, common):
     p.add_argument("--id", help="obligation id, e.g. upstream-4K-L2-nohint-P2 (default: the first counterexample)")
     p.add_argument("--pytest", metavar="FILE", help="also write a regression test that replays the scenario")
     p.add_argument("--json", action="store_true", help="machine-readable results")
+    p.add_argument("--no-concrete", action="store_true",
+                   help="do not try generated concrete worlds first (model/evidence.py): go straight to the solver")
+
+
+# worlds per case, and seconds in all, tried before the solver
+CONCRETE = evidence.Budget(worlds=60, seconds=3.0)
+
+
+def _concrete(spec, cases, props, drop, wanted):
+    """In a worker: the first failure on generated worlds, replayed (a
+    Result), or None."""
+    from nvtlbi.impl import revision as R
+    rev = R.load(spec, ops.op(None).caller)
+    keep = None if wanted is None else \
+        (lambda c, p: f"{rev.name}-{c['granule']}-L{c['level']}-{c['hint']}-{p}" == wanted)
+    return evidence.hunt(rev, cases, props, budget=CONCRETE, drop=drop, keep=keep)
+
+
+def _try_concrete(args):
+    if args.op != ops.DEFAULT or getattr(args, "no_concrete", False):
+        return None
+    try:
+        cases = _cases(args, AS.enabled(args.drop))
+    except KeyError:
+        return None                 # the prover's path says which assumption is unknown
+    info = scheduler.describe([args.revision], args)[args.revision]      # user errors first
+    props = tuple(sorted(args.property)) if args.property else ops.op(None).isolation
+    job = scheduler.Job(_concrete, (args.revision, cases, props, tuple(args.drop), args.id),
+                        "running the revision on generated worlds", args.revision)
+    r = scheduler.run([job], 1, args)[0]
+    return (info, r) if r is not None else None
 
 
 def run(args):
     if args.pytest and args.op != ops.DEFAULT:
         raise UsageError(f"--pytest: regression tests are generated for op {ops.DEFAULT} only (not {args.op})")
+    found = _try_concrete(args)
+    if found is not None:
+        return _print(args, *found, None, "concrete")
     rev, results, _, use = run_matrix(args)
     cexs = [r for r in results if r.verdict == COUNTEREXAMPLE]
     if args.id:
@@ -40,17 +81,28 @@ def run(args):
             print("no counterexample" + (f" for {args.id}" if args.id else "") + ": "
                   + render.summary(results).splitlines()[0])
         return overall_exit(results)
+    return _print(args, rev, cexs[0], use, "solver")
+
+
+def _print(args, rev, result, use, how):
+    """The counterexample drawn; `how` it was found (concrete: on generated
+    worlds, the solver not run; solver: the matrix proved)."""
+    cexs = [result]
     text = scenarios(args.revision, cexs[:1], args.drop, args)[0]
+    said = (f"found by concrete testing on generated worlds (model/evidence.py), replayed; the solver was not run "
+            f"(--no-concrete to prove the matrix)" if how == "concrete" else "found by the solver")
     if args.pytest:
         from nvtlbi import regress
         spec = args.revision if args.revision in REV.bundled() + REV.alternatives() else os.path.abspath(args.revision)
         regress.generate(cexs[0], spec, args.pytest)
     if args.json:
         print(json.dumps({"op": args.op, "revision": rev.name, "versions": solver_versions(), "id": cexs[0].id,
-                          "counterexample": cexs[0].counterexample, "scenario": text, "cache": use.as_json(),
+                          "found": how, "counterexample": cexs[0].counterexample, "scenario": text,
+                          "cache": use.as_json() if use is not None else None,
                           **({"pytest": args.pytest} if args.pytest else {})}, indent=1))
     else:
         print(text)
+        print(said)
         if args.pytest:
             print(f"regression test written to {args.pytest}")
     return 1 if cexs[0].counterexample.get("replayed") else 2

@@ -32,6 +32,9 @@ def add_parser(sub, common):
                         f"(default {DEFAULT_SAMPLE}; 0: all of them)")
     p.add_argument("--list", action="store_true", help="list the mutants without classifying them")
     p.add_argument("--json", action="store_true", help="machine-readable results")
+    p.add_argument("--no-concrete", action="store_true",
+                   help="do not run each mutant on generated concrete worlds first (model/evidence.py): "
+                        "symbolic work only")
     common(p)
 
 
@@ -65,13 +68,14 @@ def select(mutants, only=None, sample=0):
     return mutants
 
 
-def _work(original, mutant, path, shifts, limits, drop, op=None):
+def _work(original, mutant, path, shifts, limits, drop, op=None, concrete=True):
     """One job, in a worker: classify one mutant."""
-    return MU.classify(original, mutant, path, shifts=shifts, limits=limits, drop=drop, op=op)
+    return MU.classify(original, mutant, path, shifts=shifts, limits=limits, drop=drop, op=op, concrete=concrete)
 
 
-def jobs_for(original, mutants, paths, shifts, limits, drop, op=None):
+def jobs_for(original, mutants, paths, shifts, limits, drop, op=None, concrete=True):
     extra = (op,) if op and op != ops.DEFAULT else ()
+    extra += () if concrete else (op, False)
     return [scheduler.Job(_work, (original, m, paths[m.id], shifts, limits, drop) + extra,
                           f"mutant {m.id} (line {m.line}: {m.change})", paths[m.id]) for m in mutants]
 
@@ -91,7 +95,8 @@ def run(args):
     shifts = tuple(s for s in MU.GRANULE_ORDER if not args.granule or s in {SHIFTS[g] for g in args.granule})
     limits = options.limits_of(args)
     paths = MU.write(mutants)
-    jobs = jobs_for(args.target, mutants, paths, shifts, limits, tuple(args.drop), args.op)
+    jobs = jobs_for(args.target, mutants, paths, shifts, limits, tuple(args.drop), args.op,
+                    concrete=not args.no_concrete)
     t0 = time.perf_counter()
     if not args.json:
         print(f"mutants of {rev.name} ({rev.path}), op {args.op}; granules: "
