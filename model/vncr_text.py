@@ -92,16 +92,17 @@ def scenario(result, rev, dropped=()):
 
 
 def _side(side, c):
-    if side.get("state") is None:
-        return outcome_text(side)
-    bits, L = side["state"], []
+    """One revision's outcome: each cached entry kept or dropped (its fixmap
+    slot), then WARN_ON, the C outcome that ended the path, the lock."""
+    L = []
     for j, v in enumerate(c["vts"]):
-        if v["alloc"] and v["valid"]:
-            valid, cleared = bits[2 * j], bits[2 * j + 1]
+        if side.get("state") is not None and v["alloc"] and v["valid"]:
+            valid, cleared = side["state"][2 * j], side["state"][2 * j + 1]
             L.append(f"vCPU {j} {'kept' if valid else 'dropped'}"
                      + (f", fixmap slot {'cleared' if cleared else 'kept'}" if v["cpu"] != -1 and not valid else ""))
-    rest = outcome_text({**side, "ranges": []}).replace("unmaps nothing", "").lstrip(", ")
-    return "; ".join(L or ["no cached translation"]) + (f", {rest}" if rest else "")
+    rest = outcome_text({**side, "ranges": []})[len("unmaps nothing"):].lstrip(", ")
+    rest = rest if L else rest.removeprefix("then ")
+    return "; ".join(L) + (", " if L and rest else "") + rest if L or rest else "no cached translation, no effect"
 
 
 def example(ex, a, b):
