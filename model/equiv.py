@@ -13,7 +13,9 @@ revision have:
 
   ranges    kvm_stage2_unmap_range / kvm_unmap_stage2_range: each range
             (base, size) and the MMU it is unmapped from (the S2-enabled
-            MMU holding T, or the S2-off context), in order;
+            MMU holding T, or the S2-off context), in order; with them the
+            op's own final state, when its env has one (vncr: each vCPU's
+            pseudo-TLB valid or not, its fixmap slot cleared or not);
   WARN_ON   how many times a WARN_ON fired on the path.  Its file:line is
             shown but not compared: two revisions put it on other lines;
   BUG()     whether the path ends in BUG() (the host oopses);
@@ -81,6 +83,7 @@ class Outcome:
     error: str | None = None           # "BUG()" or another C outcome that ended the path (c_outcome)
     lock_held: bool = False     # mmu_lock held on return (None when the path ended in an error)
     where: str = ""             # BUG()'s site: shown, not compared
+    state: list = field(default_factory=list)   # the op's own final state (env.state(): z3 terms), e.g. vncr's
 
 
 def c_outcome(exc):
@@ -99,12 +102,15 @@ def c_outcome(exc):
 def _outcome(rev, env):
     # both revisions run on one env: each starts from the same state
     env.unmaps, env.warnings = [], []
+    if hasattr(env, "restart"):     # an op whose handler changes the env's own state (vncr's pseudo-TLBs)
+        env.restart()
+    state = getattr(env, "state", list)
     lock = env.kvm.mmu_lock
     lock.held = False
     try:
         with context.entered(hooks=SymHooks(env)):
             rev.handle(env.vcpu, Word(u64, env.val))
-        return Outcome(list(env.unmaps), list(env.warnings), None, lock.held)
+        return Outcome(list(env.unmaps), list(env.warnings), None, lock.held, state=state())
     except C_OUTCOMES as e:     # only C's outcomes are compared; any other exception is an error
         what = c_outcome(e)
         where = _site(str(e)) if what == "BUG()" else str(e)
@@ -117,7 +123,15 @@ def _site(where):
 
 
 def ranges_differ(oa, ob):
-    """Z3: the two unmap sequences differ (in number, MMU, base or size)."""
+    """Z3: the two unmap sequences differ (in number, MMU, base or size), or
+    the op's own final state does (vncr: a pseudo-TLB valid, a fixmap slot
+    cleared; compared when neither path ended in a C outcome)."""
+    if oa.state and ob.state:
+        return z3.Or(_seq_differ(oa, ob), z3.Or([x != y for x, y in zip(oa.state, ob.state)]))
+    return _seq_differ(oa, ob)
+
+
+def _seq_differ(oa, ob):
     if len(oa.unmaps) != len(ob.unmaps):
         return z3.BoolVal(True)
     if any(ma != mb for (_, _, ma), (_, _, mb) in zip(oa.unmaps, ob.unmaps)):
@@ -234,7 +248,9 @@ def _compare(engine, path, res, n, obliged_only=False, revs=(), compare=EFFECTS,
         ex[key] = {"ranges": [[ev(b), ev(b) + ev(s), m] for b, s, m in o.unmaps],
                    "warnings": [_site(w) for w in o.warnings],
                    "error": o.error and (f"{o.error} at {o.where}" if o.error == "BUG()" else f"{o.error} ({o.where})"),
-                   "lock_held": o.lock_held}
+                   "lock_held": o.lock_held,
+                   **({"state": [z3.is_true(model.eval(t, model_completion=True)) for t in o.state]}
+                      if o.state else {})}
     ex["differs"] = differences(oa, ob, model)
     return res(DIFFERENT, example=ex, paths=n)
 

@@ -267,6 +267,9 @@ def _but(known):
 
 
 def _example(g, ex):
+    if "tlbi" in ex:            # the VNCR op's: the invalidation and the pseudo-TLBs (model/vncr_text.py)
+        from nvtlbi.model import vncr_text
+        return vncr_text.brief(g, ex)
     if "operand" in ex:         # the range op's: its operand in domain terms (model/range_replay.describe)
         mmu = lambda m: f" on MMU #{m}"
         return (f"{g} {ex['operand']}: original {outcome_text(ex['a'], mmu=mmu)}, "

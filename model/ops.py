@@ -5,7 +5,8 @@ revisions are), its case matrix (granule x level x the op's operand cases),
 its properties, and what the prover needs to speak of it (the symbolic
 world, a case as a Z3 fact, a model in domain terms, the replay on impl/).
 
-`ipas2e1` is today's path, the default; `ripas2e1` the range TLBI.  The
+`ipas2e1` is today's path, the default; `ripas2e1` the range TLBI; `vncr`
+the FEAT_NV2 VNCR pseudo-TLB (its diff runs at any S1 level: any_case None).  The
 prover (model/prover.py) and the CLI's --op go through the entry, never
 through a branch on the op's name; a misspelt op is an UnknownOp."""
 
@@ -22,6 +23,7 @@ from nvtlbi.model import range_replay as RR
 from nvtlbi.model import vncr_env as VE
 from nvtlbi.model import vncr_props as VP
 from nvtlbi.model import vncr_replay as VR
+from nvtlbi.model import vncr_text as VT
 from nvtlbi.model import range_text as RT
 from nvtlbi.model.env import HINTS, SymEnv, Case, hint_fact
 from nvtlbi.model.matrix import matrix as _ipas2e1_matrix
@@ -109,7 +111,7 @@ VNCR = Op("vncr", "the VNCR pseudo-TLB (FEAT_NV2): a vCPU's cached translation o
           "compute_s1_tlbi_range, kvm_handle_s1e2_tlbi (N3_nested_96575923.txt:813-1051)",
           vncr.CALLER, VE.KIND_NAMES, VP.PROPERTIES, VP.ISOLATION, VE.VncrEnv, _vncr_matrix,
           VP.applies, VP.holds, lambda env, h: env.case_fact(h), VR.describe, VR.attach, VR.executed, VR.cover,
-          sentence=VR.text)
+          VT.sentence, VT.scenario, None, VT.example, VT.hangs)
 
 OPS = {o.name: o for o in [IPAS2E1, RIPAS2E1, VNCR]}
 DEFAULT = IPAS2E1.name

@@ -23,7 +23,7 @@ class SymVt:
     """One vCPU's struct vncr_tlb, fields as Words over Z3 terms."""
 
     def __init__(self, env, j):
-        g, L = env.case.shift, env.case.level
+        g = env.case.shift
         self.valid0 = z3.BitVec(f"vt{j}.valid", 8)
         self.gva0 = z3.BitVec(f"vt{j}.gva", 64)
         self.pa0 = z3.BitVec(f"vt{j}.wr.pa", 64)
@@ -35,8 +35,7 @@ class SymVt:
         self.hpa = Word(u64, z3.BitVec(f"vt{j}.hpa", 64))
         self.cpu = Word(s32, self.cpu0)
         self.wi = V.S1WalkInfo(Word(u16, g))
-        self.wr = V.S1WalkResult(Word(u64, self.pa0), Word(u8, L), Word(u8, self.nG0), Word(u16, self.asid0))
-        bs = G.level_shift(g, L)
+        self.wr = V.S1WalkResult(Word(u64, self.pa0), Word(u8, env.level), Word(u8, self.nG0), Word(u16, self.asid0))
         a = env.engine.assume
         # what kvm_translate_vncr leaves (N3:1175): VNCR_EL2 page-aligned (RES0
         # [11:0]) and sign-extended from bit 48 (read_vncr_el2, reading va48);
@@ -44,7 +43,8 @@ class SymVt:
         a(CASE, z3.And(z3.ULE(self.valid0, 1), z3.ULE(self.nG0, 1)))
         a(CASE, z3.Extract(11, 0, self.gva0) == 0)
         a(CASE, self.gva0 == z3.SignExt(15, z3.Extract(48, 0, self.gva0)))
-        a(CASE, z3.Extract(bs - 1, 0, self.pa0) == z3.Extract(bs - 1, 0, self.gva0))
+        a(CASE, z3.And([z3.Implies(env.level_is(L), z3.Extract(G.level_shift(g, L) - 1, 0, self.pa0) ==
+                                   z3.Extract(G.level_shift(g, L) - 1, 0, self.gva0)) for L in env.levels]))
         a(CASE, z3.ULT(self.pa0, z3.If(env.lpa2, z3.BitVecVal(1 << 52, 64), z3.BitVecVal(1 << 48, 64))))
         a(CASE, z3.Or(self.cpu0 == z3.BitVecVal(-1, 32), z3.ULT(self.cpu0, N_VCPUS)))
 
@@ -113,6 +113,9 @@ class VncrEnv:
         self.host_shift = z3.BitVec("host_shift", 8)
         self.start = z3.BitVec("ipa.start", 64)
         self.end = z3.BitVec("ipa.end", 64)
+        # the case's S1 level, or any level of the granule (a diff, case.level None)
+        self.levels = V.s1_leaf_levels(case.shift) if case.level is None else (case.level,)
+        self.level = case.level if case.level is not None else z3.BitVec("vt.wr.level", 8)
         self.alloc = [z3.BoolVal(True)] + [z3.Bool(f"vcpu{j}.vncr_tlb_allocated") for j in range(1, N_VCPUS)]
         self.warnings, self.fixmap_cleared = [], []
         self.bug = None
@@ -120,8 +123,10 @@ class VncrEnv:
         if case.hint != "any":
             a(CASE, self.kind == KIND_NAMES.index(case.hint))
         a(CASE, z3.Implies(self.ds, self.lpa2))
-        if V.needs_lpa2(case.shift, case.level):
-            a(CASE, self.ds)                        # reading s1-lpa2-blocks
+        a(CASE, z3.Or([self.level_is(L) for L in self.levels]))
+        for L in self.levels:
+            if V.needs_lpa2(case.shift, L):
+                a(CASE, z3.Implies(self.level_is(L), self.ds))     # reading s1-lpa2-blocks
         if case.shift == 16:
             a(CASE, z3.Not(self.ds))                # DS is RES0 with 64K
         a(CASE, z3.Or([self.host_shift == s for s in G.GRANULES.values()]))
@@ -141,12 +146,39 @@ class VncrEnv:
         self.vcpu = self.kvm.vcpus[0]
         self.ipa = self.vts[0].gva0           # what a counterexample is minimised on
 
+    def level_is(self, L):
+        return z3.BoolVal(self.level == L) if isinstance(self.level, int) else self.level == L
+
+    # ---- what a diff compares (model/equiv.py) -----------------------------------------
+    def restart(self):
+        """The state before the invalidation, for the next revision of a diff."""
+        for vt in self.vts:
+            vt.valid = Word(u8, vt.valid0)
+        self.fixmap_cleared = []
+
+    def state(self):
+        """The pseudo-TLB state the invalidation leaves: each vCPU's entry
+        valid or not, and whether its CPU's fixmap slot was cleared."""
+        out = []
+        for vt in self.vts:
+            slot = z3.BitVecVal(kernel.FIX_VNCR, 32) - vt.cpu0
+            out.append(vt.valid_after())
+            out.append(z3.Or([getattr(i, "v", i) == slot for i in self.fixmap_cleared] or [z3.BoolVal(False)]))
+        return out
+
     def case_fact(self, name):
         return z3.BoolVal(True) if name == "any" else self.kind == KIND_NAMES.index(name)
 
     # ---- the architecture (impl/vncr.obliged in Z3) ------------------------------------
-    def obliged(self, vt):
-        g, L = self.case.shift, self.case.level
+    def obliged(self, vt=None):
+        """Must the invalidation drop vt (default: the issuer's, when it
+        holds a translation: what an obliged-only diff compares)?"""
+        if vt is None:
+            return z3.And(self.held(0), self.obliged(self.vts[0]))
+        return z3.Or([z3.And(self.level_is(L), self._obliged_at(vt, L)) for L in self.levels])
+
+    def _obliged_at(self, vt, L):
+        g = self.case.shift
         bs = G.level_shift(g, L)
         tg = {12: 1, 14: 2, 16: 3}[g]
         val, gva = self.val, vt.gva0

@@ -51,7 +51,8 @@ def describe(env, model, path=None, prop=None):
     evb = lambda e: z3_true(model.eval(e, model_completion=True))
     kind = KIND_NAMES[ev(env.kind)] if ev(env.kind) < len(KIND_NAMES) else KIND_NAMES[-1]
     hs = ev(env.host_shift)
-    d = {"op": "vncr", "granule": env.case.granule, "level": env.case.level, "hint": env.case.hint,
+    level = env.level if isinstance(env.level, int) else ev(env.level)
+    d = {"op": "vncr", "granule": env.case.granule, "level": level, "hint": env.case.hint,
          "kind": kind, "val": ev(env.val), "lpa2": evb(env.lpa2), "ds": evb(env.ds),
          "host_granule": G.name(hs) if hs in G.NAMES else str(hs), "start": ev(env.start), "end": ev(env.end),
          "ipa": ev(env.ipa),
@@ -187,10 +188,3 @@ def executed(engine, rev, results, solvers, models, witness):
         r.concrete = {"paths_checked": checked, "paths_unbuildable": 0, "unbuildable": [],
                       "witness": why if ok else f"MODEL BUG: {why}"}
 
-
-def text(r, c=None):
-    """A counterexample of the VNCR op in domain terms: the invalidation, the
-    cached pseudo-TLB entries, which survived, and the error if any."""
-    c = c or r.counterexample
-    return (f"{c['tlbi']}; cached: {'; '.join(c['cached'])}; survived: "
-            f"{'; '.join(c.get('survived', [])) or 'none'}" + (f", {c['error']}" if c.get("error") else ""))

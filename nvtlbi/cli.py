@@ -47,12 +47,16 @@ def _parser():
                              f"the loop (default {Limits.unwind})")
         sp.add_argument("--granule", choices=["4K", "16K", "64K"], action="append",
                         help="only these granules")
+        sp.add_argument("--level", type=int, choices=range(4), action="append",
+                        help="only these levels (of T for ipas2e1, of C for ripas2e1, of the VNCR "
+                             "translation's S1 leaf for vncr)")
         sp.add_argument("--op", choices=list(OPS), default=DEFAULT_OP,
                         help=f"the TLBI whose emulation is proved (default {DEFAULT_OP}): "
                              + "; ".join(f"{o.name}: {o.meaning}" for o in OPS.values()))
         sp.add_argument("--hint", choices=list(dict.fromkeys(h for o in OPS.values() for h in o.cases)),
                         action="append", help="only these cases of the operand (hint cases of ipas2e1; "
-                                              "nolevel, match, otherlevel, othertg, tg0 of ripas2e1)")
+                                              "nolevel, match, otherlevel, othertg, tg0 of ripas2e1; "
+                                              "va, vaa, asid, all, rva, rvaa, ipa of vncr)")
         sp.add_argument("--property", choices=sorted({p for o in OPS.values() for p in o.properties}),
                         action="append",
                         help="only these properties (ipas2e1: default P1-P4, P5 on request; ripas2e1: R1-R4, "

@@ -29,6 +29,8 @@ def _cases(args, enabled):
     cases = o.matrix(enabled, hints=args.hint or o.cases)
     if args.granule:
         cases = [c for c in cases if c.granule in args.granule]
+    if getattr(args, "level", None):
+        cases = [c for c in cases if c.level in args.level]
     return cases
 
 

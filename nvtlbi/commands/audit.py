@@ -135,7 +135,7 @@ def run(args):
                                             | ({"origins": origins} if origins else {})
                                             for n, p, rs, notes, extra, origins in entries]}, indent=1))
         else:
-            restricted = bool(args.granule or args.hint or args.property)
+            restricted = bool(args.granule or args.hint or args.property or args.level)
             for n, p, rs, notes, extra, _ in entries:
                 print(report.text(n, rs, notes, args.drop, extra))
                 for line in trust.lines(rs, infos[p], restricted):

@@ -33,7 +33,7 @@ def run(args):
               + (f"; dropped: {', '.join(args.drop)}" if args.drop else ""))
         print(render.matrix(results))
         print(render.summary(results))
-        for line in trust.lines(results, rev, restricted=bool(args.granule or args.hint or args.property)):
+        for line in trust.lines(results, rev, restricted=bool(args.granule or args.hint or args.property or args.level)):
             print(line)
         if args.cross_check:
             print(proving.cross_line(tally))

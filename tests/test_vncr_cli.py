@@ -1,0 +1,66 @@
+"""The command line of the VNCR op (--op vncr), one granule, one level, one
+kind each (the op's paths are many): `cex` draws the cached VNCR
+translations, the TLBI and what survived; `diff` shows each revision's
+pseudo-TLB states; `audit` and `mutate` say the op in their --json."""
+
+import json
+import os
+
+from nvtlbi import cli
+
+OP = ["--op", "vncr", "--jobs", "1", "--granule", "64K"]
+BROKEN = os.path.join(os.path.dirname(__file__), "revisions", "vncr", "broken_start_only.py")
+
+
+def test_cex_draws_the_pseudo_tlb_scenario(capsys):
+    # upstream: a global entry at the top of the VA space, TLBI VAE2IS with a
+    # reserved TTL: scope.va + SZ_1G wraps to 0 and the entry survives
+    assert cli.main(["cex", "--level", "3", "--hint", "va", "--property", "V1"] + OP) == 1
+    out = capsys.readouterr().out
+    for part in ("counterexample upstream-64K-L3-va-V1:", "the invalidation: TLBI VAE2IS VA=0x",
+                 "cached VNCR translations (struct vncr_tlb) before it:", "stage-1 64K level-3 leaf (0x10000 bytes)",
+                 "must be dropped: the TLBI matches it", "vCPU 0: STALE (survived)", "replayed on impl/"):
+        assert part in out, (part, out)
+
+
+def test_diff_shows_each_revisions_pseudo_tlbs(capsys):
+    assert cli.main(["diff", "upstream", BROKEN, "--json"] + OP) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["op"] == "vncr" and doc["results"][0]["verdict"] == "DIFFERENT"
+    ex = doc["results"][0]["example"]
+    assert ex["op"] == "vncr" and ex["level"] in (2, 3)
+    assert cli.main(["diff", "upstream", BROKEN] + OP) == 1
+    out = capsys.readouterr().out
+    assert "the invalidation: TLBI" in out or "the invalidation: KVM unmaps" in out, out
+    assert "vCPU 0: VNCR_EL2 VA 0x" in out and "they differ in: " in out and "=> DIFFERENT" in out, out
+
+
+def test_equiv_compares_the_pseudo_tlb_state():
+    # a revision that drops nothing on an IPA unmap differs from upstream in
+    # the pseudo-TLB state alone (no error, no WARN): the state is compared
+    from nvtlbi.impl import revision as REV
+    from nvtlbi.model import equiv, ops
+    from nvtlbi.model.env import Case
+    o = ops.op("vncr")
+    up = REV.load("upstream", o.caller)
+    d = equiv.diff_case(up, up, Case(16, 3, "ipa"), op=o)
+    assert d.verdict == equiv.EQUIVALENT, d
+    src = os.path.join(os.path.dirname(__file__), "revisions", "vncr", "keeps_on_ipa.py")
+    d = equiv.diff_case(up, REV.load(src, o.caller), Case(16, 3, "ipa"), op=o)
+    assert d.verdict == equiv.DIFFERENT and d.example["differs"] == ["ranges"], d
+    assert d.example["a"]["state"] != d.example["b"]["state"], d.example
+
+
+def test_audit_bundled_vncr_revision(capsys):
+    assert cli.main(["audit", "--json", "--level", "3", "--hint", "ipa", "--property", "V2"] + OP) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["op"] == "vncr"
+    assert [r["revision"] for r in doc["revisions"]] == ["upstream"]
+    assert {x["verdict"] for x in doc["revisions"][0]["results"]} == {"PROVED"}
+
+
+def test_mutate_a_vncr_mutant(capsys):
+    # m088 inverts the alignment mask of the TLBI VA scope: no longer aligned down
+    assert cli.main(["mutate", "--only", "m088", "--json"] + OP) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["op"] == "vncr" and doc["results"][0]["verdict"] in ("KILLED", "STILLBORN"), doc
