@@ -28,6 +28,7 @@ from nvtlbi.impl.nested import VM, GuestS2, new_mmu
 from nvtlbi.model import assumptions as AS
 from nvtlbi.model import evidence
 from nvtlbi.model import findings
+from nvtlbi.model import replay as R
 from nvtlbi.model.env import Case
 from nvtlbi.model.equiv import DIFFERENT, EQUIVALENT, diff_case, outcome_text
 from nvtlbi.model.prover import prove_case
@@ -47,7 +48,8 @@ class MutantClass:
 
 CLASSES = [MutantClass(*c) for c in [
     ("KILLED", "an obligation of the mutant (P1-P5) has a counterexample that replays on `impl/` (the concrete "
-               "oracle sees the failure) and is not a known finding about the kernel (`model/findings.py`); or "
+               "oracle sees the failure), is not a known finding about the kernel (`model/findings.py`), and is not "
+               "a failure the original has too (the same obligation with the same cause); or "
                "the mutant loops without bound and a concrete run keeps probing the "
                "shadow S2 past 10,000 probes"),
     (EQUIVALENT, "`model/equiv.py` proves that it behaves as the original (ranges, WARN_ON, BUG(), errors, "
@@ -58,8 +60,8 @@ CLASSES = [MutantClass(*c) for c in [
                 "too, and there P1, P3 and P4 are PROVED (P4: or fails only with a known finding about the kernel)"),
     ("SAFE", "it differs where the TLBI is obliged, or lacks a WARN_ON, BUG() or error the original has (the "
              "distinguishing input is printed), but every obligation of the granules where it differs, P5 "
-             "included, is PROVED, or fails only with a known finding about the kernel (`model/findings.py`), "
-             "which the original reaches too"),
+             "included, is PROVED, or fails only with a known finding about the kernel (`model/findings.py`) "
+             "or as the original itself fails there (the same obligation, the same cause)"),
     ("STILLBORN", "it does not load or run (a user error); not scored"),
     ("UNEXPLAINED", "anything else (UNKNOWN, a counterexample that does not replay, a difference in mmu_lock on "
                     "return, which no obligation checks): a hole in the chain"),
@@ -163,13 +165,54 @@ def _killed(rev, r):
             + (f" ({c['error']})" if c.get("error") else ""))
 
 
-def _concretely(rev, op, shifts, enabled, drop):
+def _cause(op, prop, c):
+    """What a counterexample shows, as far as the baseline compares it: the
+    property and, for an availability property (one with causes: P4, R4),
+    the BUG()/WARN_ON site; for the others the kind of error that ended the
+    path, or "range" (a WARN_ON on the way does not change what a range
+    property says)."""
+    e = c.get("error") or ""
+    if op.properties[prop].causes is not None:
+        return prop, e
+    return prop, "range" if not e or e.startswith("WARN_ON at") else e.split(":")[0]
+
+
+class _Baseline:
+    """The original revision's own failures, per case: a mutant's
+    counterexample kills it only if the original does not fail the same
+    obligation for the same cause (a revision with real findings, such as
+    the range op's R2 or the VNCR op's V1/V4, would otherwise have every
+    mutant that keeps the finding counted as killed)."""
+
+    def __init__(self, orig, op, drop):
+        self.orig, self.op, self.drop, self.by_case = orig, op, drop, {}
+
+    def causes(self, case):
+        if case not in self.by_case:
+            rs = prove_case(self.orig, case, props=tuple(self.op.properties), drop=self.drop, op=self.op)
+            self.by_case[case] = {_cause(self.op, r.property, c) for r in rs if r.verdict == COUNTEREXAMPLE
+                                  for c in [r.counterexample] + r.causes if c}
+        return self.by_case[case]
+
+    def fails_on(self, cex):
+        """Does the original break the property on this concrete world too
+        (ipas2e1's replay world: model/replay.py)?"""
+        sc = R.from_counterexample(cex)
+        try:
+            out = R.execute(sc, R.build(sc), self.orig)
+        except Exception:       # noqa: BLE001 -- the world or the original fails otherwise: not a shared failure
+            return False
+        return out.violates(sc)
+
+
+def _concretely(rev, op, shifts, enabled, drop, base):
     """A COUNTEREXAMPLE result found on generated worlds (model/evidence.py)
-    that replayed and is not a known finding about the kernel, or None."""
+    that replayed, is not a known finding about the kernel, and on whose
+    world the original does not fail as well; or None."""
     from nvtlbi.model import ops
     if op.name != ops.DEFAULT:
         return None
-    keep = lambda cex, prop: findings.of(cex, prop) is None
+    keep = lambda cex, prop: findings.of(cex, prop) is None and not base.fails_on(cex)
     for shift in shifts:
         cases = [c for c in op.matrix(enabled) if c.shift == shift]
         r = evidence.hunt(rev, cases, tuple(op.properties), budget=CONCRETE, drop=drop, keep=keep)
@@ -187,11 +230,12 @@ def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True):
         rev = REV.load(path, op.caller)
         orig = REV.load(original, op.caller)
         enabled = AS.enabled(drop)
+        base = _Baseline(orig, op, drop)
         if concrete:
-            r = _concretely(rev, op, shifts, enabled, drop)
+            r = _concretely(rev, op, shifts, enabled, drop, base)
             if r is not None:
                 return done(KILLED, _killed(rev, r), by=r.property)
-        differing, unknown, known = [], [], set()
+        differing, unknown, known, shared = [], [], set(), set()
         for shift in shifts:
             d = diff_case(orig, rev, _any_case(op, shift), drop=drop, op=op)
             if d.verdict == EQUIVALENT:
@@ -217,6 +261,11 @@ def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True):
                         shown = findings.unexplained(r)
                         if not shown:
                             known.add(r.property)
+                            continue
+                        # the original's own failures (same obligation, same cause) kill nothing either
+                        shown = [c for c in shown if _cause(op, r.property, c) not in base.causes(case)]
+                        if not shown:
+                            shared.add(r.property)
                             continue
                         c = next((c for c in shown if c.get("replayed")), None)
                         if c is not None:
@@ -245,7 +294,7 @@ def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True):
         return done(EXCUSED, f"differs on {', '.join(x for x, _ in differing)} only where the TLBI is excused "
                              f"(e.g. {_example(g, ex)}); proven the same in every other respect (the ranges "
                              f"wherever the TLBI must remove T; WARN_ON, BUG(), errors and mmu_lock on every "
-                             f"TLBI), and every obligation is PROVED{_but(known)}", ex)
+                             f"TLBI), and every obligation is PROVED{_but(known, shared)}", ex)
     for g, _ in where:
         # no obligation speaks of the lock: a mutant that leaves it held (the
         # next TLBI deadlocks) on any path is a hole, whatever else differs
@@ -258,12 +307,17 @@ def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True):
     what = ex.get("differs") or ["ranges"]
     how = "where the TLBI is obliged" if what == ["ranges"] else f"in {', '.join(what)}"
     return done(SAFE, f"differs on {', '.join(x for x, _ in where)} {how} (e.g. {_example(g, ex)}) "
-                      f"but every obligation there is PROVED{_but(known)}", ex)
+                      f"but every obligation there is PROVED{_but(known, shared)}", ex)
 
 
-def _but(known):
-    return (f" (but for the known findings about the kernel in {', '.join(sorted(known))}, model/findings.py, "
-            f"which the original reaches too)") if known else ""
+def _but(known, shared=()):
+    out = ""
+    if known:
+        out += (f" (but for the known findings about the kernel in {', '.join(sorted(known))}, model/findings.py, "
+                f"which the original reaches too)")
+    if shared:
+        out += f" (but for the original's own failures of {', '.join(sorted(shared))}, with the same causes)"
+    return out
 
 
 def _example(g, ex):

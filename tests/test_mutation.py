@@ -94,3 +94,18 @@ def test_cli_prints_the_score(capsys):
 def test_cli_unknown_mutant_is_a_usage_error(capsys):
     assert cli.main(["mutate", "--only", "m999", "--jobs", "1"]) == 2
     assert "no such mutant" in capsys.readouterr().err
+
+
+def test_the_originals_own_failures_kill_no_mutant():
+    """A revision with a real finding (the range op's upstream fails R2
+    where the guest has blocks): a mutant's counterexample of the same
+    obligation with the same cause is the original's, not a kill."""
+    from nvtlbi.model import ops
+    from nvtlbi.model.env import Case
+    op = ops.op("ripas2e1")
+    base = MU._Baseline(REV.load("upstream", op.caller), op, ())
+    causes = base.causes(Case(14, 2, "nolevel"))
+    assert ("R2", "range") in causes
+    assert ("R1", "range") not in causes        # R1 is PROVED there: a mutant failing it is killed
+    assert MU._cause(op, "R4", {"error": "WARN_ON at x.c: y"}) == ("R4", "WARN_ON at x.c: y")
+    assert MU._cause(op, "R2", {"error": "WARN_ON at x.c: y"}) == ("R2", "range")
