@@ -6,6 +6,8 @@ R1 counterexample names the page left mapped."""
 import json
 import os
 
+import pytest
+
 from nvtlbi import cli
 
 OP = ["--op", "ripas2e1", "--jobs", "1"]
@@ -84,6 +86,7 @@ def test_mutate_a_range_revision(capsys):
     assert doc["op"] == "ripas2e1" and doc["results"][0]["verdict"] == "KILLED", doc
 
 
+@pytest.mark.skipif(not os.environ.get("NVTLBI_FULL"), reason="minutes of solving: NVTLBI_FULL=1 runs it")
 def test_selfcheck_a_range_revision(capsys):
     assert cli.main(["selfcheck", "upstream", "--granule", "64K", "--sample", "1", "--json"] + OP) == 0
     doc = json.loads(capsys.readouterr().out)

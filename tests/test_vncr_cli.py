@@ -6,12 +6,15 @@ pseudo-TLB states; `audit` and `mutate` say the op in their --json."""
 import json
 import os
 
+import pytest
+
 from nvtlbi import cli
 
 OP = ["--op", "vncr", "--jobs", "1", "--granule", "64K"]
 BROKEN = os.path.join(os.path.dirname(__file__), "revisions", "vncr", "broken_start_only.py")
 
 
+@pytest.mark.skipif(not os.environ.get("NVTLBI_FULL"), reason="minutes of solving: NVTLBI_FULL=1 runs it")
 def test_cex_draws_the_pseudo_tlb_scenario(capsys):
     # upstream: a global entry at the top of the VA space, TLBI VAE2IS with a
     # reserved TTL: scope.va + SZ_1G wraps to 0 and the entry survives
@@ -51,6 +54,7 @@ def test_equiv_compares_the_pseudo_tlb_state():
     assert d.example["a"]["state"] != d.example["b"]["state"], d.example
 
 
+@pytest.mark.skipif(not os.environ.get("NVTLBI_FULL"), reason="minutes of solving: NVTLBI_FULL=1 runs it")
 def test_audit_bundled_vncr_revision(capsys):
     assert cli.main(["audit", "--json", "--level", "3", "--hint", "ipa", "--property", "V2"] + OP) == 0
     doc = json.loads(capsys.readouterr().out)
@@ -59,6 +63,7 @@ def test_audit_bundled_vncr_revision(capsys):
     assert {x["verdict"] for x in doc["revisions"][0]["results"]} == {"PROVED"}
 
 
+@pytest.mark.skipif(not os.environ.get("NVTLBI_FULL"), reason="minutes of solving: NVTLBI_FULL=1 runs it")
 def test_mutate_a_vncr_mutant(capsys):
     # m088 inverts the alignment mask of the TLBI VA scope: no longer aligned down
     assert cli.main(["mutate", "--only", "m088", "--json"] + OP) == 0
