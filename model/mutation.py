@@ -31,7 +31,7 @@ from nvtlbi.model import findings
 from nvtlbi.model import replay as R
 from nvtlbi.model.env import Case
 from nvtlbi.model.equiv import DIFFERENT, EQUIVALENT, diff_case, outcome_text
-from nvtlbi.model.prover import prove_case
+from nvtlbi.model.prover import prove_case, prove_level
 from nvtlbi.model.session import Limits, Session
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
 
@@ -73,8 +73,10 @@ GRANULE_ORDER = (14, 16, 12)    # cheap granules first: most mutants die there
 # (400) costs minutes per mutant
 MUTANT_MAX_DECISIONS = 100
 PROBE_BUDGET = 10_000
-# cheap evidence first (model/evidence.py): worlds per case, seconds per granule
-CONCRETE = evidence.Budget(worlds=12, seconds=1.5)
+# cheap evidence first (model/evidence.py): worlds per case, and no wall-time
+# cap, so that a mutant's class and evidence do not depend on the machine's
+# load (12 worlds per case cost about 3 s per granule)
+CONCRETE = evidence.Budget(worlds=12, seconds=float("inf"))
 
 
 class _Hang(Exception):
@@ -188,11 +190,19 @@ class _Baseline:
         self.orig, self.op, self.drop, self.by_case = orig, op, drop, {}
 
     def causes(self, case):
-        if case not in self.by_case:
-            rs = prove_case(self.orig, case, props=tuple(self.op.properties), drop=self.drop, op=self.op)
-            self.by_case[case] = {_cause(self.op, r.property, c) for r in rs if r.verdict == COUNTEREXAMPLE
-                                  for c in [r.counterexample] + r.causes if c}
-        return self.by_case[case]
+        key = (case.shift, case.level)
+        if key not in self.by_case:
+            # one exploration per (granule, level) serves every hint case; the
+            # kinds of the original's failures need no replay
+            rs = prove_level(self.orig, case.shift, case.level, self.op.cases, props=tuple(self.op.properties),
+                             drop=self.drop, replay=False, op=self.op)
+            by_hint = {}
+            for r in rs:
+                if r.verdict == COUNTEREXAMPLE:
+                    by_hint.setdefault(r.hint, set()).update(_cause(self.op, r.property, c)
+                                                             for c in [r.counterexample] + r.causes if c)
+            self.by_case[key] = by_hint
+        return self.by_case[key].get(case.hint, set())
 
     def fails_on(self, cex):
         """Does the original break the property on this concrete world too
