@@ -270,8 +270,9 @@ class Cache:
             text = _file_sha(revision_file)
         except OSError:
             return None
-        return _sha(json.dumps({"format": FORMAT, **self.common, "revision": {"name": name, "text": text},
-                                "case": case}, sort_keys=True).encode())
+        # the key's document (not a --json output: its versions are in self.common)
+        keyed = {"format": FORMAT, **self.common, "revision": {"name": name, "text": text}, "case": case}
+        return _sha(json.dumps(keyed, sort_keys=True).encode())
 
     def warn(self, path, why):
         if path not in self.reported:

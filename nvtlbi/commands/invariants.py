@@ -11,6 +11,7 @@ from nvtlbi.impl import producers
 from nvtlbi.model import invariants as I
 from nvtlbi.model.session import Session
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED, overall_exit  # noqa: F401
+from nvtlbi.versions import solver_versions
 
 
 def add_parser(sub, common):
@@ -53,5 +54,5 @@ def run(args):
                 if "replay" in rec:
                     print(f"    {rec['replay']}")
     if args.json:
-        print(json.dumps({"producer": producer.path, "results": out}, indent=1))
+        print(json.dumps({"producer": producer.path, "versions": solver_versions(), "results": out}, indent=1))
     return 2 if 2 in codes else 1 if 1 in codes else 0
