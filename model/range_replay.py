@@ -13,6 +13,7 @@ from nvtlbi.impl.nested import GuestS2, VM, handle_shadow_fault, new_mmu
 from nvtlbi.impl.outcome import C_OUTCOMES
 from nvtlbi.impl.revision import RevisionError
 from nvtlbi.model import range_props as RP
+from nvtlbi.model import replay as R
 from nvtlbi.model import userfault
 
 
@@ -117,15 +118,7 @@ def attach(cex, rev, dropped=()):
     """Replay one counterexample of the range op and say in it whether it
     replayed (and, if so, which shadow leaves survived)."""
     ok, why, out = replay(cex, rev)
-    cex["replayed"] = ok
-    if ok:
-        cex["replay"] = why
-    elif dropped:
-        # with assumptions off, the model may ask for states KVM never builds
-        cex["replay"] = (f"NOT REPLAYED: {why}; the scenario may need a state the concrete machinery never "
-                         f"builds (dropped: {', '.join(dropped)})")
-    else:
-        cex["replay"] = f"MODEL BUG: {why}"
+    R.say(cex, ok, why, dropped)
     if ok and out is not None:
         cex["stale"] = [f"MMU #{i} {b:#x}+{s:#x} L{lvl} (guest {o})" for i, (b, s, lvl, _, o) in out.stale]
         cex["left"] = [f"MMU #{i} host page {x:#x} of the range" for i, x in out.range_left]

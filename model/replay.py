@@ -206,6 +206,12 @@ def attach_cex(cex, rev, dropped=()):
     """Replay one counterexample (a result's, or one of its further causes)
     and say in it whether it replayed."""
     ok, why, _, _ = replay(cex, rev)
+    say(cex, ok, why, dropped)
+
+
+def say(cex, ok, why, dropped=()):
+    """Write a replay's outcome into the counterexample, as every op reports
+    it: replayed, NOT REPLAYED with assumptions dropped, else a MODEL BUG."""
     cex["replayed"] = ok
     if ok:
         cex["replay"] = why

@@ -10,6 +10,7 @@ from nvtlbi.impl import kernel
 from nvtlbi.impl import vncr as V
 from nvtlbi.impl.outcome import C_OUTCOMES
 from nvtlbi.impl.revision import RevisionError
+from nvtlbi.model import replay as R
 from nvtlbi.model import userfault
 from nvtlbi.model import vncr_props as VP
 from nvtlbi.model.vncr_env import KIND_NAMES
@@ -141,15 +142,7 @@ def attach(c, rev, dropped=()):
     """Replay one counterexample of the VNCR op and say in it whether it
     replayed (and which cached translations survived)."""
     ok, why, out = replay(c, rev)
-    c["replayed"] = ok
-    if ok:
-        c["replay"] = why
-    elif dropped:
-        # with assumptions off, the model may ask for states KVM never builds
-        c["replay"] = (f"NOT REPLAYED: {why}; the scenario may need a state the concrete machinery never "
-                       f"builds (dropped: {', '.join(dropped)})")
-    else:
-        c["replay"] = f"MODEL BUG: {why}"
+    R.say(c, ok, why, dropped)
     if ok and out is not None:
         c["survived"] = [c["cached"][j] for j in out.stale] or [c["cached"][j] + " (fixmap slot kept)"
                                                                 for j in out.fixmap_left]
