@@ -62,6 +62,12 @@ class ConcreteHooks:
     def warn(self, where):
         self.warnings.append(where)
 
+    def warn_if(self, cond, where):
+        """A WARN_ON whose value the code ignores (the symbolic hooks record
+        its condition instead of splitting the path on it)."""
+        if cond:
+            self.warn(where)
+
     def host_cap(self, cap):
         return Word(s32, int(cap in self.host_caps))
 
@@ -382,11 +388,11 @@ def __unmap_stage2_range(mmu, start, size):
     (init_nested_s2_mmu, N1_nested_3949706.txt:48)."""
     start, size = convert(start, u64), convert(size, u64)
     end = start + size
-    if (size & (PAGE_SIZE() - 1)) != 0:
-        _hooks().warn(UNMAP_SIZE_WARN)
+    # both WARN_ONs' values are ignored: warn_if records them on a symbolic
+    # path without splitting it
+    _hooks().warn_if((size & (PAGE_SIZE() - 1)) != 0, UNMAP_SIZE_WARN)
     limit = u64(1) << convert(mmu.pgt.ia_bits, u64)
-    if (start > limit) | (end > limit):
-        _hooks().warn(UNMAP_RANGE_WARN)
+    _hooks().warn_if((start > limit) | (end > limit), UNMAP_RANGE_WARN)
     mmu.unmap_range(start, size)
 
 

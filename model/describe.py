@@ -4,6 +4,7 @@ unmapped (what a counterexample, a cover witness or a path replay shows)."""
 import z3
 
 from nvtlbi.impl import granule as G
+from nvtlbi.model import symhooks as SH
 
 
 def _probe(ev, model, p):
@@ -47,6 +48,6 @@ def describe(env, model, path=None, prop=None):
             d["s2off_tlb_vtcr"] = ev(env.mmus[1].guest_vtcr.v)
         if path.error is not None:
             d["error"] = f"{type(path.error).__name__}: {path.error}"
-        elif env.warnings:
-            d["error"] = f"WARN_ON at {env.warnings[0]}"
+        elif fired := SH.fired(env.warnings, model):
+            d["error"] = f"WARN_ON at {fired[0]}"
     return d

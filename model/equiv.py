@@ -55,6 +55,7 @@ from nvtlbi.model.env import Case, SymEnv
 from nvtlbi.model.describe import describe
 from nvtlbi.model.minimise import minimise
 from nvtlbi.model.session import Session, of_call
+from nvtlbi.model import symhooks as SH
 from nvtlbi.model.symhooks import SymHooks
 
 EQUIVALENT, DIFFERENT, UNKNOWN, VACUOUS = "EQUIVALENT", "DIFFERENT", "UNKNOWN", "VACUOUS"
@@ -79,7 +80,7 @@ class DiffResult:
 class Outcome:
     """What one revision did on one path."""
     unmaps: list = field(default_factory=list)   # (base, size, mmu index), in order
-    warnings: list = field(default_factory=list)  # WARN_ON sites: compared by number only
+    warnings: list = field(default_factory=list)  # WARN_ONs (model/symhooks.Warned): compared by how many fire
     error: str | None = None           # "BUG()" or another C outcome that ended the path (c_outcome)
     lock_held: bool = False     # mmu_lock held on return (None when the path ended in an error)
     where: str = ""             # BUG()'s site: shown, not compared
@@ -141,9 +142,11 @@ def _seq_differ(oa, ob):
 
 
 def effect_differs(oa, ob, effect):
-    """Whether one effect other than the ranges differs (each is fixed on a path)."""
+    """Whether one effect other than the ranges differs: fixed on a path
+    (a bool), but for how many WARN_ONs fire (z3: a warning whose value the
+    code ignores is recorded with its condition, model/symhooks.py)."""
     if effect == "WARN_ON":
-        return len(oa.warnings) != len(ob.warnings)
+        return z3.simplify(SH.count(oa.warnings) != SH.count(ob.warnings))
     if effect == "BUG()":
         return (oa.error == "BUG()") != (ob.error == "BUG()")
     if effect == "error":
@@ -159,18 +162,22 @@ def differ(oa, ob, obliged=None, compare=EFFECTS):
     architecture asks nothing of the range of a TLBI whose TTL names another
     granule or level); WARN_ON, BUG(), errors and the lock count everywhere:
     no TLBI excuses them."""
-    if any(effect_differs(oa, ob, e) for e in compare if e != "ranges"):
-        return z3.BoolVal(True)
+    others = [_z3(effect_differs(oa, ob, e)) for e in compare if e != "ranges"]
     if "ranges" not in compare:
-        return z3.BoolVal(False)
+        return z3.Or(others) if others else z3.BoolVal(False)
     d = ranges_differ(oa, ob)
-    return d if obliged is None else z3.And(obliged, d)
+    return z3.Or(others + [d if obliged is None else z3.And(obliged, d)])
+
+
+def _z3(b):
+    return b if isinstance(b, z3.BoolRef) else z3.BoolVal(bool(b))
 
 
 def differences(oa, ob, model):
     """The names (EFFECTS) of what differs in `model`."""
     out = ["ranges"] if z3.is_true(model.eval(ranges_differ(oa, ob), model_completion=True)) else []
-    return out + [e for e in EFFECTS if e != "ranges" and effect_differs(oa, ob, e)]
+    return out + [e for e in EFFECTS
+                  if e != "ranges" and z3.is_true(model.eval(_z3(effect_differs(oa, ob, e)), model_completion=True))]
 
 
 @in_own_z3_context       # the distinguishing input must not depend on --jobs
@@ -241,12 +248,12 @@ def _compare(engine, path, res, n, obliged_only=False, revs=(), compare=EFFECTS,
         return res(UNKNOWN, reason=f"solver gave up: {model}", paths=n)
     if r != z3.sat:
         return None
-    model = minimise(engine, path.facts, [d], env.ipa, model)
+    model = minimise(engine, engine.solver_for(path.facts), [d], env.ipa, model)
     ex = describe(env, model, path, "diff")
     ev = lambda e: model.eval(e, model_completion=True).as_long()
     for key, o in (("a", oa), ("b", ob)):
         ex[key] = {"ranges": [[ev(b), ev(b) + ev(s), m] for b, s, m in o.unmaps],
-                   "warnings": [_site(w) for w in o.warnings],
+                   "warnings": [_site(w.where) for w in SH.fired(o.warnings, model)],
                    "error": o.error and (f"{o.error} at {o.where}" if o.error == "BUG()" else f"{o.error} ({o.where})"),
                    "lock_held": o.lock_held,
                    **({"state": [z3.is_true(model.eval(t, model_completion=True)) for t in o.state]}

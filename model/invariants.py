@@ -97,6 +97,9 @@ class Hooks:
     def warn(self, where):
         self.warnings.append(where)
 
+    def warn_if(self, cond, where):
+        self.warnings.append(where)     # unused by the invariants: recorded as "may fire"
+
     def host_cap(self, cap):
         raise NotImplementedError(f"host capability {cap} is not read by the fault path")
 

@@ -23,6 +23,7 @@ import z3
 from nvtlbi.impl import granule as G
 from nvtlbi.impl.kernel import KernelBug
 from nvtlbi.model import hints as H
+from nvtlbi.model import symhooks as SH
 from nvtlbi.model import violation as V
 from nvtlbi.model.assumptions import GET_LEAF_RANGE
 from nvtlbi.model.hints import Hint, hint_fact
@@ -49,10 +50,11 @@ class Property:
     about_T: bool = False       # says nothing where the hint case excuses the TLBI for T
     default: bool = True        # proved unless --property names others (P5: only on request)
     # causes(env, error) -> the distinct reasons a failing path fails, as a
-    # counterexample's `error` names them, when the property fails for
-    # reasons a report should tell apart (P4: each BUG() and WARN_ON site);
-    # None: a property of the ranges, whose counterexample is the range itself
-    causes: Optional[Callable[["SymEnv", Optional[BaseException]], List[str]]] = None
+    # counterexample's `error` names them, each with when it holds on the
+    # path, when the property fails for reasons a report should tell apart
+    # (P4: each BUG() and WARN_ON site); None: a property of the ranges,
+    # whose counterexample is the range itself
+    causes: Optional[Callable[["SymEnv", Optional[BaseException]], List[Tuple[str, z3.BoolRef]]]] = None
 
     def __str__(self) -> str:
         return self.name
@@ -73,14 +75,15 @@ def _x(e: z3.BitVecRef) -> z3.BitVecRef:
 
 # ---- the symbolic statements ----------------------------------------------------------------
 def _available(env: "SymEnv", error: Optional[BaseException]) -> z3.BoolRef:
-    return z3.BoolVal(not isinstance(error, KernelBug) and not env.warnings)
+    return z3.And(z3.BoolVal(not isinstance(error, KernelBug)), z3.Not(SH.fires(env.warnings)))
 
 
-def _sites(env: "SymEnv", error: Optional[BaseException]) -> List[str]:
+def _sites(env: "SymEnv", error: Optional[BaseException]) -> List[Tuple[str, z3.BoolRef]]:
     """The BUG() and WARN_ON sites a path reaches, as model/describe.py names
-    them in a counterexample's `error` (one site: one cause of P4's failure)."""
-    out = [f"{type(error).__name__}: {error}"] if isinstance(error, KernelBug) else []
-    return out + [f"WARN_ON at {w}" for w in env.warnings]
+    them in a counterexample's `error` (one site: one cause of P4's failure),
+    each with when it fires on the path."""
+    out = [(f"{type(error).__name__}: {error}", z3.BoolVal(True))] if isinstance(error, KernelBug) else []
+    return out + [(f"WARN_ON at {w.where}", w.cond) for w in env.warnings]
 
 
 def _on_ranges(statement: Callable[["SymEnv", List[Unmap]], z3.BoolRef]) -> Statement:

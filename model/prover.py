@@ -23,6 +23,7 @@ from nvtlbi.model.engine import CrossCheckError, Engine, PathExplosion, in_own_z
 from nvtlbi.model.env import HINTS, Case, SymEnv, hint_fact
 from nvtlbi.model.minimise import minimise
 from nvtlbi.model.session import Session, of_call
+from nvtlbi.model import symhooks as SH
 from nvtlbi.model.symhooks import SymHooks
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED, UNKNOWN, VACUOUS, Result
 
@@ -174,7 +175,7 @@ def _prove_level(rev, shift, level, hints, props, drop, replay, session, make_en
         engine.label = f"{rev.name}-{any_case.granule}-L{level}-{h}-{prop}"
         order = list(enumerate(solvers))
         if causes_of is not None:
-            # paths that fail for fewer causes first: each cause is then shown
+            # paths that reach fewer causes first: each cause is then shown
             # by a path that fails for it alone, where one exists
             order.sort(key=lambda x: len(causes_of(x[1][1], x[1][0].error)))
         for i, (path, env, s) in order:
@@ -185,36 +186,50 @@ def _prove_level(rev, shift, level, hints, props, drop, replay, session, make_en
             n += 1
             if state == "holds":
                 continue
-            new = None
-            if causes_of is not None and verdict == COUNTEREXAMPLE:
-                # after the first counterexample, only a path that fails for
-                # a cause not yet shown is asked (at most MAX_CAUSES)
-                new = [c for c in causes_of(env, path.error) if c not in seen]
-                if not new or len(more) + 1 >= MAX_CAUSES:
-                    continue
             hint = _hint(env, h)
-            bad = z3.Not(op.holds(prop, env, path.error))
-            r, info = engine.check_in(s, [hint, bad], want_core=True)
-            if r == z3.sat:
-                model = minimise(engine, path.facts, [hint, bad], env.ipa, info)
-                found = op.describe(env, model, path, prop) | {"hint": h}
-                if causes_of is None:
-                    verdict, cex = COUNTEREXAMPLE, found
+            if causes_of is None:
+                bad = z3.Not(op.holds(prop, env, path.error))
+                r, info = engine.check_in(s, [hint, bad], want_core=True)
+                if r == z3.sat:
+                    model = minimise(engine, s, [hint, bad], env.ipa, info)
+                    verdict, cex = COUNTEREXAMPLE, op.describe(env, model, path, prop) | {"hint": h}
                     break
-                sites = causes_of(env, path.error)
-                found["error"] = (new or sites)[0]      # the cause this counterexample shows
-                seen |= set(sites)
-                if verdict == COUNTEREXAMPLE:
-                    more.append(found)
-                else:
-                    verdict, cex = COUNTEREXAMPLE, found
+                if r == z3.unknown:
+                    verdict, reason = UNKNOWN, f"solver gave up: {info}"
+                    break
+                core |= set(info)
                 continue
-            if r == z3.unknown:
-                if verdict == COUNTEREXAMPLE:
-                    continue                # a counterexample stands; the other causes stay unsearched here
-                verdict, reason = UNKNOWN, f"solver gave up: {info}"
+            # a property with causes fails on a path when one of its causes
+            # holds there: each cause not yet shown is asked alone (at most
+            # MAX_CAUSES counterexamples), on a model where no other cause
+            # holds when there is one
+            sites = causes_of(env, path.error)
+            for site, cond in sites:
+                if site in seen or len(more) + (cex is not None) >= MAX_CAUSES:
+                    continue
+                others = [c for x, c in sites if x != site]
+                goal = [hint, z3.And(cond, *[z3.Not(c) for c in others])]
+                r, info = engine.check_in(s, goal, want_core=True)
+                if r != z3.sat and others:
+                    goal = [hint, cond]
+                    r, info = engine.check_in(s, goal, want_core=True)
+                if r == z3.sat:
+                    model = minimise(engine, s, goal, env.ipa, info)
+                    found = op.describe(env, model, path, prop) | {"hint": h}
+                    found["error"] = site           # the cause this counterexample shows
+                    seen |= {x for x, c in sites if z3.is_true(model.eval(c, model_completion=True))} | {site}
+                    if verdict == COUNTEREXAMPLE:
+                        more.append(found)
+                    else:
+                        verdict, cex = COUNTEREXAMPLE, found
+                elif r == z3.unknown:
+                    if verdict != COUNTEREXAMPLE:
+                        verdict, reason = UNKNOWN, f"solver gave up: {info}"
+                    # a counterexample stands; the other causes stay unsearched here
+                else:
+                    core |= set(info)
+            if verdict == UNKNOWN:
                 break
-            core |= set(info)
         if verdict == PROVED:
             # a path cut at the unwinding bound that this hint case can take:
             # what it does after the bound is unknown, so no PROVED (a
@@ -253,7 +268,7 @@ def executed(engine, rev, results, solvers, models, witness):
     check = R.PathCheck()
     for i, (h, model) in sorted(models.items()):
         path, env, s = solvers[i]
-        why = R.check_path(describe(env, model, path), rev, path.error, env.warnings)
+        why = R.check_path(describe(env, model, path), rev, path.error, SH.fired(env.warnings, model))
         if why is not None:
             # The model may ask for a shadow S2 no fault path makes (it knows
             # less than impl/: e.g. a host block over an address an earlier
@@ -262,7 +277,7 @@ def executed(engine, rev, results, solvers, models, witness):
             pages = [p.hlevel == A.lvl(3) for p in env._known()]
             r, again = engine.check_in(s, [_hint(env, h)] + pages)
             if r == z3.sat:
-                why = R.check_path(describe(env, again, path), rev, path.error, env.warnings)
+                why = R.check_path(describe(env, again, path), rev, path.error, SH.fired(env.warnings, again))
         if why is None:
             check.checked += 1
         else:

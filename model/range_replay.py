@@ -14,6 +14,7 @@ from nvtlbi.impl.outcome import C_OUTCOMES
 from nvtlbi.impl.revision import RevisionError
 from nvtlbi.model import range_props as RP
 from nvtlbi.model import replay as R
+from nvtlbi.model import symhooks as SH
 from nvtlbi.model import userfault
 
 
@@ -31,8 +32,8 @@ def describe(env, model, path=None, prop=None):
         d["ranges"] = [[ev(b), ev(b) + ev(s), m] for b, s, m in env.unmaps]
         if path.error is not None:
             d["error"] = f"{type(path.error).__name__}: {path.error}"
-        elif env.warnings:
-            d["error"] = f"WARN_ON at {env.warnings[0]}"
+        elif fired := SH.fired(env.warnings, model):
+            d["error"] = f"WARN_ON at {fired[0]}"
     return d
 
 
@@ -148,7 +149,7 @@ def executed(engine, rev, results, solvers, models, witness):
             unbuildable.append(f"the world cannot be built: {type(e).__name__}: {e}")
             continue
         out = execute(d, vm, rev)
-        sym = (_sized(d["ranges"]), bool(path.error), len(env.warnings))
+        sym = (_sized(d["ranges"]), bool(path.error), len(SH.fired(env.warnings, model)))
         conc = ([tuple(r) for r in out.ranges], bool(out.error and not out.warnings), len(out.warnings))
         if sym != conc:
             raise RevisionError(f"{rev.path}:1: the revision behaves differently on concrete input than on the "

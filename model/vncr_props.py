@@ -9,6 +9,7 @@ import z3
 
 from nvtlbi.impl import kernel
 from nvtlbi.impl.vncr import TLBI_KINDS
+from nvtlbi.model import symhooks as SH
 from nvtlbi.model.properties import Property
 
 _ARCH = ("ARM DDI 0487 M.a.a J1.1.3.449 TLBIMatch (TLBIOp_VA/VAA/ASID/ALL/RVA/RVAA), J1.1.3.451 TLBIRange, "
@@ -53,7 +54,7 @@ def _fixmap_cleared(env):
 
 
 def _available(env, error):
-    return z3.BoolVal(error is None and not env.warnings)
+    return z3.And(z3.BoolVal(error is None), z3.Not(SH.fires(env.warnings)))
 
 
 # ---- the concrete checks (z3-free) ----------------------------------------------------

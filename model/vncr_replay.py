@@ -11,6 +11,7 @@ from nvtlbi.impl import vncr as V
 from nvtlbi.impl.outcome import C_OUTCOMES
 from nvtlbi.impl.revision import RevisionError
 from nvtlbi.model import replay as R
+from nvtlbi.model import symhooks as SH
 from nvtlbi.model import userfault
 from nvtlbi.model import vncr_props as VP
 from nvtlbi.model.vncr_env import KIND_NAMES
@@ -67,8 +68,8 @@ def describe(env, model, path=None, prop=None):
         d["after"] = [evb(vt.valid_after()) for vt in env.vts]
         if path.error is not None:
             d["error"] = f"{type(path.error).__name__}: {path.error}"
-        elif env.warnings:
-            d["error"] = f"WARN_ON at {env.warnings[0]}"
+        elif fired := SH.fired(env.warnings, model):
+            d["error"] = f"WARN_ON at {fired[0]}"
     return d
 
 
@@ -169,7 +170,7 @@ def executed(engine, rev, results, solvers, models, witness):
         path, env, s = solvers[i]
         d = describe(env, model, path)
         out = execute(d, build(d), rev)
-        sym = (d["after"] if path.error is None else None, bool(path.error), len(env.warnings))
+        sym = (d["after"] if path.error is None else None, bool(path.error), len(SH.fired(env.warnings, model)))
         conc = (out.after if not out.error else None, bool(out.error and not out.warnings), len(out.warnings))
         if sym != conc:
             raise RevisionError(f"{rev.path}:1: the revision behaves differently on concrete input than on the "
