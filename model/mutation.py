@@ -261,8 +261,12 @@ def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True):
                 continue
             differing.append((d.granule, d.example))
             cases = [c for c in op.matrix(enabled) if c.shift == shift]
-            for case in cases:
-                for r in prove_case(rev, case, props=tuple(op.properties), drop=drop, op=op):
+            # one exploration per level for all its hint cases (as the
+            # baseline and `prove` do), not one per case
+            for level in sorted({c.level for c in cases}):
+                hints = [c.hint for c in cases if c.level == level]
+                for r in prove_level(rev, shift, level, hints, props=tuple(op.properties), drop=drop, op=op):
+                    case = next(c for c in cases if c.level == level and c.hint == r.hint)
                     if r.verdict == COUNTEREXAMPLE and not r.counterexample.get("replayed"):
                         r = _replaying(rev, case, r, drop, op)
                     if r.verdict == COUNTEREXAMPLE:

@@ -32,6 +32,7 @@ from nvtlbi.model import arch as A
 from nvtlbi.model import properties as P
 from nvtlbi.model.env import HINTS, hint_fact
 from nvtlbi.model.replay import Outcome, Scenario
+from nvtlbi.model.symhooks import Warned
 
 OPERANDS = list(itertools.product(range(16), (False, True), (False, True)))      # TTL x FEAT_TTL x LPA2
 TTL, FEAT, LPA2 = z3.BitVec("ttl", 4), z3.Bool("feat_ttl"), z3.Bool("lpa2")
@@ -98,12 +99,15 @@ def test_the_agreement_check_catches_a_broken_side(monkeypatch, side, name, brok
 IPAS = [0, 0x1000, 0x7FFF000, (1 << 48) - 0x1000]
 BASES = [0, 0x1000, 0x2000, (1 << 64) - 0x2000]
 SIZES = [0, 0x1000, 0x2000, 0x3000, 1 << 63]
-ENDINGS = {     # the replay's record of a run's end -> the path's (error, warnings) in the engine
-    None: (None, []),
-    "KernelBug: BUG() at x.c:1": (KernelBug("x.c:1"), []),
-    "WARN_ON at x.c:2": (None, ["x.c:2"]),
-    "UndefinedBehaviour: shift by 64": (UndefinedBehaviour("shift by 64"), []),
-}
+ENDINGS = [     # the replay's record of a run's end, the path's (error, warnings) in the engine
+    (None, (None, [])),
+    ("KernelBug: BUG() at x.c:1", (KernelBug("x.c:1"), [])),
+    ("WARN_ON at x.c:2", (None, [Warned("x.c:2", z3.BoolVal(True))])),
+    # a WARN_ON recorded with its condition (warn_if): it fires where that holds
+    ("WARN_ON at x.c:3", (None, [Warned("x.c:3", z3.BitVecVal(1, 8) == 1)])),
+    (None, (None, [Warned("x.c:4", z3.BitVecVal(1, 8) == 0)])),
+    ("UndefinedBehaviour: shift by 64", (UndefinedBehaviour("shift by 64"), [])),
+]
 
 
 def _ranges():
@@ -123,7 +127,7 @@ def _concrete(prop, ipa, ranges, ending):
 
 
 def range_property_disagreements(props=("P1", "P3", "P4")):
-    for prop, ipa, ranges, (ending, (error, warnings)) in itertools.product(props, IPAS, _ranges(), ENDINGS.items()):
+    for prop, ipa, ranges, (ending, (error, warnings)) in itertools.product(props, IPAS, _ranges(), ENDINGS):
         c, s = _concrete(prop, ipa, ranges, ending), _symbolic(prop, ipa, ranges, error, warnings)
         if c != s:
             yield prop, hex(ipa), ranges, ending, c, s

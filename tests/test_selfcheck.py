@@ -1,4 +1,4 @@
-"""nvtlbi selfcheck on a small slice (16K, one mutant): every check
+"""nvtlbi selfcheck on a small slice (16K L2, one mutant): every check
 reported, exit 0; and a FAILED when a check fails."""
 
 import re
@@ -6,7 +6,7 @@ import re
 from nvtlbi.model import crosscheck as X
 from nvtlbi import cli
 
-ARGS = ["selfcheck", "upstream", "--granule", "16K", "--hint", "match", "--sample", "1", "--jobs", "2"]
+ARGS = ["selfcheck", "upstream", "--granule", "16K", "--level", "2", "--hint", "match", "--sample", "1", "--jobs", "1"]
 
 
 def test_selfcheck_summary(capsys):
