@@ -21,7 +21,7 @@ def test_prove_text_report_runs_to_the_end(capsys):
     assert out.startswith("op ripas2e1; revision upstream")
     line = next(x for x in out.splitlines() if x.startswith("COUNTEREXAMPLE upstream-64K-L2-nolevel-R2:"))
     # the operand, the range, the cached guest translation and the leaf that survived
-    for part in ("TG=64K, SCALE=", "NUM=", "TTL 0b00", "range [0x", "cached guest 64K L2 translation [0x",
+    for part in ("TG=64K, SCALE=", "NUM=", "TTL 0b", "range [0x", "cached guest 64K L2 translation [0x",
                  "survived: MMU #", "replayed on impl/"):
         assert part in line, (part, line)
     assert "non-vacuity: " in out and "executed: " in out and "branch coverage " in out

@@ -12,6 +12,7 @@ ARGS = ["selfcheck", "upstream", "--granule", "16K", "--level", "2", "--hint", "
 def test_selfcheck_summary(capsys):
     assert cli.main(ARGS) == 0
     out = capsys.readouterr().out
+    assert "upstream: 5 obligations: " in out      # the one case asked for (16K L2 match), P1-P5
     # upstream's P4 cells are the known unmap findings (model/findings.py), replayed
     assert re.search(r"obligations: COUNTEREXAMPLE \d+, PROVED \d+ \(\d+ of the counterexamples replay on "
                      r"impl/: the revision's bugs; \d+ are only known findings about the kernel: unmap-range-warn", out)
@@ -24,3 +25,13 @@ def test_selfcheck_fails_when_the_second_solver_gives_up(capsys, monkeypatch):
     monkeypatch.setattr(X, "bitwuzla_solve", lambda text: "unknown")
     assert cli.main(ARGS) == 2      # every query unchecked: not a pass
     assert "selfcheck: FAILED" in capsys.readouterr().out
+
+
+def test_selfcheck_refuses_what_it_would_not_honour(capsys):
+    # it checks every property under the default assumptions: a --drop or
+    # --property would be ignored, so it is refused (exit 2), never misread
+    assert cli.main(["selfcheck", "upstream", "--drop", "bbm"]) == 2
+    assert "--drop: selfcheck checks every property under the default assumptions" in capsys.readouterr().err
+    assert cli.main(["selfcheck", "upstream", "--property", "P2"]) == 2
+    assert cli.main(["selfcheck", "upstream", "--hint", "va"]) == 2
+    assert "--hint va: not a case of op ipas2e1" in capsys.readouterr().err

@@ -55,8 +55,10 @@ def check_revision(spec, args, limits):
     lines, ok = [], True
     levels = {}
     for c in o.matrix(AS.enabled(())):
-        if not args.granule or c.granule in args.granule:
+        if ((not args.granule or c.granule in args.granule) and (not args.level or c.level in args.level)
+                and (not args.hint or c.hint in args.hint)):
             levels.setdefault((c.shift, c.level), []).append(c.hint)
+    restricted = bool(args.granule or args.level or args.hint)
     out = scheduler.run([scheduler.Job(_prove, (spec, sh, lv, tuple(hs), limits) + extra,
                                        proving._obligations(rev.name, sh, lv, hs, tuple(o.properties)), spec)
                          for (sh, lv), hs in levels.items()], args.jobs, args)
@@ -76,12 +78,12 @@ def check_revision(spec, args, limits):
                     f"replay on impl/: the revision's bugs" if cex else "")
                  + (f"; {sum(bool(findings.explains(r)) for r in cex)} are only known findings about the "
                     f"kernel: {', '.join(known)})" if known else ")" if cex else ""))
-    for line in trust.lines(results, rev, restricted=bool(args.granule)):
+    for line in trust.lines(results, rev, restricted=restricted):
         lines.append(f"{rev.name}: {line}")
     ok &= all(r.witness for r in results if r.verdict == PROVED)
     rep = trust.coverage_report(results, rev)
     # a restricted run may miss sides; sides dead without any assumption are the code's own
-    ok &= rep is not None and (not rep.blamed() or bool(args.granule))
+    ok &= rep is not None and (not rep.blamed() or restricted)
     lines.append(f"{rev.name}: cross-check (bitwuzla): {agreed} queries agreed, 0 disagreed, {unchecked} unchecked")
     ok &= unchecked == 0
 
@@ -104,8 +106,17 @@ def check_revision(spec, args, limits):
 
 def run(args):
     t0 = time.perf_counter()
+    # what the self-check is: every property under the default assumptions;
+    # --granule, --level and --hint only narrow the cases (the mutation
+    # sample is classified on whole granules)
+    if args.drop or args.property:
+        raise options.UsageError(f"{'--drop' if args.drop else '--property'}: selfcheck checks every property under "
+                                 f"the default assumptions (narrow it with --granule, --level or --hint)")
     limits = options.limits_of(args)
     o = ops.op(args.op)
+    bad = [h for h in args.hint or () if h not in o.cases]
+    if bad:
+        raise options.UsageError(f"--hint {bad[0]}: not a case of op {o.name} (cases: {', '.join(o.cases)})")
     bundled = REV.bundled() if o.name == ops.DEFAULT else REV.bundled_of(o.caller)
     specs = args.revisions or ([args.revision] if args.revision != "upstream" else bundled)
     ok, report = True, []
