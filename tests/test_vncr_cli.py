@@ -140,3 +140,22 @@ def test_posted_vncr_code_equivalent_and_broken(tmp_path):
     broken.write_text("\n".join(lines))
     d = equiv.diff_case(up, _translated(broken, tmp_path, "broken"), Case(16, 3, "ipa"), op=o)
     assert d.verdict == equiv.DIFFERENT and d.example["differs"] == ["ranges"], d
+
+
+def test_posted_vncr_constructs_not_modelled_are_refused(tmp_path, capsys):
+    """A guard() of a lock class nvtlbi does not model, and a use of the
+    post's macro it cannot expand for sure: exit 2, one line naming file:line."""
+    _needs_post()
+    text = open(POST).read()
+    for old, new, what in (("guard(write_lock)(&vcpu->kvm->mmu_lock);", "guard(spinlock)(&vcpu->kvm->mmu_lock);",
+                            "guard() of a lock class"),
+                           ("scope->va = tlbi_va_s1_to_va(val) & ~(scope->size - 1);\n\t\tscope->asid",
+                            "scope->va = tlbi_va_s1_to_va(val,\n val) & ~(scope->size - 1);\n\t\tscope->asid",
+                            "macro tlbi_va_s1_to_va")):
+        assert old in text, old
+        bad = tmp_path / "N3_bad.txt"
+        bad.write_text(text.replace(old, new, 1))
+        capsys.readouterr()
+        assert cli.main(["audit", str(bad), "--base-revision", "upstream", "--translate-only"] + OP) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and f"{bad}:" in err[0] and what in err[0], err
