@@ -117,8 +117,8 @@ def _expanded(fn, macros):
     pat = re.compile(r"\b(" + "|".join(map(re.escape, macros)) + r")\s*\(")
     out = []
     for x in fn.lines:
-        text = x.text
-        while (m := pat.search(text)):
+        text, pos = x.text, 0
+        while (m := pat.search(text, pos)):
             d = macros[m.group(1)]
             args, depth, cur, i = [], 1, "", m.end()
             while i < len(text) and depth:
@@ -139,5 +139,6 @@ def _expanded(fn, macros):
             body = re.sub(r"\b(" + "|".join(map(re.escape, sub)) + r")\b", lambda k: sub[k.group(1)], d.body) \
                 if sub else d.body
             text = text[:m.start()] + "(" + body + ")" + text[i:]
+            pos = m.start() + len(body) + 2       # cpp does not expand a macro inside its own expansion
         out.append(x if text == x.text else dataclasses.replace(x, text=text))
     return dataclasses.replace(fn, lines=out)
