@@ -153,6 +153,28 @@ for _f, _m in (("output", "output address of the guest translation"), ("block_si
                ("upper_attr", "its upper attributes"), ("level", "its level"), ("esr", "the fault syndrome")):
     _field("kvm_s2_trans", _f, _f, _m, "NV series: arch/arm64/include/asm/kvm_nested.h struct kvm_s2_trans", ALL)
 
+# the VNCR pseudo-TLB (struct vncr_tlb, nested.c; impl/vncr.py's world)
+_VT = "arch/arm64/kvm/nested.c struct vncr_tlb (N3_nested_96575923.txt:20)"
+for _f, _m in (("vncr_tlb", "vcpu->arch.vncr_tlb: the vCPU's VNCR pseudo-TLB (NULL before its first run)"),):
+    _field("kvm_vcpu_arch", _f, _f, _m, "arch/arm64/include/asm/kvm_host.h struct kvm_vcpu_arch", since("v2024"))
+_field("kvm_vcpu", "arch", "arch", "struct kvm_vcpu_arch of the vCPU", "arch/arm64/include/asm/kvm_host.h",
+       since("v2024"))
+for _f, _m in (("valid", "the entry is in use"), ("gva", "the guest's VNCR_EL2 (a guest EL2&0 VA)"),
+               ("wi", "the stage-1 walk's info (wi.pgshift: its granule)"),
+               ("wr", "the stage-1 walk's result (pa, level, nG, asid)"),
+               ("cpu", "the CPU whose fixmap maps the page, -1 if none"), ("hpa", "the host page of wr.pa")):
+    _field("vncr_tlb", _f, _f, _m, _VT, since("v2024"))
+_field("s1_walk_info", "pgshift", "pgshift", "the stage-1 granule's page shift (12, 14 or 16)",
+       "arch/arm64/include/asm/kvm_nested.h struct s1_walk_info", since("v2024"))
+for _f, _m in (("pa", "the output address (IPA) of the VA"), ("level", "the level of the leaf"),
+               ("nG", "the leaf is not global"), ("asid", "the ASID it was walked with")):
+    _field("s1_walk_result", _f, _f, _m, "arch/arm64/include/asm/kvm_nested.h struct s1_walk_result",
+           since("v2024"))
+for _f, _m in (("type", "TLBI_ALL, TLBI_VA, TLBI_VAA or TLBI_ASID"), ("asid", "the TLBI's ASID"),
+               ("va", "the first VA of the scope"), ("size", "the scope's size in bytes")):
+    _field("s1e2_tlbi_scope", _f, _f, _m, "arch/arm64/kvm/nested.c struct s1e2_tlbi_scope (N3:859)",
+           since("v2024"))
+
 
 def field_names(era: str) -> Dict[str, Field]:
     """{field name: Field} with a meaning in `era` (any struct)."""

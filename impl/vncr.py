@@ -250,7 +250,11 @@ def handle_default(rev, vcpu, val):
 
 
 CALLER = Caller("vncr", "nvtlbi_vncr_event", ("kvm_handle_s1e2_tlbi", "kvm_invalidate_vncr_ipa"),
-                "nvtlbi.impl.revisions_vncr", handle_default)
+                "nvtlbi.impl.revisions_vncr", handle_default,
+                # callees first: what an audit of posted C translates (or adopts) and shows the origin of
+                ("ttl_to_size", "pgshift_level_to_ttl", "decode_range_tlbi", "invalidate_vncr",
+                 "kvm_invalidate_vncr_ipa", "invalidate_vncr_va", "tlbi_va_s1_to_va", "compute_s1_tlbi_range",
+                 "kvm_handle_s1e2_tlbi"))
 
 
 @dataclass

@@ -59,6 +59,24 @@ ATTRIBUTES = re.compile(r"\b(__always_inline|noinline|__maybe_unused|__must_chec
 # reads back (a real sizeof is refused everywhere else)
 TYPE_ARG = re.compile(r"\b(min_t|max_t)(\s*\(\s*)([A-Za-z_]\w*(?:\s+[A-Za-z_]\w*)*)(\s*,)")
 
+# iterator macros of the vocabulary (`kvm_for_each_vcpu(i, vcpu, kvm) { ... }`):
+# no C statement pycparser can parse, so a use at the head of a statement is
+# handed over as `while (__nvtlbi_each_NAME(args))`, which the translator
+# reads back as `for VARS in NAME(REST):` of the vocabulary's generator.
+# NAME -> how many leading arguments are the loop's variables
+ITERATORS = {"kvm_for_each_vcpu": 2}
+ITER_MARK = "__nvtlbi_each_"
+ITER_USE = re.compile(r"^(\s*)(" + "|".join(ITERATORS) + r")(\s*\()")
+
+# scope-based locks (linux/cleanup.h): guard(CLASS)(&lock) takes the lock
+# and releases it when the enclosing block ends.  CLASS -> (take, release)
+GUARDS = {"write_lock": ("write_lock", "write_unlock")}
+
+# bool fields of kernel objects that are the op's modelled state, which the
+# code under audit writes (struct vncr_tlb's valid: the VNCR pseudo-TLB
+# entry, impl/vncr.py); only `= true` / `= false` of them is translated
+STATE_FLAGS = {("vncr_tlb", "valid")}
+
 # the C types of impl.cint, by the vocabulary name the translation writes them with
 CTYPE_NAMES = {cint.u8: "u8", cint.u16: "u16", cint.u32: "u32", cint.s32: "c_int", cint.u64: "u64", cint.s64: "s64"}
 
@@ -210,6 +228,9 @@ def parse(fn):
         if t.lstrip().startswith("#"):
             raise Unsupported(f"{x.file}:{x.line}: unsupported construct: preprocessor directive "
                               f"'{t.strip()}' inside {fn.name}")
+        t = ITER_USE.sub(lambda m: f"{m.group(1)}while ({ITER_MARK}{m.group(2)}{m.group(3)}", t)
+        if ITER_MARK in t:          # the iterator's arguments close its `while (`
+            t = re.sub(r"\)(\s*(\{.*)?)$", r"))\1", t.rstrip(), count=1)
         src.append(TYPE_ARG.sub(r"\1\2sizeof(\3)\4", ATTRIBUTES.sub("", t)) + "\n")
         prev = x
     try:
@@ -401,10 +422,35 @@ class FuncTranslator:
         # would shadow a live outer one is refused (siblings may reuse names)
         self.scopes.append(set())
         out = []
-        for s in items:
+        for k, s in enumerate(items):
+            lock = self._guard(s)
+            if lock is not None:
+                # the rest of the block runs with the lock held; it is
+                # released however the block is left (return included)
+                take, release = lock[0]
+                p = "    " * ind
+                rest = self.block(items[k + 1:], ind + 1) if k + 1 < len(items) else [p + "    pass"]
+                out += [f"{p}{take}({lock[1]})  # guard({take}) {_where(s)}", f"{p}try:"] + rest + \
+                    [f"{p}finally:", f"{p}    {release}({lock[1]})  # the guard's scope ends"]
+                break
             out += self.stmt(s, ind)
         self.scopes.pop()
         return out or ["    " * ind + "pass"]
+
+    def _guard(self, s):
+        """((take, release), the lock's Python text) of a `guard(CLASS)(&lock);`
+        statement, else None; an unknown CLASS is refused."""
+        if not (isinstance(s, c_ast.FuncCall) and isinstance(s.name, c_ast.FuncCall)
+                and isinstance(s.name.name, c_ast.ID) and s.name.name.name == "guard"):
+            return None
+        cls = s.name.args.exprs if s.name.args else []
+        if len(cls) != 1 or not isinstance(cls[0], c_ast.ID) or cls[0].name not in GUARDS \
+                or not all(f in self.vocab for f in GUARDS[cls[0].name]):
+            self.err(s, "guard() of a lock class nvtlbi does not model")
+        args = s.args.exprs if s.args else []
+        if len(args) != 1 or not (isinstance(args[0], c_ast.UnaryOp) and args[0].op == "&"):
+            self.err(s, "guard(...) on something else than &lock")
+        return GUARDS[cls[0].name], self.val(args[0].expr)
 
     def stmt(self, s, ind):
         p = "    " * ind
@@ -480,6 +526,9 @@ class FuncTranslator:
         tested; `break` leaves the `while True:`."""
         p, q = "    " * ind, "    " * (ind + 1)
         var = self._new_loop()
+        if isinstance(s, c_ast.While) and isinstance(s.cond, c_ast.FuncCall) and \
+                isinstance(s.cond.name, c_ast.ID) and s.cond.name.name.startswith(ITER_MARK):
+            return self._iterate(s, var, p, q)
         out, pre = [], []
         self.scopes.append(set())       # a for's declarations are scoped to the loop
         if isinstance(s, c_ast.For) and s.init is not None:
@@ -506,6 +555,26 @@ class FuncTranslator:
         self.breakable.pop()
         self.scopes.pop()
         return out + pre + ([] if len(body) == 1 and body[0].strip() == "pass" else body)
+
+    def _iterate(self, s, var, p, q):
+        """An iterator macro's loop: `for VARS in NAME(REST):` over the
+        vocabulary's generator, bounded by --unwind as any loop."""
+        name = s.cond.name.name[len(ITER_MARK):]
+        args = s.cond.args.exprs if s.cond.args else []
+        nvars = ITERATORS[name]
+        if name not in self.vocab or len(args) <= nvars or not all(isinstance(a, c_ast.ID) for a in args[:nvars]):
+            self.err(s, f"{name}(...) with other arguments than its loop variables and what it iterates")
+        for a in args[:nvars]:
+            self.assign(c_ast.Assignment("=", a, a, s.coord))   # a local the loop may write (refused otherwise)
+        targets = ", ".join(self.val(a) for a in args[:nvars])
+        self.scopes.append(set())
+        self.breakable.append("loop")
+        body = self.block(self._items(s.stmt), 2 + len(p) // 4 - 1)
+        self.breakable.pop()
+        self.scopes.pop()
+        return [f"{p}{var} = c_loop({_where(s)!r})  # {name}",
+                f"{p}for {targets} in {name}({', '.join(self.val(a) for a in args[nvars:])}):",
+                f"{q}{var}.body()"] + ([] if len(body) == 1 and body[0].strip() == "pass" else body)
 
     def _ends(self, items):
         if not items:
@@ -838,10 +907,21 @@ class FuncTranslator:
             return f"{n} = struct_copy({r.name})"
         self.err(a, f"assignment to struct value '{n}' of something other than a compound literal or a struct local")
 
+    def _state_flag(self, a):
+        """`p->f = true|false` where (struct of p, f) is a bool flag of STATE_FLAGS."""
+        lv = a.lvalue
+        return (a.op == "=" and lv.type == "->" and isinstance(lv.name, c_ast.ID)
+                and self.locals.get(lv.name.name) == "obj"
+                and (self.struct_of.get(lv.name.name), lv.field.name) in STATE_FLAGS
+                and isinstance(a.rvalue, c_ast.ID) and a.rvalue.name in ("true", "false"))
+
     def field_assign(self, a):
         """`v.f = x` / `p->f op= x` on a struct value: converted to the field's
         type as C converts on assignment (E1 op= E2 is E1 = E1 op E2, E1 read once)."""
         sname = self._value_field(a.lvalue)
+        if not sname and self._state_flag(a):
+            # the modelled state of a kernel object (STATE_FLAGS): set to a C bool constant
+            return f"{a.lvalue.name.name}.{a.lvalue.field.name} = {a.rvalue.name == 'true'}"
         if not sname:
             self.err(a, "write to a field of a kernel object (only struct values the revision owns are written)")
         lv = f"{a.lvalue.name.name}.{a.lvalue.field.name}"
@@ -914,6 +994,9 @@ class FuncTranslator:
                                                       or self.locals.get(e.expr.name) == "struct"):
                     return e.expr.name
                 if isinstance(e.expr, c_ast.StructRef) and self._value_field(e.expr):
+                    if "FieldRef" in self.vocab and e.expr.type == "->" and isinstance(e.expr.name, c_ast.ID):
+                        # &p->f of a vocabulary struct: a pointer whose writes convert to f's type
+                        return f"FieldRef({e.expr.name.name}, {e.expr.field.name!r})"
                     self.err(e, "address of a field of a struct value")
                 if isinstance(e.expr, c_ast.StructRef):     # &obj->field: the kernel object itself
                     return self.val(e.expr)
