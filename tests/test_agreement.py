@@ -103,9 +103,9 @@ def symbolic(paths, vm, mmu, val):
     return matches
 
 
-# 60 worlds in the suite (each is substituted into every path of the
+# 40 worlds in the suite (each is substituted into every path of the
 # exploration); NVTLBI_FULL=1: 200
-@settings(max_examples=200 if os.environ.get("NVTLBI_FULL") else 60, deadline=None)
+@settings(max_examples=200 if os.environ.get("NVTLBI_FULL") else 40, deadline=None)
 @given(worlds())
 def test_symbolic_and_concrete_execution_agree(world):
     vm, mmu, val = world

@@ -53,8 +53,15 @@ def granules(recipe):
     return ((12, 14, 16)[RECIPES.index(recipe) % 3],)
 
 
+# the suite's slowest post: a series whose two mails are each checked alone
+# too (NVTLBI_FULL=1 runs it)
+SLOW = {"R1a+R1b series"}
+
+
 @pytest.mark.parametrize("recipe", RECIPES, ids=[r.name for r in RECIPES])
 def test_post_is_equivalent_to_its_bundled_revision(recipe, tmp_path):
+    if recipe.name in SLOW and not os.environ.get("NVTLBI_FULL"):
+        pytest.skip("minutes of solving on a loaded machine: NVTLBI_FULL=1 runs it")
     rev, loaded = audited(recipe, tmp_path)
     # what the post holds is translated from it; nothing is taken silently
     from_posts = [n for n, where in loaded.origins.items() if POSTS in where or "nested.c" in where

@@ -164,7 +164,7 @@ def tagged_worlds(draw):
 
 
 @pytest.mark.parametrize("spec", ["invalidtags", "lookaround"])
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None)      # the cost is the exploration (_paths), not the worlds
 @given(world=tagged_worlds())
 def test_alternatives_agree_with_their_concrete_runs(spec, world):
     vm, mmu, val = world
