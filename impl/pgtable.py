@@ -88,7 +88,9 @@ class PageTable:
     def _split(self, block, level, new):
         size = G.level_size(self.shift, level + 1)
         oa = D.output_address(block, G.level_size(self.shift, level))
-        keep = block & ~(D.OA_MASK | D.TABLE)
+        # the block's attributes (valid, AF, S2AP, the software bits) stay;
+        # only its output address bits change (OA_MASK alone spans [47:0])
+        keep = block & ~((D.OA_MASK & ~((1 << self.shift) - 1)) | D.TABLE)
         for i in range(1 << G.bits_per_level(self.shift)):
             d = keep | (oa + i * size)
             if level + 1 == 3:
