@@ -384,8 +384,11 @@ def replay(cex, producer, shift, host, tlbi_revision="upstream"):
     events.append(f"TLBI IPAS2E1IS {ipa:#x} no hint ({tlbi_revision}): unmaps [{un[0]:#x}, {un[0] + un[1]:#x})")
     stale = [(b, s, o) for b, s, _, _, o in mmu.shadow_leaves() if o is not None and o.overlaps(
         __import__("nvtlbi.impl.nested", fromlist=["Translation"]).Translation(shift, level, tbase, cex["guest_oa"]))]
-    for b, s, o in stale:
+    for b, s, o in stale[:3]:        # a split block leaves hundreds: the first few and a count
         events.append(f"STALE: shadow leaf [{b:#x}, {b + s:#x}) still maps {o}")
+    if len(stale) > 3:
+        events.append(f"STALE: ... and {len(stale) - 3} more shadow leaves of that translation "
+                      f"({len(stale)} in all)")
     if not stale:
         events.append("no stale leaf: no shadow leaf of the broken translation survives the TLBI")
     return events, broken, stale

@@ -75,3 +75,17 @@ def test_untagged_permission_remap_breaks_leaf_tagged():
     assert g.verdict == PROVED and g.paths > 0, (g.verdict, g.reason)
     _, broken_good, _ = I.replay(cex, good, 12, 12)
     assert not broken_good, broken_good
+
+
+def test_cli_reports_the_permission_remap_trace(capsys):
+    """`nvtlbi invariants --revision` on the third broken producer exits 1 and
+    prints the replayed trace; on the bundled producer, 0."""
+    from nvtlbi import cli
+    code = cli.main(["invariants", "--revision", os.path.join(BROKEN, "perm_fault_untagged.py"),
+                     "--granule", "4K", "--invariant", "leaf-tagged"])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert "fault-preserves-leaf-tagged-4K-host4K: COUNTEREXAMPLE" in out, out
+    assert "permission fault (a write)" in out and "tag 0" in out, out
+    assert "right after the fault: leaf-tagged: shadow leaf" in out and "carries no level tag" in out, out
+    assert cli.main(["invariants", "--granule", "4K", "--invariant", "leaf-tagged"]) == 0
