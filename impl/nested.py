@@ -316,13 +316,6 @@ def handle_perm_fault(mmu, guest, ipa, vma_pagesize=None, thp=False, producer=No
     if isinstance(trans, Fault):
         return trans
     _produce(mmu, ipa, trans, _memslot(mmu, vma_pagesize, force_pte, thp), True, leaf[1], producer)
-    # a smaller leaf mapped under the old block splits it: the pieces keep
-    # its attributes, so they cache what it cached
-    cached = mmu.origin.get((leaf[0], leaf[1]))
-    if cached is not None and (mmu.pgt.leaf(ipa) or leaf)[1] < leaf[1]:
-        for base, size, _, _ in mmu.pgt.leaves():
-            if leaf[0] <= base < leaf[0] + leaf[1]:
-                mmu.origin[(base, size)] = cached
     _record(mmu, ipa, trans)
     return trans
 

@@ -69,8 +69,9 @@ class PageTable:
 
     def set_entry(self, addr, level, desc):
         """Write desc at (addr, level), creating tables on the way.  A block
-        met on the way is split into next-level blocks first (what KVM does
-        when it maps a smaller page under an existing block)."""
+        met on the way is split into next-level blocks with its attributes
+        first (as kvm_pgtable_stage2_split does; stage2_map below breaks the
+        block instead, as the map walker does)."""
         assert level >= self.start, f"no level-{level} entry in a table starting at level {self.start}"
         table, lvl = self.root, self.start
         while lvl < level:
@@ -118,6 +119,12 @@ class PageTable:
         addr, size, phys, prot = int(addr), int(size), int(phys), int(prot)
         base = addr & ~(size - 1)
         level = G.level_of_size(self.shift, size)
+        d, at = self.lookup(base)
+        if at < level and D.is_leaf(d, at):
+            # a larger block is in the way: the map walker breaks it and
+            # installs an empty table (stage2_map_walk_leaf), so the rest of
+            # the block is unmapped and faults again, not split
+            self.set_entry(base, at, 0)
         self.set_entry(base, level, D.leaf(level, phys & ~(size - 1), size, sw=prot >> D.SW_SHIFT & 0xF))
         return 0
 

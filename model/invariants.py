@@ -368,9 +368,8 @@ def replay(cex, producer, shift, host, tlbi_revision="upstream"):
     events.append(f"{what} at {ipa:#x} ({how}): shadow leaf "
                   f"[{leaf[0]:#x}, {leaf[0] + leaf[1]:#x}) tag {leaf[3] >> 55 & 3}")
     if cex["perm"] and leaf[1] < old[1]:
-        rest = [d for b, _, _, d in mmu.pgt.leaves() if old[0] <= b < old[0] + old[1] and b != leaf[0]]
-        events.append(f"  (the rest of [{old[0]:#x}, {old[0] + old[1]:#x}) is split into {len(rest)} leaves, "
-                      f"tags {', '.join(str(t) for t in sorted({d >> 55 & 3 for d in rest}))})")
+        events.append(f"  (the map replaced the block [{old[0]:#x}, {old[0] + old[1]:#x}) by a table: "
+                      f"the rest of it is unmapped)")
     broken = [v for v in violations(mmu, guest) if v[0] in INVARIANT]
     other = tbase if leaf[0] != tbase else tbase + leaf[1]
     if leaf[1] < gsize and mmu.pgt.leaf(other) is None:
@@ -384,7 +383,7 @@ def replay(cex, producer, shift, host, tlbi_revision="upstream"):
     events.append(f"TLBI IPAS2E1IS {ipa:#x} no hint ({tlbi_revision}): unmaps [{un[0]:#x}, {un[0] + un[1]:#x})")
     stale = [(b, s, o) for b, s, _, _, o in mmu.shadow_leaves() if o is not None and o.overlaps(
         __import__("nvtlbi.impl.nested", fromlist=["Translation"]).Translation(shift, level, tbase, cex["guest_oa"]))]
-    for b, s, o in stale[:3]:        # a split block leaves hundreds: the first few and a count
+    for b, s, o in stale[:3]:        # the first few and a count
         events.append(f"STALE: shadow leaf [{b:#x}, {b + s:#x}) still maps {o}")
     if len(stale) > 3:
         events.append(f"STALE: ... and {len(stale) - 3} more shadow leaves of that translation "
