@@ -303,10 +303,11 @@ def handle_shadow_fault(mmu, guest, ipa, vma_pagesize=None, force_pte=False, thp
     return trans
 
 
-def handle_perm_fault(mmu, guest, ipa, vma_pagesize=None, thp=False, producer=None):
+def handle_perm_fault(mmu, guest, ipa, vma_pagesize=None, thp=False, producer=None, force_pte=False):
     """A permission fault (a write, say) on the shadow leaf mapping ipa: the
     guest's translation allows it, so user_mem_abort runs with fault_is_perm
-    and the granule of that leaf (relax its permissions, or remap).  None if
+    and the granule of that leaf (relax its permissions, or remap; force_pte:
+    dirty logging maps pages, so a write to a block remaps it).  None if
     no shadow leaf maps ipa; a Fault if the guest walk fails."""
     leaf = mmu.pgt.leaf(ipa)
     if leaf is None:
@@ -314,7 +315,7 @@ def handle_perm_fault(mmu, guest, ipa, vma_pagesize=None, thp=False, producer=No
     trans = walk_nested_s2(guest, ipa)
     if isinstance(trans, Fault):
         return trans
-    _produce(mmu, ipa, trans, _memslot(mmu, vma_pagesize, False, thp), True, leaf[1], producer)
+    _produce(mmu, ipa, trans, _memslot(mmu, vma_pagesize, force_pte, thp), True, leaf[1], producer)
     _record(mmu, ipa, trans)
     return trans
 

@@ -69,8 +69,9 @@ class PageTable:
 
     def set_entry(self, addr, level, desc):
         """Write desc at (addr, level), creating tables on the way.  A block
-        met on the way is split into next-level blocks first (what KVM does
-        when it maps a smaller page under an existing block)."""
+        met on the way is split into next-level blocks with its attributes
+        first (as kvm_pgtable_stage2_split does; stage2_map below breaks the
+        block instead, as the map walker does)."""
         assert level >= self.start, f"no level-{level} entry in a table starting at level {self.start}"
         table, lvl = self.root, self.start
         while lvl < level:
@@ -88,7 +89,9 @@ class PageTable:
     def _split(self, block, level, new):
         size = G.level_size(self.shift, level + 1)
         oa = D.output_address(block, G.level_size(self.shift, level))
-        keep = block & ~(D.OA_MASK | D.TABLE)
+        # the block's attributes (valid, AF, S2AP, the software bits) stay;
+        # only its output address bits change (OA_MASK alone spans [47:0])
+        keep = block & ~((D.OA_MASK & ~((1 << self.shift) - 1)) | D.TABLE)
         for i in range(1 << G.bits_per_level(self.shift)):
             d = keep | (oa + i * size)
             if level + 1 == 3:
@@ -116,6 +119,12 @@ class PageTable:
         addr, size, phys, prot = int(addr), int(size), int(phys), int(prot)
         base = addr & ~(size - 1)
         level = G.level_of_size(self.shift, size)
+        d, at = self.lookup(base)
+        if at < level and D.is_leaf(d, at):
+            # a larger block is in the way: the map walker breaks it and
+            # installs an empty table (stage2_map_walk_leaf), so the rest of
+            # the block is unmapped and faults again, not split
+            self.set_entry(base, at, 0)
         self.set_entry(base, level, D.leaf(level, phys & ~(size - 1), size, sw=prot >> D.SW_SHIFT & 0xF))
         return 0
 

@@ -329,14 +329,15 @@ def initial_holds(shift, host):
 # ---- counterexamples as event traces, replayed on impl/ ----------------------------------
 def replay(cex, producer, shift, host, tlbi_revision="upstream"):
     """Replay a counterexample as events on impl/: the guest maps the
-    translation, the nested guest faults (the producer runs), a second fault
+    translation, the nested guest faults (the producer runs; for a permission
+    fault, a first fault makes the old leaf and a write to it faults), a second fault
     lands elsewhere in the same guest translation, then the guest breaks it
     (break-before-make) and issues TLBI IPAS2E1 at the faulting IPA without a
     hint, emulated by the IPAS2E1 revision.  Returns (events, violations
     after the fault, stale leaves after the TLBI)."""
     from nvtlbi.impl import revision as REV
     from nvtlbi.impl.invariants import violations
-    from nvtlbi.impl.nested import VM, GuestS2, handle_shadow_fault, new_mmu
+    from nvtlbi.impl.nested import VM, GuestS2, handle_perm_fault, handle_shadow_fault, new_mmu
     from nvtlbi.impl.tlbi import make_operand, run
     gsize, level = cex["guest_size"], cex["guest_level"]
     ipa = cex["ipa"] & ~((1 << host) - 1)
@@ -349,14 +350,29 @@ def replay(cex, producer, shift, host, tlbi_revision="upstream"):
     guest.map(tbase, level, cex["guest_oa"])
     events.append(f"guest maps {G.name(shift)} L{level} [{tbase:#x}, {tbase + gsize:#x}) -> {cex['guest_oa']:#x}")
     backing = dict(vma_pagesize=cex["vma_pagesize"], force_pte=cex["force_pte"], thp=cex["thp"])
-    handle_shadow_fault(mmu, guest, ipa, **backing)
+    how = f"backing {cex['vma_pagesize']:#x}{', force_pte' if cex['force_pte'] else ''}"
+    if cex["perm"]:
+        # the leaf a permission fault meets: an earlier fault of the old
+        # entry's size made it (pages only if it is a page), read-only
+        osize = cex["old"]["size"]
+        handle_shadow_fault(mmu, guest, ipa, vma_pagesize=osize, force_pte=osize == 1 << host)
+        old = mmu.pgt.leaf(ipa)
+        events.append(f"nested fault at {ipa:#x} (backing {osize:#x}): shadow leaf "
+                      f"[{old[0]:#x}, {old[0] + old[1]:#x}) tag {old[3] >> 55 & 3}")
+        handle_perm_fault(mmu, guest, ipa, **backing)
+        what = "permission fault (a write)"
+    else:
+        handle_shadow_fault(mmu, guest, ipa, **backing)
+        what = "nested fault"
     leaf = mmu.pgt.leaf(ipa)
-    events.append(f"nested fault at {ipa:#x} (backing {cex['vma_pagesize']:#x}"
-                  f"{', force_pte' if cex['force_pte'] else ''}): shadow leaf "
+    events.append(f"{what} at {ipa:#x} ({how}): shadow leaf "
                   f"[{leaf[0]:#x}, {leaf[0] + leaf[1]:#x}) tag {leaf[3] >> 55 & 3}")
+    if cex["perm"] and leaf[1] < old[1]:
+        events.append(f"  (the map replaced the block [{old[0]:#x}, {old[0] + old[1]:#x}) by a table: "
+                      f"the rest of it is unmapped)")
     broken = [v for v in violations(mmu, guest) if v[0] in INVARIANT]
-    if leaf[1] < gsize:
-        other = tbase if leaf[0] != tbase else tbase + leaf[1]
+    other = tbase if leaf[0] != tbase else tbase + leaf[1]
+    if leaf[1] < gsize and mmu.pgt.leaf(other) is None:
         handle_shadow_fault(mmu, guest, other, **backing)
         l2 = mmu.pgt.leaf(other)
         events.append(f"nested fault at {other:#x}: shadow leaf [{l2[0]:#x}, {l2[0] + l2[1]:#x}) tag {l2[3] >> 55 & 3}")
@@ -367,6 +383,11 @@ def replay(cex, producer, shift, host, tlbi_revision="upstream"):
     events.append(f"TLBI IPAS2E1IS {ipa:#x} no hint ({tlbi_revision}): unmaps [{un[0]:#x}, {un[0] + un[1]:#x})")
     stale = [(b, s, o) for b, s, _, _, o in mmu.shadow_leaves() if o is not None and o.overlaps(
         __import__("nvtlbi.impl.nested", fromlist=["Translation"]).Translation(shift, level, tbase, cex["guest_oa"]))]
-    for b, s, o in stale:
+    for b, s, o in stale[:3]:        # the first few and a count
         events.append(f"STALE: shadow leaf [{b:#x}, {b + s:#x}) still maps {o}")
+    if len(stale) > 3:
+        events.append(f"STALE: ... and {len(stale) - 3} more shadow leaves of that translation "
+                      f"({len(stale)} in all)")
+    if not stale:
+        events.append("no stale leaf: no shadow leaf of the broken translation survives the TLBI")
     return events, broken, stale

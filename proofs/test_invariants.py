@@ -51,3 +51,41 @@ def test_unclamped_fault_breaks_tag_truth_concretely():
     assert o.verdict == COUNTEREXAMPLE
     events, broken, _ = I.replay(o.counterexample, p, 12, 12)
     assert broken and broken[0][0] == "tag-truth", events
+
+
+def test_untagged_permission_remap_breaks_leaf_tagged():
+    """Encoding the level only on translation faults: a write to a 1G shadow
+    block under dirty logging (force_pte) remaps a 4K page through
+    kvm_pgtable_stage2_map, untagged.  The same events on the bundled
+    producer leave every leaf tagged, and its obligation is PROVED."""
+    ob = I.Obligation("leaf-tagged", 12, 12)
+    p = producers.load(os.path.join(BROKEN, "perm_fault_untagged.py"))
+    o = I.prove(p, ob)
+    assert o.verdict == COUNTEREXAMPLE, (o.verdict, o.reason)
+    cex = o.counterexample
+    assert cex["perm"] and cex["written"] == "map" and cex["leaf_tag"] == 0, cex
+    events, broken, stale = I.replay(cex, p, 12, 12)
+    assert [n for n, _ in broken] == ["leaf-tagged"], (broken, events)
+    assert any(e.startswith("permission fault") for e in events), events
+    # upstream's IPAS2E1 does not rest on leaf-tagged (docs/model.md): the
+    # untagged leaf sends it to the largest block, so nothing stays stale
+    assert not stale, events
+    good = producers.load("fault")
+    g = I.prove(good, ob)
+    assert g.verdict == PROVED and g.paths > 0, (g.verdict, g.reason)
+    _, broken_good, _ = I.replay(cex, good, 12, 12)
+    assert not broken_good, broken_good
+
+
+def test_cli_reports_the_permission_remap_trace(capsys):
+    """`nvtlbi invariants --revision` on the third broken producer exits 1 and
+    prints the replayed trace; on the bundled producer, 0."""
+    from nvtlbi import cli
+    code = cli.main(["invariants", "--revision", os.path.join(BROKEN, "perm_fault_untagged.py"),
+                     "--granule", "4K", "--invariant", "leaf-tagged"])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert "fault-preserves-leaf-tagged-4K-host4K: COUNTEREXAMPLE" in out, out
+    assert "permission fault (a write)" in out and "tag 0" in out, out
+    assert "right after the fault: leaf-tagged: shadow leaf" in out and "carries no level tag" in out, out
+    assert cli.main(["invariants", "--granule", "4K", "--invariant", "leaf-tagged"]) == 0

@@ -46,10 +46,11 @@ def execute(g, h, feat, ops, rev, check, ia_bits=48):
             handle_shadow_fault(mmu, guest, addr, vma_pagesize=sizes[k % len(sizes)] if k < 6 else None,
                                 force_pte=k == 7, thp=bool(ttl & 1))
         elif kind == "perm":
-            # a permission fault on a shadow leaf: relax it, or remap at another size
+            # a permission fault on a shadow leaf: relax it, or remap at another
+            # size (k == 7: dirty logging, a write to a block maps a page)
             sizes = G.host_sizes(h)
             handle_perm_fault(mmu, guest, addr, vma_pagesize=sizes[k % len(sizes)] if k < 6 else None,
-                              thp=bool(ttl & 1))
+                              thp=bool(ttl & 1), force_pte=k == 7)
         elif kind == "break":
             leaves = list(guest.pgt.leaves())
             if leaves:
@@ -113,3 +114,21 @@ def test_a_small_ipa_size_has_no_1g_shadow_blocks():
     execute(12, 12, False, [("map", 0, 0, 0), ("access", 0, 2, 0)], UPSTREAM,
             lambda v, kind: seen.extend(v), ia_bits=32)
     assert seen == []
+
+
+def test_a_write_under_dirty_logging_breaks_the_block():
+    """A permission fault with force_pte on a 1G shadow block maps a page
+    (tagged by the bundled producer); kvm_pgtable_stage2_map breaks the
+    block, so the rest is unmapped and faults again, tagged the same: no
+    assumption breaks on the way."""
+    guest = GuestS2(12)
+    mmu = new_mmu(VM(feat_ttl=True), guest, 12)
+    guest.map(0, 1, 1 << 30)
+    handle_shadow_fault(mmu, guest, 0, vma_pagesize=1 << 30)
+    handle_perm_fault(mmu, guest, 0x5000, vma_pagesize=0x1000, force_pte=True)
+    assert [(b, s) for b, s, _, _ in mmu.pgt.leaves()] == [(0x5000, 0x1000)]
+    assert violations(mmu, guest) == []
+    handle_shadow_fault(mmu, guest, 0x200000, vma_pagesize=0x200000)
+    assert mmu.pgt.leaf(0x200000)[:2] == (0x200000, 0x200000)
+    assert {d >> 55 & 3 for _, _, _, d in mmu.pgt.leaves()} == {1}
+    assert violations(mmu, guest) == []

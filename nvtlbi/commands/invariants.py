@@ -50,7 +50,7 @@ def run(args):
                 for line in rec.get("trace", []):
                     print(f"    {line}")
                 for line in rec.get("replayed", []):
-                    print(f"    [replayed on impl/: {line}]")
+                    print(f"    [replayed on impl/, right after the fault: {line}]")
                 if "replay" in rec:
                     print(f"    {rec['replay']}")
     if args.json:
