@@ -120,7 +120,8 @@ def _ops_of(args, config):
     for posted C whose op was found in it, [(input, its functions)].  An
     explicit --op, --tree, no input or a Python revision: one op, as named
     (default ipas2e1).  Posted C without --op: the ops whose functions it
-    defines (nvtlbi.c.ops.ops_in), in the registry's order."""
+    defines (nvtlbi.c.ops.ops_in), in the registry's order; of none,
+    ipas2e1 (today's default, whose translation refuses it, file:line)."""
     from nvtlbi.c import ops as C_OPS
     from nvtlbi.impl import revision as REV
     from nvtlbi.model import ops
@@ -139,7 +140,10 @@ def _ops_of(args, config):
         if inputs.is_python_revision(spec) or not os.path.exists(spec):
             by_op.setdefault(ops.DEFAULT, ([], []))[0].append(spec)
             continue
-        for name, functions in C_OPS.ops_in(spec, [o.caller for o in ops.OPS.values()], args.base, config):
+        hits = C_OPS.ops_in(spec, [o.caller for o in ops.OPS.values()], args.base, config)
+        if not hits:        # audited as ipas2e1's: its translation's error says what the input lacks
+            by_op.setdefault(ops.DEFAULT, ([], []))[0].append(spec)
+        for name, functions in hits:
             specs, found = by_op.setdefault(name, ([], []))
             specs.append(spec)
             found.append((spec, functions))
