@@ -93,11 +93,10 @@ def run(args):
                 if given:
                     raise UsageError(f"{opt} takes one op, and the input has the functions of "
                                      f"{', '.join(op.name for op, _, _ in groups)}: name one with --op")
-        done = []
-        for (op, _, found), lds in zip(groups, loaded):
-            one = argparse.Namespace(**vars(args))
-            one.op = op.name
-            done.append(_audit(one, op, lds, found, t0, tmp))
+        done, each = [], [_for_op(args, op, found, len(groups) > 1, UsageError) for op, _, found in groups]
+        for (op, _, found), lds, one in zip(groups, loaded, each):
+            # each op's wall time its own (the first's with the translations)
+            done.append(_audit(one, op, lds, found, t0 if not done else time.perf_counter(), tmp))
         if args.json:
             docs = [d for _, d in done]
             print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=1))
@@ -108,6 +107,25 @@ def run(args):
         return code
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _for_op(args, op, found, several, UsageError):
+    """args for the audit of one op.  Of several ops found, each takes the
+    --hint and --property values that are its own (ripas2e1's R1 is not
+    ipas2e1's); an op left with none of several given is refused, rather
+    than audited on its whole matrix unasked."""
+    one = argparse.Namespace(**vars(args))
+    one.op = op.name
+    if several:
+        for opt, attr, have in (("--hint", "hint", op.cases), ("--property", "property", op.properties)):
+            given = getattr(args, attr) or []
+            mine = [x for x in given if x in have]
+            if given and not mine:
+                where = ", ".join(s for s, _ in found) or "the input"
+                raise UsageError(f"{opt} {', '.join(given)}: none is of op {op.name} (found in {where}; its: "
+                                 f"{', '.join(have)}); give one of each op, or name the op with --op")
+            setattr(one, attr, mine or None)
+    return one
 
 
 def _folder(tmp, name):
