@@ -122,8 +122,9 @@ def _for_op(args, op, found, several, UsageError):
             mine = [x for x in given if x in have]
             if given and not mine:
                 where = ", ".join(s for s, _ in found) or "the input"
-                raise UsageError(f"{opt} {', '.join(given)}: none is of op {op.name} (found in {where}; its: "
-                                 f"{', '.join(have)}); give one of each op, or name the op with --op")
+                raise UsageError(f"{opt} {', '.join(given)}: none is of op {op.name}, which the input has too "
+                                 f"(found in {where}; its: {', '.join(have)}); give one of each op, or name "
+                                 "the op with --op")
             setattr(one, attr, mine or None)
     return one
 
