@@ -83,9 +83,9 @@ def run(args):
             config = preprocess.Config.parse(args.define, args.undef)
             groups = _ops_of(args, config)
             # one folder per op: the same input translated for two ops is two revision files
-            loaded = [[inputs.load(s, _folder(tmp, op.name), args.base, args.base_revision, args.profile, config, args.unaudited,
-                                   tree=args.tree, assumes=args.assume, caller=op.caller) for s in specs]
-                      for op, specs, _ in groups]
+            loaded = [[inputs.load(s, _folder(tmp, op.name), args.base, args.base_revision, args.profile, config,
+                                   args.unaudited, tree=args.tree, assumes=args.assume, caller=op.caller)
+                       for s in specs] for op, specs, _ in groups]
         except InputError as e:
             raise UsageError(str(e)) from None
         if len(groups) > 1:
