@@ -11,11 +11,52 @@ import re
 
 from nvtlbi.c import defines, era, inputs, pipeline, preprocess, translator
 from nvtlbi.c.inputs import InputError
+from nvtlbi.impl import tlbi
 
 RUNTIME = ("from nvtlbi.c.runtime import adopt, c_array, c_index, c_loop, struct_copy, struct_value, "
            "sys_reg_params_of, SYS_TLBI_RIPAS2E1IS  # noqa: F401")
 # the trapped instruction each op's handler is run for (the IS form)
 INSN = {"ripas2e1": "SYS_TLBI_RIPAS2E1IS"}
+
+
+def entries(caller):
+    """The functions through which the audit of the op whose Caller is
+    `caller` enters the input: one of them defined there is that op's code.
+    IPAS2E1's are the translator's targets and callers (nvtlbi.c.pipeline
+    audits any of them, the rest from a base); another op's, its handler and
+    the functions its harness calls (translate() below needs them)."""
+    if caller.op == tlbi.CALLER.op:
+        return translator.TARGETS + translator.CALLERS
+    return tuple(dict.fromkeys((caller.handler,) + tuple(caller.required)))
+
+
+def ops_in(path, callers, bases=(), config=None):
+    """[(op, [function, ...])]: the ops (in the order of `callers`) whose
+    entry functions (entries()) the input defines, whole or in part (a
+    patch's hunk inside one counts: the op's own translation then says what
+    it lacks), in its compiled text: a definition under a dead `#if 0` is
+    not there, a mere call or mention is not a definition.  The 2024
+    handle_ipas2e1is, which iterates over the MMUs and does not call
+    compute_tlb_inval_range, is not audited as IPAS2E1's (pipeline.translate),
+    so it does not count either.  [] for an input of none (the caller
+    audits it as ipas2e1's, whose translation says what it lacks)."""
+    sources, _ = inputs.load(path, bases)
+    defs = pipeline._Definitions(sources, config or preprocess.Config())
+    changed = {n for n, _, _ in defs.touches}
+    out = []
+    for caller in callers:
+        names = []
+        for n in entries(caller):
+            fns = defs.all.get(n, [])
+            if n == "handle_ipas2e1is" and caller.op == tlbi.CALLER.op:
+                fns = [fn for fn in fns if "compute_tlb_inval_range" in pipeline._callees(fn)]
+                if not fns:
+                    continue
+            if fns or n in defs.heads or n in changed:
+                names.append(n)
+        if names:
+            out.append((caller.op, names))
+    return out
 
 
 def translate(path, caller, bases=(), base_revision=None, profile=None, config=None, unaudited=()):

@@ -4,7 +4,9 @@ translated first), a verdict per revision, the assumptions its proofs rest
 on and its counterexamples; `--json`, `--report FILE.md`; `--against NAME`
 also proves one input equivalent to a bundled revision."""
 
+import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -54,12 +56,13 @@ def add_parser(sub, common):
     p.add_argument("--against", metavar="NAME", help="also prove the (one) input equivalent to this revision")
     p.add_argument("--translate-only", action="store_true", help="stop after the translation")
     p.add_argument("--list-profiles", action="store_true", help="print the vocabulary profiles and exit")
+    # without --op, posted C is audited for every op whose functions it
+    # defines (nvtlbi.c.ops.ops_in); a revision name or file is ipas2e1's
+    p.set_defaults(op=None)
 
 
 def run(args):
-    from nvtlbi.impl import revision as REV
-    from nvtlbi.model import ops
-    from nvtlbi import inputs, proving, report, scheduler, trust
+    from nvtlbi import inputs
     from nvtlbi.options import UsageError
     if args.list_profiles:
         if args.json:
@@ -73,93 +76,180 @@ def run(args):
         args.inputs = [args.revision]
     if args.tree is not None:
         _check_tree_usage(args, UsageError)
-    op = ops.op(args.op)
-    if op.name == ops.DEFAULT:
-        bundled = REV.bundled_in_order() + (REV.alternatives() if args.all else [])
-    else:
-        bundled = REV.bundled_of(op.caller)
-    specs = args.inputs or ([None] if args.tree is not None else bundled)
     t0 = time.perf_counter()
     tmp = tempfile.mkdtemp(prefix="nvtlbi-audit-")
     try:
         try:
             config = preprocess.Config.parse(args.define, args.undef)
-            loaded = [inputs.load(s, tmp, args.base, args.base_revision, args.profile, config, args.unaudited,
-                                  tree=args.tree, assumes=args.assume, caller=op.caller) for s in specs]
+            groups = _ops_of(args, config)
+            # one folder per op: the same input translated for two ops is two revision files
+            loaded = [[inputs.load(s, _folder(tmp, op.name), args.base, args.base_revision, args.profile, config,
+                                   args.unaudited, tree=args.tree, assumes=args.assume, caller=op.caller)
+                       for s in specs] for op, specs, _ in groups]
         except InputError as e:
             raise UsageError(str(e)) from None
-        if args.emit and (len(loaded) != 1 or not loaded[0].path.startswith(tmp)):
-            raise UsageError("--emit takes exactly one posted (C) input")
-        if args.against and len(loaded) != 1:
-            raise UsageError("--against takes exactly one input")
-        infos = scheduler.describe([x.path for x in loaded] + ([args.against] if args.against else []), args,
-                                   origins=True)
-        for x in loaded:
-            inputs.add_revision_info(x, infos[x.path], op.caller)
-        if args.emit:
-            shutil.copyfile(loaded[0].path, args.emit)
-            if not args.json:
-                print(f"revision written to {args.emit}")
-        if args.translate_only:
-            if args.json:
-                print(json.dumps({"op": op.name, "versions": solver_versions(), "inputs": [{"input": x.spec, "notes": x.notes} for x in loaded],
-                                  **({"emit": args.emit} if args.emit else {})}, indent=1))
-            else:
-                for x in loaded:
-                    print("\n".join(x.notes))
-            return 0
-        code, against = 0, None
-        if args.against:
-            from nvtlbi.commands import diff as cmd_diff
-            names = (infos[loaded[0].path].name, args.against)
-            results = cmd_diff.equivalence(args, loaded[0].path, args.against, names)
-            against = cmd_diff.as_json(*names, results, op.name)
-            if not args.json:
-                print(cmd_diff.render_diff(*names, results))
-            code = cmd_diff.exit_status(results)
-        by_spec, tally, use = proving.prove_many([x.path for x in loaded], args, label="audit", infos=infos)
-        entries = []
-        for x in loaded:
-            info = infos[x.path]
-            entries.append((info.name, x.path, by_spec[x.path], x.notes, info.assumes, x.origins))
-        wall = time.perf_counter() - t0
+        if len(groups) > 1:
+            for opt, given in (("--emit", args.emit), ("--against", args.against), ("--report", args.report)):
+                if given:
+                    raise UsageError(f"{opt} takes one op, and the input has the functions of "
+                                     f"{', '.join(op.name for op, _, _ in groups)}: name one with --op")
+        done, each = [], [_for_op(args, op, found, len(groups) > 1, UsageError) for op, _, found in groups]
+        for (op, _, found), lds, one in zip(groups, loaded, each):
+            # each op's wall time its own (the first's with the translations)
+            done.append(_audit(one, op, lds, found, t0 if not done else time.perf_counter(), tmp))
         if args.json:
-            print(json.dumps({"op": op.name, "seconds": round(wall, 2), "dropped": args.drop,
-                              "versions": solver_versions(), "cache": use.as_json(),
-                              **({"cross_check": tally.as_dict()} if args.cross_check else {}),
-                              **({"against": against} if against else {}),
-                              **({"emit": args.emit} if args.emit else {}),
-                              **({"report": args.report} if args.report else {}),
-                              "revisions": [report.as_json(n, p, rs, notes, args.drop, extra)
-                                            | {"coverage": trust.as_json(rs, infos[p])}
-                                            | ({"origins": origins} if origins else {})
-                                            for n, p, rs, notes, extra, origins in entries]}, indent=1))
-        else:
-            restricted = bool(args.granule or args.hint or args.property or args.level)
-            for n, p, rs, notes, extra, _ in entries:
-                print(report.text(n, rs, notes, args.drop, extra))
-                for line in trust.lines(rs, infos[p], restricted):
-                    print(f"  {line}")
-            if args.cross_check:
-                print(proving.cross_line(tally))
-            print(f"audit of {len(entries)} revision(s), {sum(len(e[2]) for e in entries)} obligations: "
-                  f"wall time {wall:.1f}s")
-            print(use.line())
-        if args.report:
-            drawn = {}
-            for n, p, rs, notes, _, _ in entries:
-                shown = report.scenario_results(rs)
-                drawn.update(zip((r.id for r in shown), proving.scenarios(p, shown, args.drop, args)))
-            with open(args.report, "w") as f:
-                f.write(report.markdown([(n, p, rs, notes) for n, p, rs, notes, _, _ in entries], args.drop,
-                                        {e[1]: infos[e[1]].doc for e in entries}, drawn))
-            if not args.json:
-                print(f"report written to {args.report}")
+            docs = [d for _, d in done]
+            print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=1))
         sys.stdout.flush()
-        pcode = overall_exit([r for e in entries for r in e[2]])
-        return max(code, pcode) if 2 in (code, pcode) else (code or pcode)
+        code = 0
+        for c, _ in done:
+            code = max(code, c) if 2 in (code, c) else (code or c)
+        return code
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _for_op(args, op, found, several, UsageError):
+    """args for the audit of one op.  Of several ops found, each takes the
+    --hint and --property values that are its own (ripas2e1's R1 is not
+    ipas2e1's); an op left with none of several given is refused, rather
+    than audited on its whole matrix unasked."""
+    one = argparse.Namespace(**vars(args))
+    one.op = op.name
+    if several:
+        for opt, attr, have in (("--hint", "hint", op.cases), ("--property", "property", op.properties)):
+            given = getattr(args, attr) or []
+            mine = [x for x in given if x in have]
+            if given and not mine:
+                where = ", ".join(s for s, _ in found) or "the input"
+                raise UsageError(f"{opt} {', '.join(given)}: none is of op {op.name}, which the input has too "
+                                 f"(found in {where}; its: {', '.join(have)}); give one of each op, or name "
+                                 "the op with --op")
+            setattr(one, attr, mine or None)
+    return one
+
+
+def _folder(tmp, name):
+    os.makedirs(os.path.join(tmp, name), exist_ok=True)
+    return os.path.join(tmp, name)
+
+
+def _ops_of(args, config):
+    """[(op, inputs, found)]: the op(s) to audit, each with its inputs and,
+    for posted C whose op was found in it, [(input, its functions)].  An
+    explicit --op, --tree, no input or a Python revision: one op, as named
+    (default ipas2e1).  Posted C without --op: the ops whose functions it
+    defines (nvtlbi.c.ops.ops_in), in the registry's order; of none,
+    ipas2e1 (today's default, whose translation refuses it, file:line)."""
+    from nvtlbi.c import ops as C_OPS
+    from nvtlbi.impl import revision as REV
+    from nvtlbi.model import ops
+    from nvtlbi import inputs
+    if args.op is not None or args.tree is not None or not args.inputs:
+        op = ops.op(args.op)
+        if args.inputs or args.tree is not None:
+            specs = args.inputs or [None]
+        elif op.name == ops.DEFAULT:
+            specs = REV.bundled_in_order() + (REV.alternatives() if args.all else [])
+        else:
+            specs = REV.bundled_of(op.caller)
+        return [(op, specs, [])]
+    by_op = {}
+    for spec in args.inputs:
+        if inputs.is_python_revision(spec) or not os.path.exists(spec):
+            by_op.setdefault(ops.DEFAULT, ([], []))[0].append(spec)
+            continue
+        hits = C_OPS.ops_in(spec, [o.caller for o in ops.OPS.values()], args.base, config)
+        if not hits:        # audited as ipas2e1's: its translation's error says what the input lacks
+            by_op.setdefault(ops.DEFAULT, ([], []))[0].append(spec)
+        for name, functions in hits:
+            specs, found = by_op.setdefault(name, ([], []))
+            specs.append(spec)
+            found.append((spec, functions))
+    return [(o, *by_op[o.name]) for o in ops.OPS.values() if o.name in by_op]
+
+
+def _audit(args, op, loaded, found, t0, tmp):
+    """Audit one op's inputs: its text report printed, (exit status, its
+    --json document)."""
+    from nvtlbi import inputs, proving, report, scheduler, trust
+    from nvtlbi.options import UsageError
+    doc = None
+    if not args.json:
+        for spec, functions in found:
+            print(f"op {op.name} (found in {spec}: {', '.join(functions)})")
+    if args.emit and (len(loaded) != 1 or not loaded[0].path.startswith(tmp)):
+        raise UsageError("--emit takes exactly one posted (C) input")
+    if args.against and len(loaded) != 1:
+        raise UsageError("--against takes exactly one input")
+    infos = scheduler.describe([x.path for x in loaded] + ([args.against] if args.against else []), args,
+                               origins=True)
+    for x in loaded:
+        inputs.add_revision_info(x, infos[x.path], op.caller)
+    if args.emit:
+        shutil.copyfile(loaded[0].path, args.emit)
+        if not args.json:
+            print(f"revision written to {args.emit}")
+    where = {"found": [{"input": s, "functions": f} for s, f in found]} if found else {}
+    if args.translate_only:
+        if args.json:
+            doc = {"op": op.name, **where, "versions": solver_versions(),
+                   "inputs": [{"input": x.spec, "notes": x.notes} for x in loaded],
+                   **({"emit": args.emit} if args.emit else {})}
+        else:
+            for x in loaded:
+                print("\n".join(x.notes))
+        return 0, doc
+    code, against = 0, None
+    if args.against:
+        from nvtlbi.commands import diff as cmd_diff
+        names = (infos[loaded[0].path].name, args.against)
+        results = cmd_diff.equivalence(args, loaded[0].path, args.against, names)
+        against = cmd_diff.as_json(*names, results, op.name)
+        if not args.json:
+            print(cmd_diff.render_diff(*names, results))
+        code = cmd_diff.exit_status(results)
+    by_spec, tally, use = proving.prove_many([x.path for x in loaded], args, label="audit", infos=infos)
+    entries = []
+    for x in loaded:
+        info = infos[x.path]
+        entries.append((info.name, x.path, by_spec[x.path], x.notes, info.assumes, x.origins))
+    wall = time.perf_counter() - t0
+    if args.json:
+        doc = {"op": op.name, **where, "seconds": round(wall, 2), "dropped": args.drop,
+               "versions": solver_versions(), "cache": use.as_json(),
+               **({"cross_check": tally.as_dict()} if args.cross_check else {}),
+               **({"against": against} if against else {}),
+               **({"emit": args.emit} if args.emit else {}),
+               **({"report": args.report} if args.report else {}),
+               "revisions": [report.as_json(n, p, rs, notes, args.drop, extra)
+                             | {"coverage": trust.as_json(rs, infos[p])}
+                             | ({"origins": origins} if origins else {})
+                             for n, p, rs, notes, extra, origins in entries]}
+    else:
+        restricted = bool(args.granule or args.hint or args.property or args.level)
+        for n, p, rs, notes, extra, _ in entries:
+            print(report.text(n, rs, notes, args.drop, extra))
+            for line in trust.lines(rs, infos[p], restricted):
+                print(f"  {line}")
+        if args.cross_check:
+            print(proving.cross_line(tally))
+        print(f"audit of {len(entries)} revision(s), {sum(len(e[2]) for e in entries)} obligations: "
+              f"wall time {wall:.1f}s")
+        print(use.line())
+    if args.report:
+        drawn = {}
+        for n, p, rs, notes, _, _ in entries:
+            shown = report.scenario_results(rs)
+            drawn.update(zip((r.id for r in shown), proving.scenarios(p, shown, args.drop, args)))
+        with open(args.report, "w") as f:
+            f.write(report.markdown([(n, p, rs, notes) for n, p, rs, notes, _, _ in entries], args.drop,
+                                    {e[1]: infos[e[1]].doc for e in entries}, drawn))
+        if not args.json:
+            print(f"report written to {args.report}")
+    sys.stdout.flush()
+    pcode = overall_exit([r for e in entries for r in e[2]])
+    return (max(code, pcode) if 2 in (code, pcode) else (code or pcode)), doc
 
 
 def _check_tree_usage(args, UsageError):
