@@ -51,7 +51,8 @@ def _parser():
                         help="only these levels (of T for ipas2e1, of C for ripas2e1, of the VNCR "
                              "translation's S1 leaf for vncr)")
         sp.add_argument("--op", choices=list(OPS), default=DEFAULT_OP,
-                        help=f"the TLBI whose emulation is proved (default {DEFAULT_OP}): "
+                        help=f"the TLBI whose emulation is proved (default {DEFAULT_OP}; audit of posted C: "
+                             f"each op whose functions the input defines): "
                              + "; ".join(f"{o.name}: {o.meaning}" for o in OPS.values()))
         sp.add_argument("--hint", choices=list(dict.fromkeys(h for o in OPS.values() for h in o.cases)),
                         action="append", help="only these cases of the operand (hint cases of ipas2e1; "
