@@ -20,6 +20,9 @@ C constructs and how they are written here (see docs/writing-a-revision.md):
 
 import functools
 import inspect
+import linecache
+import re
+import sys
 
 from nvtlbi.impl import context as _context
 from nvtlbi.impl import eras
@@ -89,9 +92,22 @@ def _hooks():
     return ConcreteHooks() if hooks is None else hooks
 
 
+# A statement of a revision translated from C ends with the C file and line
+# it came from (nvtlbi/c/translator.py): a site is named by that, the user's
+# own file:line, not by the translation's temporary .py file.
+_C_SITE = re.compile(r"#\s*(?:case |default |switch \()?([^\s:#()]+\.[ch]):(\d+)\)?\s*$")
+
+
+def c_site(text):
+    """The C file:line a translated statement's source line names, or None."""
+    m = _C_SITE.search(text.rstrip())
+    return f"{m[1]}:{m[2]}" if m else None
+
+
 def _caller():
-    f = inspect.stack()[2]
-    return f"{f.filename}:{f.lineno}"
+    f = sys._getframe(2)
+    name, line = f.f_code.co_filename, f.f_lineno
+    return c_site(linecache.getline(name, line)) or f"{name}:{line}"
 
 
 def BUG():

@@ -19,6 +19,8 @@ import sys
 import threading
 from dataclasses import dataclass
 
+from nvtlbi.impl import kernel
+
 MARK = "nvtlbi: dead-ok"
 
 
@@ -29,6 +31,7 @@ class Site:
     body: int           # first line of the true side
     orelse: int         # first line of the false side, or 0: falls through
     expected_dead: str  # "" or the reason given in the dead-ok comment
+    where: str = ""     # how a report names it: the C file:line of a translated revision, else its line
 
 
 def sites(path):
@@ -41,7 +44,8 @@ def sites(path):
             comment = lines[node.lineno - 1].partition("#")[2]
             reason = comment.partition(MARK)[2].strip(" :()") if MARK in comment else ""
             out.append(Site(node.lineno, ast.unparse(node.test), node.body[0].lineno,
-                            node.orelse[0].lineno if node.orelse else 0, reason))
+                            node.orelse[0].lineno if node.orelse else 0, reason,
+                            kernel.c_site(lines[node.lineno - 1]) or f"line {node.lineno}"))
     return sorted(out, key=lambda s: s.line)
 
 
@@ -141,7 +145,7 @@ class Report:
     def line(self):
         s = f"branch coverage {self.reached}/{self.total} sides"
         if self.unexpected:
-            s += "; UNEXPECTEDLY DEAD: " + "; ".join(f"line {x.line} {'true' if side == 'T' else 'false'} "
+            s += "; UNEXPECTEDLY DEAD: " + "; ".join(f"{x.where} {'true' if side == 'T' else 'false'} "
                                                       f"side of `{x.text}` ({self.reason(x, side)})"
                                                       for x, side in self.unexpected)
         elif self.dead:

@@ -4,6 +4,7 @@ unmapped (what a counterexample, a cover witness or a path replay shows)."""
 import z3
 
 from nvtlbi.impl import granule as G
+from nvtlbi.model import properties as P
 from nvtlbi.model import symhooks as SH
 
 
@@ -43,6 +44,8 @@ def describe(env, model, path=None, prop=None):
         # the shadow S2 at the IPA aligned down to each block size (P5)
         d["seeds"] = [_probe(ev, model, p) | {"size": size} for size, p in env.seeds]
         d["ranges"] = [[ev(b), ev(b) + ev(s), m] for b, s, m in env.unmaps]
+        if prop == "P2":
+            d["stale"] = ev(P.stale_page(env))     # the page where a leaf of T survives
         if len(env.mmus) > 1:           # the S2-off context was looked up (early callers)
             d["s2off"] = True
             d["s2off_tlb_vtcr"] = ev(env.mmus[1].guest_vtcr.v)

@@ -25,7 +25,7 @@ from nvtlbi.impl.kernel import KernelBug
 from nvtlbi.model import hints as H
 from nvtlbi.model import symhooks as SH
 from nvtlbi.model import violation as V
-from nvtlbi.model.assumptions import GET_LEAF_RANGE
+from nvtlbi.model.assumptions import GET_LEAF_RANGE, STABLE_PGT
 from nvtlbi.model.hints import Hint, hint_fact
 
 if TYPE_CHECKING:
@@ -106,10 +106,25 @@ def _contains_ipa(env: "SymEnv", unmaps: List[Unmap]) -> z3.BoolRef:
     return z3.And([z3.And(z3.ULE(b, env.ipa), z3.ULT(_x(env.ipa), _x(b) + _x(s))) for b, s, _ in unmaps])
 
 
+def stale_page(env: "SymEnv") -> z3.BitVecRef:
+    """P2's witness: the host page of T where a shadow leaf of T would
+    survive.  It is existential: the prover asks for a model of not-holds,
+    and a counterexample names the page (model/describe.py), which the
+    replay faults in (model/replay.py)."""
+    return z3.BitVec("P2.stale_page", 64)
+
+
 @_on_ranges
 def _contains_T(env: "SymEnv", unmaps: List[Unmap]) -> z3.BoolRef:
-    # KVM's unmap removes every shadow leaf the range overlaps, and shadow
-    # leaves are at least a host page: the range counts rounded out to it.
+    # A shadow leaf of T survives only at a host page of T (its part below
+    # the VM's IPA size) that no unmapped range overlaps: KVM's unmap removes
+    # every shadow leaf a range overlaps, and shadow leaves are at least a
+    # host page, so a range counts rounded out to host pages.  A page a
+    # probe of this MMU found empty holds no leaf at the unmap (stable-pgt:
+    # the answer stands while mmu_lock is held), so none can survive there:
+    # without that, a revision that unmaps nothing after finding T's only
+    # page empty "fails" with no stale leaf possible (a counterexample that
+    # cannot replay).
     page = z3.ZeroExt(65 - 8, z3.BitVecVal(1, 8)) << z3.ZeroExt(65 - 8, env.host_shift)
     lo, hi = _x(env.T_base), _x(env.T_base) + _x(env.T_size)
     must = env.obliged()
@@ -119,10 +134,13 @@ def _contains_T(env: "SymEnv", unmaps: List[Unmap]) -> z3.BoolRef:
         limit = _x(env.ia_limit)
         hi = z3.If(z3.ULE(hi, limit), hi, limit)
         must = z3.And(must, z3.ULT(lo, limit))
-    covers = z3.Or([z3.And(z3.ULE(_x(b) & ~(page - 1), lo),
-                           z3.ULE(hi, (_x(b) + _x(s) + page - 1) & ~(page - 1)))
-                    for b, s, m in unmaps if m == 0])
-    return z3.Implies(must, covers)
+    sp = _x(stale_page(env))
+    in_T = z3.And(z3.ULE(lo, sp), z3.ULT(sp, hi), sp & (page - 1) == 0)
+    unmapped = z3.Or([z3.And(z3.ULE(_x(b) & ~(page - 1), sp), z3.ULT(sp, (_x(b) + _x(s) + page - 1) & ~(page - 1)))
+                      for b, s, m in unmaps if m == 0])
+    empty = z3.Or([z3.And(p.ret == 0, z3.Not(p.valid), _x(p.addr) & ~(page - 1) == sp)
+                   for p in env._known() if p.mmu == 0]) if env.engine.on(STABLE_PGT) else z3.BoolVal(False)
+    return z3.Not(z3.And(must, in_T, z3.Not(unmapped), z3.Not(empty)))
 
 
 @_on_ranges
@@ -157,9 +175,10 @@ def _hint(env: "SymEnv", h: Hint) -> z3.BoolRef:
 _C5_5_13 = "ARM DDI 0487 M.a.a C5.5.13 (TLBI IPAS2E1, IPAS2E1IS), D8.17.5"
 P1 = Property("P1", "the invalidated range contains the IPA", _C5_5_13,
               _contains_ipa, V.contains_ipa)
-P2 = Property("P2", "the invalidated range (rounded out to host pages, as the unmap removes whole leaves) contains "
-                    "the cached guest translation containing the IPA (its part below the VM's IPA size), when the "
-                    "TLBI must remove it",
+P2 = Property("P2", "no shadow leaf of the cached guest translation containing the IPA survives, when the TLBI must "
+                    "remove it: every host page of it (below the VM's IPA size) is in an invalidated range (rounded "
+                    "out to host pages, as the unmap removes whole leaves) or was found empty by a probe "
+                    "(stable-pgt); a counterexample names the page whose leaf survives",
               _C5_5_13 + ", J1.1.3.449 TLBIMatch, ResTLBITTL (impl/oracle.py)",
               _contains_T, V.stale, about_T=True)
 P3 = Property("P3", "the range size is a nonzero power of two and the range does not wrap",

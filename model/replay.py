@@ -90,7 +90,11 @@ def from_counterexample(cex, host_blocks=False):
                 hits[C].append((p["addr"], p["af"], hsize))
     sc.steps.append(("map", T))
     if cex["property"] == "P2":
-        s = _stale_point(T, sc.expected_ranges, probe_pages, page, 1 << sc.ia_bits)
+        # the model's page where a leaf of T survives (model/properties.py);
+        # a counterexample stored before it named one: a page of our choice
+        s = cex.get("stale")
+        if s is None:
+            s = _stale_point(T, sc.expected_ranges, probe_pages, page, 1 << sc.ia_bits)
         if s is not None:
             sc.steps.append(("access", s))
     for C, where in hits.items():

@@ -88,6 +88,17 @@ class Result:
         return verdict(self.verdict).exit
 
 
+MODEL_BUG = "MODEL BUG"
+
+
+def shown(r: Result) -> str:
+    """The verdict a report shows: a counterexample that did not replay is
+    no claim about the kernel but nvtlbi's own failure (exit 2)."""
+    if r.verdict == COUNTEREXAMPLE and r.exit_status() == 2:
+        return MODEL_BUG
+    return r.verdict
+
+
 def overall_exit(results: Iterable[Result]) -> int:
     codes = {r.exit_status() for r in results}
     if 2 in codes:

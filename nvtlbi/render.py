@@ -9,6 +9,7 @@ from nvtlbi.model import replay as R
 from nvtlbi.model.assumptions import ASSUMPTIONS, OPT_IN
 from nvtlbi.model.properties import PROPERTIES
 from nvtlbi.model.steps import step
+from nvtlbi.model.verdict import shown
 
 
 def ttl_text(ttl, feat, lpa2=False):
@@ -39,7 +40,7 @@ def matrix(results):
         line = f"{rev + '-' + g + '-L' + str(lvl) + '-' + hint:<30}"
         for p in props:
             c = cells.get(p)
-            line += f"{'-' if c is None else f'{c.verdict} {c.seconds:.2f}s':<{w}}"
+            line += f"{'-' if c is None else f'{shown(c)} {c.seconds:.2f}s':<{w}}"
         lines.append(line)
     return "\n".join(lines)
 
@@ -47,7 +48,7 @@ def matrix(results):
 def summary(results):
     counts = {}
     for r in results:
-        counts[r.verdict] = counts.get(r.verdict, 0) + 1
+        counts[shown(r)] = counts.get(shown(r), 0) + 1
     out = [", ".join(f"{v}: {n}" for v, n in sorted(counts.items())) + f"  ({len(results)} obligations)"]
     for r in results:
         if r.verdict == "VACUOUS":
@@ -56,7 +57,7 @@ def summary(results):
             out.append(f"UNKNOWN {r.id}: {r.reason}")
         elif r.verdict == "COUNTEREXAMPLE":
             for i, c in enumerate([r.counterexample] + list(r.causes)):
-                out.append(("COUNTEREXAMPLE" if i == 0 else "  and") + f" {r.id}: {_cex_line(r, c)}")
+                out.append((shown(r) if i == 0 else "  and") + f" {r.id}: {_cex_line(r, c)}")
     return "\n".join(out)
 
 

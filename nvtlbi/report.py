@@ -8,12 +8,13 @@ import re
 from nvtlbi.model import assumptions as AS
 from nvtlbi.model import findings
 from nvtlbi.model import ops
+from nvtlbi.model.verdict import MODEL_BUG, shown
 from nvtlbi import render
 
 
 def verdict(results):
-    vs = {r.verdict for r in results}
-    for v in ("COUNTEREXAMPLE", "UNKNOWN", "VACUOUS"):
+    vs = {shown(r) for r in results}
+    for v in ("COUNTEREXAMPLE", MODEL_BUG, "UNKNOWN", "VACUOUS"):
         if v in vs:
             return v
     return "PROVED"
@@ -39,7 +40,7 @@ def groups(results):
     cause's group."""
     out = {}
     for r in results:
-        if r.verdict != "COUNTEREXAMPLE":
+        if shown(r) != "COUNTEREXAMPLE":
             continue
         for c in [r.counterexample] + list(r.causes):
             pairs = out.setdefault((r.property, _kind(c)), [])
@@ -57,7 +58,10 @@ def why(r, c=None):
     if o.sentence is not None:
         return o.sentence(r, c) + (f" (known finding `{known.name}` about the kernel)" if known else "")
     g = render
-    if c.get("error"):
+    # a range property's counterexample that also warns is told by its range
+    # (the WARN_ON is P4's finding): only a path that ended in an error has none
+    warned = c.get("error", "").startswith("WARN_ON at") and r.property != "P4" and "ranges" in c
+    if c.get("error") and not warned:
         where = c["error"]
         if where.startswith("KernelBug"):
             where = "BUG() at " + where.split(": ", 1)[1].rsplit("/", 1)[-1]
@@ -69,10 +73,12 @@ def why(r, c=None):
     rngs = ", ".join(g.rng(b, e - b) + (" (S2-off MMU)" if m else "") for b, e, m in c["ranges"]) or "nothing"
     hint = g.ttl_text(c["ttl"], c["feat_ttl"], c["lpa2"])
     host = f"host FEAT_TTL {'yes' if c.get('host_ttl') else 'no'}"
+    also = f" ({c['error']} fires too)" if warned else ""
     if r.property == "P2":
+        left = f"; the shadow leaf at {g.hx(c['stale'])} survives" if c.get("stale") is not None else ""
         return (f"IPA {g.hx(c['ipa'])} with {hint} ({host}): unmaps {rngs} but T is "
-                f"{c['granule']} L{c['level']} {g.rng(T0, T1 - T0)}")
-    return f"IPA {g.hx(c['ipa'])} with {hint} ({host}): unmaps {rngs}"
+                f"{c['granule']} L{c['level']} {g.rng(T0, T1 - T0)}{left}{also}")
+    return f"IPA {g.hx(c['ipa'])} with {hint} ({host}): unmaps {rngs}{also}"
 
 
 def summary_line(name, results):
@@ -80,11 +86,11 @@ def summary_line(name, results):
     n = len(results)
     counts = {}
     for r in results:
-        counts[r.verdict] = counts.get(r.verdict, 0) + 1
+        counts[shown(r)] = counts.get(shown(r), 0) + 1
     detail = ", ".join(f"{k} {counts[k]}" for k in sorted(counts))
     line = f"{name}: {v} ({detail} of {n})"
     if v == "COUNTEREXAMPLE":
-        cex = [r for r in results if r.verdict == "COUNTEREXAMPLE"]
+        cex = [r for r in results if shown(r) == "COUNTEREXAMPLE"]
         line += "; fails " + ", ".join(sorted({r.property for r in cex}))
         known = [findings.explains(r) for r in cex]
         if all(known):
@@ -118,6 +124,10 @@ def text(name, results, notes=(), dropped=(), extra=()):
     for r in results:
         if r.verdict in ("UNKNOWN", "VACUOUS"):
             L.append(f"  {r.verdict} {r.id}: {r.reason} {', '.join(r.contradicting)}")
+        elif shown(r) == MODEL_BUG:
+            c = next(c for c in [r.counterexample] + list(r.causes) if c.get("replay", "").startswith("MODEL BUG"))
+            L.append(f"  {MODEL_BUG} {r.id} (nvtlbi's failure, not the kernel's: exit 2): the solver's "
+                     f"counterexample ({why(r, c)}) [{c['replay']}]")
     return "\n".join(L)
 
 

@@ -2,6 +2,7 @@
 equivalence of translated C with the Python revisions, and one-line
 errors for every class of unsupported input."""
 
+import json
 import os
 
 import pytest
@@ -135,6 +136,27 @@ def test_cli_audit_broken_gets_counterexample(capsys):
     code = cli.main(["audit", os.path.join(C, "broken_fallback.c"), "--granule", "16K", "--hint", "nohint",
                      "--property", "P2", "--jobs", "1"])
     assert code == 1 and "COUNTEREXAMPLE" in capsys.readouterr().out
+
+
+def test_a_page_found_empty_is_no_stale_leaf(capsys):
+    """broken_u16.c unmaps nothing (a 16-bit max_size): where T is one host
+    page the probe found empty, no shadow leaf of T exists, so P2 holds
+    there; the solver must not call it a counterexample (before P2 named the
+    surviving page, this one did not replay: a MODEL BUG, exit 2).  Where a
+    leaf of T exists it survives, and the report names the page and the
+    input's own WARN_ON line."""
+    code = cli.main(["audit", os.path.join(C, "broken_u16.c"), "--granule", "4K", "--hint", "nohint",
+                     "--level", "3", "--level", "2", "--property", "P1", "--property", "P2", "--jobs", "1",
+                     "--no-cache", "--json"])
+    res = {r["id"]: r for r in json.loads(capsys.readouterr().out)["revisions"][0]["results"]}
+    assert code == 1
+    assert res["broken_u16-4K-L3-nohint-P2"]["verdict"] == "PROVED"
+    assert res["broken_u16-4K-L3-nohint-P1"]["verdict"] == "COUNTEREXAMPLE"
+    c = res["broken_u16-4K-L2-nohint-P2"]["counterexample"]
+    assert c["replayed"] and c["T"][0] <= c["stale"] < c["T"][1]
+    with open(os.path.join(C, "broken_u16.c")) as f:
+        line = next(i for i, t in enumerate(f, 1) if "WARN_ON(!max_size)" in t)
+    assert c["error"] == f"WARN_ON at {os.path.join(C, 'broken_u16.c')}:{line}"
 
 
 # ---- unsupported input: one line, the construct, file and line, exit 2 ----------------------------

@@ -88,3 +88,19 @@ def test_a_closed_stdout_is_one_line_not_an_internal_error():
         os.close(w)
     assert p.returncode == 2
     assert p.stderr.strip() == "nvtlbi: output stopped: the reader of stdout closed it"
+
+
+def test_a_counterexample_that_does_not_replay_is_shown_as_a_model_bug(capsys, monkeypatch):
+    """The replay broken on purpose: the solver's counterexample of NOCHECK
+    then claims nothing about the code, so neither the matrix nor the
+    summary may call it a COUNTEREXAMPLE, and the exit status is 2."""
+    from nvtlbi.model import replay as R
+
+    def no_replay(cex, rev, dropped=()):
+        R.say(cex, False, "(broken on purpose)")
+    monkeypatch.setattr(R, "attach_cex", no_replay)
+    code = cli.main(["prove", "--revision", NOCHECK, "--granule", "4K", "--level", "2", "--hint", "nohint",
+                     "--property", "P2", "--jobs", "1", "--no-cache"])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert "MODEL BUG: 1  (1 obligations)" in out and "COUNTEREXAMPLE" not in out, out

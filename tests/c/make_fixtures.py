@@ -93,6 +93,8 @@ def variants():
     edit("broken_host_vtcr.c", "mmu->tlb_vtcr", "mmu->vtcr",
          "reads mmu->vtcr, which since\n * Oct 2023 is the shadow stage 2's own VTCR_EL2 (the host's\n"
          " * page size), not the guest's (mmu->tlb_vtcr).")
+    edit("broken_u16.c", "\tunsigned long max_size;\n\tu8 ttl;\n", "\tu16 max_size;\n\tu8 ttl;\n",
+         "max_size is 16 bits wide: every\n * block size but 4K and 16K truncates to 0, and so does the fallback.")
     y = s.replace("mmu->tlb_vtcr & VTCR_EL2_TG0_MASK", "FIELD_GET(VTCR_EL2_TG0_MASK, mmu->tlb_vtcr)")
     y = y.replace("(vtcr & VTCR_EL2_TG0_MASK)", "(FIELD_GET(VTCR_EL2_TG0_MASK, vtcr))")
     y = y.replace("as of the 2024 vocabulary: shifted VTCR_EL2_TG0_*\n * values",
