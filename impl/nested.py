@@ -114,6 +114,7 @@ class VM:
         self.mmus = []
         self.vcpu = None
         self.producer = None              # the fault path's producer (None: the bundled `fault`)
+        self.unmap_producer = None        # the unmap's producer (None: the bundled `unmap`)
 
     def has_feat(self, reg, fld, val):
         assert (reg, fld, val) == ("ID_AA64MMFR2_EL1", "TTL", "IMP"), (reg, fld, val)
@@ -204,7 +205,7 @@ class ShadowMMU(KvmS2Mmu):
     def unmap_range(self, start, size):
         start, size = int(start), int(size)
         self.unmapped.append((start, size))
-        self.pgt.unmap_range(start, size)
+        run_unmap(self, start, size)
         if self.keep_invalid_tags:
             # a TLBI that removes a guest block removes its annotation too,
             # so a later remap by the guest cannot meet a stale one
@@ -271,6 +272,17 @@ def s2_trans(trans, ipa):
     out.block_size = Word(u64, trans.size)
     out.level = Word(s32, trans.level)
     return out
+
+
+def run_unmap(mmu, start, size, producer=None):
+    """kvm_pgtable_stage2_unmap of [start, start + size) on the shadow S2:
+    the unmap producer (impl/producers/unmap.py) walks the concrete table."""
+    from nvtlbi.impl import producers
+    from nvtlbi.impl.context import entered
+    from nvtlbi.impl.kernel import ConcreteHooks
+    p = producer if producer is not None else (mmu.kvm.unmap_producer or producers.load("unmap"))
+    with entered(hooks=ConcreteHooks(page_shift=mmu.pgt.shift)):
+        return int(p.call("kvm_pgtable_stage2_unmap", mmu.pgt, Word(u64, start), Word(u64, size)))
 
 
 def _produce(mmu, ipa, trans, memslot, perm, granule, producer):

@@ -62,15 +62,17 @@ class Obligation:
     invariant: str      # the assumption whose preservation is proved
     shift: int          # guest granule
     host: int           # host granule (<= guest)
+    transition: str = "fault"   # the transition (model/transitions.py) that preserves it
 
     @property
     def id(self):
-        return f"fault-preserves-{self.invariant}-{G.name(self.shift)}-host{G.name(self.host)}"
+        return f"{self.transition}-preserves-{self.invariant}-{G.name(self.shift)}-host{G.name(self.host)}"
 
 
-def obligations(granules=None):
+def obligations(granules=None, transition="fault", invariants=INVARIANT):
     gs = [G.GRANULES[g] for g in granules] if granules else sorted(G.GRANULES.values())
-    return [Obligation(i, g, h) for g in gs for h in sorted(G.GRANULES.values()) if h <= g for i in INVARIANT]
+    return [Obligation(i, g, h, transition) for g in gs for h in sorted(G.GRANULES.values()) if h <= g
+            for i in invariants]
 
 
 @dataclass
@@ -239,20 +241,29 @@ class FaultWorld:
         return (z3.BoolVal(True), z3.Extract(56, 55, prot), size, A.align_down(addr, size),
                 self.level, self.bsize, ccbase if g else ccbase, w)
 
+    def counterexample(self, m):
+        return _cex(self, m)
+
     def violation(self, invariant):
         valid, tag, size, base, clevel, csize, cbase, w = self.after()
-        if invariant == "tag-truth":
-            inside = z3.And(z3.ULE(cbase, base), z3.ULE(z3.ZeroExt(1, base) + z3.ZeroExt(1, size),
-                                                       z3.ZeroExt(1, cbase) + z3.ZeroExt(1, csize)))
-            ok = z3.Implies(z3.And(valid, tag != 0),
-                            z3.And(clevel == z3.ZeroExt(A.LVL - 2, tag), z3.ULE(size, csize), inside))
-        elif invariant == "leaf-tagged":
-            ok = z3.Implies(valid, tag != 0)
-        elif invariant == "invalid-untagged":
-            ok = z3.Implies(z3.Not(valid), tag == 0)
-        else:
-            ok = z3.Implies(valid, tag == 0)
-        return z3.Not(ok)
+        return z3.Not(entry_ok(invariant, valid, tag, size, base, clevel, csize, cbase))
+
+
+def entry_ok(invariant, valid, tag, size, base, clevel, csize, cbase):
+    """P of one shadow entry (valid, tag, its [base, base + size)) and the
+    guest translation it caches (level clevel, [cbase, cbase + csize))."""
+    if invariant == "tag-truth":
+        inside = z3.And(z3.ULE(cbase, base), z3.ULE(z3.ZeroExt(1, base) + z3.ZeroExt(1, size),
+                                                   z3.ZeroExt(1, cbase) + z3.ZeroExt(1, csize)))
+        return z3.Implies(z3.And(valid, tag != 0),
+                          z3.And(clevel == z3.ZeroExt(A.LVL - 2, tag), z3.ULE(size, csize), inside))
+    if invariant == "leaf-tagged":
+        return z3.Implies(valid, tag != 0)
+    if invariant == "invalid-untagged":
+        return z3.Implies(z3.Not(valid), tag == 0)
+    if invariant == "s2off-untagged":
+        return z3.Implies(valid, tag == 0)
+    raise KeyError(invariant)
 
 
 def _enabled(ob):
@@ -278,25 +289,35 @@ def prove(producer, ob: Obligation, session: Optional[Session] = None) -> Outcom
             return state["w"].run(producer)
 
         paths = engine.explore(program, setup)
-        cores, live = set(), 0
-        for p in paths:
-            if p.error is not None or p.truncated is not None:
-                return Outcome(ob.id, UNKNOWN, time.time() - t0, len(paths),
-                               reason=f"path ended in {p.error or p.truncated}")
-            w: Any = p.result
-            r, m = engine.check(p.facts, [w.violation(ob.invariant)], want_core=True)
-            if r == z3.sat:
-                return Outcome(ob.id, COUNTEREXAMPLE, time.time() - t0, len(paths),
-                               counterexample=_cex(w, m))
-            if r != z3.unsat:
-                return Outcome(ob.id, UNKNOWN, time.time() - t0, len(paths), reason=str(m))
-            cores |= set(m)  # type: ignore[call-overload]  # unsat: m is the core (a list of names)
-            # non-vacuity: this path's facts have a model (the case occurs)
-            r2, _ = engine.check(p.facts)
-            live += r2 == z3.sat
-        if not live:
-            return Outcome(ob.id, VACUOUS, time.time() - t0, len(paths), reason="no path of the fault is feasible")
-        return Outcome(ob.id, PROVED, time.time() - t0, len(paths), rests_on=sorted(cores))
+        return verdict(ob, engine, paths, t0)
+
+
+def verdict(ob, engine, paths, t0):
+    """The verdict of one obligation from the explored paths of its
+    transition: each path's result is a world with `violation(invariant)`
+    and `counterexample(model)`.  PROVED needs every path's violation unsat
+    and at least one path feasible (its facts have a model: the cover
+    witness that the obligation is not vacuous)."""
+    cores, live = set(), 0
+    for p in paths:
+        if p.error is not None or p.truncated is not None:
+            return Outcome(ob.id, UNKNOWN, time.time() - t0, len(paths),
+                           reason=f"path ended in {p.error or p.truncated}")
+        w: Any = p.result
+        r, m = engine.check(p.facts, [w.violation(ob.invariant)], want_core=True)
+        if r == z3.sat:
+            return Outcome(ob.id, COUNTEREXAMPLE, time.time() - t0, len(paths),
+                           counterexample=w.counterexample(m))
+        if r != z3.unsat:
+            return Outcome(ob.id, UNKNOWN, time.time() - t0, len(paths), reason=str(m))
+        cores |= set(m)  # type: ignore[call-overload]  # unsat: m is the core (a list of names)
+        # non-vacuity: this path's facts have a model (the case occurs)
+        r2, _ = engine.check(p.facts)
+        live += r2 == z3.sat
+    if not live:
+        return Outcome(ob.id, VACUOUS, time.time() - t0, len(paths),
+                       reason=f"no path of the {ob.transition} is feasible")
+    return Outcome(ob.id, PROVED, time.time() - t0, len(paths), rests_on=sorted(cores))
 
 
 def _val(m, e):

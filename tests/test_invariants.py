@@ -132,3 +132,20 @@ def test_a_write_under_dirty_logging_breaks_the_block():
     assert mmu.pgt.leaf(0x200000)[:2] == (0x200000, 0x200000)
     assert {d >> 55 & 3 for _, _, _, d in mmu.pgt.leaves()} == {1}
     assert violations(mmu, guest) == []
+
+
+def test_the_unmap_producer_clears_exactly_the_overlapping_leaves():
+    """The unmap producer (impl/producers/unmap.py) on the concrete table:
+    every leaf that overlaps the range is cleared whole (a block only partly
+    inside too), tagged invalid entries in the range become 0, the rest stays."""
+    from nvtlbi.impl.nested import run_unmap
+    guest = GuestS2(12)
+    mmu = new_mmu(VM(feat_ttl=True), guest, 12)
+    mmu.pgt.map(0x0, 0x200000, 0x0, nv_level=2)               # a 2M block, partly in the range
+    mmu.pgt.map(0x201000, 0x1000, 0x1000, nv_level=3)         # a page inside
+    mmu.pgt.map(0x400000, 0x1000, 0x2000, nv_level=3)         # a page outside
+    mmu.pgt.annotate(0x300000, 3, 2)                          # a tagged invalid entry inside
+    before = {(b, s) for b, s, _, _ in mmu.pgt.leaves()}
+    assert run_unmap(mmu, 0x100000, 0x280000) == 0
+    assert {(b, s) for b, s, _, _ in mmu.pgt.leaves()} == before - {(0x0, 0x200000), (0x201000, 0x1000)}
+    assert list(mmu.pgt.annotations()) == []

@@ -32,6 +32,15 @@ NAMES = {
                                        "software bits, so the PTE keeps its own", _PGT_C),
     "transparent_hugepage_adjust": ("the backing size after THP: PMD_SIZE when a THP backs the page, else "
                                     "PAGE_SIZE (the host's answer, an input of the fault)", _MMU_C),
+    # the page-table walk the unmap producer (impl/producers/unmap.py) runs
+    "kvm_pgtable_walk": ("visit the entries of [addr, addr + size) with walker->cb: each entry where the walk "
+                         "stops (a leaf or an invalid entry) as a LEAF visit, whole even if only partly inside",
+                         _PGT_C),
+    "kvm_pgtable_walker": ("struct kvm_pgtable_walker: .cb(ctx, visit), .arg, .flags", _PGT_H),
+    "KVM_PGTABLE_WALK_LEAF": ("walker flag: visit leaf (and invalid) entries, BIT(0)", _PGT_H),
+    "kvm_pte_valid": ("the PTE's valid bit, bit 0", _PGT_C),
+    "kvm_pte_table": ("a valid table descriptor: below the last level, bits [1:0] == 0b11", _PGT_C),
+    "kvm_clear_pte": ("WRITE_ONCE(*ptep, 0): the entry becomes 0, every bit of it (the level tag too)", _PGT_C),
 }
 
 
@@ -60,6 +69,34 @@ def kvm_pgtable_stage2_map(pgt, addr, size, phys, prot, memcache, flags):
 
 def kvm_pgtable_stage2_relax_perms(pgt, addr, prot, flags):
     return convert(pgt.stage2_relax_perms(convert(addr, u64), convert(prot, u64)), s32)
+
+
+class kvm_pgtable_walker:
+    def __init__(self, cb, arg=None, flags=0):
+        self.cb, self.arg, self.flags = cb, arg, flags
+
+
+KVM_PGTABLE_WALK_LEAF = BIT(0)
+
+
+def kvm_pgtable_walk(pgt, addr, size, walker):
+    """The walk itself is the page table's (a concrete PageTable visits
+    every entry of the range; the symbolic shadow state visits the one entry
+    of its case); each visit calls the producer's walker->cb(ctx, visit)
+    with ctx.old, ctx.level, ctx.addr and ctx.ptep."""
+    return convert(pgt.walk(convert(addr, u64), convert(size, u64), walker), s32)
+
+
+def kvm_pte_valid(pte):
+    return (convert(pte, u64) & u64(1)) != 0
+
+
+def kvm_pte_table(pte, level):
+    return (convert(level, s32) < 3) & ((convert(pte, u64) & u64(3)) == 3)
+
+
+def kvm_clear_pte(ptep):
+    ptep.write(u64(0))
 
 
 def transparent_hugepage_adjust(kvm, memslot, hva, pfnp, ipap):
