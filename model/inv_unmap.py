@@ -28,7 +28,7 @@ import z3
 from nvtlbi.impl import context
 from nvtlbi.impl.cint import Word, s32, u64
 from nvtlbi.model import arch as A
-from nvtlbi.model.assumptions import CASE, INVALID_UNTAGGED, LEAF_TAGGED, S2OFF_UNTAGGED, TAG_TRUTH
+from nvtlbi.model.assumptions import CASE, INVALID_UNTAGGED, LEAF_TAGGED, S2OFF_UNTAGGED, TAG_TRUTH, VTCR_STABLE
 from nvtlbi.model.engine import Engine, in_own_z3_context
 from nvtlbi.model.invariants import IA_BITS, Hooks, Obligation, Outcome, entry_ok, verdict
 from nvtlbi.model.session import Session, of_call
@@ -104,6 +104,10 @@ class UnmapWorld:
         else:
             assume(S2OFF_UNTAGGED, z3.Implies(self.old_valid, self.old_tag == 0))
         assume(INVALID_UNTAGGED, z3.Implies(z3.Not(self.old_valid), self.old_tag == 0))
+        # vtcr-stable of the entry: its MMU's fields and its translation,
+        # which the unmap does not change, one open truth value here
+        self.stable = z3.Bool("old.vtcr_stable")
+        assume(VTCR_STABLE, z3.Implies(self.old_valid, self.stable))
 
     def run(self, producer):
         with context.entered(hooks=Hooks(self.ob.host)):
@@ -117,6 +121,8 @@ class UnmapWorld:
 
     def violation(self, invariant):
         valid, tag, _ = self.after()
+        if invariant == "vtcr-stable":
+            return z3.And(valid, z3.Not(self.stable))
         return z3.Not(entry_ok(invariant, valid, tag, self.hsize, self.base, self.clevel, self.csize, self.cbase))
 
     def counterexample(self, m):
@@ -132,7 +138,7 @@ class UnmapWorld:
 
 
 def _enabled(ob):
-    names = [INVALID_UNTAGGED] + ([S2OFF_UNTAGGED] if ob.invariant == "s2off-untagged" else [TAG_TRUTH, LEAF_TAGGED])
+    names = [INVALID_UNTAGGED, VTCR_STABLE] + ([S2OFF_UNTAGGED] if ob.invariant == "s2off-untagged" else [TAG_TRUTH, LEAF_TAGGED])
     return [a.name for a in names]
 
 

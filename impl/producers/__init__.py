@@ -9,7 +9,12 @@ must define (ENTRY):
     nested, memslot, fault_is_perm, fault_granule)`, the nested part of the
     stage-2 fault;
   - `unmap` (impl/producers/unmap.py): `kvm_pgtable_stage2_unmap(pgt, addr,
-    size)`, the unmap walk of a range.
+    size)`, the unmap walk of a range;
+  - `mmu` (impl/producers/mmu.py): `get_s2_mmu_nested(vcpu)` and
+    `check_nested_vcpu_requests(vcpu)`, picking, recycling and emptying a
+    shadow MMU;
+  - `guest` (impl/producers/guest.py): `guest_write_vtcr(vcpu, val)`, the
+    guest hypervisor's own VTCR_EL2 change.
 `load(path, kind)` takes a file (tests/producers/ holds broken ones)."""
 
 import importlib
@@ -24,7 +29,8 @@ from nvtlbi.impl import eras, linking
 from nvtlbi.impl.revision import RevisionError
 
 # bundled producer (its module's name) -> the function a producer of that kind defines
-ENTRY = {"fault": "user_mem_abort", "unmap": "kvm_pgtable_stage2_unmap"}
+ENTRY = {"fault": "user_mem_abort", "unmap": "kvm_pgtable_stage2_unmap", "mmu": "get_s2_mmu_nested",
+         "guest": "guest_write_vtcr"}
 BUNDLED = tuple(ENTRY)
 ERA = "v2024"       # the vocabulary the producers import (impl/kernel.py plus impl/producers/mm.py)
 

@@ -9,7 +9,6 @@ import json
 
 from nvtlbi.impl import granule as G
 from nvtlbi.impl import producers
-from nvtlbi.model import invariants as I
 from nvtlbi.model import transitions as T
 from nvtlbi.model.session import Session
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED, overall_exit  # noqa: F401
@@ -24,7 +23,7 @@ def add_parser(sub, common):
     p.add_argument("--revision", default=None,
                    help="producer .py file (or bundled name) for the one transition proved (default: the bundled one)")
     p.add_argument("--granule", choices=list(G.GRANULES), action="append", help="only these guest granules")
-    p.add_argument("--invariant", choices=list(I.INVARIANT), action="append", help="only these assumptions")
+    p.add_argument("--invariant", choices=T.INVARIANTS, action="append", help="only these assumptions")
     p.add_argument("--json", action="store_true", help="machine-readable results")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
 
