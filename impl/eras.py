@@ -201,6 +201,15 @@ def current() -> Optional[str]:
     return _RUNNING.get()
 
 
+def write_field(obj: object, struct: str, name: str, value: Any) -> None:
+    """obj->name = value, the field meaning what the running era says."""
+    era = current()
+    f = FIELDS.get((struct, name), {}).get(era) if era is not None else None
+    if f is None:
+        raise EraError(f"{struct}->{name} written with no meaning in era {era}")
+    setattr(obj, f.attr, value)
+
+
 def read_field(obj: object, struct: str, name: str) -> Any:
     """obj->name, with the meaning the running era gives it."""
     # Any: a field is a C word (concrete or symbolic, impl/cint.py) or a
@@ -232,6 +241,15 @@ class KvmS2Mmu:
     @property
     def tlb_vttbr(self) -> Any:       # a C word, concrete or symbolic
         return read_field(self, "kvm_s2_mmu", "tlb_vttbr")
+
+    # the MMU producer (impl/producers/mmu.py) sets them when it recycles an MMU
+    @tlb_vtcr.setter
+    def tlb_vtcr(self, value: Any) -> None:
+        write_field(self, "kvm_s2_mmu", "tlb_vtcr", value)
+
+    @tlb_vttbr.setter
+    def tlb_vttbr(self, value: Any) -> None:
+        write_field(self, "kvm_s2_mmu", "tlb_vttbr", value)
 
 
 # ---- names: macros, constants, helpers, types ---------------------------------------

@@ -94,14 +94,29 @@ HCR_VM = 1
 
 
 class VCPU:
-    """The vCPU running the guest hypervisor: the EL2 registers it last wrote."""
+    """The vCPU running the guest hypervisor: the EL2 registers it last wrote,
+    its pending requests and the MMU it runs a nested guest on (arch.hw_mmu)."""
 
     def __init__(self, kvm, vtcr, vttbr=0x1000, hcr=HCR_VM):
         self.kvm = kvm
         self.sys_regs = {"VTCR_EL2": vtcr, "VTTBR_EL2": vttbr, "HCR_EL2": hcr}
+        self.requests = set()
+        self.arch = VcpuArch()
 
     def read_sys_reg(self, reg):
         return Word(u64, self.sys_regs[reg])
+
+
+class VcpuArch:
+    def __init__(self):
+        self.hw_mmu = None
+
+
+class Atomic:
+    """atomic_t: its counter."""
+
+    def __init__(self, counter=0):
+        self.counter = Word(s32, counter)
 
 
 class VM:
@@ -114,6 +129,9 @@ class VM:
         self.mmus = []
         self.vcpu = None
         self.producer = None              # the fault path's producer (None: the bundled `fault`)
+        self.unmap_producer = None        # the unmap's producer (None: the bundled `unmap`)
+        self.mmu_producer = None          # the MMU lifecycle's producer (None: the bundled `mmu`)
+        self.nested_mmus_next = 0         # kvm->arch.nested_mmus_next
 
     def has_feat(self, reg, fld, val):
         assert (reg, fld, val) == ("ID_AA64MMFR2_EL1", "TTL", "IMP"), (reg, fld, val)
@@ -138,8 +156,17 @@ class KvmArch:
     """kvm->arch as the range path reads it: nested_mmus[i] and its size."""
 
     def __init__(self, vm):
+        self.__dict__["vm"] = vm
         self.nested_mmus = _MmuArray(vm.mmus)
         self.nested_mmus_size = Word(s32, len(vm.mmus))
+
+    @property
+    def nested_mmus_next(self):
+        return Word(s32, self.vm.nested_mmus_next)
+
+    @nested_mmus_next.setter
+    def nested_mmus_next(self, value):
+        self.vm.nested_mmus_next = int(value)
 
 
 class _MmuArray:
@@ -190,11 +217,26 @@ class ShadowMMU(KvmS2Mmu):
     s2_enabled: bool = True
     keep_invalid_tags: bool = False    # the invalidtags fault/unmap path (off: today's KVM)
     free: bool = False                 # a free (recycled) MMU: CnP set in tlb_vttbr (kvm_s2_mmu_valid)
+    refcnt: Atomic = field(default_factory=Atomic)     # vCPUs running on it
+    pending_unmap: bool = False        # recycled: to be emptied before any vCPU runs on it
 
     @property
     def guest_vttbr(self):
         """mmu->tlb_vttbr: the guest VTTBR_EL2 it caches, CnP set when free."""
         return Word(u64, self.vttbr | (1 if self.free else 0))
+
+    @guest_vttbr.setter
+    def guest_vttbr(self, value):
+        v = int(value)
+        self.vttbr, self.free = v & ~1, bool(v & 1)
+
+    @property
+    def nested_stage2_enabled(self):
+        return self.s2_enabled
+
+    @nested_stage2_enabled.setter
+    def nested_stage2_enabled(self, value):
+        self.s2_enabled = bool(value)
 
     @property
     def host_vtcr(self):
@@ -204,7 +246,7 @@ class ShadowMMU(KvmS2Mmu):
     def unmap_range(self, start, size):
         start, size = int(start), int(size)
         self.unmapped.append((start, size))
-        self.pgt.unmap_range(start, size)
+        run_unmap(self, start, size)
         if self.keep_invalid_tags:
             # a TLBI that removes a guest block removes its annotation too,
             # so a later remap by the guest cannot meet a stale one
@@ -271,6 +313,48 @@ def s2_trans(trans, ipa):
     out.block_size = Word(u64, trans.size)
     out.level = Word(s32, trans.level)
     return out
+
+
+def run_unmap(mmu, start, size, producer=None):
+    """kvm_pgtable_stage2_unmap of [start, start + size) on the shadow S2:
+    the unmap producer (impl/producers/unmap.py) walks the concrete table."""
+    from nvtlbi.impl import producers
+    from nvtlbi.impl.context import entered
+    from nvtlbi.impl.kernel import ConcreteHooks
+    p = producer if producer is not None else (mmu.kvm.unmap_producer or producers.load("unmap"))
+    with entered(hooks=ConcreteHooks(page_shift=mmu.pgt.shift)):
+        return int(p.call("kvm_pgtable_stage2_unmap", mmu.pgt, Word(u64, start), Word(u64, size)))
+
+
+def load_hw_mmu(vcpu, producer=None):
+    """Entering the nested guest (kvm_vcpu_load_hw_mmu, then the requests
+    handled before the guest runs): get_s2_mmu_nested picks the MMU for the
+    vCPU's VTTBR_EL2/VTCR_EL2/HCR_EL2, reusing or recycling one
+    (impl/producers/mmu.py), and a pending unmap empties it.  Returns it."""
+    from nvtlbi.impl import producers
+    from nvtlbi.impl.context import entered
+    from nvtlbi.impl.kernel import ConcreteHooks
+    vm = vcpu.kvm
+    p = producer if producer is not None else (vm.mmu_producer or producers.load("mmu"))
+    shift = vm.mmus[0].pgt.shift
+    with entered(hooks=ConcreteHooks(page_shift=shift)):
+        vm.mmu_lock.acquire_write()
+        try:
+            mmu = p.call("get_s2_mmu_nested", vcpu)
+        finally:
+            vm.mmu_lock.release_write()
+        vcpu.arch.hw_mmu = mmu
+        p.call("check_nested_vcpu_requests", vcpu)
+    return mmu
+
+
+def put_hw_mmu(vcpu):
+    """kvm_vcpu_put_hw_mmu on a switch back to the guest hypervisor: the
+    vCPU drops its reference (a VTCR_EL2 write happens only there)."""
+    mmu = vcpu.arch.hw_mmu
+    if mmu is not None:
+        mmu.refcnt.counter = Word(s32, int(mmu.refcnt.counter) - 1)
+    vcpu.arch.hw_mmu = None
 
 
 def _produce(mmu, ipa, trans, memslot, perm, granule, producer):

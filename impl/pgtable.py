@@ -12,6 +12,24 @@ from nvtlbi.impl.cint import Word, s32, u64
 ERANGE = 34
 
 
+class _Ptep:
+    """A pointer to one entry of a concrete table (ctx->ptep)."""
+
+    def __init__(self, pgt, table, idx):
+        self.pgt, self.table, self.idx = pgt, table, idx
+
+    def write(self, value):
+        self.pgt.tables[self.table][self.idx] = int(value)
+
+
+class _VisitCtx:
+    """struct kvm_pgtable_visit_ctx of one visit: old, level, addr, ptep."""
+
+    def __init__(self, pgt, table, idx, level, addr, old):
+        self.ptep = _Ptep(pgt, table, idx)
+        self.old, self.level, self.addr = Word(u64, old), Word(s32, level), Word(u64, addr)
+
+
 class PageTable:
     def __init__(self, shift, ia_bits=48):
         self.shift = shift
@@ -142,6 +160,36 @@ class PageTable:
         if not D.is_leaf(d, level):
             return -11
         self.tables[table][idx] = d | (prot >> 2 & 1) << 6 | (prot >> 1 & 1) << 7    # PROT_R: S2AP[0], PROT_W: S2AP[1]
+        return 0
+
+    def walk(self, addr, size, walker):
+        """kvm_pgtable_walk with a LEAF walker: every entry of [addr, addr +
+        size) where the walk stops (valid leaf or invalid entry, the empty
+        ones included), from the lowest address, each passed whole to
+        walker.cb(ctx, visit) even when it is only partly inside; tables are
+        descended.  The start is aligned down and the end up to a page, as
+        _kvm_pgtable_walk does.  Returns 0 (the callback's first non-zero
+        value, which stops the walk)."""
+        page = 1 << self.shift
+        start = int(addr) & ~(page - 1)
+        end = (int(addr) + int(size) + page - 1) & ~(page - 1)
+        return self._walk_table(self.root, self.start, 0, start, min(end, 1 << self.ia_bits), walker)
+
+    def _walk_table(self, table, level, base, start, end, walker):
+        lsize = G.level_size(self.shift, level)
+        n = (1 << (self.ia_bits - G.level_shift(self.shift, level)) if level == self.start
+             else 1 << G.bits_per_level(self.shift))
+        first = max(0, (start - base) // lsize)
+        last = min(n, (end - base + lsize - 1) // lsize)
+        for idx in range(first, last):
+            d = self.tables[table].get(idx, 0)
+            at = base + idx * lsize
+            if D.is_table(d, level):
+                r = self._walk_table(D.next_table(d, self.shift), level + 1, at, start, end, walker)
+            else:
+                r = int(walker.cb(_VisitCtx(self, table, idx, level, at, d), 1))
+            if r:
+                return r
         return 0
 
     def unmap_range(self, start, size):

@@ -47,7 +47,7 @@ from nvtlbi.impl import context
 from nvtlbi.impl import kernel
 from nvtlbi.model import arch as A
 from nvtlbi.model.assumptions import (BBM, CASE, INVALID_UNTAGGED, LEAF_LEVEL, LEAF_TAGGED, NO_LPA2,
-                                      S2OFF_UNTAGGED, TAG_TRUTH)
+                                      S2OFF_UNTAGGED, TAG_TRUTH, VTCR_CURRENT, VTCR_STABLE)
 from nvtlbi.model.engine import Engine, in_own_z3_context
 from nvtlbi.model.session import Session, of_call
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED, UNKNOWN, VACUOUS
@@ -62,15 +62,17 @@ class Obligation:
     invariant: str      # the assumption whose preservation is proved
     shift: int          # guest granule
     host: int           # host granule (<= guest)
+    transition: str = "fault"   # the transition (model/transitions.py) that preserves it
 
     @property
     def id(self):
-        return f"fault-preserves-{self.invariant}-{G.name(self.shift)}-host{G.name(self.host)}"
+        return f"{self.transition}-preserves-{self.invariant}-{G.name(self.shift)}-host{G.name(self.host)}"
 
 
-def obligations(granules=None):
+def obligations(granules=None, transition="fault", invariants=INVARIANT):
     gs = [G.GRANULES[g] for g in granules] if granules else sorted(G.GRANULES.values())
-    return [Obligation(i, g, h) for g in gs for h in sorted(G.GRANULES.values()) if h <= g for i in INVARIANT]
+    return [Obligation(i, g, h, transition) for g in gs for h in sorted(G.GRANULES.values()) if h <= g
+            for i in invariants]
 
 
 @dataclass
@@ -215,6 +217,18 @@ class FaultWorld:
         else:
             assume(S2OFF_UNTAGGED, z3.Implies(self.old_valid, self.old_tag == 0))
         assume(INVALID_UNTAGGED, z3.Implies(z3.Not(self.old_valid), self.old_tag == 0))
+        if ob.invariant == "vtcr-stable":
+            # the MMU the fault runs on (the vCPU's hw_mmu, which
+            # get_s2_mmu_nested picked: in use, recycle-preserves-vtcr-current)
+            # and whether the old entry kept vtcr-stable (model/inv_mmu.py)
+            self.tlb_vtcr = z3.BitVec("mmu.tlb_vtcr", 64)
+            self.vcpu_vtcr = z3.BitVec("vcpu.VTCR_EL2", 64)
+            self.pending = z3.Bool("mmu.pending_unmap")
+            self.old_stable = z3.Bool("old.vtcr_stable")
+            assume(VTCR_STABLE, z3.Implies(self.old_valid, self.old_stable))
+            # the walk read the vCPU's VTCR_EL2: its granule is the case's
+            assume(CASE, A.tg0_means(g, self.vcpu_vtcr))
+            assume(VTCR_CURRENT, A.tg0(self.tlb_vtcr) == A.tg0(self.vcpu_vtcr))
 
     def run(self, producer):
         with context.entered(hooks=Hooks(self.ob.host)):
@@ -239,24 +253,37 @@ class FaultWorld:
         return (z3.BoolVal(True), z3.Extract(56, 55, prot), size, A.align_down(addr, size),
                 self.level, self.bsize, ccbase if g else ccbase, w)
 
+    def counterexample(self, m):
+        return _cex(self, m)
+
     def violation(self, invariant):
         valid, tag, size, base, clevel, csize, cbase, w = self.after()
-        if invariant == "tag-truth":
-            inside = z3.And(z3.ULE(cbase, base), z3.ULE(z3.ZeroExt(1, base) + z3.ZeroExt(1, size),
-                                                       z3.ZeroExt(1, cbase) + z3.ZeroExt(1, csize)))
-            ok = z3.Implies(z3.And(valid, tag != 0),
-                            z3.And(clevel == z3.ZeroExt(A.LVL - 2, tag), z3.ULE(size, csize), inside))
-        elif invariant == "leaf-tagged":
-            ok = z3.Implies(valid, tag != 0)
-        elif invariant == "invalid-untagged":
-            ok = z3.Implies(z3.Not(valid), tag == 0)
-        else:
-            ok = z3.Implies(valid, tag == 0)
-        return z3.Not(ok)
+        if invariant == "vtcr-stable":
+            if w is None or w[0] == "relax":        # the old entry, its translation unchanged
+                return z3.And(valid, z3.Not(self.old_stable))
+            return z3.Not(z3.Or(A.tg0_means(self.ob.shift, self.tlb_vtcr), self.pending))
+        return z3.Not(entry_ok(invariant, valid, tag, size, base, clevel, csize, cbase))
+
+
+def entry_ok(invariant, valid, tag, size, base, clevel, csize, cbase):
+    """P of one shadow entry (valid, tag, its [base, base + size)) and the
+    guest translation it caches (level clevel, [cbase, cbase + csize))."""
+    if invariant == "tag-truth":
+        inside = z3.And(z3.ULE(cbase, base), z3.ULE(z3.ZeroExt(1, base) + z3.ZeroExt(1, size),
+                                                   z3.ZeroExt(1, cbase) + z3.ZeroExt(1, csize)))
+        return z3.Implies(z3.And(valid, tag != 0),
+                          z3.And(clevel == z3.ZeroExt(A.LVL - 2, tag), z3.ULE(size, csize), inside))
+    if invariant == "leaf-tagged":
+        return z3.Implies(valid, tag != 0)
+    if invariant == "invalid-untagged":
+        return z3.Implies(z3.Not(valid), tag == 0)
+    if invariant == "s2off-untagged":
+        return z3.Implies(valid, tag == 0)
+    raise KeyError(invariant)
 
 
 def _enabled(ob):
-    names = [BBM, NO_LPA2, LEAF_LEVEL, INVALID_UNTAGGED]
+    names = [BBM, NO_LPA2, LEAF_LEVEL, INVALID_UNTAGGED, VTCR_STABLE, VTCR_CURRENT]
     names += [S2OFF_UNTAGGED] if ob.invariant == "s2off-untagged" else [TAG_TRUTH, LEAF_TAGGED]
     return [a.name for a in names]
 
@@ -278,25 +305,37 @@ def prove(producer, ob: Obligation, session: Optional[Session] = None) -> Outcom
             return state["w"].run(producer)
 
         paths = engine.explore(program, setup)
-        cores, live = set(), 0
-        for p in paths:
-            if p.error is not None or p.truncated is not None:
-                return Outcome(ob.id, UNKNOWN, time.time() - t0, len(paths),
-                               reason=f"path ended in {p.error or p.truncated}")
-            w: Any = p.result
-            r, m = engine.check(p.facts, [w.violation(ob.invariant)], want_core=True)
-            if r == z3.sat:
-                return Outcome(ob.id, COUNTEREXAMPLE, time.time() - t0, len(paths),
-                               counterexample=_cex(w, m))
-            if r != z3.unsat:
-                return Outcome(ob.id, UNKNOWN, time.time() - t0, len(paths), reason=str(m))
-            cores |= set(m)  # type: ignore[call-overload]  # unsat: m is the core (a list of names)
-            # non-vacuity: this path's facts have a model (the case occurs)
+        return verdict(ob, engine, paths, t0)
+
+
+def verdict(ob, engine, paths, t0):
+    """The verdict of one obligation from the explored paths of its
+    transition: each path's result is a world with `violation(invariant)`
+    and `counterexample(model)`.  PROVED needs every path's violation unsat
+    and at least one path feasible (its facts have a model: the cover
+    witness that the obligation is not vacuous)."""
+    cores, live = set(), 0
+    for p in paths:
+        if p.error is not None or p.truncated is not None:
+            return Outcome(ob.id, UNKNOWN, time.time() - t0, len(paths),
+                           reason=f"path ended in {p.error or p.truncated}")
+        w: Any = p.result
+        r, m = engine.check(p.facts, [w.violation(ob.invariant)], want_core=True)
+        if r == z3.sat:
+            return Outcome(ob.id, COUNTEREXAMPLE, time.time() - t0, len(paths),
+                           counterexample=w.counterexample(m))
+        if r != z3.unsat:
+            return Outcome(ob.id, UNKNOWN, time.time() - t0, len(paths), reason=str(m))
+        cores |= set(m)  # type: ignore[call-overload]  # unsat: m is the core (a list of names)
+        # non-vacuity: a path's facts have a model (the case occurs); one
+        # such path is the witness, so the others need no check
+        if not live:
             r2, _ = engine.check(p.facts)
             live += r2 == z3.sat
-        if not live:
-            return Outcome(ob.id, VACUOUS, time.time() - t0, len(paths), reason="no path of the fault is feasible")
-        return Outcome(ob.id, PROVED, time.time() - t0, len(paths), rests_on=sorted(cores))
+    if not live:
+        return Outcome(ob.id, VACUOUS, time.time() - t0, len(paths),
+                       reason=f"no path of the {ob.transition} is feasible")
+    return Outcome(ob.id, PROVED, time.time() - t0, len(paths), rests_on=sorted(cores))
 
 
 def _val(m, e):

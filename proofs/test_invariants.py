@@ -1,7 +1,8 @@
-"""The shadow-state assumptions as theorems about the fault path: one test
-per preservation obligation (fault-preserves-INVARIANT-GUEST-hostHOST) of the
-bundled producer (impl/producers/fault.py), the initial state, and broken
-producers whose counterexamples replay on impl/ as event traces."""
+"""The shadow-state assumptions as theorems about the transitions of the
+shadow stage 2 (model/transitions.py): one test per preservation obligation
+(TRANSITION-preserves-INVARIANT-GUEST-hostHOST) of each bundled producer
+(impl/producers/), the initial state, and broken producers whose
+counterexamples replay on impl/ as event traces."""
 
 import os
 
@@ -10,6 +11,7 @@ import pytest
 from nvtlbi.impl import granule as G
 from nvtlbi.impl import producers
 from nvtlbi.model import invariants as I
+from nvtlbi.model import transitions as T
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -17,12 +19,19 @@ BROKEN = os.path.join(HERE, "..", "tests", "producers")
 # Two granule pairs in the suite (a 16K guest on 4K and on 16K host pages:
 # a clamp to a smaller host page and none), every pair with NVTLBI_FULL=1
 FULL = bool(os.environ.get("NVTLBI_FULL"))
-OBLIGATIONS = [o for o in I.obligations() if FULL or o.id.endswith(("-16K-host4K", "-16K-host16K"))]
+# (the fault); every other transition: 16K on 4K pages.  The MMU's
+# obligations do not depend on the granules (the entries' granules are open):
+# recycle-preserves-vtcr-current (8 s) only with NVTLBI_FULL=1 (the broken
+# recycle producer's test proves that obligation fails without tlb_vtcr)
+SUITE = {"fault": ("-16K-host4K", "-16K-host16K")}
+SLOW = ("recycle-preserves-vtcr-current-",)
+OBLIGATIONS = [(t, o) for t, o in T.obligations()
+               if FULL or (o.id.endswith(SUITE.get(t.name, ("-16K-host4K",))) and not o.id.startswith(SLOW))]
 
 
-@pytest.mark.parametrize("ob", OBLIGATIONS, ids=[o.id for o in OBLIGATIONS])
-def test_fault_preserves(ob):
-    o = I.prove(producers.load("fault"), ob)
+@pytest.mark.parametrize("t,ob", OBLIGATIONS, ids=[o.id for _, o in OBLIGATIONS])
+def test_transition_preserves(t, ob):
+    o = t.prove(producers.load(t.producer), ob)
     assert o.verdict == PROVED and o.paths > 0, (o.id, o.verdict, o.reason, o.counterexample)
 
 
@@ -88,4 +97,46 @@ def test_cli_reports_the_permission_remap_trace(capsys):
     assert "fault-preserves-leaf-tagged-4K-host4K: COUNTEREXAMPLE" in out, out
     assert "permission fault (a write)" in out and "tag 0" in out, out
     assert "right after the fault: leaf-tagged: shadow leaf" in out and "carries no level tag" in out, out
-    assert cli.main(["invariants", "--granule", "4K", "--invariant", "leaf-tagged"]) == 0
+    assert cli.main(["invariants", "--transition", "fault", "--granule", "4K", "--invariant", "leaf-tagged"]) == 0
+
+
+def test_unmap_that_keeps_the_tag_breaks_invalid_untagged():
+    """An unmap walker that clears only the valid bit leaves the guest level
+    tag in the invalid entry: invalid-untagged COUNTEREXAMPLE, replayed as
+    guest map, nested fault, guest break, TLBI IPAS2E1 (whose unmap runs the
+    broken walker).  The bundled unmap is PROVED on the same obligation and
+    the same events leave every entry 0."""
+    ob = I.Obligation("invalid-untagged", 12, 12, "unmap")
+    unmap = T.BY_NAME["unmap"]
+    p = producers.load(os.path.join(BROKEN, "unmap_keeps_tag.py"), "unmap")
+    o = unmap.prove(p, ob)
+    assert o.verdict == COUNTEREXAMPLE, (o.verdict, o.reason)
+    cex = o.counterexample
+    assert cex["old"]["valid"] and not cex["after"]["valid"] and cex["after"]["tag"] == cex["old"]["tag"] != 0, cex
+    events, broken, stale = unmap.replay(cex, p, 12, 12)
+    assert [n for n, _ in broken] == ["invalid-untagged"], (broken, events)
+    assert any(e.startswith("TLBI IPAS2E1IS") and "unmap_keeps_tag" in e for e in events), events
+    good = producers.load("unmap")
+    g = unmap.prove(good, ob)
+    assert g.verdict == PROVED and g.paths > 0, (g.verdict, g.reason)
+    _, broken_good, _ = unmap.replay(cex, good, 12, 12)
+    assert not broken_good, broken_good
+
+
+def test_recycle_that_keeps_tlb_vtcr_breaks_vtcr_current():
+    """A recycle that refreshes tlb_vttbr but not tlb_vtcr: the MMU it
+    returns does not cache the vCPU's VTCR_EL2 (COUNTEREXAMPLE).  Replayed:
+    the guest hypervisor changes its granule, re-entering the nested guest
+    recycles MMU 0 (emptied by the pending unmap), and the next fault builds
+    a leaf of the new granule under the old tlb_vtcr: vtcr-stable and
+    vtcr-current break on impl/.  The bundled producer, same events: none."""
+    recycle = T.BY_NAME["recycle"]
+    ob = I.Obligation("vtcr-current", 16, 12, "recycle")
+    p = producers.load(os.path.join(BROKEN, "mmu_keeps_vtcr.py"), "mmu")
+    o = recycle.prove(p, ob)
+    assert o.verdict == COUNTEREXAMPLE, (o.verdict, o.reason)
+    events, broken, _ = recycle.replay(o.counterexample, p, 16, 12)
+    assert {n for n, _ in broken} == {"vtcr-stable", "vtcr-current"}, (broken, events)
+    assert any("writes VTCR_EL2" in e for e in events), events
+    _, broken_good, _ = recycle.replay(o.counterexample, producers.load("mmu"), 16, 12)
+    assert not broken_good, broken_good

@@ -132,3 +132,45 @@ def test_a_write_under_dirty_logging_breaks_the_block():
     assert mmu.pgt.leaf(0x200000)[:2] == (0x200000, 0x200000)
     assert {d >> 55 & 3 for _, _, _, d in mmu.pgt.leaves()} == {1}
     assert violations(mmu, guest) == []
+
+
+def test_the_unmap_producer_clears_exactly_the_overlapping_leaves():
+    """The unmap producer (impl/producers/unmap.py) on the concrete table:
+    every leaf that overlaps the range is cleared whole (a block only partly
+    inside too), tagged invalid entries in the range become 0, the rest stays."""
+    from nvtlbi.impl.nested import run_unmap
+    guest = GuestS2(12)
+    mmu = new_mmu(VM(feat_ttl=True), guest, 12)
+    mmu.pgt.map(0x0, 0x200000, 0x0, nv_level=2)               # a 2M block, partly in the range
+    mmu.pgt.map(0x201000, 0x1000, 0x1000, nv_level=3)         # a page inside
+    mmu.pgt.map(0x400000, 0x1000, 0x2000, nv_level=3)         # a page outside
+    mmu.pgt.annotate(0x300000, 3, 2)                          # a tagged invalid entry inside
+    before = {(b, s) for b, s, _, _ in mmu.pgt.leaves()}
+    assert run_unmap(mmu, 0x100000, 0x280000) == 0
+    assert {(b, s) for b, s, _, _ in mmu.pgt.leaves()} == before - {(0x0, 0x200000), (0x201000, 0x1000)}
+    assert list(mmu.pgt.annotations()) == []
+
+
+def test_a_vtcr_change_recycles_the_mmu_and_empties_it():
+    """The MMU producer on impl/ (impl/producers/mmu.py): re-entering with
+    the same VTTBR/VTCR reuses the MMU (lookup_s2_mmu); after the guest
+    hypervisor changes VTCR_EL2, get_s2_mmu_nested recycles it (the only one
+    without a reference), caches the new VTCR, and the pending unmap empties
+    it before the nested guest runs; no assumption breaks."""
+    from nvtlbi.impl.nested import load_hw_mmu, put_hw_mmu
+    g1, g2 = GuestS2(16), GuestS2(12)
+    vm = VM(feat_ttl=True)
+    m0 = new_mmu(vm, g1, 12)
+    vcpu = vm.vcpu
+    assert load_hw_mmu(vcpu) is m0 and int(m0.refcnt.counter) == 1
+    g1.map(0, 3, 0)
+    handle_shadow_fault(m0, g1, 0)
+    put_hw_mmu(vcpu)
+    assert load_hw_mmu(vcpu) is m0 and list(m0.pgt.leaves())      # a lookup hit keeps its leaves
+    put_hw_mmu(vcpu)
+    vcpu.sys_regs["VTCR_EL2"] = g2.vtcr
+    assert load_hw_mmu(vcpu) is m0
+    assert int(m0.guest_vtcr) == g2.vtcr and not m0.pending_unmap and list(m0.pgt.leaves()) == []
+    g2.map(0, 3, 0)
+    handle_shadow_fault(m0, g2, 0)
+    assert violations(m0, g2) == []

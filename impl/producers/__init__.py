@@ -1,11 +1,21 @@
-"""Producers: the KVM code that creates shadow stage-2 state, written as
-revisions are (kernel vocabulary, kernel names, provenance), so that the
-simulator (impl/nested.py) runs the very module model/invariants.py proves.
+"""Producers: the KVM code that creates and destroys shadow stage-2 state,
+written as revisions are (kernel vocabulary, kernel names, provenance), so
+that the simulator (impl/nested.py) runs the very module the invariant
+proofs (model/transitions.py) run symbolically.
 
-A producer module defines `user_mem_abort(mmu, fault_ipa, nested, memslot,
-fault_is_perm, fault_granule)`: the nested part of the stage-2 fault.  The
-bundled one is `fault` (impl/producers/fault.py); `load(path)` takes a
-file (tests/producers/ holds broken ones)."""
+One bundled producer per kind, each with the function a file of that kind
+must define (ENTRY):
+  - `fault` (impl/producers/fault.py): `user_mem_abort(mmu, fault_ipa,
+    nested, memslot, fault_is_perm, fault_granule)`, the nested part of the
+    stage-2 fault;
+  - `unmap` (impl/producers/unmap.py): `kvm_pgtable_stage2_unmap(pgt, addr,
+    size)`, the unmap walk of a range;
+  - `mmu` (impl/producers/mmu.py): `get_s2_mmu_nested(vcpu)` and
+    `check_nested_vcpu_requests(vcpu)`, picking, recycling and emptying a
+    shadow MMU;
+  - `guest` (impl/producers/guest.py): `guest_write_vtcr(vcpu, val)`, the
+    guest hypervisor's own VTCR_EL2 change.
+`load(path, kind)` takes a file (tests/producers/ holds broken ones)."""
 
 import importlib
 import importlib.util
@@ -18,8 +28,10 @@ from typing import Any
 from nvtlbi.impl import eras, linking
 from nvtlbi.impl.revision import RevisionError
 
-BUNDLED = ("fault",)
-REQUIRED = ("user_mem_abort",)
+# bundled producer (its module's name) -> the function a producer of that kind defines
+ENTRY = {"fault": "user_mem_abort", "unmap": "kvm_pgtable_stage2_unmap", "mmu": "get_s2_mmu_nested",
+         "guest": "guest_write_vtcr"}
+BUNDLED = tuple(ENTRY)
 ERA = "v2024"       # the vocabulary the producers import (impl/kernel.py plus impl/producers/mm.py)
 
 
@@ -29,13 +41,18 @@ class Producer:
     path: str
     module: ModuleType
 
-    def user_mem_abort(self, *args: Any) -> Any:
+    def call(self, fn: str, *args: Any) -> Any:
         with eras.running(ERA):
-            return self.module.user_mem_abort(*args)
+            return getattr(self.module, fn)(*args)
+
+    def user_mem_abort(self, *args: Any) -> Any:
+        return self.call("user_mem_abort", *args)
 
 
-def load(spec: str) -> Producer:
-    """`spec`: a bundled producer's name or a .py file."""
+def load(spec: str, kind: str = "") -> Producer:
+    """`spec`: a bundled producer's name or a .py file; `kind`: the bundled
+    producer whose entry point the file must define (default: the bundled
+    name itself, or `fault` for a file)."""
     if spec.endswith(".py") or os.sep in spec:
         path = os.path.abspath(spec)
         if not os.path.exists(path):
@@ -63,7 +80,8 @@ def load(spec: str) -> Producer:
         module = importlib.import_module(f"nvtlbi.impl.producers.{spec}")
         assert module.__file__ is not None
         name, path = spec, module.__file__
-    missing = [f for f in REQUIRED if not callable(getattr(module, f, None))]
+    kind = kind or (spec if spec in ENTRY else "fault")
+    missing = [f for f in (ENTRY[kind],) if not callable(getattr(module, f, None))]
     if missing:
         raise RevisionError(f"{path}:1: producer lacks {', '.join(missing)}")
     try:

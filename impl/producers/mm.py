@@ -15,6 +15,8 @@ _PGT_H = "arch/arm64/include/asm/kvm_pgtable.h"
 _PGT_C = "arch/arm64/kvm/hyp/pgtable.c"
 _PGTABLE_H = "arch/arm64/include/asm/pgtable-hwdef.h"
 _MMU_C = "arch/arm64/kvm/mmu.c"
+_MMU_H = "arch/arm64/include/asm/kvm_mmu.h"
+_ARM_H = "arch/arm64/include/asm/kvm_host.h"
 
 # name -> (meaning, source)
 NAMES = {
@@ -32,6 +34,26 @@ NAMES = {
                                        "software bits, so the PTE keeps its own", _PGT_C),
     "transparent_hugepage_adjust": ("the backing size after THP: PMD_SIZE when a THP backs the page, else "
                                     "PAGE_SIZE (the host's answer, an input of the fault)", _MMU_C),
+    # the page-table walk the unmap producer (impl/producers/unmap.py) runs
+    "kvm_pgtable_walk": ("visit the entries of [addr, addr + size) with walker->cb: each entry where the walk "
+                         "stops (a leaf or an invalid entry) as a LEAF visit, whole even if only partly inside",
+                         _PGT_C),
+    "kvm_pgtable_walker": ("struct kvm_pgtable_walker: .cb(ctx, visit), .arg, .flags", _PGT_H),
+    "KVM_PGTABLE_WALK_LEAF": ("walker flag: visit leaf (and invalid) entries, BIT(0)", _PGT_H),
+    "kvm_pte_valid": ("the PTE's valid bit, bit 0", _PGT_C),
+    "kvm_pte_table": ("a valid table descriptor: below the last level, bits [1:0] == 0b11", _PGT_C),
+    "kvm_clear_pte": ("WRITE_ONCE(*ptep, 0): the entry becomes 0, every bit of it (the level tag too)", _PGT_C),
+    # the shadow MMU's lifecycle (impl/producers/mmu.py)
+    "atomic_read": ("the value of an atomic_t (mmu->refcnt)", "include/linux/atomic.h"),
+    "atomic_inc": ("add one to an atomic_t", "include/linux/atomic.h"),
+    "atomic_set": ("set an atomic_t", "include/linux/atomic.h"),
+    "KVM_REQ_NESTED_S2_UNMAP": ("vCPU request: empty the hw_mmu if its unmap is pending", _ARM_H),
+    "kvm_make_request": ("raise a request on a vCPU (handled before it next enters the guest)",
+                         "include/linux/kvm_host.h"),
+    "kvm_check_request": ("test and clear a vCPU request", "include/linux/kvm_host.h"),
+    "kvm_phys_size": ("bytes of the MMU's input range: BIT(mmu->pgt->ia_bits)", _MMU_H),
+    "__vcpu_assign_sys_reg": ("store a vCPU's EL2 register (for VTCR_EL2 under NV2: the guest's own store to "
+                              "its VNCR page, no trap)", _ARM_H),
 }
 
 
@@ -60,6 +82,68 @@ def kvm_pgtable_stage2_map(pgt, addr, size, phys, prot, memcache, flags):
 
 def kvm_pgtable_stage2_relax_perms(pgt, addr, prot, flags):
     return convert(pgt.stage2_relax_perms(convert(addr, u64), convert(prot, u64)), s32)
+
+
+class kvm_pgtable_walker:
+    def __init__(self, cb, arg=None, flags=0):
+        self.cb, self.arg, self.flags = cb, arg, flags
+
+
+KVM_PGTABLE_WALK_LEAF = BIT(0)
+
+
+def kvm_pgtable_walk(pgt, addr, size, walker):
+    """The walk itself is the page table's (a concrete PageTable visits
+    every entry of the range; the symbolic shadow state visits the one entry
+    of its case); each visit calls the producer's walker->cb(ctx, visit)
+    with ctx.old, ctx.level, ctx.addr and ctx.ptep."""
+    return convert(pgt.walk(convert(addr, u64), convert(size, u64), walker), s32)
+
+
+def kvm_pte_valid(pte):
+    return (convert(pte, u64) & u64(1)) != 0
+
+
+def kvm_pte_table(pte, level):
+    return (convert(level, s32) < 3) & ((convert(pte, u64) & u64(3)) == 3)
+
+
+def kvm_clear_pte(ptep):
+    ptep.write(u64(0))
+
+
+def atomic_read(v):
+    return convert(v.counter, s32)
+
+
+def atomic_inc(v):
+    v.counter = convert(v.counter, s32) + 1
+
+
+def atomic_set(v, i):
+    v.counter = convert(i, s32)
+
+
+KVM_REQ_NESTED_S2_UNMAP = "KVM_REQ_NESTED_S2_UNMAP"
+
+
+def kvm_make_request(req, vcpu):
+    vcpu.requests.add(req)
+
+
+def kvm_check_request(req, vcpu):
+    if req in vcpu.requests:
+        vcpu.requests.discard(req)
+        return True
+    return False
+
+
+def kvm_phys_size(mmu):
+    return u64(1) << convert(mmu.pgt.ia_bits, u64)
+
+
+def __vcpu_assign_sys_reg(vcpu, reg, val):
+    vcpu.sys_regs[reg] = convert(val, u64)
 
 
 def transparent_hugepage_adjust(kvm, memslot, hva, pfnp, ipap):
