@@ -66,6 +66,33 @@ def test_helper_defined_once_is_translated(tmp_path):
     assert int(mod.ttl_to_size(0)) == 2048
 
 
+STUB_GET_LEAF = ("static int kvm_pgtable_get_leaf(struct kvm_pgtable *pgt, u64 addr, kvm_pte_t *ptep, s8 *level)\n"
+                 "{\n\t*ptep = PTE_VALID | FIELD_PREP(KVM_NV_GUEST_MAP_SZ, 3);\n\treturn 0;\n}\n\n")
+
+
+def test_a_modelled_function_the_input_defines_is_said_not_audited(tmp_path):
+    """The audit calls nvtlbi's model of kvm_pgtable_get_leaf, so a stub the
+    input defines (here one that makes every probe hit a tagged leaf) is not
+    what is proved: the origins and a note say so, never silently."""
+    f = tmp_path / "stub.c"
+    f.write_text(STUB_GET_LEAF + open(c("nested_v2024.c")).read())
+    tr = pipeline.translate(str(f))
+    assert tr.origins["kvm_pgtable_get_leaf"].endswith(f"NOT the input's {f}:1-5"), tr.origins
+    assert any("defines kvm_pgtable_get_leaf" in n and "NOT audited" in n for n in tr.notes), tr.notes
+
+
+def test_a_macro_named_like_an_audited_function_is_refused(tmp_path, capsys):
+    """`#define ttl_to_size(t) SZ_4K` after the function: cpp makes every
+    later call 4K; reading the calls as the function would prove other code."""
+    text = open(c("nested_v2024.c")).read()
+    at = text.index("/*\n * Recover a TTL")
+    f = tmp_path / "macro.c"
+    f.write_text(text[:at] + "#define ttl_to_size(t) SZ_4K\n\n" + text[at:])
+    line = text[:at].count("\n") + 1
+    err = error_of(capsys, [str(f)])
+    assert f"{f}:{line}: unsupported construct: the input defines the macro ttl_to_size(t)" in err, err
+
+
 # ---- 2. preprocessor conditionals -------------------------------------------------------------------
 def test_if0_definition_is_not_audited():
     # the live definition (the broken 2M fallback) comes first, an older one

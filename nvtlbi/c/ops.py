@@ -112,6 +112,12 @@ def translate(path, caller, bases=(), base_revision=None, profile=None, config=N
     fdefs = {n: translator.parse(whole[n]) for n in order}
     known = set(order) | set(missing)
     parts, origins = [], {}
+    vocab = era.names(prof)
+    modelled = {n: defs.all[n][0] for fn in whole.values() for n in pipeline._callees(fn)
+                if n in defs.all and n in vocab and n not in known}
+    notes += pipeline.modelled_not_audited(modelled, prof, origins)
+    pipeline.refuse_shadowing_macros([d for d in defines.in_sources(sources) if d.name not in macros],
+                                     list(whole.values()), vocab)
     for n in order:
         pyname = f"_c_{n}" if n == caller.handler else n
         parts.append(translator.FuncTranslator(fdefs[n], known, era.names(prof), pyname, fields=era.fields(prof),

@@ -231,7 +231,7 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
 
     # translate the targets, then any helper of the input they call
     known = set(whole) | set(missing)
-    order, queue = [], [n for n in targets if n in whole]
+    order, queue, modelled = [], [n for n in targets if n in whole], {}
     while queue:
         n = queue.pop(0)
         if n in order:
@@ -243,6 +243,10 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
                 if found[callee].complete:
                     known.add(callee)
                     queue.append(callee)
+            elif callee in defs.all and callee not in known and callee in era.names(prof):
+                modelled[callee] = defs.all[callee][0]
+    notes += modelled_not_audited(modelled, prof, origins)
+    refuse_shadowing_macros(defs_of_sources(sources), [found[n] for n in order], era.names(prof))
     notes += _no_dropped_change(defs, elsewhere, era.names(prof), set(order), set(unaudited))
     if not order:
         # the proof would be of the bundled revision alone, reported under the input's name
@@ -298,6 +302,39 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
     if adopted:
         body += "\n\n# taken from a bundled revision: the input lacks these\n" + "\n".join(adopted) + "\n"
     return Translation("\n".join(head) + "\n" + body, prof, reason, origins, notes)
+
+
+def modelled_not_audited(modelled, prof, origins):
+    """The input defines functions the audited code calls that nvtlbi takes
+    from its model of the kernel (the era's vocabulary), not from the input:
+    said in the origins and in a note, never silently (a definition that
+    differs from the kernel's would not be what is proved)."""
+    notes = []
+    for name, fn in sorted(modelled.items()):
+        origins[name] = f"nvtlbi's model ({prof.vocabulary}); NOT the input's {_span(fn)}"
+        notes.append(f"note: {_span(fn)}: the input defines {name}, which the audited functions call; the audit "
+                     f"calls nvtlbi's model of it ({prof.vocabulary}), so this definition is NOT audited")
+    return notes
+
+
+def defs_of_sources(sources):
+    return defines.in_sources(sources)
+
+
+def refuse_shadowing_macros(defs, fns, vocabulary):
+    """A macro of the input named like an identifier of the audited code,
+    that the vocabulary check (nvtlbi.c.defines) does not cover, would be
+    expanded by cpp where the translator reads the name itself (a function
+    of the input, a local, a field): refused, naming the #define."""
+    import re
+    text = "\n".join(translator._strip_comments([x.text for fn in fns for x in fn.lines]))
+    for d in defs:
+        if d.name in vocabulary or d.kind == "-":
+            continue
+        if re.search(rf"\b{re.escape(d.name)}\b" + (r"\s*\(" if d.params else ""), text):
+            raise InputError(f"{d.file}:{d.line}: unsupported construct: the input defines the macro "
+                             f"{d.name}{d.params}, and the audited functions use that name; cpp would expand it "
+                             f"there, nvtlbi does not")
 
 
 def _absent_in_era(name, found, whole, defs):
