@@ -1,0 +1,351 @@
+"""The end-to-end theorem: in every reachable state, after the emulation of a
+guest TLBI, no shadow leaf of any MMU of the VMID still maps a guest
+translation that the TLBI had to remove.
+
+It is not proved by one query but composed from three proofs, each run:
+  (a) the invariant: the shadow-state assumptions that the producers keep
+      (model/invariants.py) hold in the initial state, and every modelled
+      transition (a `Transition` below: the fault today) preserves each of
+      them: its preservation obligations are PROVED;
+  (b) the op's isolation obligations (STATEMENTS: P1-P3 for ipas2e1) are
+      PROVED for the TLBI revision, under the default assumptions;
+  (c) every assumption the proofs of (a) and (b) rest on (the unsat cores
+      the prover reports as `rests_on`) is either an invariant of (a) or an
+      entry of the trusted list (TRUSTED), which says why it stays trusted.
+      Every transition KVM makes on the shadow state is either modelled in
+      (a) or trusted in the same list.
+Why the composition is sound: by (a), by induction on the number of
+transitions, every reachable state satisfies the invariant; in such a
+state, (c) says every assumption of (b) holds (the trusted ones by their
+reasons); so (b)'s properties hold of the TLBI run in that state, and P1-P3
+say the range it unmaps covers the IPA and the whole translation T the TLBI
+had to remove (rounded out to host pages), on each shadow MMU of the VMID.
+
+The verdict: PROVED only when (a), (b) and (c) all hold; COUNTEREXAMPLE
+when a proof of (a) or (b) has one that replays on impl/; otherwise
+UNKNOWN, naming the missing piece (an assumption neither proved nor
+trusted, a transition neither modelled nor trusted, an obligation not
+PROVED).
+
+The interface a transition offers (so that new ones slot in: the unmap,
+MMU recycling): `obligations(granules)` gives objects with `.id`,
+`.invariant` (an assumption's name), `.shift` and `.host`;
+`prove(producer, ob)` gives an outcome with `.id`, `.verdict`,
+`.rests_on`, `.reason`, `.counterexample`; `replay(cex, producer, ob)`
+gives (events, [(assumption, detail)] broken on impl/, stale leaves);
+`initial(shift, host)` says the initial state satisfies its invariants."""
+
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from nvtlbi.impl import granule as G
+from nvtlbi.impl.assumptions import BY_NAME
+from nvtlbi.model import invariants as I
+from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED, UNKNOWN
+
+
+# ---- what the theorem says, per op ----------------------------------------------------
+@dataclass(frozen=True)
+class Statement:
+    op: str
+    tlbi: str                   # the guest TLBIs it is about
+    properties: Tuple[str, ...]  # the op's obligations that, together, say "nothing stale survives"
+    why: str                    # why those properties are the statement
+    known: Dict[str, str] = field(default_factory=dict)    # property -> the known finding about upstream
+
+
+STATEMENTS = {s.op: s for s in [
+    Statement("ipas2e1", "TLBI IPAS2E1*", ("P1", "P2", "P3"),
+              "P1: the range contains the IPA; P2: it contains the guest translation T the TLBI had to remove, "
+              "rounded out to host pages; P3: it is a well-formed range (the unmap removes exactly it)"),
+    Statement("ripas2e1", "TLBI RIPAS2E1*", ("R1", "R2", "R3"),
+              "R1: every address of the range is unmapped on every shadow MMU of the VMID; R2: so is every "
+              "cached guest translation that overlaps it; R3: each unmapped range is well-formed",
+              {"R2": "a range over part of a guest block leaves the rest of the block's shadow pages "
+                     "(J1.1.3.449; docs/findings.md)"}),
+    Statement("vncr", "a guest TLBI of the EL2&0 regime (the VNCR pseudo-TLB)", ("V1", "V3"),
+              "V1: the TLBI drops every vCPU's cached VNCR translation it covers; V3: a dropped one has its "
+              "fixmap slot cleared",
+              {"V1": "the topmost VA block is never dropped by a TLBI by VA, a range TLBI never drops an "
+                     "upper-half page, LPA2 blocks have size 0 (docs/findings.md)"}),
+]}
+
+
+def statement(op: str) -> Statement:
+    try:
+        return STATEMENTS[op]
+    except KeyError:
+        raise KeyError(f"no end-to-end statement for op {op!r} (have: {', '.join(STATEMENTS)})") from None
+
+
+def sentence(op: str) -> str:
+    return (f"in every reachable state, after the emulation of a guest {statement(op).tlbi}, no shadow leaf of "
+            f"any MMU of the VMID still maps a guest translation that the TLBI had to remove")
+
+
+# ---- the trusted list ---------------------------------------------------------------------
+GUEST, ARCH, KVM_LIMITS, LOCKING, API, FRAME, NOT_YET = (
+    "the guest's obligation", "architecture", "KVM's ID-register limits", "locking", "API fact",
+    "frame argument", "KVM code not yet written as a producer")
+
+
+@dataclass(frozen=True)
+class Trust:
+    name: str       # an assumption (impl/assumptions.py) or a transition (KVM_TRANSITIONS)
+    kind: str       # one of the kinds above
+    reason: str
+
+
+TRUSTED = [
+    Trust("bbm", GUEST, "the guest must break a mapping and invalidate before it makes an overlapping one "
+                        "(ARM DDI 0487 D8.17.1); KVM hides FEAT_BBM from NV guests, so no level-2 relaxation"),
+    Trust("no-lpa2", ARCH, "the nested walker has no LPA2 block levels, VTCR_EL2.DS is RES0 for the guest "
+                           "(limit_nv_id_reg)"),
+    Trust("leaf-level", ARCH, "a guest stage-2 leaf sits at a leaf level of its granule (ARM DDI 0487 Tables "
+                              "D8-16, D8-26, D8-35); the nested walker rejects other blocks"),
+    Trust("granule-order", KVM_LIMITS, "limit_nv_id_reg advertises only guest granules >= PAGE_SIZE"),
+    Trust("stable-pgt", LOCKING, "the range is computed under mmu_lock held for write "
+                                 "(lockdep_assert_held_write): the shadow S2 does not change meanwhile"),
+    Trust("get-leaf-ret", API, "kvm_pgtable_get_leaf returns 0 or -ERANGE (hyp/pgtable.c)"),
+    Trust("get-leaf-range", NOT_YET, "the shadow S2's input size is the VM's IPA size (kvm_init_stage2_mmu) and "
+                                     "leaves stay below it; the producer that caps PUD mappings by the start "
+                                     "level is not modelled yet"),
+    Trust("vtcr-stable", NOT_YET, "get_s2_mmu_nested reuses a context only for an equal VTCR; MMU recycling "
+                                  "is not modelled yet"),
+    # the transitions KVM makes on the shadow state that are not modelled
+    Trust("unmap", NOT_YET, "kvm_stage2_unmap_range (and the TLBI's own unmap) clears PTEs to 0 "
+                            "(kvm_clear_pte): an all-zero entry is invalid and untagged, so it keeps every P"),
+    Trust("mmu-recycle", NOT_YET, "get_s2_mmu_nested unmaps the whole shadow S2 of a recycled MMU before it "
+                                  "takes a new VTTBR/VTCR (kvm_stage2_unmap_range over the IPA space)"),
+    Trust("guest-s2-change", FRAME, "a guest map or unmap edits the guest stage 2, not a shadow entry: each P "
+                                    "reads only the shadow entry and the translation it cached (docs/invariants.md)"),
+    Trust("guest-vtcr-change", FRAME, "VTCR_EL2 is read when an MMU is chosen (get_s2_mmu_nested): a write "
+                                      "edits no shadow entry and no cached translation"),
+]
+
+
+# ---- the transitions ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    source: str
+    producer: str                               # the bundled producer it runs (impl/producers/)
+    obligations: Callable                       # obligations(granules) -> [ob]
+    prove: Callable                             # prove(producer, ob) -> outcome
+    replay: Callable                            # replay(cex, producer, ob) -> (events, broken, stale)
+    initial: Callable                           # initial(shift, host) -> bool
+
+
+TRANSITIONS = [
+    Transition("fault", "user_mem_abort, nested part (impl/producers/fault.py)", "fault",
+               I.obligations, I.prove, lambda cex, p, ob: I.replay(cex, p, ob.shift, ob.host), I.initial_holds),
+]
+# Every way KVM (or the guest) changes the shadow state: each is modelled
+# (TRANSITIONS) or trusted (TRUSTED).
+KVM_TRANSITIONS = ("fault", "unmap", "mmu-recycle", "guest-s2-change", "guest-vtcr-change")
+
+
+def invariant_names(transitions=None) -> List[str]:
+    """The assumptions the modelled transitions prove preserved: the invariant."""
+    out: List[str] = []
+    for t in transitions or TRANSITIONS:
+        for ob in t.obligations(None):
+            if ob.invariant not in out:
+                out.append(ob.invariant)
+    return out
+
+
+# ---- the evidence, and the judgement ------------------------------------------------------
+@dataclass
+class Preservation:
+    transition: str
+    id: str
+    invariant: str
+    verdict: str
+    rests_on: List[str]
+    reason: str = ""
+    trace: List[str] = field(default_factory=list)      # a counterexample replayed as events on impl/
+    replayed: List[str] = field(default_factory=list)   # the assumptions it breaks on impl/
+
+
+@dataclass
+class Evidence:
+    granules: List[str]                         # the guest granules in scope
+    initial: Dict[str, bool]                    # "4K-host4K" -> the initial state satisfies the invariant
+    preservation: List[Preservation]
+    op_results: list                            # [Result] of the op's statement properties
+
+
+def preservation(granules: Optional[Sequence[str]] = None, producers: Optional[Dict[str, object]] = None,
+                 transitions=None, session=None) -> Tuple[Dict[str, bool], List[Preservation]]:
+    """(a)'s proofs, run: the initial state of every granule pair in scope,
+    and every preservation obligation of every modelled transition, each
+    counterexample replayed on impl/.  `producers`: {transition: Producer}
+    replacing the bundled ones."""
+    from nvtlbi.impl import producers as PR
+    producers = producers or {}
+    initial, out = {}, []
+    for t in transitions or TRANSITIONS:
+        p = producers.get(t.name) or PR.load(t.producer)
+        for ob in t.obligations(granules):
+            key = f"{G.name(ob.shift)}-host{G.name(ob.host)}"
+            if key not in initial or not initial[key]:
+                initial[key] = bool(t.initial(ob.shift, ob.host))
+            o = t.prove(p, ob, session)
+            pr = Preservation(t.name, o.id, ob.invariant, o.verdict, list(o.rests_on), o.reason)
+            if o.verdict == COUNTEREXAMPLE:
+                events, broken, _ = t.replay(o.counterexample, p, ob)
+                pr.trace, pr.replayed = list(events), [f"{n}: {d}" for n, d in broken]
+            out.append(pr)
+    return initial, out
+
+
+@dataclass
+class Theorem:
+    op: str
+    statement: str
+    verdict: str
+    scope: str
+    invariant: List[str]                        # the assumptions proved inductive in (a)
+    theorems: List[str]                         # assumptions the proofs rest on that (a) proved
+    trusted: List[Dict[str, str]]               # assumptions and transitions taken from the trusted list
+    missing: List[str]                          # each piece that stops a PROVED, one line each
+    counts: Dict[str, str]                      # "a", "b": "n/m PROVED"
+
+    def as_json(self):
+        return asdict(self)
+
+    def exit_status(self) -> int:
+        return {PROVED: 0, COUNTEREXAMPLE: 1}.get(self.verdict, 2)
+
+
+def judge(op: str, ev: Evidence, trusted: Sequence[Trust] = TRUSTED, transitions=None,
+          scope: str = "") -> Theorem:
+    """The theorem's verdict from the evidence: see the module's docstring."""
+    st = statement(op)
+    transitions = transitions or TRANSITIONS
+    trust = {t.name: t for t in trusted}
+    missing, cex = [], False
+
+    # (a) the invariant: the largest set of candidates that hold initially,
+    # whose obligations (for every modelled transition) are PROVED, and whose
+    # proofs rest only on the set itself (the induction hypothesis), trusted
+    # entries and the case
+    candidates = invariant_names(transitions)
+    by_inv: Dict[str, List[Preservation]] = {i: [p for p in ev.preservation if p.invariant == i] for i in candidates}
+    ok = {i for i in candidates if by_inv[i]}
+    for p in ev.preservation:
+        if p.verdict != PROVED:
+            ok.discard(p.invariant)
+            cex |= p.verdict == COUNTEREXAMPLE and bool(p.replayed)
+            why = (f"; replayed on impl/: {'; '.join(p.replayed)}" if p.replayed else
+                   " (it does not break the assumption on impl/: MODEL BUG)" if p.verdict == COUNTEREXAMPLE else "")
+            missing.append(f"(a) {p.id}: {p.verdict}{' ' + p.reason if p.reason else ''}{why}")
+    for t in transitions:
+        for i in candidates:
+            if not any(p.transition == t.name and p.invariant == i for p in ev.preservation):
+                ok.discard(i)
+                missing.append(f"(a) transition {t.name} has no preservation obligation for {i}")
+    bad_init = [k for k, v in ev.initial.items() if not v]
+    if bad_init:
+        ok.clear()
+        missing.append(f"(a) the initial state breaks the invariant ({', '.join(bad_init)})")
+    changed = True
+    while changed:
+        changed = False
+        for i in sorted(ok):
+            base = {n for p in by_inv[i] for n in p.rests_on} - {"case"}
+            loose = sorted(n for n in base if n not in ok and n not in trust)
+            if loose:
+                ok.discard(i)
+                changed = True
+                missing.append(f"(a) {i}'s preservation rests on {', '.join(loose)}: neither in the invariant "
+                               f"nor trusted")
+    for name in KVM_TRANSITIONS:
+        if not any(t.name == name for t in transitions) and name not in trust:
+            missing.append(f"(a) transition {name} is neither modelled nor trusted")
+
+    # (b) the op's obligations
+    rs = [r for r in ev.op_results if r.property in st.properties]
+    if not rs:
+        missing.append(f"(b) no obligation of {', '.join(st.properties)} in scope")
+    for r in rs:
+        if r.verdict != PROVED or r.exit_status() != 0:
+            replayed = r.verdict == COUNTEREXAMPLE and r.exit_status() == 1
+            cex |= replayed
+            known = st.known.get(r.property) if replayed else None
+            missing.append(f"(b) {r.id}: {r.verdict}" + (f" {r.reason}" if r.reason else "")
+                           + (f" (known finding about the kernel: {known})" if known else ""))
+
+    # (c) what the proofs rest on
+    rests = sorted({n for r in rs if r.verdict == PROVED for n in r.rests_on} - {"case"}
+                   | {n for p in ev.preservation if p.invariant in ok for n in p.rests_on} - {"case"})
+    theorems = [n for n in rests if n in ok]
+    used_trust = [n for n in rests if n not in ok and n in trust]
+    for n in rests:
+        if n not in ok and n not in trust:
+            why = " (a candidate of the invariant whose proof did not hold)" if n in candidates else ""
+            missing.append(f"(c) the proofs rest on {n}{why}: neither proved in (a) nor trusted")
+    trusted_out = [asdict(trust[n]) | {"what": "assumption"} for n in used_trust]
+    trusted_out += [asdict(trust[n]) | {"what": "transition"} for n in KVM_TRANSITIONS
+                    if not any(t.name == n for t in transitions) and n in trust]
+
+    n_a = sum(p.verdict == PROVED for p in ev.preservation)
+    n_b = sum(r.verdict == PROVED for r in rs)
+    verdict = PROVED if not missing else COUNTEREXAMPLE if cex else UNKNOWN
+    return Theorem(op, sentence(op), verdict, scope, sorted(ok, key=candidates.index), theorems, trusted_out,
+                   missing, {"a": f"{n_a}/{len(ev.preservation)} PROVED", "b": f"{n_b}/{len(rs)} PROVED"})
+
+
+def untrust(names: Sequence[str], trusted: Sequence[Trust] = TRUSTED) -> List[Trust]:
+    """The trusted list without `names` (KeyError naming the first that is not in it)."""
+    have = {t.name for t in trusted}
+    for n in names:
+        if n not in have:
+            raise KeyError(n)
+    return [t for t in trusted if t.name not in names]
+
+
+def check_registry():
+    """Every trusted entry names a registered assumption or a KVM transition
+    (a misspelt entry would trust nothing and hide a missing proof)."""
+    bad = [t.name for t in TRUSTED if t.name not in BY_NAME and t.name not in KVM_TRANSITIONS]
+    if bad:
+        raise ValueError(f"trusted entries that name no assumption or transition: {', '.join(bad)}")
+
+
+check_registry()
+
+
+# ---- running it (the CLI proves the op's matrix through the proof cache instead) ----------
+def op_results(op: str, rev, granules: Optional[Sequence[str]] = None, levels: Optional[Sequence[int]] = None,
+               drop: Sequence[str] = (), session=None) -> list:
+    """(b)'s proofs, run in this process: the statement's properties of
+    every case of the op's matrix in scope."""
+    from nvtlbi.model import assumptions as AS
+    from nvtlbi.model import ops
+    from nvtlbi.model.prover import prove_level
+    o = ops.op(op)
+    groups: Dict[Tuple[int, int], List[str]] = {}
+    for c in o.matrix(AS.enabled(drop), hints=o.cases):
+        if (granules is None or c.granule in granules) and (levels is None or c.level in levels):
+            groups.setdefault((c.shift, c.level), []).append(c.hint)
+    out = []
+    for (shift, level), hints in groups.items():
+        out += prove_level(rev, shift, level, hints, props=statement(op).properties, drop=tuple(drop),
+                           session=session, op=o)
+    return out
+
+
+def scope_text(op: str, granules: Optional[Sequence[str]], levels: Optional[Sequence[int]]) -> str:
+    gs = ", ".join(granules) if granules else "every guest granule"
+    ls = f"levels {', '.join(map(str, levels))} only" if levels else "every level"
+    return f"{gs} (each with every host granule <= it), {ls}, every operand case of {op}"
+
+
+def prove(op: str, rev, granules=None, levels=None, producers=None, trusted: Sequence[Trust] = TRUSTED,
+          drop: Sequence[str] = (), session=None) -> Theorem:
+    """The theorem for `op` and the TLBI revision `rev` (loaded), in scope."""
+    initial, pres = preservation(granules, producers, session=session)
+    ev = Evidence(list(granules or G.GRANULES), initial, pres, op_results(op, rev, granules, levels, drop, session))
+    return judge(op, ev, trusted, scope=scope_text(op, granules, levels))
