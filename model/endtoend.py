@@ -174,30 +174,36 @@ class Evidence:
     initial: Dict[str, bool]                    # "4K-host4K" -> the initial state satisfies the invariant
     preservation: List[Preservation]
     op_results: list                            # [Result] of the op's statement properties
+    stopped: int = 0                            # obligations of (a) not run: it stopped at a failure
 
 
 def preservation(granules: Optional[Sequence[str]] = None, producers: Optional[Dict[str, object]] = None,
-                 transitions=None, session=None) -> Tuple[Dict[str, bool], List[Preservation]]:
+                 transitions=None, session=None, stop=False) -> Tuple[Dict[str, bool], List[Preservation], int]:
     """(a)'s proofs, run: the initial state of every granule pair in scope,
     and every preservation obligation of every modelled transition, each
     counterexample replayed on impl/.  `producers`: {transition: Producer}
-    replacing the bundled ones."""
+    replacing the bundled ones.  `stop`: no obligation after the first that
+    is not PROVED (the theorem fails anyway); the third value counts those
+    not run."""
     from nvtlbi.impl import producers as PR
     producers = producers or {}
-    initial, out = {}, []
-    for t in transitions or TRANSITIONS:
-        p = producers.get(t.name) or PR.load(t.producer)
-        for ob in t.obligations(granules):
-            key = f"{G.name(ob.shift)}-host{G.name(ob.host)}"
-            if key not in initial or not initial[key]:
-                initial[key] = bool(t.initial(ob.shift, ob.host))
-            o = t.prove(p, ob, session)
-            pr = Preservation(t.name, o.id, ob.invariant, o.verdict, list(o.rests_on), o.reason)
-            if o.verdict == COUNTEREXAMPLE:
-                events, broken, _ = t.replay(o.counterexample, p, ob)
-                pr.trace, pr.replayed = list(events), [f"{n}: {d}" for n, d in broken]
-            out.append(pr)
-    return initial, out
+    initial, out, seen = {}, [], set()
+    todo = [(t, producers.get(t.name) or PR.load(t.producer), ob)
+            for t in transitions or TRANSITIONS for ob in t.obligations(granules)]
+    for n, (t, p, ob) in enumerate(todo):
+        if stop and any(x.verdict != PROVED for x in out):
+            return initial, out, len(todo) - n
+        key = f"{G.name(ob.shift)}-host{G.name(ob.host)}"
+        if (t.name, key) not in seen:           # every transition's invariants, in every granule pair
+            seen.add((t.name, key))
+            initial[key] = initial.get(key, True) and bool(t.initial(ob.shift, ob.host))
+        o = t.prove(p, ob, session)
+        pr = Preservation(t.name, o.id, ob.invariant, o.verdict, list(o.rests_on), o.reason)
+        if o.verdict == COUNTEREXAMPLE:
+            events, broken, _ = t.replay(o.counterexample, p, ob)
+            pr.trace, pr.replayed = list(events), [f"{name}: {d}" for name, d in broken]
+        out.append(pr)
+    return initial, out, 0
 
 
 @dataclass
@@ -241,7 +247,9 @@ def judge(op: str, ev: Evidence, trusted: Sequence[Trust] = TRUSTED, transitions
             why = (f"; replayed on impl/: {'; '.join(p.replayed)}" if p.replayed else
                    " (it does not break the assumption on impl/: MODEL BUG)" if p.verdict == COUNTEREXAMPLE else "")
             missing.append(f"(a) {p.id}: {p.verdict}{' ' + p.reason if p.reason else ''}{why}")
-    for t in transitions:
+    if ev.stopped:
+        missing.append(f"(a) {ev.stopped} preservation obligations not run (stopped at the first failure)")
+    for t in transitions if not ev.stopped else ():
         for i in candidates:
             if not any(p.transition == t.name and p.invariant == i for p in ev.preservation):
                 ok.discard(i)
@@ -273,7 +281,8 @@ def judge(op: str, ev: Evidence, trusted: Sequence[Trust] = TRUSTED, transitions
         if r.verdict != PROVED or r.exit_status() != 0:
             replayed = r.verdict == COUNTEREXAMPLE and r.exit_status() == 1
             cex |= replayed
-            known = st.known.get(r.property) if replayed else None
+            # a finding is known of the merged code only: another revision failing there is news
+            known = st.known.get(r.property) if replayed and r.revision == "upstream" else None
             missing.append(f"(b) {r.id}: {r.verdict}" + (f" {r.reason}" if r.reason else "")
                            + (f" (known finding about the kernel: {known})" if known else ""))
 
@@ -346,6 +355,7 @@ def scope_text(op: str, granules: Optional[Sequence[str]], levels: Optional[Sequ
 def prove(op: str, rev, granules=None, levels=None, producers=None, trusted: Sequence[Trust] = TRUSTED,
           drop: Sequence[str] = (), session=None) -> Theorem:
     """The theorem for `op` and the TLBI revision `rev` (loaded), in scope."""
-    initial, pres = preservation(granules, producers, session=session)
-    ev = Evidence(list(granules or G.GRANULES), initial, pres, op_results(op, rev, granules, levels, drop, session))
+    initial, pres, stopped = preservation(granules, producers, session=session)
+    ev = Evidence(list(granules or G.GRANULES), initial, pres, op_results(op, rev, granules, levels, drop, session),
+                  stopped)
     return judge(op, ev, trusted, scope=scope_text(op, granules, levels))

@@ -78,6 +78,11 @@ def _cex_line(r, c):
             f"[{c.get('replay', 'not replayed')}]")
 
 
+def cex_line(r, c):
+    """One counterexample `c` of result `r` in domain terms, on one line."""
+    return _cex_line(r, c)
+
+
 def counterexample(result, rev, dropped=()):
     """The scenario drawn as text: what was cached, what the algorithm probed,
     what it unmapped and which shadow leaf survived."""
