@@ -359,3 +359,43 @@ def prove(op: str, rev, granules=None, levels=None, producers=None, trusted: Seq
     ev = Evidence(list(granules or G.GRANULES), initial, pres, op_results(op, rev, granules, levels, drop, session),
                   stopped)
     return judge(op, ev, trusted, scope=scope_text(op, granules, levels))
+
+
+@dataclass
+class Trace:
+    """A preservation counterexample as events replayed on impl/."""
+    transition: str
+    id: str
+    invariant: str
+    shift: int
+    host: int
+    counterexample: dict
+    events: List[str]
+    broken: List[Tuple[str, str]]       # (assumption, detail) the state breaks on impl/ right after the fault
+    stale: list                         # the shadow leaves of the broken translation left after the TLBI
+
+
+def first_trace(producers: Dict[str, object], granules=None, wanted: Optional[str] = None,
+                transitions=None, session=None) -> Tuple[Optional[Trace], List[str]]:
+    """(the first preservation counterexample, or the one with id `wanted`,
+    replayed as events; the ids of the obligations proved on the way).  A
+    transition not in `producers` runs its bundled producer."""
+    from nvtlbi.impl import producers as PR
+    passed = []
+    for t in transitions or TRANSITIONS:
+        p = producers.get(t.name) or PR.load(t.producer)
+        for ob in t.obligations(granules):
+            if wanted is not None and ob.id != wanted:
+                continue
+            o = t.prove(p, ob, session)
+            if o.verdict != COUNTEREXAMPLE:
+                passed.append(f"{o.id}: {o.verdict}" + (f" {o.reason}" if o.reason else ""))
+                continue
+            events, broken, stale = t.replay(o.counterexample, p, ob)
+            return Trace(t.name, o.id, ob.invariant, ob.shift, ob.host, o.counterexample, list(events),
+                         list(broken), list(stale)), passed
+    return None, passed
+
+
+def obligation_ids(granules=None, transitions=None) -> List[str]:
+    return [ob.id for t in transitions or TRANSITIONS for ob in t.obligations(granules)]

@@ -172,3 +172,46 @@ def assumptions_table():
                     f"{'':<14} concrete check: {_concrete(a)}")
     return "\n".join(rows)
 
+
+
+def invariant_trace(tr, producer):
+    """A preservation counterexample (model/endtoend.py Trace) drawn as the
+    events replayed on impl/: the guest's map, the fault(s) the producer
+    handles, the guest's break, the TLBI and what it leaves."""
+    from nvtlbi.impl.assumptions import BY_NAME
+    c = tr.counterexample
+    g, h = G.name(tr.shift), G.name(tr.host)
+    base = c["ipa"] & ~(c["guest_size"] - 1)
+    old = c["old"]
+    what = "a permission fault (a write)" if c["perm"] else "a translation fault"
+    out = [f"{tr.id}: COUNTEREXAMPLE: the {tr.transition} transition of producer {producer.name} ({producer.path}) "
+           f"breaks {tr.invariant}",
+           f"  {tr.invariant}: {BY_NAME[tr.invariant].meaning}",
+           f"  the solver's state: guest {g} L{c['guest_level']} translation {rng(base, c['guest_size'])} -> "
+           f"{hx(c['guest_oa'])}; {what} at IPA {hx(c['ipa'])}, host {h} pages, backing {size_name(c['vma_pagesize'])}"
+           + (", force_pte" if c["force_pte"] else "") + (", THP" if c["thp"] else "")
+           + ("; the entry before: " + (f"a valid {size_name(old['size'])} leaf tagged {old['tag']}"
+                                        if old["valid"] else "invalid"))
+           + (f"; it {'maps' if c['written'] == 'map' else 'relaxes' if c['written'] else 'writes nothing at'} "
+              f"{rng(c['leaf_base'], c['leaf_size'])} with level tag {c['leaf_tag']}"),
+           "  the events, replayed on impl/ (the producer handles each fault; the TLBI is emulated by upstream, "
+           f"operand {ttl_text(0, True)}):"]
+    n = 0
+    for e in tr.events:
+        if e.startswith((" ", "STALE", "no stale")):      # a remark on the event before, or the outcome
+            out.append(f"       {e.strip()}")
+        else:
+            n += 1
+            out.append(f"    {n}. {e}")
+    for name, detail in tr.broken:
+        out.append(f"  replayed on impl/: right after the fault, {name} breaks: {detail}")
+    if not tr.broken:
+        out.append("  MODEL BUG: the events do not break the assumption on impl/")
+    if tr.stale:
+        b, s, o = tr.stale[0]
+        out.append(f"  after the TLBI: {len(tr.stale)} shadow leaf(s) of the removed translation survive, e.g. "
+                   f"{rng(b, s)} still maps {o}")
+    else:
+        out.append("  after the TLBI: no stale shadow leaf (the broken assumption is one this TLBI revision does "
+                   "not rest on here)")
+    return "\n".join(out)

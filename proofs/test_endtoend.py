@@ -96,3 +96,17 @@ def test_known_findings_stop_it(upstream, op, prop, level):
     th = E.judge(op, E.Evidence([], upstream.initial, upstream.preservation, results))
     assert th.verdict == COUNTEREXAMPLE, th.missing
     assert any(f"-{prop}: COUNTEREXAMPLE (known finding about the kernel" in m for m in th.missing), th.missing
+
+
+def test_cex_draws_an_invariant_trace(capsys):
+    """`nvtlbi cex --invariants` draws a producer's preservation
+    counterexample as the events replayed on impl/, ending in the TLBI."""
+    code = cli.main(["cex", "--invariants", "--revision", os.path.join(BROKEN, "perm_fault_untagged.py"),
+                     "--id", "fault-preserves-leaf-tagged-4K-host4K"])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert out.startswith("fault-preserves-leaf-tagged-4K-host4K: COUNTEREXAMPLE: the fault transition"), out
+    assert "1. guest maps 4K L1" in out and "permission fault (a write)" in out, out
+    assert "operand TTL 0b0000 (no hint)" in out and "TLBI IPAS2E1IS" in out and ": unmaps [" in out, out
+    assert "replayed on impl/: right after the fault, leaf-tagged breaks: shadow leaf" in out, out
+    assert "after the TLBI: no stale shadow leaf" in out, out
