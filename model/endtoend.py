@@ -115,8 +115,10 @@ TRUSTED = [
     # the transitions KVM makes on the shadow state that are not modelled
     Trust("unmap", NOT_YET, "kvm_stage2_unmap_range (and the TLBI's own unmap) clears PTEs to 0 "
                             "(kvm_clear_pte): an all-zero entry is invalid and untagged, so it keeps every P"),
-    Trust("mmu-recycle", NOT_YET, "get_s2_mmu_nested unmaps the whole shadow S2 of a recycled MMU before it "
-                                  "takes a new VTTBR/VTCR (kvm_stage2_unmap_range over the IPA space)"),
+    Trust("mmu-recycle", NOT_YET, "get_s2_mmu_nested marks a recycled MMU pending_unmap, and "
+                                  "KVM_REQ_NESTED_S2_UNMAP unmaps its whole IPA space (kvm_stage2_unmap_range) "
+                                  "before the vCPU runs on it; the window before that request is vtcr-stable's "
+                                  "business"),
     Trust("guest-s2-change", FRAME, "a guest map or unmap edits the guest stage 2, not a shadow entry: each P "
                                     "reads only the shadow entry and the translation it cached (docs/invariants.md)"),
     Trust("guest-vtcr-change", FRAME, "VTCR_EL2 is read when an MMU is chosen (get_s2_mmu_nested): a write "
@@ -187,7 +189,9 @@ def preservation(granules: Optional[Sequence[str]] = None, producers: Optional[D
     not run."""
     from nvtlbi.impl import producers as PR
     producers = producers or {}
-    initial, out, seen = {}, [], set()
+    initial: Dict[str, bool] = {}
+    out: List[Preservation] = []
+    seen: set = set()
     todo = [(t, producers.get(t.name) or PR.load(t.producer), ob)
             for t in transitions or TRANSITIONS for ob in t.obligations(granules)]
     for n, (t, p, ob) in enumerate(todo):
@@ -381,7 +385,7 @@ def first_trace(producers: Dict[str, object], granules=None, wanted: Optional[st
     replayed as events; the ids of the obligations proved on the way).  A
     transition not in `producers` runs its bundled producer."""
     from nvtlbi.impl import producers as PR
-    passed = []
+    passed: List[str] = []
     for t in transitions or TRANSITIONS:
         p = producers.get(t.name) or PR.load(t.producer)
         for ob in t.obligations(granules):

@@ -87,6 +87,39 @@ def findings():
                    for f in FI.FINDINGS])
 
 
+def end_to_end():
+    """What the end-to-end theorem (model/endtoend.py) takes as a theorem and
+    what it trusts: each default assumption and each way the shadow state changes."""
+    from nvtlbi.model import endtoend as EE
+    proved = EE.invariant_names()
+    trust = {t.name: t for t in EE.TRUSTED}
+    by = {i: ", ".join(t.name for t in EE.TRANSITIONS if any(o.invariant == i for o in t.obligations(None)))
+          for i in proved}
+    rows = []
+    for name in [a.name for a in ASSUMPTIONS] + list(EE.KVM_TRANSITIONS):
+        what = "transition" if name in EE.KVM_TRANSITIONS else "assumption"
+        if name in proved:
+            status = f"theorem: kept by the {by[name]} transition (`fault-preserves-{name}-*`)"
+        elif what == "transition" and any(t.name == name for t in EE.TRANSITIONS):
+            status = "modelled: its preservation obligations are proved"
+        elif name in trust:
+            status = f"trusted ({trust[name].kind}): {_cell(trust[name].reason)}"
+        else:
+            status = "neither: a proof that rests on it is not PROVED end to end"
+        rows.append([f"`{name}`", what, status])
+    return _table(["name", "", "in the end-to-end theorem"], rows)
+
+
+def end_to_end_summary():
+    """The end-to-end theorem's assumptions in two lines (README.md)."""
+    from nvtlbi.model import endtoend as EE
+    kinds: dict = {}
+    for t in EE.TRUSTED:
+        kinds.setdefault(t.kind, []).append(f"`{t.name}`")
+    return ["- Theorems (the producers keep them): " + ", ".join(f"`{n}`" for n in EE.invariant_names()) + ".",
+            "- Trusted: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in kinds.items()) + "."]
+
+
 def steps():
     """The steps of a concrete scenario (model/steps.py)."""
     return _table(["step", "meaning"], [[f"`{s.name}`", s.meaning] for s in ST.STEPS.values()])
@@ -124,7 +157,8 @@ BLOCKS = {"assumptions": assumptions, "opt-in-assumptions": opt_in_assumptions, 
           "hints": hints, "exit-statuses": exit_statuses,
           "mutant-classes": mutant_classes, "steps": steps, "ops": ops_table,
           "ripas2e1-properties": _op_properties("ripas2e1"), "ripas2e1-cases": _op_cases("ripas2e1"),
-          "vncr-properties": _op_properties("vncr"), "findings": findings}
+          "vncr-properties": _op_properties("vncr"), "findings": findings, "end-to-end": end_to_end,
+          "end-to-end-summary": end_to_end_summary}
 
 
 def eras_page():
