@@ -110,3 +110,11 @@ def test_cex_draws_an_invariant_trace(capsys):
     assert "operand TTL 0b0000 (no hint)" in out and "TLBI IPAS2E1IS" in out and ": unmaps [" in out, out
     assert "replayed on impl/: right after the fault, leaf-tagged breaks: shadow leaf" in out, out
     assert "after the TLBI: no stale shadow leaf" in out, out
+
+
+@pytest.mark.skipif(not FULL, reason="the op's matrix in workers: NVTLBI_FULL=1")
+def test_cli_proves_it(capsys):
+    assert cli.main(["end-to-end", "--granule", "4K", "--level", "3", "--no-cache", "--jobs", "1", "--json"]) == 0
+    import json
+    th = json.loads(capsys.readouterr().out)["theorem"]
+    assert th["verdict"] == PROVED and th["missing"] == [], th
