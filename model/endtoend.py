@@ -197,10 +197,10 @@ def preservation(granules: Optional[Sequence[str]] = None, producers: Optional[D
     for n, (t, p, ob) in enumerate(todo):
         if stop and any(x.verdict != PROVED for x in out):
             return initial, out, len(todo) - n
-        key = f"{G.name(ob.shift)}-host{G.name(ob.host)}"
+        key = f"{G.name(ob.shift)}-host{G.name(getattr(ob, 'host', ob.shift))}"
         if (t.name, key) not in seen:           # every transition's invariants, in every granule pair
             seen.add((t.name, key))
-            initial[key] = initial.get(key, True) and bool(t.initial(ob.shift, ob.host))
+            initial[key] = initial.get(key, True) and bool(t.initial(ob.shift, getattr(ob, "host", ob.shift)))
         o = t.prove(p, ob, session)
         pr = Preservation(t.name, o.id, ob.invariant, o.verdict, list(o.rests_on), o.reason)
         if o.verdict == COUNTEREXAMPLE:
