@@ -52,13 +52,14 @@ class Statement:
     properties: Tuple[str, ...]  # the op's obligations that, together, say "nothing stale survives"
     why: str                    # why those properties are the statement
     known: Dict[str, str] = field(default_factory=dict)    # property -> the known finding about upstream
+    left: str = "no shadow leaf of any MMU of the VMID still maps a guest translation"     # what must not survive
 
 
 STATEMENTS = {s.op: s for s in [
-    Statement("ipas2e1", "TLBI IPAS2E1*", ("P1", "P2", "P3"),
+    Statement("ipas2e1", "a guest TLBI IPAS2E1*", ("P1", "P2", "P3"),
               "P1: the range contains the IPA; P2: it contains the guest translation T the TLBI had to remove, "
               "rounded out to host pages; P3: it is a well-formed range (the unmap removes exactly it)"),
-    Statement("ripas2e1", "TLBI RIPAS2E1*", ("R1", "R2", "R3"),
+    Statement("ripas2e1", "a guest TLBI RIPAS2E1*", ("R1", "R2", "R3"),
               "R1: every address of the range is unmapped on every shadow MMU of the VMID; R2: so is every "
               "cached guest translation that overlaps it; R3: each unmapped range is well-formed",
               {"R2": "a range over part of a guest block leaves the rest of the block's shadow pages "
@@ -67,7 +68,8 @@ STATEMENTS = {s.op: s for s in [
               "V1: the TLBI drops every vCPU's cached VNCR translation it covers; V3: a dropped one has its "
               "fixmap slot cleared",
               {"V1": "the topmost VA block is never dropped by a TLBI by VA, a range TLBI never drops an "
-                     "upper-half page, LPA2 blocks have size 0 (docs/findings.md)"}),
+                     "upper-half page, LPA2 blocks have size 0 (docs/findings.md)"},
+              "no vCPU's VNCR pseudo-TLB still holds a translation"),
 ]}
 
 
@@ -79,8 +81,9 @@ def statement(op: str) -> Statement:
 
 
 def sentence(op: str) -> str:
-    return (f"in every reachable state, after the emulation of a guest {statement(op).tlbi}, no shadow leaf of "
-            f"any MMU of the VMID still maps a guest translation that the TLBI had to remove")
+    st = statement(op)
+    return (f"in every reachable state, after the emulation of {st.tlbi}, {st.left} that the TLBI had to "
+            f"remove")
 
 
 # ---- the trusted list ---------------------------------------------------------------------
