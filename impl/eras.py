@@ -234,18 +234,19 @@ class KvmS2Mmu:
     def vtcr(self) -> Any:            # a C word, concrete or symbolic
         return read_field(self, "kvm_s2_mmu", "vtcr")
 
+    # the MMU producer (impl/producers/mmu.py) sets them when it recycles an
+    # MMU (each setter follows its getter: mypy reads a property only so)
     @property
     def tlb_vtcr(self) -> Any:        # a C word, concrete or symbolic
         return read_field(self, "kvm_s2_mmu", "tlb_vtcr")
 
-    @property
-    def tlb_vttbr(self) -> Any:       # a C word, concrete or symbolic
-        return read_field(self, "kvm_s2_mmu", "tlb_vttbr")
-
-    # the MMU producer (impl/producers/mmu.py) sets them when it recycles an MMU
     @tlb_vtcr.setter
     def tlb_vtcr(self, value: Any) -> None:
         write_field(self, "kvm_s2_mmu", "tlb_vtcr", value)
+
+    @property
+    def tlb_vttbr(self) -> Any:       # a C word, concrete or symbolic
+        return read_field(self, "kvm_s2_mmu", "tlb_vttbr")
 
     @tlb_vttbr.setter
     def tlb_vttbr(self, value: Any) -> None:

@@ -74,7 +74,8 @@ class UnmapWorld:
     """The open inputs of one visit of the unmap walk and the facts on them."""
 
     def __init__(self, engine, ob: Obligation, s2off=False):
-        self.engine, self.ob, self.writes = engine, ob, []
+        self.engine, self.ob = engine, ob
+        self.writes: list = []
         g, hs = ob.shift, z3.BitVecVal(ob.host, 8)
         assume = engine.assume
         self.start, self.size = z3.BitVec("unmap.start", 64), z3.BitVec("unmap.size", 64)

@@ -16,7 +16,7 @@ from nvtlbi.model.session import Limits
 from nvtlbi.model.env import HINTS
 from nvtlbi.model.ops import DEFAULT as DEFAULT_OP, OPS
 from nvtlbi import options, scheduler
-from nvtlbi.commands import assumptions, audit, cex, diff, invariants, mutate, precision, prove, selfcheck
+from nvtlbi.commands import assumptions, audit, cex, diff, endtoend, invariants, mutate, precision, prove, selfcheck
 from nvtlbi.options import UsageError
 
 # The subcommands, in the order of --help: each module (nvtlbi/commands/)
@@ -24,7 +24,8 @@ from nvtlbi.options import UsageError
 # may raise UsageError or RevisionError for user errors.  This module only
 # parses the command line, dispatches, and maps errors to exit status 2.
 COMMANDS = {"prove": prove, "cex": cex, "assumptions": assumptions, "audit": audit, "diff": diff,
-            "precision": precision, "mutate": mutate, "selfcheck": selfcheck, "invariants": invariants}
+            "precision": precision, "mutate": mutate, "selfcheck": selfcheck, "invariants": invariants,
+            "end-to-end": endtoend}
 
 
 def _parser():

@@ -87,6 +87,55 @@ def findings():
                    for f in FI.FINDINGS])
 
 
+def end_to_end():
+    """What the end-to-end theorem (model/endtoend.py) takes as a theorem and
+    what it trusts: each default assumption, each way the shadow state
+    changes (model/transitions.py's registry or the trusted list), and the
+    facts the transitions' worlds take as given."""
+    from nvtlbi.model import endtoend as EE
+    from nvtlbi.model import transitions as TR
+    proved = EE.invariant_names()
+    trust = {t.name: t for t in EE.TRUSTED}
+    by = {i: [t.name for t in TR.TRANSITIONS if i in t.invariants] for i in [a.name for a in ASSUMPTIONS]}
+    rows = []
+    for name in [a.name for a in ASSUMPTIONS] + list(EE.KVM_TRANSITIONS):
+        what = "transition" if name in EE.KVM_TRANSITIONS else "assumption"
+        if name in proved:
+            status = f"theorem: kept by every transition ({', '.join(f'`{t}-preserves-{name}-*`' for t in by[name])})"
+        elif name in TR.BY_NAME:
+            t = TR.BY_NAME[name]
+            status = (f"modelled (`impl/producers/{t.producer}.py`): {_cell(t.what)}; its obligations: "
+                      + ", ".join(f"`{i}`" for i in t.invariants))
+        elif name in trust:
+            status = f"trusted ({trust[name].kind}): {_cell(trust[name].reason)}"
+            if by.get(name):
+                status += "; its obligation: " + ", ".join(f"`{t}-preserves-{name}-*`" for t in by[name])
+        else:
+            status = "neither: a proof that rests on it is not PROVED end to end"
+        rows.append([f"`{name}`", what, status])
+    rows += [[f"`{t.name}`", "fact of the case", f"trusted: {_cell(f)}"] for t in TR.TRANSITIONS for f in t.facts]
+    rows += [[f"`{t.name}` keeps `{i}`", "frame argument", f"trusted (no obligation): {_cell(why)}"]
+             for t in TR.TRANSITIONS for i, why in t.frame if i not in t.invariants]
+    return _table(["name", "", "in the end-to-end theorem"], rows)
+
+
+def end_to_end_summary():
+    """The end-to-end theorem's assumptions in two lines (README.md)."""
+    from nvtlbi.model import endtoend as EE
+    from nvtlbi.model import transitions as TR
+    kinds: dict = {}
+    for t in EE.TRUSTED:
+        kinds.setdefault(t.kind, []).append(f"`{t.name}`")
+    facts = [t.name for t in TR.TRANSITIONS if t.facts]
+    framed = [t.name for t in TR.TRANSITIONS if t.frame]
+    return ["- Theorems (every transition keeps them: " + ", ".join(f"`{t.name}`" for t in TR.TRANSITIONS) + "): "
+            + ", ".join(f"`{n}`" for n in EE.invariant_names()) + ".",
+            "- Trusted: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in kinds.items())
+            + (f"; facts of the case in the worlds of {', '.join(f'`{n}`' for n in facts)}" if facts else "")
+            + (f"; frame arguments (no obligation) for the entry predicates under {', '.join(f'`{n}`' for n in framed)}"
+               if framed else "") + "."]
+
+
 def steps():
     """The steps of a concrete scenario (model/steps.py)."""
     return _table(["step", "meaning"], [[f"`{s.name}`", s.meaning] for s in ST.STEPS.values()])
@@ -124,7 +173,8 @@ BLOCKS = {"assumptions": assumptions, "opt-in-assumptions": opt_in_assumptions, 
           "hints": hints, "exit-statuses": exit_statuses,
           "mutant-classes": mutant_classes, "steps": steps, "ops": ops_table,
           "ripas2e1-properties": _op_properties("ripas2e1"), "ripas2e1-cases": _op_cases("ripas2e1"),
-          "vncr-properties": _op_properties("vncr"), "findings": findings}
+          "vncr-properties": _op_properties("vncr"), "findings": findings, "end-to-end": end_to_end,
+          "end-to-end-summary": end_to_end_summary}
 
 
 def eras_page():

@@ -79,6 +79,11 @@ def _cex_line(r, c):
             f"[{c.get('replay', 'not replayed')}]")
 
 
+def cex_line(r, c):
+    """One counterexample `c` of result `r` in domain terms, on one line."""
+    return _cex_line(r, c)
+
+
 def counterexample(result, rev, dropped=()):
     """The scenario drawn as text: what was cached, what the algorithm probed,
     what it unmapped and which shadow leaf survived."""
@@ -168,3 +173,55 @@ def assumptions_table():
                     f"{'':<14} concrete check: {_concrete(a)}")
     return "\n".join(rows)
 
+
+
+def invariant_trace(tr, producer):
+    """A preservation counterexample (model/endtoend.py Trace) drawn as the
+    events replayed on impl/: the guest's map, the fault(s) the producer
+    handles, the guest's break, the TLBI and what it leaves."""
+    from nvtlbi.impl.assumptions import BY_NAME
+    c = tr.counterexample
+    g, h = G.name(tr.shift), G.name(tr.host)
+    if tr.transition != "fault":        # the solver's state is the transition's own: its events say it
+        out = [f"{tr.id}: COUNTEREXAMPLE: the {tr.transition} transition of producer {producer.name} "
+               f"({producer.path}) breaks {tr.invariant}", f"  {tr.invariant}: {BY_NAME[tr.invariant].meaning}",
+               f"  the events, replayed on impl/ (guest {g}, host {h} pages):"]
+        out += [f"    {n}. {e}" for n, e in enumerate(tr.events, 1)]
+        out += [f"  replayed on impl/: after these events, {name} breaks: {d}" for name, d in tr.broken]
+        if not tr.broken:
+            out.append("  MODEL BUG: the events do not break the assumption on impl/")
+        return "\n".join(out)
+    base = c["ipa"] & ~(c["guest_size"] - 1)
+    old = c["old"]
+    what = "a permission fault (a write)" if c["perm"] else "a translation fault"
+    out = [f"{tr.id}: COUNTEREXAMPLE: the {tr.transition} transition of producer {producer.name} ({producer.path}) "
+           f"breaks {tr.invariant}",
+           f"  {tr.invariant}: {BY_NAME[tr.invariant].meaning}",
+           f"  the solver's state: guest {g} L{c['guest_level']} translation {rng(base, c['guest_size'])} -> "
+           f"{hx(c['guest_oa'])}; {what} at IPA {hx(c['ipa'])}, host {h} pages, backing {size_name(c['vma_pagesize'])}"
+           + (", force_pte" if c["force_pte"] else "") + (", THP" if c["thp"] else "")
+           + ("; the entry before: " + (f"a valid {size_name(old['size'])} leaf tagged {old['tag']}"
+                                        if old["valid"] else "invalid"))
+           + (f"; it {'maps' if c['written'] == 'map' else 'relaxes' if c['written'] else 'writes nothing at'} "
+              f"{rng(c['leaf_base'], c['leaf_size'])} with level tag {c['leaf_tag']}"),
+           "  the events, replayed on impl/ (the producer handles each fault; the TLBI is emulated by upstream, "
+           f"operand {ttl_text(0, True)}):"]
+    n = 0
+    for e in tr.events:
+        if e.startswith((" ", "STALE", "no stale")):      # a remark on the event before, or the outcome
+            out.append(f"       {e.strip()}")
+        else:
+            n += 1
+            out.append(f"    {n}. {e}")
+    for name, detail in tr.broken:
+        out.append(f"  replayed on impl/: right after the fault, {name} breaks: {detail}")
+    if not tr.broken:
+        out.append("  MODEL BUG: the events do not break the assumption on impl/")
+    if tr.stale:
+        b, s, o = tr.stale[0]
+        out.append(f"  after the TLBI: {len(tr.stale)} shadow leaf(s) of the removed translation survive, e.g. "
+                   f"{rng(b, s)} still maps {o}")
+    else:
+        out.append("  after the TLBI: no stale shadow leaf (the broken assumption is one this TLBI revision does "
+                   "not rest on here)")
+    return "\n".join(out)

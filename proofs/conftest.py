@@ -22,3 +22,19 @@ def prove():
         rs = _prove(spec, case.shift, case.level, tuple(drop))
         return {r.property: r for r in rs if r.hint == case.hint}
     return get
+
+
+@pytest.fixture(scope="session")
+def preserve():
+    """preserve(transition, producer, ob) -> Outcome: each preservation
+    obligation of a producer (model/transitions.py) proved once per session,
+    shared by proofs/test_invariants.py and proofs/test_endtoend.py.  The
+    cache lives in the fixture, not in a module."""
+    done = {}
+
+    def get(t, producer, ob):
+        key = (t.name, producer.path, ob.id)
+        if key not in done:
+            done[key] = t.prove(producer, ob)
+        return done[key]
+    return get

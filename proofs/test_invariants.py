@@ -30,8 +30,8 @@ OBLIGATIONS = [(t, o) for t, o in T.obligations()
 
 
 @pytest.mark.parametrize("t,ob", OBLIGATIONS, ids=[o.id for _, o in OBLIGATIONS])
-def test_transition_preserves(t, ob):
-    o = t.prove(producers.load(t.producer), ob)
+def test_transition_preserves(preserve, t, ob):
+    o = preserve(t, producers.load(t.producer), ob)
     assert o.verdict == PROVED and o.paths > 0, (o.id, o.verdict, o.reason, o.counterexample)
 
 
@@ -123,7 +123,7 @@ def test_unmap_that_keeps_the_tag_breaks_invalid_untagged():
     assert not broken_good, broken_good
 
 
-def test_recycle_that_keeps_tlb_vtcr_breaks_vtcr_current():
+def test_recycle_that_keeps_tlb_vtcr_breaks_vtcr_current(preserve):
     """A recycle that refreshes tlb_vttbr but not tlb_vtcr: the MMU it
     returns does not cache the vCPU's VTCR_EL2 (COUNTEREXAMPLE).  Replayed:
     the guest hypervisor changes its granule, re-entering the nested guest
@@ -133,7 +133,7 @@ def test_recycle_that_keeps_tlb_vtcr_breaks_vtcr_current():
     recycle = T.BY_NAME["recycle"]
     ob = I.Obligation("vtcr-current", 16, 12, "recycle")
     p = producers.load(os.path.join(BROKEN, "mmu_keeps_vtcr.py"), "mmu")
-    o = recycle.prove(p, ob)
+    o = preserve(recycle, p, ob)
     assert o.verdict == COUNTEREXAMPLE, (o.verdict, o.reason)
     events, broken, _ = recycle.replay(o.counterexample, p, 16, 12)
     assert {n for n, _ in broken} == {"vtcr-stable", "vtcr-current"}, (broken, events)

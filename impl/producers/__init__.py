@@ -40,6 +40,7 @@ class Producer:
     name: str
     path: str
     module: ModuleType
+    kind: str = ""          # the bundled producer whose entry point it defines (ENTRY)
 
     def call(self, fn: str, *args: Any) -> Any:
         with eras.running(ERA):
@@ -52,7 +53,8 @@ class Producer:
 def load(spec: str, kind: str = "") -> Producer:
     """`spec`: a bundled producer's name or a .py file; `kind`: the bundled
     producer whose entry point the file must define (default: the bundled
-    name itself, or `fault` for a file)."""
+    name itself, or for a file the one kind whose entry point it has,
+    defined or imported from the bundled producer it derives from)."""
     if spec.endswith(".py") or os.sep in spec:
         path = os.path.abspath(spec)
         if not os.path.exists(path):
@@ -80,7 +82,12 @@ def load(spec: str, kind: str = "") -> Producer:
         module = importlib.import_module(f"nvtlbi.impl.producers.{spec}")
         assert module.__file__ is not None
         name, path = spec, module.__file__
-    kind = kind or (spec if spec in ENTRY else "fault")
+    if not kind:
+        have = [k for k, fn in ENTRY.items() if callable(getattr(module, fn, None))]
+        if len(have) > 1:
+            raise RevisionError(f"{path}:1: producer has the entry points of several kinds "
+                                f"({', '.join(ENTRY[k] for k in have)}): one file is one kind")
+        kind = spec if spec in ENTRY else have[0] if have else "fault"
     missing = [f for f in (ENTRY[kind],) if not callable(getattr(module, f, None))]
     if missing:
         raise RevisionError(f"{path}:1: producer lacks {', '.join(missing)}")
@@ -88,4 +95,4 @@ def load(spec: str, kind: str = "") -> Producer:
         linking.link(module)        # a patch's imported user_mem_abort calls the patch's helpers
     except linking.LinkError as e:
         raise RevisionError(f"{path}:1: {e}") from None
-    return Producer(name, path, module)
+    return Producer(name, path, module, kind)

@@ -28,6 +28,10 @@ def add_parser(sub, common):
     p.add_argument("--id", help="obligation id, e.g. upstream-4K-L2-nohint-P2 (default: the first counterexample)")
     p.add_argument("--pytest", metavar="FILE", help="also write a regression test that replays the scenario")
     p.add_argument("--json", action="store_true", help="machine-readable results")
+    p.add_argument("--invariants", action="store_true",
+                   help="a counterexample of the producers' preservation obligations (`nvtlbi invariants`), drawn "
+                        "as events replayed on impl/: --revision names the producer (default: the bundled fault), "
+                        "--id an obligation such as fault-preserves-tag-truth-4K-host4K")
     p.add_argument("--no-concrete", action="store_true",
                    help="do not try generated concrete worlds first (model/evidence.py): go straight to the solver")
 
@@ -62,6 +66,8 @@ def _try_concrete(args):
 
 
 def run(args):
+    if args.invariants:
+        return _invariants(args)
     if args.pytest and args.op != ops.DEFAULT:
         raise UsageError(f"--pytest: regression tests are generated for op {ops.DEFAULT} only (not {args.op})")
     found = _try_concrete(args)
@@ -82,6 +88,44 @@ def run(args):
                   + render.summary(results).splitlines()[0])
         return overall_exit(results)
     return _print(args, rev, cexs[0], use, "solver")
+
+
+def _invariants(args):
+    """The first preservation counterexample of a producer (or --id's), drawn
+    as an event trace replayed on impl/."""
+    from nvtlbi.impl import producers
+    from nvtlbi.model import endtoend as E
+    from nvtlbi.model import transitions as T
+    from nvtlbi.model.session import Session
+    given = [o for o, v in (("--pytest", args.pytest), ("--hint", args.hint), ("--level", args.level),
+                            ("--property", args.property), ("--drop", args.drop)) if v]
+    if args.op != ops.DEFAULT:
+        given.append("--op")
+    if given:
+        raise UsageError(f"{given[0]}: not an option of cex --invariants (it takes --revision, --granule, --id)")
+    # the option's default names the TLBI revision; for --invariants the producer
+    producer = producers.load("fault" if args.revision == "upstream" else args.revision)
+    if args.id and args.id not in E.obligation_ids(args.granule, T.of_kind(producer.kind)):
+        raise UsageError(f"--id {args.id}: no such preservation obligation (e.g. {E.obligation_ids()[0]})")
+    with Session():
+        tr, passed = E.first_trace(E.producers_for(producer), args.granule, args.id,
+                                   transitions=T.of_kind(producer.kind))
+    if tr is None:
+        if args.json:
+            print(json.dumps({"producer": producer.path, "versions": solver_versions(), "counterexample": None,
+                              "obligations": passed}, indent=1))
+        else:
+            print(f"no counterexample: {len(passed)} preservation obligations of {producer.name}: "
+                  + ", ".join(sorted({p.split(': ', 1)[1] for p in passed})))
+        return 0 if all(p.endswith(": PROVED") for p in passed) else 2
+    if args.json:
+        print(json.dumps({"producer": producer.path, "versions": solver_versions(), "id": tr.id,
+                          "invariant": tr.invariant, "counterexample": tr.counterexample, "trace": tr.events,
+                          "replayed": [f"{n}: {d}" for n, d in tr.broken], "stale": len(tr.stale),
+                          "scenario": render.invariant_trace(tr, producer)}, indent=1))
+    else:
+        print(render.invariant_trace(tr, producer))
+    return 1 if tr.broken else 2
 
 
 def _print(args, rev, result, use, how):
