@@ -28,7 +28,8 @@ import z3
 from nvtlbi.impl import context
 from nvtlbi.impl.cint import Word, s32, u64
 from nvtlbi.model import arch as A
-from nvtlbi.model.assumptions import CASE, INVALID_UNTAGGED, LEAF_TAGGED, S2OFF_UNTAGGED, TAG_TRUTH, VTCR_STABLE
+from nvtlbi.model.assumptions import (CASE, INVALID_UNTAGGED, LEAF_LEVEL, LEAF_TAGGED, S2OFF_UNTAGGED, TAG_TRUTH,
+                                      VTCR_STABLE)
 from nvtlbi.model.engine import Engine, in_own_z3_context
 from nvtlbi.model.invariants import IA_BITS, Hooks, Obligation, Outcome, entry_ok, verdict
 from nvtlbi.model.session import Session, of_call
@@ -97,6 +98,9 @@ class UnmapWorld:
         self.clevel = z3.BitVec("old.clevel", A.LVL)
         self.csize = A.level_size(g, self.clevel)
         self.cbase = A.align_down(self.base, self.csize)
+        # the architecture: a cached translation is a leaf of the guest granule
+        # (without it, a 16K level-1 "block" no guest makes, which no replay builds)
+        assume(LEAF_LEVEL, z3.Implies(self.old_valid, A.is_leaf_level(g, self.clevel, z3.BoolVal(False))))
         if not s2off:
             tagged = z3.And(self.old_valid, self.old_tag != 0)
             assume(TAG_TRUTH, z3.Implies(tagged, z3.And(self.clevel == z3.ZeroExt(A.LVL - 2, self.old_tag),
@@ -139,7 +143,7 @@ class UnmapWorld:
 
 
 def _enabled(ob):
-    names = [INVALID_UNTAGGED, VTCR_STABLE] + ([S2OFF_UNTAGGED] if ob.invariant == "s2off-untagged" else [TAG_TRUTH, LEAF_TAGGED])
+    names = [INVALID_UNTAGGED, VTCR_STABLE, LEAF_LEVEL] + ([S2OFF_UNTAGGED] if ob.invariant == "s2off-untagged" else [TAG_TRUTH, LEAF_TAGGED])
     return [a.name for a in names]
 
 
