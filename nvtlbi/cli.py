@@ -5,6 +5,7 @@ Exit status: 0 every obligation PROVED; 1 a COUNTEREXAMPLE (that replays);
 usage error (bad revision file, unknown assumption)."""
 
 import argparse
+import importlib
 import os
 import sys
 
@@ -16,19 +17,26 @@ from nvtlbi.model.session import Limits
 from nvtlbi.model.env import HINTS
 from nvtlbi.model.ops import DEFAULT as DEFAULT_OP, OPS
 from nvtlbi import options, scheduler
-from nvtlbi.commands import assumptions, audit, cex, diff, endtoend, invariants, mutate, precision, prove, selfcheck
 from nvtlbi.options import UsageError
 
 # The subcommands, in the order of --help: each module (nvtlbi/commands/)
 # defines add_parser(subparsers, common) and run(args) -> exit status, and
 # may raise UsageError or RevisionError for user errors.  This module only
 # parses the command line, dispatches, and maps errors to exit status 2.
-COMMANDS = {"prove": prove, "cex": cex, "assumptions": assumptions, "audit": audit, "diff": diff,
-            "precision": precision, "mutate": mutate, "selfcheck": selfcheck, "invariants": invariants,
-            "end-to-end": endtoend}
+# Imported when used: a run parses and imports only its own command (the
+# others' imports are most of a warm `nvtlbi prove`'s start-up); --help and a
+# command line without a known command build every parser.
+COMMANDS = {"prove": "prove", "cex": "cex", "assumptions": "assumptions", "audit": "audit", "diff": "diff",
+            "precision": "precision", "mutate": "mutate", "selfcheck": "selfcheck", "invariants": "invariants",
+            "end-to-end": "endtoend"}
 
 
-def _parser():
+def command(name):
+    """The module (nvtlbi/commands/) of the subcommand `name`."""
+    return importlib.import_module(f"nvtlbi.commands.{COMMANDS[name]}")
+
+
+def _parser(only=None):
     p = argparse.ArgumentParser(prog="nvtlbi", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd")
@@ -71,18 +79,20 @@ def _parser():
         sp.add_argument("--no-coverage", action="store_true",
                         help="skip branch coverage (it traces the revision: about 2x slower exploration)")
 
-    for module in COMMANDS.values():
-        module.add_parser(sub, common)
+    for name in COMMANDS:
+        if only is None or name == only:
+            command(name).add_parser(sub, common)
     return p
 
 
 def main(argv=None):
-    args = _parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = _parser(words[0] if words and words[0] in COMMANDS else None).parse_args(argv)
     if args.cmd is None:
         args = _parser().parse_args(["prove"] + (argv or sys.argv[1:]))
     try:
         options.validate(args)      # before any work: bad values and unwritable outputs
-        code = COMMANDS[args.cmd].run(args)
+        code = command(args.cmd).run(args)
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader went away (`nvtlbi audit | head`): not nvtlbi's failure,
