@@ -29,6 +29,9 @@ class Finding:
     fault: str                  # what the code does wrong
     short: str                  # what it means for a real guest, in a few words (README)
     guest: str                  # what it means for a real guest (docs/findings.md)
+    only: Optional[Tuple[Tuple[int, int], ...]] = None  # the (page shift, level)s it is confined to
+                                                        # (another finding of the property does not
+                                                        # count those: NVTLBI_FULL)
 
     @property
     def where(self):
@@ -81,6 +84,15 @@ FINDINGS = [
             "its fixmap mapping in place, so the vCPU keeps reaching a host page KVM unmapped; latent with the "
             "posted callers, which unmap the whole IPA space [0, BIT(ia_bits)), where the wrong start still "
             "overlaps"),
+    Finding("V2-lpa2-block", "vncr", "V2", (12, 0, "ipa"), "stale",
+            "a VNCR page mapped by an LPA2 stage-1 block (4K L0, 16K L1, TCR_EL2.DS = 1) has ttl_to_size 0: "
+            "the cached block is [0, 0) and no unmap overlaps it (V1 fails there too, inside V1-va)",
+            "stale VNCR page under LPA2 blocks (conditional)",
+            "with TCR_EL2.DS = 1 the guest hypervisor maps its VNCR page with a level-0 (4K) or level-1 (16K) "
+            "block and KVM's unmap never drops the pseudo-TLB: the vCPU keeps reaching a host page KVM unmapped; "
+            "conditional on a stage-1 walker that accepts such blocks (the 52-bit PA series, Sep 2025: the "
+            "model's reading s1-lpa2-blocks is wider than the walker before it)",
+            only=((12, 0), (14, 1))),
     Finding("V1-va", "vncr", "V1", (16, 3, "va"), "stale",
             "a TLBI by VA leaves an obliged VNCR translation: with the block start taken as the offset in the "
             "block (and, before r3_va_mask, ASID/TTL bits in the VA); from upstream on, only for the topmost "
@@ -111,20 +123,20 @@ HISTORY = [
          "v3/v4 11/17 and 13/17 (20250423151508.2961768-12/-14, 20250514103501.2225951-14), merged as "
          "4ffa72ad8f37",
          "the pseudo-TLB and its invalidation by IPA (MMU notifiers) and by EL2&0 TLBIs",
-         ("V4-lockdep", "V2-block-offset")),
+         ("V4-lockdep", "V2-block-offset", "V2-lpa2-block")),
     Step("vncr", "r2_mmu_lock", "21 May 2025", "beab7d058309",
          "kvm_handle_s1e2_tlbi takes mmu_lock for write",
-         ("V4-null", "V2-block-offset", "V1-va", "V1-rva")),
+         ("V4-null", "V2-block-offset", "V2-lpa2-block", "V1-va", "V1-rva")),
     Step("vncr", "r3_va_mask", "25 May 2025", "667304740537",
          "a TLBI by VA takes VA[55:12] from the operand, sign-extended from bit 48 (tlbi_va_s1_to_va)",
-         ("V4-null", "V2-block-offset", "V1-va", "V1-rva"), differs="va"),
+         ("V4-null", "V2-block-offset", "V2-lpa2-block", "V1-va", "V1-rva"), differs="va"),
     Step("vncr", "upstream", "Sep 2025 -",
          "5b9c1beaa1fd (20250906040724.72960-1-p@sswd.pw); N3_nested_96575923.txt",
          "both block starts are `addr & ~(size - 1)`",
-         ("V4-null", "V1-va", "V1-rva"), differs="va"),
+         ("V4-null", "V2-lpa2-block", "V1-va", "V1-rva"), differs="va"),
     Step("vncr", "r5_vncr_tlb_iter", "Jun 2026", "20260607175745.297793-1-maz@kernel.org",
          "kvm_for_each_vncr_tlb: invalidate_vncr_va skips an unallocated pseudo-TLB",
-         ("V1-va", "V1-rva")),
+         ("V2-lpa2-block", "V1-va", "V1-rva")),
 ]
 
 
