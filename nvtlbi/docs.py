@@ -21,6 +21,7 @@ from nvtlbi.impl import eras as E
 from nvtlbi.impl.assumptions import ASSUMPTIONS, OPT_IN
 from nvtlbi.model import findings as FI
 from nvtlbi.model import hints as H
+from nvtlbi.model import history as HI
 from nvtlbi.model import mutation as MU
 from nvtlbi.model import ops as OPS
 from nvtlbi.model import properties as P
@@ -169,12 +170,43 @@ def _op_cases(name):
     return table
 
 
+def _fails(step):
+    return [HI.BY_NAME[n] for n in step.fails]
+
+
+def history_ops():
+    """The history of the range and VNCR paths, one row per bundled revision
+    (model/history.py; README)."""
+    return _table(["op", "revision", "command", "verdict", "a failing verdict means for a real guest"],
+                  [[f"`{s.op}`", f"`{s.name}` ({s.when})", f"`nvtlbi prove --op {s.op} --revision {s.name}`",
+                    "COUNTEREXAMPLE: " + ", ".join(f.name for f in _fails(s)) if s.fails else "PROVED",
+                    _cell("; ".join(f"{f.name}: {f.short}" for f in _fails(s)))] for s in HI.HISTORY])
+
+
+def history_steps():
+    """What each revision of the range and VNCR history changed (model/history.py)."""
+    return _table(["op", "revision", "when", "source", "what changed", "fails (tests/test_history_ops.py)"],
+                  [[f"`{s.op}`", f"`{s.name}`", s.when, _cell(s.source), _cell(s.change),
+                    ", ".join(s.fails) + (" (EQUIVALENT to the previous)" if s.differs == "=" else "")]
+                   for s in HI.HISTORY])
+
+
+def history_findings():
+    """The findings of the range and VNCR history, where the suite shows
+    each, and what a failing verdict means (model/history.py)."""
+    return _table(["finding", "property", "shows at", "the fault", "what it means for a real guest", "failed by"],
+                  [[f"`{f.name}`", f.prop, f.where, _cell(f.fault), _cell(f.guest),
+                    ", ".join(f"`{s.name}`" for s in HI.of_op(f.op) if f.name in s.fails)]
+                   for f in HI.FINDINGS])
+
+
 BLOCKS = {"assumptions": assumptions, "opt-in-assumptions": opt_in_assumptions, "properties": properties,
           "hints": hints, "exit-statuses": exit_statuses,
           "mutant-classes": mutant_classes, "steps": steps, "ops": ops_table,
           "ripas2e1-properties": _op_properties("ripas2e1"), "ripas2e1-cases": _op_cases("ripas2e1"),
           "vncr-properties": _op_properties("vncr"), "findings": findings, "end-to-end": end_to_end,
-          "end-to-end-summary": end_to_end_summary}
+          "end-to-end-summary": end_to_end_summary,
+          "history-ops": history_ops, "history-steps": history_steps, "history-findings": history_findings}
 
 
 def eras_page():

@@ -2,11 +2,23 @@
 with the operand decoded in the handler itself (same arithmetic).
 
 Provenance:
-- handle_ripas2e1is: arch/arm64/kvm/sys_regs.c as in S_sys_regs_260119377.txt:3544
-  (the decode inline; 20250423151508.2961768-6-maz@kernel.org later moved it
-  into decode_range_tlbi, impl/revisions_ripas2e1/upstream.py).
+- handle_ripas2e1is: first posted as "[PATCH 15/16] KVM: arm64: nv: Add
+  handling of range-based TLBI operations", Marc Zyngier, 9 Apr 2024,
+  Message-Id 20240409175448.3507472-16-maz@kernel.org (archive id 28342231822;
+  the per-MMU callback is named s2_mmu_unmap_stage2_range there, and a VM
+  without FEAT_TLBIRANGE gets kvm_inject_undefined, later undef_access:
+  archive id 20306496730); the same decode and walk as merged, in
+  arch/arm64/kvm/sys_regs.c as in S_sys_regs_260119377.txt:3544 (the decode
+  inline; 20250423151508.2961768-6-maz@kernel.org, archive id 42812606986,
+  later moved it into decode_range_tlbi, impl/revisions_ripas2e1/upstream.py,
+  and `nvtlbi diff --op ripas2e1 inline_decode upstream` finds them EQUIVALENT).
+- kvm_s2_mmu_iterate_by_vmid: introduced by "[PATCH 07/16] KVM: arm64: nv:
+  Handle TLB invalidation targeting L2 stage-1", 9 Apr 2024, Message-Id
+  20240409175448.3507472-8-maz@kernel.org (archive id 29139021260); the same
+  body in every later copy seen (28598310917, 42277564777, 42208634308,
+  1383644381) and in N3.
 - s2_mmu_unmap_range: arch/arm64/kvm/sys_regs.c (S_sys_regs_260119377.txt:3491).
-- kvm_s2_mmu_iterate_by_vmid: arch/arm64/kvm/nested.c (N3_nested_96575923.txt:592).
+- kvm_s2_mmu_iterate_by_vmid: arch/arm64/kvm/nested.c (N3_nested_96575923.txt:592), unchanged since it was posted (above).
 - __TLBI_RANGE_PAGES: arch/arm64/include/asm/tlbflush.h.
 
 Written in the vocabulary of impl.kernel from reading those; comments are

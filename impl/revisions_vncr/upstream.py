@@ -14,6 +14,11 @@ Provenance (file:line of the post):
 - ttl_to_size (N3:382) is the IPAS2E1 path's, imported from
   impl/revisions/upstream.py; pgshift_level_to_ttl: N3:438.
 - decode_range_tlbi (kvm_nested.h): imported from impl/revisions_ripas2e1/upstream.py.
+- the history (model/history.py): the block starts `addr & ~(size - 1)` are
+  "[PATCH v3] KVM: arm64: nv: Fix incorrect VNCR invalidation range
+  calculation", Dongha Lee, 6 Sep 2025, Message-Id 20250906040724.72960-1-p@sswd.pw
+  (archive id 2815422225), applied as 5b9c1beaa1fd (archive id 2838099476);
+  before it, r3_va_mask.
 
 Written in the vocabulary of impl.kernel from reading those; comments are
 ours.  The switch of compute_s1_tlbi_range is written as one test per group of
