@@ -201,11 +201,11 @@ def preservation(granules: Optional[Sequence[str]] = None, producers: Optional[D
     bundled: Dict[str, object] = {}
     todo = [(t, producers.get(t.name) or bundled.setdefault(t.producer, PR.load(t.producer)), ob)
             for t in transitions or T.TRANSITIONS for ob in t.obligations(granules)
-            if pairs is None or pair(ob) in pairs]
+            if pairs is None or ob.shift is None or pair(ob) in pairs]
     for n, (t, p, ob) in enumerate(todo):
         if stop and any(x.verdict != PROVED for x in out):
             return initial, out, len(todo) - n
-        if pair(ob) not in seen:
+        if ob.shift is not None and pair(ob) not in seen:       # a pair-free obligation has no initial state
             seen.add(pair(ob))
             initial[pair(ob)] = bool(I.initial_holds(ob.shift, ob.host))
         o = prove(t, p, ob)
@@ -218,7 +218,8 @@ def preservation(granules: Optional[Sequence[str]] = None, producers: Optional[D
 
 
 def pair(ob) -> str:
-    return f"{G.name(ob.shift)}-host{G.name(ob.host)}"
+    """"GUEST-hostHOST" of an obligation; "any" for one proved for every pair."""
+    return "any" if ob.shift is None else f"{G.name(ob.shift)}-host{G.name(ob.host)}"
 
 
 @dataclass
@@ -399,8 +400,8 @@ class Trace:
     transition: str
     id: str
     invariant: str
-    shift: int
-    host: int
+    shift: Optional[int]            # None: a counterexample of a pair-free obligation
+    host: Optional[int]
     counterexample: dict
     events: List[str]
     broken: List[Tuple[str, str]]       # (assumption, detail) the state breaks on impl/ right after the fault

@@ -81,7 +81,7 @@ def _with(upstream, preserve, path, pair):
      "(a) unmap-preserves-invalid-untagged-4K-host4K: COUNTEREXAMPLE; replayed on impl/: invalid-untagged")] + ([
         # a recycle that keeps tlb_vtcr: 6 s, and proofs/test_invariants.py proves its counterexample
         ("mmu_keeps_vtcr.py", PAIR,
-         "(a) recycle-preserves-vtcr-current-16K-host4K: COUNTEREXAMPLE; replayed on impl/: vtcr-stable")]
+         "(a) recycle-preserves-vtcr-current: COUNTEREXAMPLE; replayed on impl/: vtcr-stable")]
         if FULL else []))
 def test_broken_producer_refutes_it(upstream, preserve, path, pair, line):
     """A broken producer: the theorem is a COUNTEREXAMPLE naming the
