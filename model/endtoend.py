@@ -54,7 +54,9 @@ class Statement:
     properties: Tuple[str, ...]  # the op's obligations that, together, say "nothing stale survives"
     why: str                    # why those properties are the statement
     known: Dict[str, str] = field(default_factory=dict)    # property -> the known finding about upstream
-    left: str = "no shadow leaf of any MMU of the VMID still maps a guest translation"     # what must not survive
+    # what must not survive (an MMU with a pending unmap is emptied before any
+    # vCPU runs on it: model/transitions.py's `window` entries)
+    left: str = "no shadow leaf of any MMU of the VMID still maps a guest translation"
 
 
 STATEMENTS = {s.op: s for s in [
@@ -267,7 +269,7 @@ def judge(op: str, ev: Evidence, trusted: Sequence[Trust] = TRUSTED, transitions
         missing.append(f"(a) {ev.stopped} preservation obligations not run (stopped at the first failure)")
     for t in transitions if not ev.stopped else ():
         # every candidate, and what the transition establishes (vtcr-current)
-        framed = dict(t.frame)
+        framed = dict(t.frame) | dict(t.window)
         for i in candidates + [i for i in t.invariants if i not in candidates]:
             if i in framed and i not in t.invariants:
                 continue                        # trusted: reported in `trusted` below
@@ -329,6 +331,9 @@ def judge(op: str, ev: Evidence, trusted: Sequence[Trust] = TRUSTED, transitions
                     for t in transitions for f in t.facts]
     trusted_out += [{"name": f"{t.name} keeps {i}", "kind": FRAME, "reason": why, "what": "frame"}
                     for t in transitions for i, why in t.frame if i in candidates and i not in t.invariants]
+    trusted_out += [{"name": f"{t.name} breaks {i} only on an MMU it leaves pending", "kind": RUN_LOOP,
+                     "reason": why, "what": "window"}
+                    for t in transitions for i, why in t.window if i in candidates and i not in t.invariants]
 
     n_a = sum(p.verdict == PROVED for p in ev.preservation)
     n_b = sum(r.verdict == PROVED for r in rs)
