@@ -54,7 +54,9 @@ class Statement:
     properties: Tuple[str, ...]  # the op's obligations that, together, say "nothing stale survives"
     why: str                    # why those properties are the statement
     known: Dict[str, str] = field(default_factory=dict)    # property -> the known finding about upstream
-    left: str = "no shadow leaf of any MMU of the VMID still maps a guest translation"     # what must not survive
+    # what must not survive (an MMU with a pending unmap is emptied before any
+    # vCPU runs on it: model/transitions.py's `window` entries)
+    left: str = "no shadow leaf of any MMU of the VMID still maps a guest translation"
 
 
 STATEMENTS = {s.op: s for s in [
@@ -201,11 +203,11 @@ def preservation(granules: Optional[Sequence[str]] = None, producers: Optional[D
     bundled: Dict[str, object] = {}
     todo = [(t, producers.get(t.name) or bundled.setdefault(t.producer, PR.load(t.producer)), ob)
             for t in transitions or T.TRANSITIONS for ob in t.obligations(granules)
-            if pairs is None or pair(ob) in pairs]
+            if pairs is None or ob.shift is None or pair(ob) in pairs]
     for n, (t, p, ob) in enumerate(todo):
         if stop and any(x.verdict != PROVED for x in out):
             return initial, out, len(todo) - n
-        if pair(ob) not in seen:
+        if ob.shift is not None and pair(ob) not in seen:       # a pair-free obligation has no initial state
             seen.add(pair(ob))
             initial[pair(ob)] = bool(I.initial_holds(ob.shift, ob.host))
         o = prove(t, p, ob)
@@ -218,7 +220,8 @@ def preservation(granules: Optional[Sequence[str]] = None, producers: Optional[D
 
 
 def pair(ob) -> str:
-    return f"{G.name(ob.shift)}-host{G.name(ob.host)}"
+    """"GUEST-hostHOST" of an obligation; "any" for one proved for every pair."""
+    return "any" if ob.shift is None else f"{G.name(ob.shift)}-host{G.name(ob.host)}"
 
 
 @dataclass
@@ -266,7 +269,7 @@ def judge(op: str, ev: Evidence, trusted: Sequence[Trust] = TRUSTED, transitions
         missing.append(f"(a) {ev.stopped} preservation obligations not run (stopped at the first failure)")
     for t in transitions if not ev.stopped else ():
         # every candidate, and what the transition establishes (vtcr-current)
-        framed = dict(t.frame)
+        framed = dict(t.frame) | dict(t.window)
         for i in candidates + [i for i in t.invariants if i not in candidates]:
             if i in framed and i not in t.invariants:
                 continue                        # trusted: reported in `trusted` below
@@ -328,6 +331,9 @@ def judge(op: str, ev: Evidence, trusted: Sequence[Trust] = TRUSTED, transitions
                     for t in transitions for f in t.facts]
     trusted_out += [{"name": f"{t.name} keeps {i}", "kind": FRAME, "reason": why, "what": "frame"}
                     for t in transitions for i, why in t.frame if i in candidates and i not in t.invariants]
+    trusted_out += [{"name": f"{t.name} breaks {i} only on an MMU it leaves pending", "kind": RUN_LOOP,
+                     "reason": why, "what": "window"}
+                    for t in transitions for i, why in t.window if i in candidates and i not in t.invariants]
 
     n_a = sum(p.verdict == PROVED for p in ev.preservation)
     n_b = sum(r.verdict == PROVED for r in rs)
@@ -399,8 +405,8 @@ class Trace:
     transition: str
     id: str
     invariant: str
-    shift: int
-    host: int
+    shift: Optional[int]            # None: a counterexample of a pair-free obligation
+    host: Optional[int]
     counterexample: dict
     events: List[str]
     broken: List[Tuple[str, str]]       # (assumption, detail) the state breaks on impl/ right after the fault

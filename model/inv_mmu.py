@@ -28,6 +28,22 @@ array holds an MMU with no reference when the lookup misses (it is sized
 at two per vCPU, each vCPU holding one reference at most: the BUG_ON's
 "MMUs to spare"), a fact of the case here.
 
+No granule pair.  The obligations of this world (recycle-*, pending-unmap-*,
+vtcr-write-*) are one each, not one per guest/host granule pair, because
+the world takes neither granule from the obligation: the guest granules are
+open in it (each entry's granule ranges over 4K/16K/64K, tlb_vtcr and the
+vCPU's VTCR_EL2 are any 64-bit values, and the predicate relates them by
+TG0), and so is the host granule (HostHooks: PAGE_SIZE, PAGE_SHIFT and
+kvm_granule_size answer for a host granule that is a variable of the case,
+4K, 16K or 64K, which a producer reading them sees as such).  A proof
+over the open world is a proof for each pair: the pair's states are a
+subset of its states (its constraint on the pair is a conjunct the proof
+did not need), so PROVED once is PROVED for all six, and a counterexample
+names its granules in its values.  Proving it per pair as before repeated
+the same query six times.  This holds only while the world reads no pair:
+MmuWorld's Obligation has shift = host = None, and any read of them
+fails (G.name(None), BitVecVal(None)) rather than picks one.
+
 Beside vtcr-stable, `recycle-preserves-vtcr-current` proves what the
 fault's vtcr-stable obligation rests on: the MMU get_s2_mmu_nested returns
 is in use and caches the vCPU's VTCR_EL2 (a stage-2-enabled one).  It
@@ -68,6 +84,23 @@ def _truth(x):
     if z3.is_bool(v):
         return v
     return v != 0
+
+
+class HostHooks(Hooks):
+    """The kernel hooks of an MMU transition: the host granule is open (a
+    variable of the case, one of the three granules)."""
+
+    def __init__(self, engine):
+        super().__init__(None)
+        self.shift = z3.BitVec("host_page_shift", 8)
+        engine.assume(CASE, z3.Or([self.shift == sh for sh in GRANULES.values()]))
+
+    def granule_size(self, level):
+        lv = getattr(level, "v", level)
+        return Word(u64, A.host_granule_size(self.shift, lv))
+
+    def page_shift_word(self):
+        return Word(s32, z3.ZeroExt(24, self.shift))
 
 
 class _Lock:
@@ -168,6 +201,7 @@ class MmuWorld:
         self.kvm = _Kvm(self.mmus, nxt)
         self.vcpu = _Vcpu(self.kvm)
         self.returned = None
+        self.hooks = HostHooks(engine)
         assume = engine.assume
         for m in self.mmus:
             assume(CASE, _bv(m.refcnt.counter, 32) >= 0)
@@ -178,7 +212,7 @@ class MmuWorld:
 
     def run(self, producer):
         t = self.ob.transition
-        with context.entered(hooks=Hooks(self.ob.host)):
+        with context.entered(hooks=self.hooks):
             if t == "recycle":
                 self.returned = producer.call("get_s2_mmu_nested", self.vcpu)
             elif t == "pending-unmap":
@@ -247,8 +281,12 @@ def replay(cex, producer, shift, host):
     the guest hypervisor it writes VTCR_EL2 (another granule) and re-enters
     the nested guest: get_s2_mmu_nested (`producer`) recycles MMU 0, its
     pending unmap empties it, and the nested guest faults again.  Returns
-    (events, violations after the second fault, [])."""
+    (events, violations after the second fault, []).  The obligation has
+    no granule pair (shift, host None): the replay takes a 16K guest on 4K
+    host pages, the pair with a second guest granule on either side."""
     from nvtlbi.impl import granule as G
+    shift = G.GRANULES["16K"] if shift is None else shift
+    host = G.GRANULES["4K"] if host is None else host
     from nvtlbi.impl.invariants import violations
     from nvtlbi.impl.nested import VM, GuestS2, handle_shadow_fault, load_hw_mmu, new_mmu, put_hw_mmu
     other = [s for s in sorted(G.GRANULES.values()) if s != shift and s >= host]

@@ -60,16 +60,22 @@ INVARIANT = ("tag-truth", "leaf-tagged", "invalid-untagged", "s2off-untagged")
 @dataclass(frozen=True)
 class Obligation:
     invariant: str      # the assumption whose preservation is proved
-    shift: int          # guest granule
-    host: int           # host granule (<= guest)
+    shift: Optional[int]        # guest granule (None: every one, open in the symbolic world)
+    host: Optional[int]         # host granule (<= guest; None: every one, open in the symbolic world)
     transition: str = "fault"   # the transition (model/transitions.py) that preserves it
 
     @property
     def id(self):
+        if self.shift is None:
+            return f"{self.transition}-preserves-{self.invariant}"
         return f"{self.transition}-preserves-{self.invariant}-{G.name(self.shift)}-host{G.name(self.host)}"
 
 
-def obligations(granules=None, transition="fault", invariants=INVARIANT):
+def obligations(granules=None, transition="fault", invariants=INVARIANT, granular=True):
+    """One obligation per invariant and granule pair; granular=False: one per
+    invariant, its world open in both granules (so every `granules` has it)."""
+    if not granular:
+        return [Obligation(i, None, None, transition) for i in invariants]
     gs = [G.GRANULES[g] for g in granules] if granules else sorted(G.GRANULES.values())
     return [Obligation(i, g, h, transition) for g in gs for h in sorted(G.GRANULES.values()) if h <= g
             for i in invariants]

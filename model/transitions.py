@@ -2,7 +2,9 @@
 the shadow stage 2 whose preservation of the assumptions is proved.
 
 An entry names the transition (as obligation ids spell it:
-`<name>-preserves-<invariant>-<guest>-host<host>`), the bundled producer
+`<name>-preserves-<invariant>-<guest>-host<host>`, or `<name>-preserves-<invariant>`
+for a transition whose world leaves both granules open: one obligation
+covers every pair, model/inv_mmu.py says why), the bundled producer
 that implements it (impl/producers/<producer>.py, which impl/nested.py runs
 concretely), the kind of producer file `--revision` must give for it, the
 invariants its obligations cover, and its prover and replay.  `nvtlbi
@@ -28,10 +30,17 @@ class Transition:
     # by the end-to-end theorem, which names any invariant a transition
     # has neither an obligation nor a frame argument for
     frame: Tuple[Tuple[str, str], ...] = ()
+    # the invariants it breaks, but only on an MMU it leaves with an unmap
+    # pending, each with why that is harmless: no vCPU translates through a
+    # pending MMU (trusted by the end-to-end theorem, not proved)
+    window: Tuple[Tuple[str, str], ...] = ()
+    # False: its symbolic world takes no granule pair (both are open in it),
+    # so one obligation per invariant stands for all six pairs
+    granular: bool = True
 
     def obligations(self, granules=None, only=None):
         inv = tuple(i for i in self.invariants if not only or i in only)
-        return invariants.obligations(granules, self.name, inv)
+        return invariants.obligations(granules, self.name, inv, self.granular)
 
 
 STABLE = ("vtcr-stable",)
@@ -74,19 +83,28 @@ TRANSITIONS = [
                 "each vCPU holding one reference at most (the BUG_ON's 'MMUs to spare')",),
                _frame(_ENTRIES, "it writes MMU fields only (tlb_vttbr, tlb_vtcr, nested_stage2_enabled, "
                                 "pending_unmap, refcnt), no shadow entry: the predicate reads one entry and the "
-                                "translation it caches")
-               + _frame(("s2off-untagged",), "it may make a recycled MMU's context stage-2-off while the old "
-                                             "context's tagged leaves are still there; they go at the pending "
-                                             "unmap, before any vCPU runs on the MMU (vtcr-stable's window, "
-                                             "model/inv_mmu.py): not proved")),
+                                "translation it caches"),
+               granular=False,
+               # not a frame argument: the predicate reads nested_stage2_enabled, which it writes
+               window=_frame(("s2off-untagged",), "a recycled MMU made stage-2-off keeps the old context's tagged "
+                             "leaves until check_nested_vcpu_requests empties it, so the predicate is false on it "
+                             "meanwhile (vtcr-stable has the same window, as its pending_unmap disjunct); harmless "
+                             "because no vCPU translates through a pending MMU: whoever takes it gets "
+                             "KVM_REQ_NESTED_S2_UNMAP, handled before the guest is entered, and a TLBI emulated "
+                             "in the window (another vCPU may take mmu_lock between the two) at worst unmaps a "
+                             "wrong range of an MMU emptied before use. The theorem's 'any MMU' is any MMU without "
+                             "a pending unmap; an obligation would need tags in model/inv_mmu.py's per-entry "
+                             "world and the pending disjunct in the fault and unmap worlds' predicate")),
     Transition("pending-unmap", "mmu", "check_nested_vcpu_requests: empty a pending MMU, clear pending_unmap",
                STABLE, inv_mmu.prove, _no_replay, (),
                _frame(invariants.INVARIANT, "its entry writes are kvm_stage2_unmap_range's over the whole IPA "
                                             "space: the unmap transition, whose obligations prove the predicate; "
-                                            "clearing pending_unmap writes no entry")),
+                                            "clearing pending_unmap writes no entry"),
+               granular=False),
     Transition("vtcr-write", "guest", "the guest hypervisor stores VTCR_EL2 (VNCR page, no trap)",
                STABLE, inv_mmu.prove, _no_replay, (),
-               _frame(invariants.INVARIANT, "it writes the vCPU's VTCR_EL2 only: no shadow entry, no MMU field")),
+               _frame(invariants.INVARIANT, "it writes the vCPU's VTCR_EL2 only: no shadow entry, no MMU field"),
+               granular=False),
 ]
 BY_NAME = {t.name: t for t in TRANSITIONS}
 

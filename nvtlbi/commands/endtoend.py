@@ -86,6 +86,8 @@ def run(args):
     for t in th.trusted:
         if t["what"] == "frame":
             print(f"      trusted frame argument, {t['name']} without an obligation: {t['reason']}")
+        elif t["what"] == "window":
+            print(f"      trusted pending-unmap window, {t['name']}: {t['reason']}")
         elif t["what"] == "case fact":
             print(f"      trusted as a fact of the case in the {t['name']} transition's world: {t['reason']}")
         else:

@@ -1,7 +1,8 @@
 """`nvtlbi invariants`: prove that the transitions of the shadow stage 2
 (model/transitions.py: the fault, the unmap, ...), each a producer in
 impl/producers/, preserve the shadow-state assumptions: one obligation per
-transition, assumption, guest granule and host granule.  A counterexample is
+transition, assumption, guest granule and host granule (one per transition
+and assumption for those whose world leaves the granules open: the MMU's).  A counterexample is
 replayed on impl/ as an event trace.  Exit status as `prove`: 0 all PROVED,
 1 a replayed counterexample, 2 anything else."""
 
