@@ -141,21 +141,40 @@ def write(mutants, directory=None):
     return paths
 
 
-def classify(original, mutant, path, shifts=GRANULE_ORDER, limits=None, drop=(), op=None, concrete=True):
+def classify(original, mutant, path, shifts=GRANULE_ORDER, limits=None, drop=(), op=None, concrete=True,
+             levels=None):
     """Classify one mutant (loaded from `path`) against the `original`
     revision spec, granule by granule; `op` (model/ops.py, default ipas2e1)
     names the world, the cases and the properties.  `concrete`: first run
     the mutant on generated worlds (model/evidence.py, ipas2e1 only); a
     replayed failure that is not a known finding kills it before any
-    symbolic work."""
+    symbolic work.  `levels` (None: every level): a slice, the diffs and
+    the obligations at these levels only (of T, of C, of the VNCR S1 leaf:
+    the op's level); a class found on a slice speaks of that slice."""
     from nvtlbi.model import ops
     t0 = time.perf_counter()
     with Session(limits=limits or Limits(), max_decisions=MUTANT_MAX_DECISIONS):
-        return _classify(original, mutant, path, shifts, drop, t0, ops.op(op), concrete)
+        return _classify(original, mutant, path, shifts, drop, t0, ops.op(op), concrete,
+                         tuple(levels) if levels else None)
 
 
-def _any_case(op, shift):
-    return op.any_case(shift) if op.any_case else Case(shift, None, "any")
+def _any_cases(op, shift, levels=None):
+    """The cases a diff of one granule runs in: any level (or one per level
+    of the slice), any hint.  The range op's any_case fixes one level: its
+    revisions never read C, so a slice changes nothing there."""
+    if op.any_case:
+        return [op.any_case(shift)]
+    return [Case(shift, None, "any")] if levels is None else [Case(shift, L, "any") for L in levels]
+
+
+def _diff(orig, rev, op, shift, levels, drop, **kw):
+    """The first difference over the slice's cases (EQUIVALENT if none)."""
+    d = None
+    for case in _any_cases(op, shift, levels):
+        d = diff_case(orig, rev, case, drop=drop, op=op, **kw)
+        if d.verdict != EQUIVALENT:
+            return d
+    return d
 
 
 def _killed(rev, r):
@@ -215,7 +234,7 @@ class _Baseline:
         return out.violates(sc)
 
 
-def _concretely(rev, op, shifts, enabled, drop, base):
+def _concretely(rev, op, shifts, enabled, drop, base, levels=None):
     """A COUNTEREXAMPLE result found on generated worlds (model/evidence.py)
     that replayed, is not a known finding about the kernel, and on whose
     world the original does not fail as well; or None."""
@@ -224,14 +243,14 @@ def _concretely(rev, op, shifts, enabled, drop, base):
         return None
     keep = lambda cex, prop: findings.of(cex, prop) is None and not base.fails_on(cex)
     for shift in shifts:
-        cases = [c for c in op.matrix(enabled) if c.shift == shift]
+        cases = [c for c in op.matrix(enabled) if c.shift == shift and (levels is None or c.level in levels)]
         r = evidence.hunt(rev, cases, tuple(op.properties), budget=CONCRETE, drop=drop, keep=keep)
         if r is not None:
             return r
     return None
 
 
-def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True):
+def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True, levels=None):
     def done(verdict, evidence, example=None, by=""):
         return Classified(mutant.id, mutant.line, mutant.operator, mutant.change, verdict, evidence,
                           round(time.perf_counter() - t0, 2), example, by)
@@ -242,12 +261,12 @@ def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True):
         enabled = AS.enabled(drop)
         base = _Baseline(orig, op, drop)
         if concrete:
-            r = _concretely(rev, op, shifts, enabled, drop, base)
+            r = _concretely(rev, op, shifts, enabled, drop, base, levels)
             if r is not None:
                 return done(KILLED, _killed(rev, r), by=r.property)
         differing, unknown, known, shared = [], [], set(), set()
         for shift in shifts:
-            d = diff_case(orig, rev, _any_case(op, shift), drop=drop, op=op)
+            d = _diff(orig, rev, op, shift, levels, drop)
             if d.verdict == EQUIVALENT:
                 continue
             if d.verdict == "UNKNOWN" and "symbolic branches" in d.reason and (op.hangs or hangs)(rev, shift):
@@ -260,7 +279,7 @@ def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True):
                 unknown.append(f"{d.granule}: {d.verdict} {d.reason}")
                 continue
             differing.append((d.granule, d.example))
-            cases = [c for c in op.matrix(enabled) if c.shift == shift]
+            cases = [c for c in op.matrix(enabled) if c.shift == shift and (levels is None or c.level in levels)]
             # one exploration per level for all its hint cases (as the
             # baseline and `prove` do), not one per case
             for level in sorted({c.level for c in cases}):
@@ -293,11 +312,12 @@ def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True):
         return done(UNEXPLAINED, "; ".join(unknown))
     if not differing:
         names = ", ".join({12: "4K", 14: "16K", 16: "64K"}[x] for x in sorted(shifts))
+        names += f"; levels {', '.join(map(str, levels))} only" if levels else ""
         return done(EQUIVALENT, f"same behaviour (ranges, WARN_ON, BUG(), errors, mmu_lock) for every input "
                                 f"and environment ({names})")
     where = []
     for g, _ in differing:
-        d = diff_case(orig, rev, _any_case(op, G.GRANULES[g]), drop=drop, obliged_only=True, op=op)
+        d = _diff(orig, rev, op, G.GRANULES[g], levels, drop, obliged_only=True)
         if d.verdict == EQUIVALENT:
             continue
         if d.verdict != DIFFERENT:
@@ -312,7 +332,7 @@ def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True):
     for g, _ in where:
         # no obligation speaks of the lock: a mutant that leaves it held (the
         # next TLBI deadlocks) on any path is a hole, whatever else differs
-        d = diff_case(orig, rev, _any_case(op, G.GRANULES[g]), drop=drop, compare=("mmu_lock",), op=op)
+        d = _diff(orig, rev, op, G.GRANULES[g], levels, drop, compare=("mmu_lock",))
         if d.verdict != EQUIVALENT:
             return done(UNEXPLAINED, f"{g}: differs in whether mmu_lock is held on return, which no obligation "
                                      f"checks ({d.verdict}" + (f": e.g. {_example(g, d.example)})" if d.example
