@@ -177,11 +177,15 @@ def _diff(orig, rev, op, shift, levels, drop, **kw):
     return d
 
 
-def _killed(rev, r):
+def _killed(rev, r, c=None, shared=False):
     """The evidence of a KILLED mutant: the obligation, and how its
-    counterexample replayed."""
-    c = next(c for c in findings.unexplained(r) if c.get("replayed"))
+    counterexample `c` (default: the first that replayed) replayed; `shared`:
+    the original fails the same obligation for the same cause elsewhere, but
+    passes on this world."""
+    c = c or next(c for c in findings.unexplained(r) if c.get("replayed"))
     how = f"{c['replay']} ({c['evidence']})" if c.get("evidence") else c["replay"]
+    if shared:
+        how += f"; the original fails {r.property} too, but not on this world"
     return (f"{r.id.replace(rev.name, 'mutant', 1)}: {how}{getattr(r, 'note', '')}"
             + (f" ({c['error']})" if c.get("error") else ""))
 
@@ -225,7 +229,9 @@ class _Baseline:
 
     def fails_on(self, cex):
         """Does the original break the property on this concrete world too
-        (ipas2e1's replay world: model/replay.py)?"""
+        (the op's replay world: model/replay.py for ipas2e1)?"""
+        if self.op.violates is not None:
+            return self.op.violates(cex, self.orig)
         sc = R.from_counterexample(cex)
         try:
             out = R.execute(sc, R.build(sc), self.orig)
@@ -295,14 +301,18 @@ def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True, level
                         if not shown:
                             known.add(r.property)
                             continue
-                        # the original's own failures (same obligation, same cause) kill nothing either
-                        shown = [c for c in shown if _cause(op, r.property, c) not in base.causes(case)]
+                        # the original's own failures (same obligation, same cause) kill nothing
+                        # either, unless the original passes on the mutant's world (ops with
+                        # their own replay: the range and VNCR ops, whose upstream has findings)
+                        shown = [c for c in shown if _cause(op, r.property, c) not in base.causes(case)
+                                 or (op.violates is not None and c.get("replayed") and not base.fails_on(c))]
                         if not shown:
                             shared.add(r.property)
                             continue
                         c = next((c for c in shown if c.get("replayed")), None)
                         if c is not None:
-                            return done(KILLED, _killed(rev, r), by=r.property)
+                            masked = _cause(op, r.property, c) in base.causes(case)
+                            return done(KILLED, _killed(rev, r, c, masked), by=r.property)
                         unknown.append(f"{r.id}: {shown[0].get('replay')}")
                     elif r.verdict != PROVED:
                         unknown.append(f"{r.id}: {r.verdict} {r.reason}")
@@ -310,6 +320,9 @@ def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True, level
         return done(STILLBORN, str(e).replace(path, f"mutant_{mutant.id}.py"))
     if unknown:
         return done(UNEXPLAINED, "; ".join(unknown))
+    kill = _on_difference(op, orig, rev, differing)
+    if kill is not None:
+        return done(KILLED, kill[1], by=kill[0])
     if not differing:
         names = ", ".join({12: "4K", 14: "16K", 16: "64K"}[x] for x in sorted(shifts))
         names += f"; levels {', '.join(map(str, levels))} only" if levels else ""
@@ -342,6 +355,24 @@ def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True, level
     how = "where the TLBI is obliged" if what == ["ranges"] else f"in {', '.join(what)}"
     return done(SAFE, f"differs on {', '.join(x for x, _ in where)} {how} (e.g. {_example(g, ex)}) "
                       f"but every obligation there is PROVED{_but(known, shared)}", ex)
+
+
+def _on_difference(op, orig, rev, differing):
+    """(property, evidence) when, on an input where the two differ (a diff's
+    example, a concrete world of the op), the mutant breaks a property that
+    the original keeps, replayed on impl/: the symbolic counterexamples may
+    all be ones the original shares (the range and VNCR ops' upstream have
+    findings), this one is not.  None otherwise, and for ipas2e1 (its
+    concrete evidence comes first: _concretely)."""
+    if op.violates is None:
+        return None
+    for g, ex in differing:
+        for prop in op.properties:
+            world = dict(ex, property=prop)
+            if op.violates(world, rev) and not op.violates(world, orig):
+                return prop, (f"{g}: on the input where they differ ({_example(g, ex)}) the mutant breaks {prop} "
+                              f"and the original does not, replayed on impl/")
+    return None
 
 
 def _but(known, shared=()):
