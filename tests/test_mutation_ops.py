@@ -4,6 +4,7 @@ record them (NVTLBI_FULL=1: every recorded mutant, minutes to hours), and
 the V3 gap one mutant exposed: clearing a fixmap slot no pseudo-TLB holds."""
 
 import functools
+import json
 import os
 import re
 
@@ -129,3 +130,15 @@ def test_V3_symbolically_kills_the_stray_fixmap_mutant():
     assert r.counterexample["survived"] == ["fixmap slot FIX_VNCR+1 cleared, no pseudo-TLB's"]
     r = prove_level(REV.load("upstream", op.caller), 16, 3, ["all"], props=("V3",), op=op)[0]
     assert r.verdict == PROVED, (r.verdict, r.reason)
+
+
+def test_cli_level_slice_is_said(capsys):
+    # m017 is STILLBORN (no solving): the slice is in the header and the --json
+    from nvtlbi import cli
+    args = ["mutate", "--op", "ripas2e1", "--only", "m017", "--granule", "16K", "--level", "2", "--jobs", "1"]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "op ripas2e1; granules: 16K; levels: 2 only" in out and "STILLBORN" in out, out
+    assert cli.main(args + ["--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["op"] == "ripas2e1" and doc["levels"] == [2] and doc["counts"]["STILLBORN"] == 1, doc
