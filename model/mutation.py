@@ -350,6 +350,10 @@ def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True, level
             return done(UNEXPLAINED, f"{g}: differs in whether mmu_lock is held on return, which no obligation "
                                      f"checks ({d.verdict}" + (f": e.g. {_example(g, d.example)})" if d.example
                                                                else f" {d.reason})"), d.example)
+    # the obliged-only diff's inputs: where an obligation can tell them apart
+    kill = _on_difference(op, orig, rev, where)
+    if kill is not None:
+        return done(KILLED, kill[1], by=kill[0])
     g, ex = where[0]
     what = ex.get("differs") or ["ranges"]
     how = "where the TLBI is obliged" if what == ["ranges"] else f"in {', '.join(what)}"

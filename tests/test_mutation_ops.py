@@ -73,11 +73,18 @@ def test_mutant_is_classified_as_recorded(op, mid, shifts, levels):
 
 
 def test_recorded_runs_are_complete_and_fully_classified():
-    """Each doc lists every generated mutant once, none UNEXPLAINED."""
+    """Each doc lists every generated mutant once (or says it is partial:
+    which ones it lists), none UNEXPLAINED."""
     for op in ("ripas2e1", "vncr"):
         rec, _, _ = _recorded(op)
         mutants = _mutants(op)
-        assert set(rec) == set(mutants), (op, sorted(set(mutants) - set(rec)))
+        with open(os.path.join(DOCS, f"mutation-{op}.txt")) as f:
+            partial = re.search(r"^# partial: (\d+) of (\d+) mutants", f.read(), re.M)
+        if partial:
+            assert (int(partial.group(1)), int(partial.group(2))) == (len(rec), len(mutants)), op
+            assert set(rec) <= set(mutants), op
+        else:
+            assert set(rec) == set(mutants), (op, sorted(set(mutants) - set(rec)))
         assert all(mutants[k].change == c for k, (c, _) in rec.items())
         assert MU.UNEXPLAINED not in {v for _, v in rec.values()}, op
 
