@@ -47,10 +47,12 @@ class MutantClass:
 
 
 CLASSES = [MutantClass(*c) for c in [
-    ("KILLED", "an obligation of the mutant (P1-P5) has a counterexample that replays on `impl/` (the concrete "
-               "oracle sees the failure), is not a known finding about the kernel (`model/findings.py`), and is not "
-               "a failure the original has too (the same obligation with the same cause); or "
-               "the mutant loops without bound and a concrete run keeps probing the "
+    ("KILLED", "an obligation of the mutant (P1-P5, R1-R5, V1-V4) has a counterexample that replays on `impl/` "
+               "(the concrete oracle sees the failure), is not a known finding about the kernel "
+               "(`model/findings.py`), and is not a failure the original has too (the same obligation with the "
+               "same cause, unless the original passes on that counterexample's world); or, for the range and "
+               "VNCR ops, on an input where the two differ the mutant breaks a property, replayed on `impl/`, "
+               "that the original keeps; or the mutant loops without bound and a concrete run keeps probing the "
                "shadow S2 past 10,000 probes"),
     (EQUIVALENT, "`model/equiv.py` proves that it behaves as the original (ranges, WARN_ON, BUG(), errors, "
                  "mmu_lock: as `nvtlbi diff`) for every input and environment, on every granule"),
