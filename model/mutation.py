@@ -47,10 +47,12 @@ class MutantClass:
 
 
 CLASSES = [MutantClass(*c) for c in [
-    ("KILLED", "an obligation of the mutant (P1-P5) has a counterexample that replays on `impl/` (the concrete "
-               "oracle sees the failure), is not a known finding about the kernel (`model/findings.py`), and is not "
-               "a failure the original has too (the same obligation with the same cause); or "
-               "the mutant loops without bound and a concrete run keeps probing the "
+    ("KILLED", "an obligation of the mutant (P1-P5, R1-R5, V1-V4) has a counterexample that replays on `impl/` "
+               "(the concrete oracle sees the failure), is not a known finding about the kernel "
+               "(`model/findings.py`), and is not a failure the original has too (the same obligation with the "
+               "same cause, unless the original passes on that counterexample's world); or, for the range and "
+               "VNCR ops, on an input where the two differ the mutant breaks a property, replayed on `impl/`, "
+               "that the original keeps; or the mutant loops without bound and a concrete run keeps probing the "
                "shadow S2 past 10,000 probes"),
     (EQUIVALENT, "`model/equiv.py` proves that it behaves as the original (ranges, WARN_ON, BUG(), errors, "
                  "mmu_lock: as `nvtlbi diff`) for every input and environment, on every granule"),
@@ -141,28 +143,51 @@ def write(mutants, directory=None):
     return paths
 
 
-def classify(original, mutant, path, shifts=GRANULE_ORDER, limits=None, drop=(), op=None, concrete=True):
+def classify(original, mutant, path, shifts=GRANULE_ORDER, limits=None, drop=(), op=None, concrete=True,
+             levels=None):
     """Classify one mutant (loaded from `path`) against the `original`
     revision spec, granule by granule; `op` (model/ops.py, default ipas2e1)
     names the world, the cases and the properties.  `concrete`: first run
     the mutant on generated worlds (model/evidence.py, ipas2e1 only); a
     replayed failure that is not a known finding kills it before any
-    symbolic work."""
+    symbolic work.  `levels` (None: every level): a slice, the diffs and
+    the obligations at these levels only (of T, of C, of the VNCR S1 leaf:
+    the op's level); a class found on a slice speaks of that slice."""
     from nvtlbi.model import ops
     t0 = time.perf_counter()
     with Session(limits=limits or Limits(), max_decisions=MUTANT_MAX_DECISIONS):
-        return _classify(original, mutant, path, shifts, drop, t0, ops.op(op), concrete)
+        return _classify(original, mutant, path, shifts, drop, t0, ops.op(op), concrete,
+                         tuple(levels) if levels else None)
 
 
-def _any_case(op, shift):
-    return op.any_case(shift) if op.any_case else Case(shift, None, "any")
+def _any_cases(op, shift, levels=None):
+    """The cases a diff of one granule runs in: any level (or one per level
+    of the slice), any hint.  The range op's any_case fixes one level: its
+    revisions never read C, so a slice changes nothing there."""
+    if op.any_case:
+        return [op.any_case(shift)]
+    return [Case(shift, None, "any")] if levels is None else [Case(shift, L, "any") for L in levels]
 
 
-def _killed(rev, r):
+def _diff(orig, rev, op, shift, levels, drop, **kw):
+    """The first difference over the slice's cases (EQUIVALENT if none)."""
+    d = None
+    for case in _any_cases(op, shift, levels):
+        d = diff_case(orig, rev, case, drop=drop, op=op, **kw)
+        if d.verdict != EQUIVALENT:
+            return d
+    return d
+
+
+def _killed(rev, r, c=None, shared=False):
     """The evidence of a KILLED mutant: the obligation, and how its
-    counterexample replayed."""
-    c = next(c for c in findings.unexplained(r) if c.get("replayed"))
+    counterexample `c` (default: the first that replayed) replayed; `shared`:
+    the original fails the same obligation for the same cause elsewhere, but
+    passes on this world."""
+    c = c or next(c for c in findings.unexplained(r) if c.get("replayed"))
     how = f"{c['replay']} ({c['evidence']})" if c.get("evidence") else c["replay"]
+    if shared:
+        how += f"; the original fails {r.property} too, but not on this world"
     return (f"{r.id.replace(rev.name, 'mutant', 1)}: {how}{getattr(r, 'note', '')}"
             + (f" ({c['error']})" if c.get("error") else ""))
 
@@ -206,7 +231,9 @@ class _Baseline:
 
     def fails_on(self, cex):
         """Does the original break the property on this concrete world too
-        (ipas2e1's replay world: model/replay.py)?"""
+        (the op's replay world: model/replay.py for ipas2e1)?"""
+        if self.op.violates is not None:
+            return self.op.violates(cex, self.orig)
         sc = R.from_counterexample(cex)
         try:
             out = R.execute(sc, R.build(sc), self.orig)
@@ -215,7 +242,7 @@ class _Baseline:
         return out.violates(sc)
 
 
-def _concretely(rev, op, shifts, enabled, drop, base):
+def _concretely(rev, op, shifts, enabled, drop, base, levels=None):
     """A COUNTEREXAMPLE result found on generated worlds (model/evidence.py)
     that replayed, is not a known finding about the kernel, and on whose
     world the original does not fail as well; or None."""
@@ -224,14 +251,14 @@ def _concretely(rev, op, shifts, enabled, drop, base):
         return None
     keep = lambda cex, prop: findings.of(cex, prop) is None and not base.fails_on(cex)
     for shift in shifts:
-        cases = [c for c in op.matrix(enabled) if c.shift == shift]
+        cases = [c for c in op.matrix(enabled) if c.shift == shift and (levels is None or c.level in levels)]
         r = evidence.hunt(rev, cases, tuple(op.properties), budget=CONCRETE, drop=drop, keep=keep)
         if r is not None:
             return r
     return None
 
 
-def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True):
+def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True, levels=None):
     def done(verdict, evidence, example=None, by=""):
         return Classified(mutant.id, mutant.line, mutant.operator, mutant.change, verdict, evidence,
                           round(time.perf_counter() - t0, 2), example, by)
@@ -242,12 +269,12 @@ def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True):
         enabled = AS.enabled(drop)
         base = _Baseline(orig, op, drop)
         if concrete:
-            r = _concretely(rev, op, shifts, enabled, drop, base)
+            r = _concretely(rev, op, shifts, enabled, drop, base, levels)
             if r is not None:
                 return done(KILLED, _killed(rev, r), by=r.property)
         differing, unknown, known, shared = [], [], set(), set()
         for shift in shifts:
-            d = diff_case(orig, rev, _any_case(op, shift), drop=drop, op=op)
+            d = _diff(orig, rev, op, shift, levels, drop)
             if d.verdict == EQUIVALENT:
                 continue
             if d.verdict == "UNKNOWN" and "symbolic branches" in d.reason and (op.hangs or hangs)(rev, shift):
@@ -260,7 +287,7 @@ def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True):
                 unknown.append(f"{d.granule}: {d.verdict} {d.reason}")
                 continue
             differing.append((d.granule, d.example))
-            cases = [c for c in op.matrix(enabled) if c.shift == shift]
+            cases = [c for c in op.matrix(enabled) if c.shift == shift and (levels is None or c.level in levels)]
             # one exploration per level for all its hint cases (as the
             # baseline and `prove` do), not one per case
             for level in sorted({c.level for c in cases}):
@@ -276,14 +303,18 @@ def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True):
                         if not shown:
                             known.add(r.property)
                             continue
-                        # the original's own failures (same obligation, same cause) kill nothing either
-                        shown = [c for c in shown if _cause(op, r.property, c) not in base.causes(case)]
+                        # the original's own failures (same obligation, same cause) kill nothing
+                        # either, unless the original passes on the mutant's world (ops with
+                        # their own replay: the range and VNCR ops, whose upstream has findings)
+                        shown = [c for c in shown if _cause(op, r.property, c) not in base.causes(case)
+                                 or (op.violates is not None and c.get("replayed") and not base.fails_on(c))]
                         if not shown:
                             shared.add(r.property)
                             continue
                         c = next((c for c in shown if c.get("replayed")), None)
                         if c is not None:
-                            return done(KILLED, _killed(rev, r), by=r.property)
+                            masked = _cause(op, r.property, c) in base.causes(case)
+                            return done(KILLED, _killed(rev, r, c, masked), by=r.property)
                         unknown.append(f"{r.id}: {shown[0].get('replay')}")
                     elif r.verdict != PROVED:
                         unknown.append(f"{r.id}: {r.verdict} {r.reason}")
@@ -291,13 +322,17 @@ def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True):
         return done(STILLBORN, str(e).replace(path, f"mutant_{mutant.id}.py"))
     if unknown:
         return done(UNEXPLAINED, "; ".join(unknown))
+    kill = _on_difference(op, orig, rev, differing)
+    if kill is not None:
+        return done(KILLED, kill[1], by=kill[0])
     if not differing:
         names = ", ".join({12: "4K", 14: "16K", 16: "64K"}[x] for x in sorted(shifts))
+        names += f"; levels {', '.join(map(str, levels))} only" if levels else ""
         return done(EQUIVALENT, f"same behaviour (ranges, WARN_ON, BUG(), errors, mmu_lock) for every input "
                                 f"and environment ({names})")
     where = []
     for g, _ in differing:
-        d = diff_case(orig, rev, _any_case(op, G.GRANULES[g]), drop=drop, obliged_only=True, op=op)
+        d = _diff(orig, rev, op, G.GRANULES[g], levels, drop, obliged_only=True)
         if d.verdict == EQUIVALENT:
             continue
         if d.verdict != DIFFERENT:
@@ -312,16 +347,38 @@ def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True):
     for g, _ in where:
         # no obligation speaks of the lock: a mutant that leaves it held (the
         # next TLBI deadlocks) on any path is a hole, whatever else differs
-        d = diff_case(orig, rev, _any_case(op, G.GRANULES[g]), drop=drop, compare=("mmu_lock",), op=op)
+        d = _diff(orig, rev, op, G.GRANULES[g], levels, drop, compare=("mmu_lock",))
         if d.verdict != EQUIVALENT:
             return done(UNEXPLAINED, f"{g}: differs in whether mmu_lock is held on return, which no obligation "
                                      f"checks ({d.verdict}" + (f": e.g. {_example(g, d.example)})" if d.example
                                                                else f" {d.reason})"), d.example)
+    # the obliged-only diff's inputs: where an obligation can tell them apart
+    kill = _on_difference(op, orig, rev, where)
+    if kill is not None:
+        return done(KILLED, kill[1], by=kill[0])
     g, ex = where[0]
     what = ex.get("differs") or ["ranges"]
     how = "where the TLBI is obliged" if what == ["ranges"] else f"in {', '.join(what)}"
     return done(SAFE, f"differs on {', '.join(x for x, _ in where)} {how} (e.g. {_example(g, ex)}) "
                       f"but every obligation there is PROVED{_but(known, shared)}", ex)
+
+
+def _on_difference(op, orig, rev, differing):
+    """(property, evidence) when, on an input where the two differ (a diff's
+    example, a concrete world of the op), the mutant breaks a property that
+    the original keeps, replayed on impl/: the symbolic counterexamples may
+    all be ones the original shares (the range and VNCR ops' upstream have
+    findings), this one is not.  None otherwise, and for ipas2e1 (its
+    concrete evidence comes first: _concretely)."""
+    if op.violates is None:
+        return None
+    for g, ex in differing:
+        for prop in op.properties:
+            world = dict(ex, property=prop)
+            if op.violates(world, rev) and not op.violates(world, orig):
+                return prop, (f"{g}: on the input where they differ ({_example(g, ex)}) the mutant breaks {prop} "
+                              f"and the original does not, replayed on impl/")
+    return None
 
 
 def _but(known, shared=()):

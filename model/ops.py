@@ -54,6 +54,7 @@ class Op:
     any_case: Callable | None = None    # any_case(shift) -> the Case a diff runs in (None: any level, any hint)
     example: Callable | None = None     # example(diff example, a, b) -> lines: the input two revisions differ on
     hangs: Callable | None = None       # hangs(rev, shift): a mutant loops concretely (None: ipas2e1's probe budget)
+    violates: Callable | None = None    # violates(cex, rev): rev breaks cex's property on cex's world (None: ipas2e1's)
 
     def __str__(self):
         return self.name
@@ -96,7 +97,7 @@ RIPAS2E1 = Op("ripas2e1", "TLBI RIPAS2E1*: a range of IPAs (TG, SCALE, NUM, TTL,
               tlbi_range.CALLER, RE.RangeCases.NAMES, RP.PROPERTIES, RP.ISOLATION, RE.RangeEnv, _range_matrix,
               RP.applies, RP.holds, lambda env, h: env.case_fact(h), RR.describe, RR.attach, RR.executed, RR.cover,
               RT.sentence, RT.scenario, _range_any_case, RT.example,
-              RR.hangs)
+              RR.hangs, RR.violates)
 
 
 
@@ -111,7 +112,7 @@ VNCR = Op("vncr", "the VNCR pseudo-TLB (FEAT_NV2): a vCPU's cached translation o
           "compute_s1_tlbi_range, kvm_handle_s1e2_tlbi (N3_nested_96575923.txt:813-1051)",
           vncr.CALLER, VE.KIND_NAMES, VP.PROPERTIES, VP.ISOLATION, VE.VncrEnv, _vncr_matrix,
           VP.applies, VP.holds, lambda env, h: env.case_fact(h), VR.describe, VR.attach, VR.executed, VR.cover,
-          VT.sentence, VT.scenario, None, VT.example, VT.hangs)
+          VT.sentence, VT.scenario, None, VT.example, VT.hangs, VR.violates)
 
 OPS = {o.name: o for o in [IPAS2E1, RIPAS2E1, VNCR]}
 DEFAULT = IPAS2E1.name

@@ -102,6 +102,17 @@ def _sized(ranges):
     return [(b, e - b, m) for b, e, m in ranges]
 
 
+def violates(cex, rev):
+    """Does `rev` break the counterexample's property on its world (another
+    revision's counterexample: its own outcome is not compared)?  A world
+    that cannot be built, or a run that fails otherwise, says no."""
+    try:
+        world = build(cex)
+        return bool(RP.PROPERTIES[cex["property"]].violated(execute(cex, world, rev), cex))
+    except Exception:       # noqa: BLE001 -- not a failure the revision shares
+        return False
+
+
 def replay(cex, rev):
     try:
         vm = build(cex)

@@ -50,6 +50,13 @@ def _fixmap_cleared(env):
         cleared = z3.Or([getattr(i, "v", i) == slot for i in env.fixmap_cleared] or [z3.BoolVal(False)])
         out.append(z3.Implies(z3.And(env.held(j), vt.cpu0 != z3.BitVecVal(-1, 32), z3.Not(vt.valid_after())),
                               cleared))
+    # and no other fixmap slot: each one cleared is the VNCR slot of a CPU a
+    # pseudo-TLB was mapped on (FIX_VNCR - (-1) is the next enum
+    # fixed_addresses entry, another user's mapping)
+    for i in env.fixmap_cleared:
+        i = getattr(i, "v", i)
+        out.append(z3.Or([z3.And(env.alloc[j], vt.cpu0 != z3.BitVecVal(-1, 32),
+                                 i == z3.BitVecVal(kernel.FIX_VNCR, 32) - vt.cpu0) for j, vt in enumerate(env.vts)]))
     return z3.And(out)
 
 
@@ -78,7 +85,7 @@ def v_ipa(out, sc):
 
 @_conc
 def v_fixmap(out, sc):
-    return bool(out.fixmap_left)
+    return bool(out.fixmap_left or out.fixmap_stray)
 
 
 def v_available(out, sc):
@@ -92,8 +99,10 @@ V2 = Property("V2", "KVM's unmapping of [start, end) of the VM's IPA space drops
                     "whose host page (the PAGE_SIZE page of wr.pa that hpa maps) overlaps it",
               "the host no longer backs that IPA: a pseudo-TLB keeping hpa would map a page the VM does not own "
               "(nested.c kvm_invalidate_vncr_ipa, the MMU-notifier path)", _ipa_drops, v_ipa)
-V3 = Property("V3", "a dropped pseudo-TLB that was mapped on a CPU has that CPU's VNCR fixmap slot cleared",
-              "invalidate_vncr: the fixmap must not keep the page (N3:813)", _fixmap_cleared, v_fixmap)
+V3 = Property("V3", "a dropped pseudo-TLB that was mapped on a CPU has that CPU's VNCR fixmap slot cleared, and "
+                    "no other fixmap slot is cleared",
+              "invalidate_vncr: the fixmap must not keep the page (N3:813), nor lose another CPU's or another "
+              "user's mapping", _fixmap_cleared, v_fixmap)
 V4 = Property("V4", "no invalidation reaches BUG(), WARN_ON, a NULL dereference or a lockdep failure",
               "availability: a guest must not bring the host down", _available, v_available)
 

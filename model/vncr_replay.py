@@ -87,6 +87,7 @@ class Outcome:
     after: list
     stale: list = field(default_factory=list)
     fixmap_left: list = field(default_factory=list)
+    fixmap_stray: list = field(default_factory=list)   # slots cleared that no mapped pseudo-TLB holds
     error: str | None = None
     warnings: list = field(default_factory=list)
 
@@ -123,7 +124,20 @@ def execute(d, world, rev):
             out.stale.append(j)
         if not after[j] and v["cpu"] != -1 and hooks and (kernel.FIX_VNCR - v["cpu"]) not in hooks.fixmap_cleared:
             out.fixmap_left.append(j)
+    mine = {kernel.FIX_VNCR - v["cpu"] for v in d["vts"] if v["alloc"] and v["cpu"] != -1}
+    out.fixmap_stray = [i for i in (hooks.fixmap_cleared if hooks else []) if i not in mine]
     return out
+
+
+def violates(cex, rev):
+    """Does `rev` break the counterexample's property on its world (another
+    revision's counterexample: its own outcome is not compared)?  A world
+    that cannot be built, or a run that fails otherwise, says no."""
+    try:
+        world = build(cex)
+        return bool(VP.PROPERTIES[cex["property"]].violated(execute(cex, world, rev), cex))
+    except Exception:       # noqa: BLE001 -- not a failure the revision shares
+        return False
 
 
 def replay(cex, rev):
@@ -145,8 +159,10 @@ def attach(c, rev, dropped=()):
     ok, why, out = replay(c, rev)
     R.say(c, ok, why, dropped)
     if ok and out is not None:
-        c["survived"] = [c["cached"][j] for j in out.stale] or [c["cached"][j] + " (fixmap slot kept)"
-                                                                for j in out.fixmap_left]
+        c["survived"] = ([c["cached"][j] for j in out.stale] or [c["cached"][j] + " (fixmap slot kept)"
+                                                                 for j in out.fixmap_left]
+                         or [f"fixmap slot FIX_VNCR{i - kernel.FIX_VNCR:+d} cleared, no pseudo-TLB's"
+                             for i in out.fixmap_stray])
         if out.error and not c.get("error"):
             c["error"] = out.error
 

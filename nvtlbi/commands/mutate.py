@@ -20,6 +20,9 @@ SHIFTS = {"4K": 12, "16K": 14, "64K": 16}
 # a mutant costs 1-60 s of CPU (an equivalence proof runs three full diffs);
 # 40 spread over the source keep the default run near 2 minutes on 2 cores
 DEFAULT_SAMPLE = 40
+# what the properties that kill are, per op (the legend of "killed by")
+KILLERS = {"ipas2e1": "P1-P4 isolation, P5 precision", "ripas2e1": "R1-R4 isolation and availability, R5 precision",
+           "vncr": "V1-V3 the pseudo-TLB dropped and its fixmap cleared, V4 availability"}
 
 
 def add_parser(sub, common):
@@ -68,14 +71,14 @@ def select(mutants, only=None, sample=0):
     return mutants
 
 
-def _work(original, mutant, path, shifts, limits, drop, op=None, concrete=True):
+def _work(original, mutant, path, shifts, limits, drop, op=None, concrete=True, levels=None):
     """One job, in a worker: classify one mutant."""
-    return MU.classify(original, mutant, path, shifts=shifts, limits=limits, drop=drop, op=op, concrete=concrete)
+    return MU.classify(original, mutant, path, shifts=shifts, limits=limits, drop=drop, op=op, concrete=concrete,
+                       levels=levels)
 
 
-def jobs_for(original, mutants, paths, shifts, limits, drop, op=None, concrete=True):
-    extra = (op,) if op and op != ops.DEFAULT else ()
-    extra += () if concrete else (op, False)
+def jobs_for(original, mutants, paths, shifts, limits, drop, op=None, concrete=True, levels=None):
+    extra = (op, concrete, tuple(levels) if levels else None)
     return [scheduler.Job(_work, (original, m, paths[m.id], shifts, limits, drop) + extra,
                           f"mutant {m.id} (line {m.line}: {m.change})", paths[m.id]) for m in mutants]
 
@@ -96,11 +99,12 @@ def run(args):
     limits = options.limits_of(args)
     paths = MU.write(mutants)
     jobs = jobs_for(args.target, mutants, paths, shifts, limits, tuple(args.drop), args.op,
-                    concrete=not args.no_concrete)
+                    concrete=not args.no_concrete, levels=args.level)
     t0 = time.perf_counter()
     if not args.json:
         print(f"mutants of {rev.name} ({rev.path}), op {args.op}; granules: "
-              f"{', '.join(g for g, s in SHIFTS.items() if s in shifts)}", flush=True)
+              f"{', '.join(g for g, s in SHIFTS.items() if s in shifts)}"
+              + (f"; levels: {', '.join(map(str, sorted(args.level)))} only" if args.level else ""), flush=True)
     def show(r):                # as they come, in mutant order
         print(f"{r.id} line {r.line:<4} {r.operator:<9} {r.verdict:<11} {r.change}  ({r.seconds:.0f}s)")
         print(f"     {r.evidence}", flush=True)
@@ -109,7 +113,8 @@ def run(args):
     explained, counted = MU.score(results)
     counts = MU.counts(results)
     if args.json:
-        print(json.dumps({"op": args.op, "revision": rev.name, "mutants": len(results), "explained": explained,
+        print(json.dumps({"op": args.op, "revision": rev.name, "levels": sorted(args.level or []) or None,
+                          "mutants": len(results), "explained": explained,
                           "versions": solver_versions(),
                           "counted": counted, "counts": counts, "killed_by": MU.killed_by(results),
                           "seconds": round(wall, 1),
@@ -121,8 +126,7 @@ def run(args):
         by = MU.killed_by(results)
         if by:
             print("killed by: " + ", ".join(f"{k} {n}" for k, n in by.items())
-                  + ("  (P1-P4 isolation, P5 precision)" if args.op == ops.DEFAULT else "  (R1-R4 isolation and "
-                                                                                         "availability, R5 precision)"))
+                  + f"  ({KILLERS[ops.op(args.op).name]})")
         print(f"score: {explained}/{counted} classified ({pct:.0f} %); wall time {wall:.1f}s")
     sys.stdout.flush()
     return 0 if explained == counted else 2
