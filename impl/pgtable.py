@@ -173,19 +173,54 @@ class PageTable:
         page = 1 << self.shift
         start = int(addr) & ~(page - 1)
         end = (int(addr) + int(size) + page - 1) & ~(page - 1)
-        return self._walk_table(self.root, self.start, 0, start, min(end, 1 << self.ia_bits), walker)
+        return self._walk_table(self.root, self.start, 0, start, min(end, 1 << self.ia_bits), walker, [None])
 
-    def _walk_table(self, table, level, base, start, end, walker):
+    def _walk_table(self, table, level, base, start, end, walker, empty_noop):
+        """empty_noop[0]: None until the walk has visited an empty entry
+        (never written, so 0); then whether that visit left it 0 and
+        returned 0.  A walker that does nothing with the first empty entry
+        is not called on the others: the LEAF walkers here read only
+        ctx->old, so the visit of an empty entry is the same call wherever it
+        is (an unmap of 1G over 4K pages would otherwise be 262144 Python
+        calls that change nothing)."""
         lsize = G.level_size(self.shift, level)
         n = (1 << (self.ia_bits - G.level_shift(self.shift, level)) if level == self.start
              else 1 << G.bits_per_level(self.shift))
         first = max(0, (start - base) // lsize)
         last = min(n, (end - base + lsize - 1) // lsize)
-        for idx in range(first, last):
-            d = self.tables[table].get(idx, 0)
+        entries = self.tables[table]
+        span = range(first, last) if not empty_noop[0] else sorted(i for i in entries if first <= i < last)
+        for idx in span:
+            if empty_noop[0] and idx not in entries:
+                continue
+            d = entries.get(idx, 0)
+            if idx not in entries and empty_noop[0] is None:
+                r = int(walker.cb(_VisitCtx(self, table, idx, level, base + idx * lsize, 0), 1))
+                empty_noop[0] = r == 0 and entries.get(idx, 0) == 0
+                if r:
+                    return r
+                if empty_noop[0]:
+                    return self._walk_rest(table, level, base, idx + 1, last, start, end, walker, empty_noop)
+                continue
             at = base + idx * lsize
             if D.is_table(d, level):
-                r = self._walk_table(D.next_table(d, self.shift), level + 1, at, start, end, walker)
+                r = self._walk_table(D.next_table(d, self.shift), level + 1, at, start, end, walker, empty_noop)
+            else:
+                r = int(walker.cb(_VisitCtx(self, table, idx, level, at, d), 1))
+            if r:
+                return r
+        return 0
+
+    def _walk_rest(self, table, level, base, first, last, start, end, walker, empty_noop):
+        """The rest of a table's span once empty entries are known no-ops:
+        only the entries that exist."""
+        lsize = G.level_size(self.shift, level)
+        entries = self.tables[table]
+        for idx in sorted(i for i in entries if first <= i < last):
+            d = entries[idx]
+            at = base + idx * lsize
+            if D.is_table(d, level):
+                r = self._walk_table(D.next_table(d, self.shift), level + 1, at, start, end, walker, empty_noop)
             else:
                 r = int(walker.cb(_VisitCtx(self, table, idx, level, at, d), 1))
             if r:

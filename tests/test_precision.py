@@ -84,6 +84,18 @@ def _remap_smaller(keep_tags_on_unmap, monkeypatch):
     from nvtlbi.impl.pgtable import PageTable
     from nvtlbi.impl.tlbi import make_operand, run
     if keep_tags_on_unmap:
+        # the unmap walker clears counted invalid entries (impl/producers/unmap.py),
+        # so a path that keeps tags puts them back after it, and skips the TLBI's clearing
+        from nvtlbi.impl import nested
+        unmap = nested.run_unmap
+
+        def keeping(mmu, start, size, producer=None):
+            kept = list(mmu.pgt.annotations())
+            r = unmap(mmu, start, size, producer)
+            for base, _, level, d in kept:
+                mmu.pgt.set_entry(base, level, d)
+            return r
+        monkeypatch.setattr(nested, "run_unmap", keeping)
         monkeypatch.setattr(PageTable, "clear_annotations", lambda self, start, size: None)
     guest, vm = GuestS2(12), VM()
     mmu = new_mmu(vm, guest, 12, keep_invalid_tags=True)
