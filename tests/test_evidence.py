@@ -2,6 +2,8 @@
 generated worlds, each failure replays through the normal replay path;
 upstream fails only with the known findings; one seed, one result."""
 
+import os
+
 from nvtlbi.impl import revision as REV
 from nvtlbi.model import evidence as E
 from nvtlbi.model import findings, ops
@@ -39,8 +41,9 @@ def test_smallfallback_fails_concretely():
 
 
 def test_upstream_fails_only_with_known_findings():
+    # the 16K cases in the suite (every case: NVTLBI_FULL=1)
     rev = _rev("upstream")
-    for case in OP.matrix(()):
+    for case in [c for c in OP.matrix(()) if os.environ.get("NVTLBI_FULL") or c.shift == 14]:
         for p, cex in E.search(rev, case, tuple(OP.isolation), budget=E.Budget(worlds=15, seconds=60)).items():
             assert findings.of(cex, p) is not None, (case, p, cex.get("error"))
 
