@@ -199,25 +199,7 @@ class PageTable:
                 empty_noop[0] = r == 0 and entries.get(idx, 0) == 0
                 if r:
                     return r
-                if empty_noop[0]:
-                    return self._walk_rest(table, level, base, idx + 1, last, start, end, walker, empty_noop)
                 continue
-            at = base + idx * lsize
-            if D.is_table(d, level):
-                r = self._walk_table(D.next_table(d, self.shift), level + 1, at, start, end, walker, empty_noop)
-            else:
-                r = int(walker.cb(_VisitCtx(self, table, idx, level, at, d), 1))
-            if r:
-                return r
-        return 0
-
-    def _walk_rest(self, table, level, base, first, last, start, end, walker, empty_noop):
-        """The rest of a table's span once empty entries are known no-ops:
-        only the entries that exist."""
-        lsize = G.level_size(self.shift, level)
-        entries = self.tables[table]
-        for idx in sorted(i for i in entries if first <= i < last):
-            d = entries[idx]
             at = base + idx * lsize
             if D.is_table(d, level):
                 r = self._walk_table(D.next_table(d, self.shift), level + 1, at, start, end, walker, empty_noop)

@@ -136,13 +136,11 @@ def _contains_T(env: "SymEnv", unmaps: List[Unmap]) -> z3.BoolRef:
         must = z3.And(must, z3.ULT(lo, limit))
     # the range covering all of T settles it (the usual case, and a cheap
     # one for the solver); only when none does is a surviving page sought
-    covers = z3.Or([z3.And(z3.ULE(_x(b) & ~(page - 1), lo),
-                           z3.ULE(hi, (_x(b) + _x(s) + page - 1) & ~(page - 1)))
-                    for b, s, m in unmaps if m == 0])
+    rounded = [(_x(b) & ~(page - 1), (_x(b) + _x(s) + page - 1) & ~(page - 1)) for b, s, m in unmaps if m == 0]
+    covers = z3.Or([z3.And(z3.ULE(rb, lo), z3.ULE(hi, re)) for rb, re in rounded])
     sp = _x(stale_page(env))
     in_T = z3.And(z3.ULE(lo, sp), z3.ULT(sp, hi), sp & (page - 1) == 0)
-    unmapped = z3.Or([z3.And(z3.ULE(_x(b) & ~(page - 1), sp), z3.ULT(sp, (_x(b) + _x(s) + page - 1) & ~(page - 1)))
-                      for b, s, m in unmaps if m == 0])
+    unmapped = z3.Or([z3.And(z3.ULE(rb, sp), z3.ULT(sp, re)) for rb, re in rounded])
     empty = z3.Or([z3.And(p.ret == 0, z3.Not(p.valid), _x(p.addr) & ~(page - 1) == sp)
                    for p in env._known() if p.mmu == 0]) if env.engine.on(STABLE_PGT) else z3.BoolVal(False)
     return z3.Implies(must, z3.Or(covers, z3.Not(z3.And(in_T, z3.Not(unmapped), z3.Not(empty)))))

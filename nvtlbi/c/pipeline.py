@@ -246,7 +246,7 @@ def translate(path, bases=(), base_revision=None, profile=None, config=None, una
             elif callee in defs.all and callee not in known and callee in era.names(prof):
                 modelled[callee] = defs.all[callee][0]
     notes += modelled_not_audited(modelled, prof, origins)
-    refuse_shadowing_macros(defs_of_sources(sources), [found[n] for n in order], era.names(prof))
+    refuse_shadowing_macros(defines.in_sources(sources), [found[n] for n in order], era.names(prof))
     notes += _no_dropped_change(defs, elsewhere, era.names(prof), set(order), set(unaudited))
     if not order:
         # the proof would be of the bundled revision alone, reported under the input's name
@@ -315,10 +315,6 @@ def modelled_not_audited(modelled, prof, origins):
         notes.append(f"note: {_span(fn)}: the input defines {name}, which the audited functions call; the audit "
                      f"calls nvtlbi's model of it ({prof.vocabulary}), so this definition is NOT audited")
     return notes
-
-
-def defs_of_sources(sources):
-    return defines.in_sources(sources)
 
 
 def refuse_shadowing_macros(defs, fns, vocabulary):
