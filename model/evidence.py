@@ -13,8 +13,9 @@ model/replay.attach_cex (`replayed: True`): the replay stays the only judge,
 never a second oracle.  What survives goes to the solver; a world drawn
 here proves nothing.
 
-Only the ipas2e1 op has a generator; the draws depend on the seed and the
-case alone (random.Random, no global state), so one seed gives one result."""
+This module draws and runs ipas2e1's worlds; an op's entry (model/ops.py)
+names its own (`draw`, `hits`: model/vncr_worlds.py for the VNCR op), and
+`hunt` goes through the entry.  The draws depend on the seed and the case alone (random.Random, no global state), so one seed gives one result."""
 
 import random
 import time
@@ -214,23 +215,29 @@ def _levels(w):
     return out
 
 
-def hunt(rev, cases, props, seed=0, budget=Budget(), drop=(), keep=None):
+def hunt(rev, cases, props, seed=0, budget=Budget(), drop=(), keep=None, op=None):
     """The first COUNTEREXAMPLE result (as the prover names it) over several
     cases, in their order (the prover's), each case drawing budget.worlds
     worlds from its own seeded stream; `keep(cex, property)` says which
     replayed hits count (a mutant's known findings do not).  budget.seconds
-    bounds all of it.  None if every world drawn satisfied every property."""
+    bounds all of it.  None if every world drawn satisfied every property.
+    `op` (model/ops.py; default ipas2e1) draws the worlds and runs them: its
+    entry's `draw` and `hits` (this module's for ipas2e1)."""
+    from nvtlbi.model import ops
+    op = ops.op(op)
+    if op.draw is None:
+        return None
     t0 = time.perf_counter()
     for case in cases:
-        ps = [p for p in props if P.applies(p, case.hint)]
+        ps = [p for p in props if op.applies(p, case.hint)]
         rng = random.Random(f"{seed}-{case.granule}-L{case.level}-{case.hint}")
         for _ in range(budget.worlds if ps else 0):
             if time.perf_counter() - t0 > budget.seconds:
                 return None
-            w = _draw_world(rng, case, drop)
+            w = op.draw(rng, case, drop)
             if w is None:
                 continue
-            hit = _run(rev, w, ps, drop)
+            hit = op.hits(rev, w, ps, drop)
             if hit is None:         # a hang, or a failure that is not C's: the solver's to report
                 return None
             for p in ps:

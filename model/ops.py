@@ -24,6 +24,7 @@ from nvtlbi.model import vncr_env as VE
 from nvtlbi.model import vncr_props as VP
 from nvtlbi.model import vncr_replay as VR
 from nvtlbi.model import vncr_text as VT
+from nvtlbi.model import vncr_worlds as VW
 from nvtlbi.model import range_text as RT
 from nvtlbi.model.env import HINTS, SymEnv, Case, hint_fact
 from nvtlbi.model.matrix import matrix as _ipas2e1_matrix
@@ -55,6 +56,10 @@ class Op:
     example: Callable | None = None     # example(diff example, a, b) -> lines: the input two revisions differ on
     hangs: Callable | None = None       # hangs(rev, shift): a mutant loops concretely (None: ipas2e1's probe budget)
     violates: Callable | None = None    # violates(cex, rev): rev breaks cex's property on cex's world (None: ipas2e1's)
+    # cheap evidence (model/evidence.hunt): a seeded world of a case, and a
+    # revision's replayed failures on it; None: the op has no generator
+    draw: Callable | None = None        # draw(rng, case, drop) -> a world in counterexample form, or None
+    hits: Callable | None = None        # hits(rev, world, props, drop) -> {property: replayed cex}, None: not C's
 
     def __str__(self):
         return self.name
@@ -68,6 +73,16 @@ def _ipas2e1_executed(*a):
 def _ipas2e1_attach(cex, rev, dropped=()):
     from nvtlbi.model import replay as R
     return R.attach_cex(cex, rev, dropped)
+
+
+def _ipas2e1_draw(rng, case, drop):
+    from nvtlbi.model import evidence
+    return evidence._draw_world(rng, case, drop)
+
+
+def _ipas2e1_hits(rev, world, props, drop):
+    from nvtlbi.model import evidence
+    return evidence._run(rev, world, props, drop)
 
 
 def _ipas2e1_cover(witness):
@@ -89,7 +104,8 @@ IPAS2E1 = Op("ipas2e1", "TLBI IPAS2E1*: one IPA, its range inferred from the TTL
              "ARM DDI 0487 M.a.a C5.5.13; sys_regs.c handle_ipas2e1is, nested.c compute_tlb_inval_range",
              tlbi.CALLER, HINTS, P.PROPERTIES, P.ISOLATION, SymEnv, _ipas2e1_matrix, P.applies, P.holds,
              lambda env, h: hint_fact(h, env.ttl, env.feat, env.lpa2, env.case.shift, env.T_level),
-             D.describe, _ipas2e1_attach, _ipas2e1_executed, _ipas2e1_cover)
+             D.describe, _ipas2e1_attach, _ipas2e1_executed, _ipas2e1_cover,
+             draw=_ipas2e1_draw, hits=_ipas2e1_hits)
 RIPAS2E1 = Op("ripas2e1", "TLBI RIPAS2E1*: a range of IPAs (TG, SCALE, NUM, TTL, BaseADDR) unmapped on every shadow "
                           "MMU of the VMID",
               "ARM DDI 0487 M.a.a C5.5.21, D8.17.5.2, J1.1.3.449; sys_regs.c handle_ripas2e1is, "
@@ -112,7 +128,7 @@ VNCR = Op("vncr", "the VNCR pseudo-TLB (FEAT_NV2): a vCPU's cached translation o
           "compute_s1_tlbi_range, kvm_handle_s1e2_tlbi (N3_nested_96575923.txt:813-1051)",
           vncr.CALLER, VE.KIND_NAMES, VP.PROPERTIES, VP.ISOLATION, VE.VncrEnv, _vncr_matrix,
           VP.applies, VP.holds, lambda env, h: env.case_fact(h), VR.describe, VR.attach, VR.executed, VR.cover,
-          VT.sentence, VT.scenario, None, VT.example, VT.hangs, VR.violates)
+          VT.sentence, VT.scenario, None, VT.example, VT.hangs, VR.violates, VW.draw, VW.hits)
 
 OPS = {o.name: o for o in [IPAS2E1, RIPAS2E1, VNCR]}
 DEFAULT = IPAS2E1.name

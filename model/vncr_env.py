@@ -36,17 +36,21 @@ class SymVt:
         self.cpu = Word(s32, self.cpu0)
         self.wi = V.S1WalkInfo(Word(u16, g))
         self.wr = V.S1WalkResult(Word(u64, self.pa0), Word(u8, env.level), Word(u8, self.nG0), Word(u16, self.asid0))
-        a = env.engine.assume
+        for f in env.memo(("vt-facts", j), lambda: self._facts(env)):
+            env.engine.assume(CASE, f)
+
+    def _facts(self, env):
+        g = env.case.shift
         # what kvm_translate_vncr leaves (N3:1175): VNCR_EL2 page-aligned (RES0
         # [11:0]) and sign-extended from bit 48 (read_vncr_el2, reading va48);
         # wr.pa keeps the VA's offset in the block; the IPA fits the PA size
-        a(CASE, z3.And(z3.ULE(self.valid0, 1), z3.ULE(self.nG0, 1)))
-        a(CASE, z3.Extract(11, 0, self.gva0) == 0)
-        a(CASE, self.gva0 == z3.SignExt(15, z3.Extract(48, 0, self.gva0)))
-        a(CASE, z3.And([z3.Implies(env.level_is(L), z3.Extract(G.level_shift(g, L) - 1, 0, self.pa0) ==
-                                   z3.Extract(G.level_shift(g, L) - 1, 0, self.gva0)) for L in env.levels]))
-        a(CASE, z3.ULT(self.pa0, z3.If(env.lpa2, z3.BitVecVal(1 << 52, 64), z3.BitVecVal(1 << 48, 64))))
-        a(CASE, z3.Or(self.cpu0 == z3.BitVecVal(-1, 32), z3.ULT(self.cpu0, N_VCPUS)))
+        return [z3.And(z3.ULE(self.valid0, 1), z3.ULE(self.nG0, 1)),
+                z3.Extract(11, 0, self.gva0) == 0,
+                self.gva0 == z3.SignExt(15, z3.Extract(48, 0, self.gva0)),
+                z3.And([z3.Implies(env.level_is(L), z3.Extract(G.level_shift(g, L) - 1, 0, self.pa0) ==
+                                   z3.Extract(G.level_shift(g, L) - 1, 0, self.gva0)) for L in env.levels]),
+                z3.ULT(self.pa0, z3.If(env.lpa2, z3.BitVecVal(1 << 52, 64), z3.BitVecVal(1 << 48, 64))),
+                z3.Or(self.cpu0 == z3.BitVecVal(-1, 32), z3.ULT(self.cpu0, N_VCPUS))]
 
     def valid_after(self):
         v = self.valid
@@ -119,22 +123,8 @@ class VncrEnv:
         self.alloc = [z3.BoolVal(True)] + [z3.Bool(f"vcpu{j}.vncr_tlb_allocated") for j in range(1, N_VCPUS)]
         self.warnings, self.fixmap_cleared = [], []
         self.bug = None
-        a(CASE, z3.ULT(self.kind, len(KIND_NAMES)))
-        if case.hint != "any":
-            a(CASE, self.kind == KIND_NAMES.index(case.hint))
-        a(CASE, z3.Implies(self.ds, self.lpa2))
-        a(CASE, z3.Or([self.level_is(L) for L in self.levels]))
-        for L in self.levels:
-            if V.needs_lpa2(case.shift, L):
-                a(CASE, z3.Implies(self.level_is(L), self.ds))     # reading s1-lpa2-blocks
-        if case.shift == 16:
-            a(CASE, z3.Not(self.ds))                # DS is RES0 with 64K
-        a(CASE, z3.Or([self.host_shift == s for s in G.GRANULES.values()]))
-        a(CASE, z3.ULT(self.start, self.end))
-        # KVM unmaps whole host pages: the notifier's range and the posted
-        # callers' [0, BIT(ia_bits)) are PAGE_SIZE-aligned
-        hp = z3.BitVecVal(1, 64) << z3.ZeroExt(56, self.host_shift)
-        a(CASE, z3.And(self.start & (hp - 1) == 0, self.end & (hp - 1) == 0))
+        for f in self.memo("facts", self._facts):
+            a(CASE, f)
         self.kvm = SymKvm(self)
         self.vts = [SymVt(self, j) for j in range(N_VCPUS)]
         # the other vCPU is there for the allocation race (NULL until its first
@@ -145,6 +135,36 @@ class VncrEnv:
         self.kvm.vcpus = [SymVcpu(self, j) for j in range(N_VCPUS)]
         self.vcpu = self.kvm.vcpus[0]
         self.ipa = self.vts[0].gva0           # what a counterexample is minimised on
+
+    def _facts(self):
+        case, out = self.case, []
+        out.append(z3.ULT(self.kind, len(KIND_NAMES)))
+        if case.hint != "any":
+            out.append(self.kind == KIND_NAMES.index(case.hint))
+        out.append(z3.Implies(self.ds, self.lpa2))
+        out.append(z3.Or([self.level_is(L) for L in self.levels]))
+        for L in self.levels:
+            if V.needs_lpa2(case.shift, L):
+                out.append(z3.Implies(self.level_is(L), self.ds))     # reading s1-lpa2-blocks
+        if case.shift == 16:
+            out.append(z3.Not(self.ds))                # DS is RES0 with 64K
+        out.append(z3.Or([self.host_shift == s for s in G.GRANULES.values()]))
+        out.append(z3.ULT(self.start, self.end))
+        # KVM unmaps whole host pages: the notifier's range and the posted
+        # callers' [0, BIT(ia_bits)) are PAGE_SIZE-aligned
+        hp = z3.BitVecVal(1, 64) << z3.ZeroExt(56, self.host_shift)
+        out.append(z3.And(self.start & (hp - 1) == 0, self.end & (hp - 1) == 0))
+        return out
+
+    def memo(self, key, build):
+        """A term built once per exploration: every path's setup names the
+        same symbolic inputs, so the same terms (z3 hash-conses them); the
+        engine's memo lives as long as the exploration (model/engine.py)."""
+        key = ("vncr", self.case, key)
+        hit = self.engine.memo.get(key)
+        if hit is None:
+            hit = self.engine.memo[key] = build()
+        return hit
 
     def level_is(self, L):
         return z3.BoolVal(self.level == L) if isinstance(self.level, int) else self.level == L
@@ -175,7 +195,9 @@ class VncrEnv:
         holds a translation: what an obliged-only diff compares)?"""
         if vt is None:
             return z3.And(self.held(0), self.obliged(self.vts[0]))
-        return z3.Or([z3.And(self.level_is(L), self._obliged_at(vt, L)) for L in self.levels])
+        j = self.vts.index(vt)
+        return self.memo(("obliged", j), lambda: z3.Or([z3.And(self.level_is(L), self._obliged_at(vt, L))
+                                                         for L in self.levels]))
 
     def _obliged_at(self, vt, L):
         g = self.case.shift

@@ -8,6 +8,7 @@ from nvtlbi.impl import revision as REV
 from nvtlbi.model import evidence as E
 from nvtlbi.model import findings, ops
 from nvtlbi.model import replay as R
+from nvtlbi.model import vncr_replay as VR
 from nvtlbi.model.env import Case
 from tests.revisions import NOCHECK as NOCHECK_PATH, SMALLFALLBACK
 
@@ -65,3 +66,53 @@ def test_a_hit_that_does_not_replay_is_no_evidence(monkeypatch):
         cex["replay"] = "MODEL BUG: (broken on purpose)"
     monkeypatch.setattr(R, "attach_cex", no_replay)
     assert E.hunt(_rev(NOCHECK), [Case(12, 2, "nohint")], tuple(OP.isolation), budget=BUDGET) is None
+
+
+# ---- the VNCR op's generator (model/vncr_worlds.py) ---------------------------------------
+VNCR = ops.op("vncr")
+VNCR_BROKEN = os.path.join(os.path.dirname(__file__), "revisions", "vncr")
+
+
+def _vncr(spec):
+    return REV.load(spec, VNCR.caller)
+
+
+def test_vncr_broken_start_only_fails_V1_concretely():
+    """The start-only compare (tests/revisions/vncr/broken_start_only.py)
+    leaves a cached block a range TLBI starting inside it must remove: found
+    on generated worlds, replayed; upstream keeps V1 on that world (its own
+    V1 finding, the top-of-VA wrap, is left out as mutation leaves it out)."""
+    rev, up = _vncr(os.path.join(VNCR_BROKEN, "broken_start_only.py")), _vncr("upstream")
+    r = E.hunt(rev, [Case(12, 2, k) for k in ("va", "rva")], ("V1",), budget=BUDGET, op=VNCR,
+               keep=lambda c, p: not VR.violates(c, up))
+    assert r is not None and r.property == "V1", r
+    c = r.counterexample
+    assert c["replayed"] and c["evidence"] == E.FOUND and c["survived"], c
+    assert VR.violates(c, rev) and not VR.violates(c, up)
+    # the top-of-VA wrap, which upstream shares, is found too
+    r = E.hunt(rev, [Case(12, 2, "va")], ("V1",), budget=E.Budget(worlds=300, seconds=60), op=VNCR,
+               keep=lambda c, p: VR.violates(c, up))
+    assert r is not None and r.counterexample["replayed"], r
+
+
+def test_vncr_keeps_on_ipa_fails_V2_concretely():
+    rev = _vncr(os.path.join(VNCR_BROKEN, "keeps_on_ipa.py"))
+    r = E.hunt(rev, [Case(16, 3, "ipa")], ("V2",), budget=BUDGET, op=VNCR)
+    assert r is not None and r.property == "V2" and r.counterexample["replayed"], r
+
+
+def test_vncr_worlds_are_worlds_upstream_is_proved_on():
+    """Where proofs/test_vncr.py proves upstream (V1 for TLBI ASID and ALL,
+    V2 on the IPA path at 64K, V3 everywhere), no drawn world breaks it: a
+    draw outside the symbolic world's assumptions would (the two tests above
+    show the same stream finds real failures)."""
+    rev = _vncr("upstream")
+    cases = [Case(16, L, k) for L in (2, 3) for k in ("asid", "all", "ipa")]
+    assert E.hunt(rev, cases, ("V1", "V2", "V3"), budget=E.Budget(worlds=150, seconds=120), op=VNCR) is None
+
+
+def test_vncr_same_seed_same_world():
+    import random
+    a = VNCR.draw(random.Random("s"), Case(14, 2, "rva"), ())
+    b = VNCR.draw(random.Random("s"), Case(14, 2, "rva"), ())
+    assert a == b and a != VNCR.draw(random.Random("t"), Case(14, 2, "rva"), ())

@@ -10,6 +10,7 @@ import json
 import sys
 import time
 
+from nvtlbi.model import assumptions as AS
 from nvtlbi.model import mutation as MU
 from nvtlbi.model import ops
 from nvtlbi.model.mutants import generate
@@ -17,6 +18,7 @@ from nvtlbi import options, scheduler
 from nvtlbi.versions import solver_versions
 
 SHIFTS = {"4K": 12, "16K": 14, "64K": 16}
+NAMES = {s: g for g, s in SHIFTS.items()}
 # a mutant costs 1-60 s of CPU (an equivalence proof runs three full diffs);
 # 40 spread over the source keep the default run near 2 minutes on 2 cores
 DEFAULT_SAMPLE = 40
@@ -71,16 +73,59 @@ def select(mutants, only=None, sample=0):
     return mutants
 
 
-def _work(original, mutant, path, shifts, limits, drop, op=None, concrete=True, levels=None):
-    """One job, in a worker: classify one mutant."""
+def _work(original, mutant, path, shifts, limits, drop, op=None, concrete=True, levels=None, symbolic=True,
+          baseline=None):
+    """One job, in a worker: classify one mutant (symbolic False: its
+    concrete evidence only; None if it survives that)."""
     return MU.classify(original, mutant, path, shifts=shifts, limits=limits, drop=drop, op=op, concrete=concrete,
-                       levels=levels)
+                       levels=levels, symbolic=symbolic, baseline=baseline)
 
 
-def jobs_for(original, mutants, paths, shifts, limits, drop, op=None, concrete=True, levels=None):
-    extra = (op, concrete, tuple(levels) if levels else None)
+def jobs_for(original, mutants, paths, shifts, limits, drop, op=None, concrete=True, levels=None, symbolic=True,
+             baseline=None):
+    extra = (op, concrete, tuple(levels) if levels else None, symbolic, baseline)
     return [scheduler.Job(_work, (original, m, paths[m.id], shifts, limits, drop) + extra,
                           f"mutant {m.id} (line {m.line}: {m.change})", paths[m.id]) for m in mutants]
+
+
+def classify_all(original, mutants, paths, shifts, limits, drop, op, workers, args, concrete=True, levels=None,
+                 each=None):
+    """Every mutant classified, in two rounds: cheap evidence for all of
+    them (model/evidence.py: a kill costs a second), then the solver for the
+    survivors, with the original's own failures (what a mutant's
+    counterexample is compared with) computed once per (granule, level) for
+    the run, not once per mutant.  each(result) as results come: the round's
+    kills first, then the survivors, each round in mutant order."""
+    o = ops.op(op)
+    out = {}
+    if concrete and o.draw is not None:
+        first = scheduler.run(jobs_for(original, mutants, paths, shifts, limits, drop, op, levels=levels,
+                                       symbolic=False), workers, args)
+        for m, r in zip(mutants, first):
+            if r is not None:
+                out[m.id] = r
+                if each:
+                    each(r)
+    rest = [m for m in mutants if m.id not in out]
+    baseline = None
+    if len(rest) > 1:
+        # computed lazily, per mutant, the baseline costs each survivor a
+        # prove of the original wherever it has a counterexample; computed
+        # here it costs the run one (a lone survivor, often EQUIVALENT and
+        # never asking, keeps the lazy way)
+        matrix = o.matrix(AS.enabled(drop))
+        wanted = [(s, L) for s in shifts for L in sorted({c.level for c in matrix if c.shift == s})
+                  if not levels or L in levels]
+        baseline = {}
+        for part in scheduler.run([scheduler.Job(MU.baseline_of, (original, s, L, limits, drop, op),
+                                                 f"the original's own failures, {NAMES[s]} L{L}", original)
+                                   for s, L in wanted], workers, args):
+            baseline.update(part)
+    if rest:
+        for r in scheduler.run(jobs_for(original, rest, paths, shifts, limits, drop, op, concrete=False,
+                                        levels=levels, baseline=baseline), workers, args, each=each):
+            out[r.id] = r
+    return [out[m.id] for m in mutants]
 
 
 def run(args):
@@ -98,17 +143,16 @@ def run(args):
     shifts = tuple(s for s in MU.GRANULE_ORDER if not args.granule or s in {SHIFTS[g] for g in args.granule})
     limits = options.limits_of(args)
     paths = MU.write(mutants)
-    jobs = jobs_for(args.target, mutants, paths, shifts, limits, tuple(args.drop), args.op,
-                    concrete=not args.no_concrete, levels=args.level)
     t0 = time.perf_counter()
     if not args.json:
         print(f"mutants of {rev.name} ({rev.path}), op {args.op}; granules: "
               f"{', '.join(g for g, s in SHIFTS.items() if s in shifts)}"
               + (f"; levels: {', '.join(map(str, sorted(args.level)))} only" if args.level else ""), flush=True)
-    def show(r):                # as they come, in mutant order
+    def show(r):                # as they come: the concrete round's kills, then the rest
         print(f"{r.id} line {r.line:<4} {r.operator:<9} {r.verdict:<11} {r.change}  ({r.seconds:.0f}s)")
         print(f"     {r.evidence}", flush=True)
-    results = scheduler.run(jobs, args.jobs, args, each=None if args.json else show)
+    results = classify_all(args.target, mutants, paths, shifts, limits, tuple(args.drop), args.op, args.jobs, args,
+                           concrete=not args.no_concrete, levels=args.level, each=None if args.json else show)
     wall = time.perf_counter() - t0
     explained, counted = MU.score(results)
     counts = MU.counts(results)

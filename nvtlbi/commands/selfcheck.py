@@ -91,8 +91,7 @@ def check_revision(spec, args, limits):
         mutants = cmd_mutate.select(generate(f.read()), sample=args.sample)
     paths = MU.write(mutants)
     shifts = tuple(s for s in MU.GRANULE_ORDER if not args.granule or s in {cmd_mutate.SHIFTS[g] for g in args.granule})
-    classified = scheduler.run(cmd_mutate.jobs_for(spec, mutants, paths, shifts, limits, (), o.name), args.jobs,
-                               args)
+    classified = cmd_mutate.classify_all(spec, mutants, paths, shifts, limits, (), o.name, args.jobs, args)
     explained, counted = MU.score(classified)
     ok &= explained == counted
     lines.append(f"{rev.name}: mutation sample of {len(mutants)}: "
