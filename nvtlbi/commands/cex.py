@@ -2,7 +2,7 @@
 revision as a concrete scenario, replayed on the revision; `--pytest FILE`
 also writes a regression test that replays it.
 
-Cheap evidence first (op ipas2e1): the revision first runs on seeded
+Cheap evidence first (the ops with a generator: ipas2e1, vncr): the revision first runs on seeded
 generated worlds of the cases (model/evidence.py); a failure found there,
 replayed, is the counterexample and the solver is not run.  Otherwise (or
 with --no-concrete) the matrix is proved as before."""
@@ -40,26 +40,26 @@ def add_parser(sub, common):
 CONCRETE = evidence.Budget(worlds=60, seconds=3.0)
 
 
-def _concrete(spec, cases, props, drop, wanted):
+def _concrete(spec, cases, props, drop, wanted, op=None):
     """In a worker: the first failure on generated worlds, replayed (a
     Result), or None."""
     from nvtlbi.impl import revision as R
-    rev = R.load(spec, ops.op(None).caller)
+    rev = R.load(spec, ops.op(op).caller)
     keep = None if wanted is None else \
         (lambda c, p: f"{rev.name}-{c['granule']}-L{c['level']}-{c['hint']}-{p}" == wanted)
-    return evidence.hunt(rev, cases, props, budget=CONCRETE, drop=drop, keep=keep)
+    return evidence.hunt(rev, cases, props, budget=CONCRETE, drop=drop, keep=keep, op=op)
 
 
 def _try_concrete(args):
-    if args.op != ops.DEFAULT or getattr(args, "no_concrete", False):
+    if ops.op(args.op).draw is None or getattr(args, "no_concrete", False):
         return None
     try:
         cases = _cases(args, AS.enabled(args.drop))
     except KeyError:
         return None                 # the prover's path says which assumption is unknown
     info = scheduler.describe([args.revision], args)[args.revision]      # user errors first
-    props = tuple(sorted(args.property)) if args.property else ops.op(None).isolation
-    job = scheduler.Job(_concrete, (args.revision, cases, props, tuple(args.drop), args.id),
+    props = tuple(sorted(args.property)) if args.property else ops.op(args.op).isolation
+    job = scheduler.Job(_concrete, (args.revision, cases, props, tuple(args.drop), args.id, args.op),
                         "running the revision on generated worlds", args.revision)
     r = scheduler.run([job], 1, args)[0]
     return (info, r) if r is not None else None
