@@ -231,6 +231,48 @@ def obliged(kind, val, vt, lpa2=False, ds=False, span=None, host_shift=12):
     return (asid_ok or kind == "rvaa") and (start & MASK56) <= e_end and (end & MASK56) > e_start
 
 
+def ttl_scope(ttl, lpa2=False):
+    """The VA span a 4-bit TTL lets a TLBI by VA reach, for precision (V5):
+    the block the TTL names (any granule and level), never less than 1G,
+    the span KVM uses when the TTL names none (reserved: 'any level')."""
+    if _res_ttl(ttl, lpa2):
+        return 1 << 30
+    return max(1 << 30, G.level_size({1: 12, 2: 14, 3: 16}[ttl >> 2], ttl & 3))
+
+
+def within(kind, val, vt, lpa2=False, ds=False, span=None):
+    """May this invalidation drop the cached entry vt without being
+    imprecise (V5)?  Never an entry of another ASID (a non-global one, for
+    the TLBIs by ASID, VA or range with ASID), nor a global one for a TLBI by
+    ASID (J1.1.3.449: neither matches); for a TLBI by VA (VAA), only an entry
+    whose block overlaps the VA's ttl_scope-aligned span; for KVM's IPA
+    unmap, only an entry whose stage-1 block at wr.pa overlaps [start, end)
+    (what the entry translates; the host-page test of `obliged` is the
+    least, this the most an unmap needs to drop).  TLBI ALL: anything;
+    range TLBIs: the ASID alone (KVM may decode a range with another TG)."""
+    shift, level = int(vt.wi.pgshift), int(vt.wr.level)
+    gva, nG, asid = int(vt.gva), bool(int(vt.wr.nG)), int(vt.wr.asid)
+    mask = (1 << G.level_shift(shift, level)) - 1
+    op_asid = (val >> 48) & 0xffff
+    if kind == "ipa":
+        start, end = span
+        pa = int(vt.wr.pa)
+        return start <= pa | mask and pa & ~mask < end
+    if kind == "all":
+        return True
+    if kind == "asid":
+        return nG and op_asid == asid
+    if kind in ("va", "rva") and nG and op_asid != asid:
+        return False
+    if kind in ("rva", "rvaa"):
+        return True
+    size = ttl_scope((val >> 44) & 15, lpa2)
+    va = (val & ((1 << 37) - 1)) << 12
+    va = (va | ((1 << 64) - 1) >> 49 << 49) if va >> 48 & 1 else va      # va48: sign-extended from bit 48
+    lo = va & ~(size - 1)
+    return (gva & ~mask) <= lo + size - 1 and lo <= gva | mask
+
+
 # ---- the caller a vncr revision plugs into -------------------------------------------
 def handle_default(rev, vcpu, val):
     """Our harness, not kernel code: the world says which invalidation

@@ -241,6 +241,36 @@ class VncrEnv:
               "rva": rva, "rvaa": rvaa, "ipa": ipa}
         return z3.Or([z3.And(self.kind == i, by[k]) for i, k in enumerate(KIND_NAMES)])
 
+    def within(self, vt):
+        """May the invalidation drop vt without being imprecise (V5)?
+        impl/vncr.within in Z3."""
+        j = self.vts.index(vt)
+        return self.memo(("within", j), lambda: z3.Or([z3.And(self.level_is(L), self._within_at(vt, L))
+                                                        for L in self.levels]))
+
+    def _within_at(self, vt, L):
+        g = self.case.shift
+        mask = z3.BitVecVal((1 << G.level_shift(g, L)) - 1, 64)
+        val, gva = self.val, vt.gva0
+        ng, asid_eq = vt.nG0 == 1, z3.Extract(63, 48, val) == vt.asid0
+        asid_ok = z3.Or(z3.Not(ng), asid_eq)
+        ipa = z3.And(z3.ULE(self.start, vt.pa0 | mask), z3.ULT(vt.pa0 & ~mask, self.end))
+        ttl = z3.Extract(47, 44, val)
+        res = z3.Or(z3.Extract(3, 2, ttl) == 0, ttl == 8, ttl == 12, z3.And(z3.Or(ttl == 4, ttl == 9),
+                                                                             z3.Not(self.lpa2)))
+        size = z3.BitVecVal(1 << 30, 64)
+        for t in range(4, 16):
+            if t in (8, 12):
+                continue
+            named = max(1 << 30, G.level_size({1: 12, 2: 14, 3: 16}[t >> 2], t & 3))
+            size = z3.If(z3.And(z3.Not(res), ttl == t), z3.BitVecVal(named, 64), size)
+        va = z3.SignExt(15, z3.Concat(z3.Extract(36, 0, val), z3.BitVecVal(0, 12)))
+        lo = va & ~(size - 1)
+        va_ok = z3.And(z3.ULE(gva & ~mask, lo + size - 1), z3.ULE(lo, gva | mask))
+        by = {"va": z3.And(asid_ok, va_ok), "vaa": va_ok, "asid": z3.And(ng, asid_eq), "all": z3.BoolVal(True),
+              "rva": asid_ok, "rvaa": z3.BoolVal(True), "ipa": ipa}
+        return z3.Or([z3.And(self.kind == i, by[k]) for i, k in enumerate(KIND_NAMES)])
+
     def held(self, j):
         """vt j exists and caches a translation before the invalidation."""
         return z3.And(self.alloc[j], self.vts[j].valid0 == 1)

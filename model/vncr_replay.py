@@ -88,6 +88,7 @@ class Outcome:
     stale: list = field(default_factory=list)
     fixmap_left: list = field(default_factory=list)
     fixmap_stray: list = field(default_factory=list)   # slots cleared that no mapped pseudo-TLB holds
+    imprecise: list = field(default_factory=list)      # dropped where impl/vncr.within does not allow it (V5)
     error: str | None = None
     warnings: list = field(default_factory=list)
 
@@ -124,6 +125,8 @@ def execute(d, world, rev):
             out.stale.append(j)
         if not after[j] and v["cpu"] != -1 and hooks and (kernel.FIX_VNCR - v["cpu"]) not in hooks.fixmap_cleared:
             out.fixmap_left.append(j)
+        if not after[j] and not V.within(d["kind"], d["val"], vt, d["lpa2"], d["ds"], (d["start"], d["end"])):
+            out.imprecise.append(j)
     mine = {kernel.FIX_VNCR - v["cpu"] for v in d["vts"] if v["alloc"] and v["cpu"] != -1}
     out.fixmap_stray = [i for i in (hooks.fixmap_cleared if hooks else []) if i not in mine]
     return out
@@ -163,6 +166,8 @@ def attach(c, rev, dropped=()):
                                                                  for j in out.fixmap_left]
                          or [f"fixmap slot FIX_VNCR{i - kernel.FIX_VNCR:+d} cleared, no pseudo-TLB's"
                              for i in out.fixmap_stray])
+        if c["property"] == "V5":
+            c["imprecise"] = [c["cached"][j] for j in out.imprecise]
         if out.error and not c.get("error"):
             c["error"] = out.error
 

@@ -15,6 +15,9 @@ def sentence(r, c=None):
     """A counterexample of the VNCR op in one line: the invalidation, the
     cached pseudo-TLB entries, which survived, and the error if any."""
     c = c or r.counterexample
+    if c.get("imprecise"):
+        return (f"{c['tlbi']}; cached: {'; '.join(c['cached'])}; dropped without need: {'; '.join(c['imprecise'])}"
+                + (f", {c['error']}" if c.get("error") else ""))
     return (f"{c['tlbi']}; cached: {'; '.join(c['cached'])}; survived: "
             f"{'; '.join(c.get('survived', [])) or 'none'}" + (f", {c['error']}" if c.get("error") else ""))
 
@@ -80,6 +83,8 @@ def scenario(result, rev, dropped=()):
             state = "STALE (survived): the vCPU keeps using a translation the architecture removed"
         elif j in out.fixmap_left:
             state = f"dropped, but {_slot(v)} KEPT: the host page stays mapped"
+        elif j in out.imprecise:
+            state = "DROPPED WITHOUT NEED (imprecise): the invalidation does not reach it (V5); the vCPU walks again"
         elif out.after[j]:
             state = "kept"
         else:

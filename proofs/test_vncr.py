@@ -13,7 +13,10 @@ The findings this file records (each a replayed counterexample):
   J1.1.3.451, does), so no range TLBI drops an upper-range (TTBR1) VNCR page.
 - V1 and V2 at 4K L0 / 16K L1 (LPA2 stage-1 blocks): ttl_to_size gives 0, the
   cached block is [0, 0), and neither TLBIs by VA nor KVM's unmap drop it.
-V1 for TLBI ASID / ALL, V2 elsewhere and V3 are PROVED.  A broken
+V1 for TLBI ASID / ALL, V2 elsewhere, V3 and V5 (precision: no other
+ASID's, no global entry for a TLBI by ASID, nothing outside the VA's span or
+the unmapped IPAs; every granule, level and kind) are PROVED.  A TLBI by ASID
+that drops other address spaces' pseudo-TLBs fails V5 alone.  A broken
 invalidate_vncr_va (only the block's start compared) fails V1 with a replayed
 counterexample.  Not yet shown: that its counterexample is one upstream passes
 (the solver picks the top-of-VA scenario upstream fails too)."""
@@ -33,16 +36,21 @@ OP = ops.op("vncr")
 BROKEN = os.path.join(os.path.dirname(__file__), "..", "tests", "revisions", "vncr", "broken_start_only.py")
 
 
+# the isolation obligations and precision (V5, proved on request: here)
+PROPS = OP.isolation + ("V5",)
+ASID_ANY = os.path.join(os.path.dirname(__file__), "..", "tests", "revisions", "vncr", "asid_any.py")
+
+
 @functools.lru_cache(maxsize=None)
-def _prove(spec, shift, level):
+def _prove(spec, shift, level, cases=tuple(OP.cases)):
     return {(r.hint, r.property): r for r in
-            prove_level(REV.load(spec, OP.caller), shift, level, OP.cases, props=OP.isolation, op=OP)}
+            prove_level(REV.load(spec, OP.caller), shift, level, list(cases), props=PROPS, op=OP)}
 
 
 # One level in the suite (64K L3: it shows every finding but the LPA2
 # blocks'), every granule and level with NVTLBI_FULL=1 (docs/measurements.md)
 FULL = bool(os.environ.get("NVTLBI_FULL"))
-OBLIGATIONS = [(c, p) for c in OP.matrix(AS.enabled()) for p in OP.isolation if OP.applies(p, c.hint)
+OBLIGATIONS = [(c, p) for c in OP.matrix(AS.enabled()) for p in PROPS if OP.applies(p, c.hint)
                and (FULL or (c.shift, c.level) == (16, 3))]
 
 
@@ -70,6 +78,16 @@ def test_obligation(case, prop):
         c = r.counterexample
         assert c["replayed"], c["replay"]
         assert c.get("survived") or c.get("error"), c
+
+
+def test_asid_any_fails_V5_only():
+    """Precision can fail: a TLBI by ASID that drops other address spaces'
+    pseudo-TLBs keeps V1-V4 and fails V5, replayed."""
+    rs = _prove(ASID_ANY, 16, 3, ("asid",))
+    assert {p: r.verdict for (h, p), r in rs.items()} == {"V1": PROVED, "V3": PROVED, "V4": PROVED,
+                                                          "V5": COUNTEREXAMPLE}, rs
+    c = rs["asid", "V5"].counterexample
+    assert c["replayed"] and c["imprecise"], c
 
 
 def test_broken_start_only_fails_V1():

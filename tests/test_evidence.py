@@ -116,3 +116,14 @@ def test_vncr_same_seed_same_world():
     a = VNCR.draw(random.Random("s"), Case(14, 2, "rva"), ())
     b = VNCR.draw(random.Random("s"), Case(14, 2, "rva"), ())
     assert a == b and a != VNCR.draw(random.Random("t"), Case(14, 2, "rva"), ())
+
+
+def test_vncr_asid_any_fails_V5_concretely():
+    """Precision (V5) on generated worlds: a TLBI by ASID that drops the
+    pseudo-TLB of another address space (tests/revisions/vncr/asid_any.py)
+    is found and replayed; upstream drops nothing there."""
+    rev = _vncr(os.path.join(VNCR_BROKEN, "asid_any.py"))
+    r = E.hunt(rev, [Case(16, 3, "asid")], ("V1", "V5"), budget=BUDGET, op=VNCR)
+    assert r is not None and r.property == "V5", r
+    c = r.counterexample
+    assert c["replayed"] and c["imprecise"] and not VR.violates(c, _vncr("upstream")), c

@@ -24,7 +24,7 @@ NAMES = {s: g for g, s in SHIFTS.items()}
 DEFAULT_SAMPLE = 40
 # what the properties that kill are, per op (the legend of "killed by")
 KILLERS = {"ipas2e1": "P1-P4 isolation, P5 precision", "ripas2e1": "R1-R4 isolation and availability, R5 precision",
-           "vncr": "V1-V3 the pseudo-TLB dropped and its fixmap cleared, V4 availability"}
+           "vncr": "V1-V3 the pseudo-TLB dropped and its fixmap cleared, V4 availability, V5 precision"}
 
 
 def add_parser(sub, common):
