@@ -47,7 +47,7 @@ class MutantClass:
 
 
 CLASSES = [MutantClass(*c) for c in [
-    ("KILLED", "an obligation of the mutant (P1-P5, R1-R5, V1-V4) has a counterexample that replays on `impl/` "
+    ("KILLED", "an obligation of the mutant (P1-P5, R1-R5, V1-V5) has a counterexample that replays on `impl/` "
                "(the concrete oracle sees the failure), is not a known finding about the kernel "
                "(`model/findings.py`), and is not a failure the original has too (the same obligation with the "
                "same cause, unless the original passes on that counterexample's world); or, for the range and "

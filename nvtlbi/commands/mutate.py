@@ -99,13 +99,12 @@ def classify_all(original, mutants, paths, shifts, limits, drop, op, workers, ar
     o = ops.op(op)
     out = {}
     if concrete and o.draw is not None:
+        shown = (lambda r: r is not None and each(r)) if each else None      # a kill as soon as it is found
         first = scheduler.run(jobs_for(original, mutants, paths, shifts, limits, drop, op, levels=levels,
-                                       symbolic=False), workers, args)
+                                       symbolic=False), workers, args, each=shown)
         for m, r in zip(mutants, first):
             if r is not None:
                 out[m.id] = r
-                if each:
-                    each(r)
     rest = [m for m in mutants if m.id not in out]
     baseline = None
     if len(rest) > 1:
