@@ -83,7 +83,9 @@ CONCRETE = evidence.Budget(worlds=12, seconds=float("inf"))
 # millisecond, and a mutant's slip often shows only at a block's start or
 # the top 1G of the VA space, so it draws more of them (40 per case: 72 of
 # upstream's 97 mutants die there, 69 with 12)
-CONCRETE_BY_OP = {"vncr": evidence.Budget(worlds=40, seconds=float("inf"))}
+CONCRETE_BY_OP = {"vncr": evidence.Budget(worlds=40, seconds=float("inf")),
+                  # the range op's worlds are a few milliseconds too (no shadow S2 walk)
+                  "ripas2e1": evidence.Budget(worlds=40, seconds=float("inf"))}
 
 
 class _Hang(Exception):
@@ -153,9 +155,9 @@ def classify(original, mutant, path, shifts=GRANULE_ORDER, limits=None, drop=(),
     """Classify one mutant (loaded from `path`) against the `original`
     revision spec, granule by granule; `op` (model/ops.py, default ipas2e1)
     names the world, the cases and the properties.  `concrete`: first run
-    the mutant on generated worlds (model/evidence.py, for the ops with a
-    generator: ipas2e1, vncr); a replayed failure that is not a known finding
-    kills it before any symbolic work.  `symbolic` False: only that (None if
+    the mutant on generated worlds (model/evidence.py, every op's
+    generator); a replayed failure that is not a known finding kills it
+    before any symbolic work.  `symbolic` False: only that (None if
     the mutant survives it: the caller classifies the survivors).  `baseline`:
     the original's own failures (baseline_of), computed once for a run
     instead of once per mutant.  `levels` (None: every level): a slice, the

@@ -20,6 +20,7 @@ from nvtlbi.model import properties as P
 from nvtlbi.model import range_env as RE
 from nvtlbi.model import range_props as RP
 from nvtlbi.model import range_replay as RR
+from nvtlbi.model import range_worlds as RW
 from nvtlbi.model import vncr_env as VE
 from nvtlbi.model import vncr_props as VP
 from nvtlbi.model import vncr_replay as VR
@@ -113,7 +114,7 @@ RIPAS2E1 = Op("ripas2e1", "TLBI RIPAS2E1*: a range of IPAs (TG, SCALE, NUM, TTL,
               tlbi_range.CALLER, RE.RangeCases.NAMES, RP.PROPERTIES, RP.ISOLATION, RE.RangeEnv, _range_matrix,
               RP.applies, RP.holds, lambda env, h: env.case_fact(h), RR.describe, RR.attach, RR.executed, RR.cover,
               RT.sentence, RT.scenario, _range_any_case, RT.example,
-              RR.hangs, RR.violates)
+              RR.hangs, RR.violates, RW.draw, RW.hits)
 
 
 

@@ -127,3 +127,30 @@ def test_vncr_asid_any_fails_V5_concretely():
     assert r is not None and r.property == "V5", r
     c = r.counterexample
     assert c["replayed"] and c["imprecise"] and not VR.violates(c, _vncr("upstream")), c
+
+
+# ---- the range op's generator (model/range_worlds.py) -------------------------------------
+RANGE = ops.op("ripas2e1")
+
+
+def test_range_broken_num_fails_R1_concretely():
+    """NUM << (5*SCALE+1) pages without the +1 (tests/revisions/ripas2e1/
+    broken_num.py): NUM=0 unmaps nothing; found on generated worlds,
+    replayed; upstream keeps R1 on that world."""
+    rev = REV.load(os.path.join(os.path.dirname(__file__), "revisions", "ripas2e1", "broken_num.py"), RANGE.caller)
+    up = REV.load("upstream", RANGE.caller)
+    r = E.hunt(rev, [Case(14, 3, "nolevel")], ("R1",), budget=BUDGET, op=RANGE)
+    assert r is not None and r.property == "R1" and r.counterexample["replayed"], r
+    assert not RANGE.violates(r.counterexample, up)
+
+
+def test_range_worlds_are_worlds_upstream_is_proved_on():
+    """Where upstream is proved (R1 and R3 in every case; R2 where TLBI
+    excuses C; R5 precision), no drawn world breaks it: a draw outside the
+    symbolic world's assumptions would.  R2's partial-overlap finding and
+    R4's known WARN_ONs are upstream's own (docs/findings.md)."""
+    up = REV.load("upstream", RANGE.caller)
+    cases = [c for c in RANGE.matrix(()) if c.shift == 14]
+    assert E.hunt(up, cases, ("R1", "R3", "R5"), budget=E.Budget(worlds=40, seconds=120), op=RANGE) is None
+    hit = E.hunt(up, [Case(14, 2, "match")], ("R2",), budget=E.Budget(worlds=200, seconds=120), op=RANGE)
+    assert hit is not None and hit.counterexample["replayed"], hit     # the stream reaches the finding

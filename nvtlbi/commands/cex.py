@@ -2,7 +2,7 @@
 revision as a concrete scenario, replayed on the revision; `--pytest FILE`
 also writes a regression test that replays it.
 
-Cheap evidence first (the ops with a generator: ipas2e1, vncr): the revision first runs on seeded
+Cheap evidence first (every op has a generator): the revision first runs on seeded
 generated worlds of the cases (model/evidence.py); a failure found there,
 replayed, is the counterexample and the solver is not run.  Otherwise (or
 with --no-concrete) the matrix is proved as before."""
