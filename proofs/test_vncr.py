@@ -18,25 +18,16 @@ invalidate_vncr_va (only the block's start compared) fails V1 with a replayed
 counterexample.  Not yet shown: that its counterexample is one upstream passes
 (the solver picks the top-of-VA scenario upstream fails too)."""
 
-import functools
 import os
 
 import pytest
 
-from nvtlbi.impl import revision as REV
 from nvtlbi.model import assumptions as AS
 from nvtlbi.model import ops
-from nvtlbi.model.prover import prove_level
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
 
 OP = ops.op("vncr")
 BROKEN = os.path.join(os.path.dirname(__file__), "..", "tests", "revisions", "vncr", "broken_start_only.py")
-
-
-@functools.lru_cache(maxsize=None)
-def _prove(spec, shift, level):
-    return {(r.hint, r.property): r for r in
-            prove_level(REV.load(spec, OP.caller), shift, level, OP.cases, props=OP.isolation, op=OP)}
 
 
 # One level in the suite (64K L3: it shows every finding but the LPA2
@@ -59,8 +50,9 @@ def _expected(case, prop):
 
 @pytest.mark.parametrize("case,prop", OBLIGATIONS,
                          ids=[f"upstream-{c.granule}-L{c.level}-{c.hint}-{p}" for c, p in OBLIGATIONS])
-def test_obligation(case, prop):
-    r = _prove("upstream", case.shift, case.level)[case.hint, prop]
+def test_obligation(prove_op, case, prop):
+    # proved once per process for the (granule, level): conftest.py, prove_op
+    r = prove_op("vncr", "upstream", case.shift, case.level)[case.hint, prop]
     want = _expected(case, prop)
     assert r.verdict == want, (r.id, r.verdict, r.reason, r.counterexample)
     assert r.witness is not None and r.paths > 0
@@ -72,9 +64,9 @@ def test_obligation(case, prop):
         assert c.get("survived") or c.get("error"), c
 
 
-def test_broken_start_only_fails_V1():
+def test_broken_start_only_fails_V1(prove_op):
     """The proofs can fail: the start-only compare gets a replayed counterexample."""
-    r = _prove(BROKEN, 12, 2)["va", "V1"]
+    r = prove_op("vncr", BROKEN, 12, 2, ("va",), ("V1",))["va", "V1"]
     assert r.verdict == COUNTEREXAMPLE, (r.verdict, r.reason)
     c = r.counterexample
     assert c["replayed"], c["replay"]
