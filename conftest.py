@@ -23,6 +23,7 @@ _OP = {"upstream": "ipas2e1", "ripas2e1": "ripas2e1", "vncr": "vncr"}
 _SHARES = {
     "proofs/test_proofs_can_fail.py::test_upstream_holds_without_the_assumptions_it_does_not_need": "ipas2e1-4K-L2",
     "tests/test_vncr_cli.py::test_audit_posted_vncr_code": "vncr-64K-L3",
+    "tests/test_ops_cli.py::test_audit_posted_range_handler": "ripas2e1-16K-L2",
 }
 
 # modules whose tests share a module-scoped fixture or a cached exploration
@@ -33,7 +34,6 @@ _MODULES = ("tests/test_agreement.py", "tests/test_cache.py", "tests/test_types.
 SLOW = (
     "tests/test_audit_proposed.py::test_lookaround_c_is_lookaround",
     "tests/test_precision.py::test_alternatives_agree_with_their_concrete_runs[lookaround]",
-    "tests/test_ops_cli.py::test_audit_posted_range_handler",
     "tests/test_posts.py::test_post_is_equivalent_to_its_bundled_revision[R1e_v7_55]",
     "tests/test_selfcheck.py::test_selfcheck_summary",
     "proofs/test_vncr.py::test_broken_start_only_fails_V1",
