@@ -9,7 +9,13 @@ module-scoped result (the primed proof cache, the mypy cache, one
 exploration) is a group for the same reason.  Groups go first (xdist sorts
 them by size); then the tests known to be slow (measured, docs/measurements.md),
 so that the last tests handed out are short ones and neither process idles
-at the end while the other finishes a 30 s test."""
+at the end while the other finishes a 30 s test.
+
+The proof cache (nvtlbi/cache.py) is off for the suite, tests/ and proofs/
+alike, and points at a directory of the session's own: a test proves what it
+asks for (a cached result would skip the code a test monkeypatches or
+times), and no test ever reads or writes the user's cache.
+tests/test_cache.py turns it on, each test on a fresh directory."""
 
 import re
 
@@ -24,6 +30,9 @@ _SHARES = {
     "proofs/test_proofs_can_fail.py::test_upstream_holds_without_the_assumptions_it_does_not_need": "ipas2e1-4K-L2",
     "tests/test_vncr_cli.py::test_audit_posted_vncr_code": "vncr-64K-L3",
     "tests/test_ops_cli.py::test_audit_posted_range_handler": "ripas2e1-16K-L2",
+    "proofs/test_proofs_can_fail.py::test_precision_fails_without_the_lookup[nolookup-4K-L2-nohint-P5]":
+        "nolookup-4K-L2",
+    "proofs/test_proofs_can_fail.py::test_precision_holds_without_the_lookup_when_the_ttl_names_T": "nolookup-4K-L2",
 }
 
 # modules whose tests share a module-scoped fixture or a cached exploration
@@ -110,3 +119,11 @@ def prove_op():
                                      props=props or o.isolation, op=o)}
         return done[key]
     return get
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_user_cache(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NVTLBI_CACHE_DIR", str(tmp_path_factory.mktemp("nvtlbi-cache")))
+        mp.setenv("NVTLBI_NO_CACHE", "1")
+        yield
