@@ -17,17 +17,19 @@ asks for (a cached result would skip the code a test monkeypatches or
 times), and no test ever reads or writes the user's cache.
 tests/test_cache.py turns it on, each test on a fresh directory."""
 
+import functools
 import re
 
 import pytest
 
-# proofs/test_{upstream,ripas2e1,vncr}.py: one group per (op, granule, level)
+# proofs/test_{upstream,ripas2e1,vncr}.py: one group per (op, granule, level), per granule for ipas2e1
 _OBLIGATION = re.compile(r"proofs/test_(upstream|ripas2e1|vncr)\.py::test_obligation\[upstream-(\w+)-L(\d)-")
 _OP = {"upstream": "ipas2e1", "ripas2e1": "ripas2e1", "vncr": "vncr"}
 
 # tests elsewhere that read the same cached proof as a group above
 _SHARES = {
-    "proofs/test_proofs_can_fail.py::test_upstream_holds_without_the_assumptions_it_does_not_need": "ipas2e1-4K-L2",
+    "proofs/test_proofs_can_fail.py::test_upstream_holds_without_the_assumptions_it_does_not_need": "ipas2e1-4K",
+    "tests/test_audit_tree.py::test_tree_of_posted_files_has_the_verdicts_of_upstream": "ipas2e1-64K",
     "tests/test_vncr_cli.py::test_audit_posted_vncr_code": "vncr-64K-L3",
     "tests/test_ops_cli.py::test_audit_posted_range_handler": "ripas2e1-16K-L2",
     "proofs/test_proofs_can_fail.py::test_precision_fails_without_the_lookup[nolookup-4K-L2-nohint-P5]":
@@ -53,7 +55,6 @@ SLOW = (
     "tests/test_ops_cli.py::test_mutate_a_range_revision",
     "tests/test_mutation.py::test_mutant_is_classified[finer]",
     "tests/test_audit_tree.py::test_tree_is_audited_as_its_file",
-    "tests/test_audit_tree.py::test_tree_of_posted_files_has_the_verdicts_of_upstream",
     "tests/test_selfcheck.py::test_selfcheck_fails_when_the_second_solver_gives_up",
     "tests/test_mutation.py::test_mutant_is_classified[excused]",
     "tests/test_audit_loops.py::test_the_bound_cuts_paths_not_whole_levels",
@@ -73,13 +74,15 @@ SLOW = (
 
 def group_of(nodeid):
     m = _OBLIGATION.match(nodeid)
+    if m and m.group(1) == "upstream":         # cheaper levels: one group per granule
+        return f"ipas2e1-{m.group(2)}"
     if m:
         return f"{_OP[m.group(1)]}-{m.group(2)}-L{m.group(3)}"
     if nodeid in _SHARES:
         return _SHARES[nodeid]
     module = nodeid.split("::")[0]
     if module == "proofs/test_endtoend.py":        # its module fixture reads upstream's 16K L3 proofs
-        return "ipas2e1-16K-L3"
+        return "ipas2e1-16K"
     return module if module in _MODULES else None
 
 
@@ -97,6 +100,30 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(g))
     # stable: the slow ones first in SLOW's order, the rest as collected
     items.sort(key=lambda item: rank.get(item.nodeid, len(SLOW)))
+
+
+@functools.lru_cache(maxsize=None)
+def _prove(spec, shift, level, drop, only=None):
+    from nvtlbi.impl import revision as REV
+    from nvtlbi.model import properties as P
+    from nvtlbi.model.prover import prove_level
+    if only:            # (hint, props): just those obligations
+        return prove_level(REV.load(spec), shift, level, (only[0],), props=only[1], drop=drop)
+    return prove_level(REV.load(spec), shift, level, props=tuple(P.PROPERTIES), drop=drop)
+
+
+@pytest.fixture(scope="session")
+def prove():
+    """prove(spec, case, drop) -> {property: Result} for the case's hint:
+    every property of every hint of the (granule, level) proved at once
+    (the obligations of proofs/test_upstream.py share it); with `props`,
+    only those of the case's hint (a test that reads one obligation of a
+    broken revision or a dropped assumption proves just that one)."""
+    def get(spec, case, drop=(), props=None):
+        only = (case.hint, tuple(props)) if props else None
+        rs = _prove(spec, case.shift, case.level, tuple(drop), only)
+        return {r.property: r for r in rs if r.hint == case.hint}
+    return get
 
 
 @pytest.fixture(scope="session")
