@@ -46,12 +46,13 @@ def test_dropped_assumption_gets_counterexample(prove, drop, case):
     _replays(prove("upstream", case, (drop,), props=("P2",))["P2"], "upstream")
 
 
-# one granule each, where dropping the assumption is known to bite (4K: a smaller
-# translation inside T; 16K: the L1 block): the whole matrix only costs time
-@pytest.mark.parametrize("drop,granule", [("bbm", "4K"), ("no-lpa2", "16K")])
-def test_cli_prove_exits_1_when_an_assumption_is_dropped(capsys, drop, granule):
-    code = cli.main(["prove", "--drop", drop, "--granule", granule, "--hint", "nohint", "--property", "P2",
-                     "--jobs", "1"])
+# one granule and level each, where dropping the assumption is known to bite (4K L2: a
+# smaller translation inside T; 16K L1: the block): the whole matrix only costs time
+@pytest.mark.parametrize("drop,granule,level", [("bbm", "4K", "2"), ("no-lpa2", "16K", "1")],
+                         ids=["bbm-4K", "no-lpa2-16K"])
+def test_cli_prove_exits_1_when_an_assumption_is_dropped(capsys, drop, granule, level):
+    code = cli.main(["prove", "--drop", drop, "--granule", granule, "--level", level, "--hint", "nohint",
+                     "--property", "P2", "--jobs", "1"])
     out = capsys.readouterr().out
     assert code == 1
     assert "COUNTEREXAMPLE" in out and "replayed on impl/" in out and "MODEL BUG" not in out
