@@ -86,6 +86,17 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "xdist_group(name): tests run in one process (pytest-xdist --dist loadgroup)")
 
 
+def _suffix(item, group):
+    """What pytest-xdist 3.8 does for an xdist_group mark on a worker
+    (NODEID@GROUP, the unit --dist loadgroup schedules), done here: it sets
+    item._nodeid, which pytest 9 no longer reads (a Node's id is item._id),
+    so its groups are silently ignored.  The pinned versions
+    (requirements.lock) are the ones this was checked with."""
+    from _pytest.nodeid import coerce_node_id
+    if "@" not in item.nodeid.rsplit("]", 1)[-1]:
+        item._id = coerce_node_id(f"{item.nodeid}@{group}")
+
+
 @pytest.hookimpl(tryfirst=True)         # before xdist reads the marks into the node ids
 def pytest_collection_modifyitems(config, items):
     rank = {nodeid: i for i, nodeid in enumerate(SLOW)}
@@ -93,6 +104,8 @@ def pytest_collection_modifyitems(config, items):
         g = group_of(item.nodeid)
         if g:
             item.add_marker(pytest.mark.xdist_group(g))
+            if getattr(config.option, "loadgroup", False):
+                _suffix(item, g)
     # stable: the slow ones first in SLOW's order, the rest as collected
     items.sort(key=lambda item: rank.get(item.nodeid, len(SLOW)))
 
