@@ -31,7 +31,7 @@ def _replays(r, spec):
     (SMALLFALLBACK, Case(12, 1, "nohint")),   # 2M fallback for a 1G block
 ], ids=["nocheck-4K-L2-nohint-P2", "nocheck-4K-L2-nofeat-P2", "smallfallback-4K-L1-nohint-P2"])
 def test_broken_revision_gets_counterexample(prove, spec, case):
-    _replays(prove(spec, case)["P2"], spec)
+    _replays(prove(spec, case, props=("P2",))["P2"], spec)
 
 
 @pytest.mark.parametrize("drop,case", [
@@ -43,22 +43,23 @@ def test_broken_revision_gets_counterexample(prove, spec, case):
 ], ids=["drop-bbm-4K-L2-nohint-P2", "drop-bbm-64K-L2-nofeat-P2", "drop-no-lpa2-4K-L0-nohint-P2",
         "drop-no-lpa2-16K-L1-noinfo-P2", "drop-no-lpa2-64K-L1-match-P2"])
 def test_dropped_assumption_gets_counterexample(prove, drop, case):
-    _replays(prove("upstream", case, (drop,))["P2"], "upstream")
+    _replays(prove("upstream", case, (drop,), props=("P2",))["P2"], "upstream")
 
 
-# one granule each, where dropping the assumption is known to bite (4K: a smaller
-# translation inside T; 16K: the L1 block): the whole matrix only costs time
-@pytest.mark.parametrize("drop,granule", [("bbm", "4K"), ("no-lpa2", "16K")])
-def test_cli_prove_exits_1_when_an_assumption_is_dropped(capsys, drop, granule):
-    code = cli.main(["prove", "--drop", drop, "--granule", granule, "--hint", "nohint", "--property", "P2",
-                     "--jobs", "1"])
+# one granule and level each, where dropping the assumption is known to bite (4K L2: a
+# smaller translation inside T; 16K L1: the block): the whole matrix only costs time
+@pytest.mark.parametrize("drop,granule,level", [("bbm", "4K", "2"), ("no-lpa2", "16K", "1")],
+                         ids=["bbm-4K", "no-lpa2-16K"])
+def test_cli_prove_exits_1_when_an_assumption_is_dropped(capsys, drop, granule, level):
+    code = cli.main(["prove", "--drop", drop, "--granule", granule, "--level", level, "--hint", "nohint",
+                     "--property", "P2", "--jobs", "1"])
     out = capsys.readouterr().out
     assert code == 1
     assert "COUNTEREXAMPLE" in out and "replayed on impl/" in out and "MODEL BUG" not in out
 
 
 def test_lpa2_level_is_vacuous_under_no_lpa2(prove):
-    r = prove("upstream", Case(12, 0, "nohint"))["P2"]
+    r = prove("upstream", Case(12, 0, "nohint"), props=("P2",))["P2"]
     assert r.verdict == VACUOUS
     assert set(r.contradicting) == {"no-lpa2", "leaf-level"}
 
@@ -66,7 +67,7 @@ def test_lpa2_level_is_vacuous_under_no_lpa2(prove):
 def test_upstream_holds_without_the_assumptions_it_does_not_need(prove):
     """Dropping granule-order changes nothing for upstream: the proof does
     not rest on it (nor does a proof by `match` rest on the shadow tags)."""
-    r = prove("upstream", Case(12, 2, "nohint"), ("granule-order",))["P2"]
+    r = prove("upstream", Case(12, 2, "nohint"), ("granule-order",), props=("P2",))["P2"]
     assert r.verdict == "PROVED"
     assert "tag-truth" not in prove("upstream", Case(12, 2, "match"))["P2"].rests_on
 

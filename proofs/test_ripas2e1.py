@@ -9,27 +9,18 @@ leaves of a guest block that straddles the range's end survive: a replayed
 counterexample, the finding this file records.  A broken decode (no +1 in
 NUM+1) fails R1 with a replayed counterexample: the proofs can fail."""
 
-import functools
 import os
 
 import pytest
 
-from nvtlbi.impl import revision as REV
 from nvtlbi.model import assumptions as AS
 from nvtlbi.model import findings
 from nvtlbi.model import ops
-from nvtlbi.model.prover import prove_level
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
 
 OP = ops.op("ripas2e1")
 FULL = bool(os.environ.get("NVTLBI_FULL"))
 BROKEN = os.path.join(os.path.dirname(__file__), "..", "tests", "revisions", "ripas2e1", "broken_num.py")
-
-
-@functools.lru_cache(maxsize=None)
-def _prove(spec, shift, level):
-    return {(r.hint, r.property): r for r in
-            prove_level(REV.load(spec, OP.caller), shift, level, OP.cases, props=OP.isolation, op=OP)}
 
 
 # One granule in the suite (16K: a block level and a page level), every
@@ -46,8 +37,9 @@ def _expected(case, prop):
 
 @pytest.mark.parametrize("case,prop", OBLIGATIONS,
                          ids=[f"upstream-{c.granule}-L{c.level}-{c.hint}-{p}" for c, p in OBLIGATIONS])
-def test_obligation(case, prop):
-    r = _prove("upstream", case.shift, case.level)[case.hint, prop]
+def test_obligation(prove_op, case, prop):
+    # proved once per process for the (granule, level): conftest.py, prove_op
+    r = prove_op("ripas2e1", "upstream", case.shift, case.level)[case.hint, prop]
     want = _expected(case, prop)
     assert r.verdict == want, (r.id, r.verdict, r.reason, r.counterexample)
     assert r.witness is not None and r.paths > 0
@@ -61,8 +53,8 @@ def test_obligation(case, prop):
         assert c["stale"], c        # a shadow leaf of the guest block survived on impl/
 
 
-def test_broken_num_fails_R1():
+def test_broken_num_fails_R1(prove_op):
     """The proofs can fail: the decode without __TLBI_RANGE_PAGES' +1."""
-    r = _prove(BROKEN, 14, 3)["nolevel", "R1"]
+    r = prove_op("ripas2e1", BROKEN, 14, 3, ("nolevel",), ("R1",))["nolevel", "R1"]
     assert r.verdict == COUNTEREXAMPLE, (r.verdict, r.reason)
     assert r.counterexample["replayed"], r.counterexample["replay"]

@@ -21,30 +21,21 @@ invalidate_vncr_va (only the block's start compared) fails V1 with a replayed
 counterexample.  Not yet shown: that its counterexample is one upstream passes
 (the solver picks the top-of-VA scenario upstream fails too)."""
 
-import functools
 import os
 
 import pytest
 
-from nvtlbi.impl import revision as REV
 from nvtlbi.model import assumptions as AS
 from nvtlbi.model import ops
-from nvtlbi.model.prover import prove_level
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED
 
 OP = ops.op("vncr")
 BROKEN = os.path.join(os.path.dirname(__file__), "..", "tests", "revisions", "vncr", "broken_start_only.py")
 
 
-# the isolation obligations and precision (V5, proved on request: here)
-PROPS = OP.isolation + ("V5",)
+# the isolation obligations and precision (V5, proved on request: here): all the op's properties
+PROPS = tuple(OP.properties)
 ASID_ANY = os.path.join(os.path.dirname(__file__), "..", "tests", "revisions", "vncr", "asid_any.py")
-
-
-@functools.lru_cache(maxsize=None)
-def _prove(spec, shift, level, cases=tuple(OP.cases)):
-    return {(r.hint, r.property): r for r in
-            prove_level(REV.load(spec, OP.caller), shift, level, list(cases), props=PROPS, op=OP)}
 
 
 # One level in the suite (64K L3: it shows every finding but the LPA2
@@ -67,8 +58,9 @@ def _expected(case, prop):
 
 @pytest.mark.parametrize("case,prop", OBLIGATIONS,
                          ids=[f"upstream-{c.granule}-L{c.level}-{c.hint}-{p}" for c, p in OBLIGATIONS])
-def test_obligation(case, prop):
-    r = _prove("upstream", case.shift, case.level)[case.hint, prop]
+def test_obligation(prove_op, case, prop):
+    # proved once per process for the (granule, level): conftest.py, prove_op
+    r = prove_op("vncr", "upstream", case.shift, case.level, props=PROPS)[case.hint, prop]
     want = _expected(case, prop)
     assert r.verdict == want, (r.id, r.verdict, r.reason, r.counterexample)
     assert r.witness is not None and r.paths > 0
@@ -80,19 +72,19 @@ def test_obligation(case, prop):
         assert c.get("survived") or c.get("error"), c
 
 
-def test_asid_any_fails_V5_only():
+def test_asid_any_fails_V5_only(prove_op):
     """Precision can fail: a TLBI by ASID that drops other address spaces'
     pseudo-TLBs keeps V1-V4 and fails V5, replayed."""
-    rs = _prove(ASID_ANY, 16, 3, ("asid",))
+    rs = prove_op("vncr", ASID_ANY, 16, 3, ("asid",), PROPS)
     assert {p: r.verdict for (h, p), r in rs.items()} == {"V1": PROVED, "V3": PROVED, "V4": PROVED,
                                                           "V5": COUNTEREXAMPLE}, rs
     c = rs["asid", "V5"].counterexample
     assert c["replayed"] and c["imprecise"], c
 
 
-def test_broken_start_only_fails_V1():
+def test_broken_start_only_fails_V1(prove_op):
     """The proofs can fail: the start-only compare gets a replayed counterexample."""
-    r = _prove(BROKEN, 12, 2)["va", "V1"]
+    r = prove_op("vncr", BROKEN, 12, 2, ("va",), ("V1",))["va", "V1"]
     assert r.verdict == COUNTEREXAMPLE, (r.verdict, r.reason)
     c = r.counterexample
     assert c["replayed"], c["replay"]

@@ -65,6 +65,17 @@ def concrete(vm, mmu, val, rev):
     return rec.probes, mmu.unmapped
 
 
+def _substitute(f, pairs):
+    """z3.substitute(f, *pairs) straight through the C API: z3.py's own
+    checks of every pair (in Python) were most of this test's time; Z3
+    checks the sorts itself (a mismatch is an error)."""
+    n = len(pairs)
+    frm, to = (z3.Ast * n)(), (z3.Ast * n)()
+    for i, (a, b) in enumerate(pairs):
+        frm[i], to[i] = a.as_ast(), b.as_ast()
+    return z3.z3._to_expr_ref(z3.Z3_substitute(f.ctx_ref(), f.as_ast(), n, frm, to), f.ctx)
+
+
 def symbolic(paths, vm, mmu, val):
     """Follow the one path the concrete world satisfies; (probes, ranges)."""
     matches = []
@@ -77,7 +88,7 @@ def symbolic(paths, vm, mmu, val):
 
         def answer_next_probe():
             p = env.probes[len(probes)]
-            addr = z3.simplify(z3.substitute(p.addr, *sub)).as_long()
+            addr = z3.simplify(_substitute(p.addr, sub)).as_long()
             ret, pte, _ = mmu.pgt.get_leaf(addr)
             sub.extend([(p.ret, z3.BitVecVal(ret.value(), 32)), (p.pte, z3.BitVecVal(int(pte), 64))])
             probes.append(addr)
@@ -87,7 +98,7 @@ def symbolic(paths, vm, mmu, val):
             if name is not None:
                 continue
             while True:
-                v = z3.simplify(z3.substitute(f, *sub))
+                v = z3.simplify(_substitute(f, sub))
                 if z3.is_true(v) or z3.is_false(v) or len(probes) == len(env.probes):
                     break
                 answer_next_probe()          # the fact reads a probe not yet answered
@@ -97,7 +108,7 @@ def symbolic(paths, vm, mmu, val):
         if ok:
             while len(probes) < len(env.probes):
                 answer_next_probe()
-            ranges = [(z3.simplify(z3.substitute(b, *sub)).as_long(), z3.simplify(z3.substitute(s, *sub)).as_long())
+            ranges = [(z3.simplify(_substitute(b, sub)).as_long(), z3.simplify(_substitute(s, sub)).as_long())
                       for b, s, _ in env.unmaps]
             matches.append((probes, ranges))
     return matches

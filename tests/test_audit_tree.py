@@ -14,6 +14,9 @@ import pytest
 
 from nvtlbi import cli
 from nvtlbi.c import pipeline
+from nvtlbi.model import assumptions as AS
+from nvtlbi.model import properties as P
+from nvtlbi.model.matrix import matrix
 
 C = os.path.join(os.path.dirname(__file__), "c")
 POSTS = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "posts")
@@ -227,7 +230,7 @@ def test_usage_errors(tmp_path, capsys):
 
 # ---- the public record -----------------------------------------------------------------------------
 @pytest.mark.skipif(not os.path.isdir(POSTS), reason="../shared/posts is not present")
-def test_tree_of_posted_files_has_the_verdicts_of_upstream(tmp_path, capsys):
+def test_tree_of_posted_files_has_the_verdicts_of_upstream(tmp_path, capsys, prove):
     tree = kernel_tree(tmp_path, {NESTED: os.path.join(POSTS, "N1_nested_3949706.txt"),
                                   "arch/arm64/kvm/sys_regs.c": os.path.join(POSTS, "S_sys_regs_260119377.txt")})
     # the granule with the fewest levels, every hint and property of it
@@ -236,8 +239,16 @@ def test_tree_of_posted_files_has_the_verdicts_of_upstream(tmp_path, capsys):
     origins = doc["revisions"][0]["origins"]
     assert origins["s2_mmu_unmap_ipa"].startswith("arch/arm64/kvm/sys_regs.c:")
     assert all(origins[n].startswith(f"{NESTED}:") for n in ("ttl_to_size", "compute_tlb_inval_range"))
-    code_up, doc_up = audit_json(capsys, ["upstream", *fast])
+    # upstream's verdicts: its 64K proofs as proofs/test_upstream.py reads them (conftest.py, prove: proved
+    # once in the process, one xdist group with those); NVTLBI_FULL=1: upstream's own audit
+    if os.environ.get("NVTLBI_FULL"):
+        code_up, doc_up = audit_json(capsys, ["upstream", *fast])
+        assert code_up == 1
+        up = verdicts(doc_up)
+    else:
+        up = {f"64K-L{c.level}-{c.hint}-{p}": r.verdict for c in matrix(AS.enabled()) if c.shift == 16
+              for p, r in prove("upstream", c).items() if p in P.ISOLATION}
     # upstream fails P4 in every cell, only with the known findings of model/findings.py (its unmap's WARN_ONs)
-    assert code == code_up == 1 and verdicts(doc) == verdicts(doc_up) and len(verdicts(doc)) > 10
+    assert code == 1 and verdicts(doc) == up and len(verdicts(doc)) > 10
     groups = doc["revisions"][0]["counterexample_groups"]
     assert groups and all(g["property"] == "P4" and g["known_finding"] for g in groups)

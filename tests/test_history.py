@@ -48,7 +48,7 @@ def test_audit_finds_the_reachable_bug_and_names_the_input(capsys):
 
 
 def test_audit_reports_what_a_proof_rests_on(capsys):
-    code, doc = _audit(capsys, "upstream", "r1b_swwalk", "--granule", "16K", "--hint", "match",
+    code, doc = _audit(capsys, "upstream", "r1b_swwalk", "--granule", "16K", "--level", "3", "--hint", "match",
                        "--property", "P2")
     up, r1b = doc["revisions"]
     assert code == 0 and up["verdict"] == r1b["verdict"] == "PROVED"

@@ -83,7 +83,8 @@ def test_a_counterexample_that_does_not_replay_leaves_the_mutant_unexplained(pat
     monkeypatch.setattr(MU, "_replaying", lambda rev, case, first, drop, op=None: first)
     line, change, _ = SAMPLE["wrong-size"]
     m = _find(line, change)
-    r = MU.classify("upstream", m, paths[m.id], shifts=(14,))
+    # the slice where the mutant fails (16K L2: test_mutant_is_classified[wrong-size] kills it there)
+    r = MU.classify("upstream", m, paths[m.id], shifts=(14,), levels=(2,))
     assert r.verdict == MU.UNEXPLAINED and "MODEL BUG" in r.evidence
 
 
