@@ -137,6 +137,9 @@ class Classified:
     seconds: float = 0.0
     example: dict | None = field(default=None, repr=False)
     by: str = ""        # KILLED: the property (P1-P5) or "loop"
+    # the original's own failures this classification computed (_Baseline.by_case),
+    # for the caller to hand to the mutants it classifies next (not a result)
+    baseline: dict | None = field(default=None, repr=False)
 
 
 def write(mutants, directory=None):
@@ -159,8 +162,8 @@ def classify(original, mutant, path, shifts=GRANULE_ORDER, limits=None, drop=(),
     generator); a replayed failure that is not a known finding kills it
     before any symbolic work.  `symbolic` False: only that (None if
     the mutant survives it: the caller classifies the survivors).  `baseline`:
-    the original's own failures (baseline_of), computed once for a run
-    instead of once per mutant.  `levels` (None: every level): a slice, the
+    the original's own failures other mutants' classifications computed
+    (Classified.baseline), so that a run computes each about once.  `levels` (None: every level): a slice, the
     diffs and the obligations at these levels only (of T, of C, of the VNCR S1
     leaf: the op's level); a class found on a slice speaks of that slice."""
     from nvtlbi.model import ops
@@ -168,19 +171,6 @@ def classify(original, mutant, path, shifts=GRANULE_ORDER, limits=None, drop=(),
     with Session(limits=limits or Limits(), max_decisions=MUTANT_MAX_DECISIONS):
         return _classify(original, mutant, path, shifts, drop, t0, ops.op(op), concrete,
                          tuple(levels) if levels else None, symbolic, baseline)
-
-
-def baseline_of(original, shift, level, limits=None, drop=(), op=None):
-    """The original's own failures at one (granule, level): {(shift, level):
-    {case: causes}}, what _Baseline computes on demand; a run of many
-    mutants computes each once (commands/mutate.py) and passes them in."""
-    from nvtlbi.model import ops
-    op = ops.op(op)
-    with Session(limits=limits or Limits(), max_decisions=MUTANT_MAX_DECISIONS):
-        base = _Baseline(REV.load(original, op.caller), op, drop)
-        for hint in op.cases:
-            base.causes(Case(shift, level, hint))
-        return dict(base.by_case)
 
 
 def _any_cases(op, shift, levels=None):
@@ -281,9 +271,11 @@ def _concretely(rev, op, shifts, enabled, drop, base, levels=None):
 
 def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True, levels=None, symbolic=True,
               baseline=None):
+    base = None
+
     def done(verdict, evidence, example=None, by=""):
         return Classified(mutant.id, mutant.line, mutant.operator, mutant.change, verdict, evidence,
-                          round(time.perf_counter() - t0, 2), example, by)
+                          round(time.perf_counter() - t0, 2), example, by, base.by_case if base else None)
 
     try:
         rev = REV.load(path, op.caller)

@@ -10,7 +10,6 @@ import json
 import sys
 import time
 
-from nvtlbi.model import assumptions as AS
 from nvtlbi.model import mutation as MU
 from nvtlbi.model import ops
 from nvtlbi.model.mutants import generate
@@ -18,7 +17,6 @@ from nvtlbi import options, scheduler
 from nvtlbi.versions import solver_versions
 
 SHIFTS = {"4K": 12, "16K": 14, "64K": 16}
-NAMES = {s: g for g, s in SHIFTS.items()}
 # a mutant costs 1-60 s of CPU (an equivalence proof runs three full diffs);
 # 40 spread over the source keep the default run near 2 minutes on 2 cores
 DEFAULT_SAMPLE = 40
@@ -92,10 +90,10 @@ def classify_all(original, mutants, paths, shifts, limits, drop, op, workers, ar
                  each=None):
     """Every mutant classified, in two rounds: cheap evidence for all of
     them (model/evidence.py: a kill costs a second), then the solver for the
-    survivors, with the original's own failures (what a mutant's
-    counterexample is compared with) computed once per (granule, level) for
-    the run, not once per mutant.  each(result) as results come: the round's
-    kills first, then the survivors, each round in mutant order."""
+    survivors, sharing the original's own failures (what a mutant's
+    counterexample is compared with) as they are computed.  each(result) as
+    results come: the round's kills first, then the survivors, each round in
+    mutant order."""
     o = ops.op(op)
     out = {}
     if concrete and o.draw is not None:
@@ -104,26 +102,24 @@ def classify_all(original, mutants, paths, shifts, limits, drop, op, workers, ar
                                        symbolic=False), workers, args, each=shown)
         for m, r in zip(mutants, first):
             if r is not None:
+                r.baseline = None
                 out[m.id] = r
     rest = [m for m in mutants if m.id not in out]
-    baseline = None
-    if len(rest) > 1:
-        # computed lazily, per mutant, the baseline costs each survivor a
-        # prove of the original wherever it has a counterexample; computed
-        # here it costs the run one (a lone survivor, often EQUIVALENT and
-        # never asking, keeps the lazy way)
-        matrix = o.matrix(AS.enabled(drop))
-        wanted = [(s, L) for s in shifts for L in sorted({c.level for c in matrix if c.shift == s})
-                  if not levels or L in levels]
-        baseline = {}
-        for part in scheduler.run([scheduler.Job(MU.baseline_of, (original, s, L, limits, drop, op),
-                                                 f"the original's own failures, {NAMES[s]} L{L}", original)
-                                   for s, L in wanted], workers, args):
-            baseline.update(part)
-    if rest:
-        for r in scheduler.run(jobs_for(original, rest, paths, shifts, limits, drop, op, concrete=False,
-                                        levels=levels, baseline=baseline), workers, args, each=each):
-            out[r.id] = r
+    # the original's own failures per (granule, level), as the survivors
+    # compute them (model/mutation._Baseline): each result brings its part
+    # back, and a worker forked later starts with all that came before, so
+    # a run computes each part about once (twice at most with two workers)
+    # and never one that no survivor asks for (ipas2e1's EQUIVALENT ones)
+    baseline = {}
+
+    def collect(r):
+        baseline.update(r.baseline or {})
+        r.baseline = None
+        if each:
+            each(r)
+    for r in scheduler.run(jobs_for(original, rest, paths, shifts, limits, drop, op, concrete=False,
+                                    levels=levels, baseline=baseline), workers, args, each=collect):
+        out[r.id] = r
     return [out[m.id] for m in mutants]
 
 
@@ -161,7 +157,8 @@ def run(args):
                           "versions": solver_versions(),
                           "counted": counted, "counts": counts, "killed_by": MU.killed_by(results),
                           "seconds": round(wall, 1),
-                          "results": [{k: v for k, v in dataclasses.asdict(r).items() if k != "example"}
+                          "results": [{k: v for k, v in dataclasses.asdict(r).items()
+                                       if k not in ("example", "baseline")}
                                       for r in results]}, indent=1))
     else:
         pct = 100.0 * explained / counted if counted else 100.0
