@@ -40,7 +40,39 @@ unsigned_long = u64
 c_int = s32
 kvm_pte_t = u64
 phys_addr_t = u64
-NULL = None
+
+
+from nvtlbi.impl.cint import UndefinedBehaviour as _UndefinedBehaviour  # noqa: E402
+
+
+class _Null:
+    """C's NULL pointer: false as a condition (`if (!p)`), the same only as
+    itself (`p == NULL`); a member read or written through it is undefined
+    behaviour in C, and here an UndefinedBehaviour outcome (a verdict: a
+    NULL dereference), not a Python AttributeError that nvtlbi could not
+    tell from a fault of its own.  Python's protocol lookups (dunder names,
+    e.g. copy's __deepcopy__) are not dereferences: AttributeError."""
+    __slots__ = ()
+
+    def __bool__(self):
+        return False
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise _UndefinedBehaviour(f"NULL pointer dereference: ->{name} read")
+
+    def __setattr__(self, name, value):
+        raise _UndefinedBehaviour(f"NULL pointer dereference: ->{name} written")
+
+    def __repr__(self):
+        return "NULL"
+
+    def __reduce__(self):
+        return "NULL"           # pickles as this module's singleton
+
+
+NULL = _Null()
 
 
 from nvtlbi.impl import outcome as _outcome
@@ -341,9 +373,9 @@ def kvm_pgtable_get_leaf(pgt, addr, ptep, level):
     Returns 0, or a negative errno (e.g. -ERANGE beyond the input range)."""
     ret, pte, lvl = pgt.get_leaf(convert(addr, u64))
     if ret == 0:                # on error *ptep and *level are left alone
-        if ptep is not None:
+        if ptep is not None and ptep is not NULL:
             ptep.val = pte
-        if level is not None:
+        if level is not None and level is not NULL:
             level.val = lvl
     return convert(ret, s32)
 

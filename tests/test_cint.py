@@ -81,3 +81,22 @@ def test_field_prep_converts_to_the_masks_type_before_shifting():
     got = K.FIELD_PREP(K.GENMASK_ULL(56, 55), s32(3))
     assert got.ctype == u64 and got.value() == 3 << 55
     assert K.FIELD_PREP(K.GENMASK(15, 14), s32(2)).value() == 2 << 14
+
+
+def test_null_is_false_and_its_dereference_is_undefined_behaviour():
+    """impl/kernel.NULL: `if (!p)` and `p == NULL` as in C; a member read or
+    written through it is a C outcome (UndefinedBehaviour: a verdict), not a
+    Python error nvtlbi could not tell from its own; copies and pickles stay
+    the one NULL (forked workers, deep copies)."""
+    import copy
+    import pickle
+
+    from nvtlbi.impl import kernel
+    from nvtlbi.impl.cint import UndefinedBehaviour
+    NULL = kernel.NULL
+    assert not NULL and NULL == NULL and NULL is not None
+    assert copy.deepcopy(NULL) is NULL and pickle.loads(pickle.dumps(NULL)) is NULL
+    with pytest.raises(UndefinedBehaviour, match="NULL pointer dereference: ->val read"):
+        NULL.val
+    with pytest.raises(UndefinedBehaviour, match="->val written"):
+        NULL.val = 1

@@ -45,9 +45,9 @@ def _recorded(op):
 
 
 # the cheap ones of the suite: seconds on one granule (ripas2e1's m001), or
-# no solving at all (m017, STILLBORN: NULL is None, see the doc; the vncr
-# ones, each killed on a generated world of 16K before any solving: V1, V3,
-# and V5 three ways); every other costs minutes (NVTLBI_FULL=1)
+# no solving at all (ripas2e1's m017, a NULL dereference, and the vncr ones,
+# each killed on a generated world of 16K before any solving: V1, V3, and V5
+# three ways); every other costs minutes (NVTLBI_FULL=1)
 CHEAP = {"ripas2e1": {"m001": (14,), "m017": (14,)},
          "vncr": {"m013": (14,), "m016": (14,), "m034": (14,), "m074": (14,), "m083": (14,)}}
 
@@ -142,12 +142,12 @@ def test_V3_symbolically_kills_the_stray_fixmap_mutant():
 
 
 def test_cli_level_slice_is_said(capsys):
-    # m017 is STILLBORN (no solving): the slice is in the header and the --json
+    # m017 dies on a generated world (no solving): the slice is in the header and the --json
     from nvtlbi import cli
     args = ["mutate", "--op", "ripas2e1", "--only", "m017", "--granule", "16K", "--level", "2", "--jobs", "1"]
     assert cli.main(args) == 0
     out = capsys.readouterr().out
-    assert "op ripas2e1; granules: 16K; levels: 2 only" in out and "STILLBORN" in out, out
+    assert "op ripas2e1; granules: 16K; levels: 2 only" in out and "KILLED" in out, out
     assert cli.main(args + ["--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["op"] == "ripas2e1" and doc["levels"] == [2] and doc["counts"]["STILLBORN"] == 1, doc
+    assert doc["op"] == "ripas2e1" and doc["levels"] == [2] and doc["counts"]["KILLED"] == 1, doc
