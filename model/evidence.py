@@ -14,8 +14,9 @@ never a second oracle.  What survives goes to the solver; a world drawn
 here proves nothing.
 
 This module draws and runs ipas2e1's worlds; an op's entry (model/ops.py)
-names its own (`draw`, `hits`: model/vncr_worlds.py for the VNCR op), and
-`hunt` goes through the entry.  The draws depend on the seed and the case alone (random.Random, no global state), so one seed gives one result."""
+names its own (`draw`, `hits`: model/range_worlds.py, model/vncr_worlds.py),
+and `hunt` goes through the entry.  The draws depend on the seed and the
+case alone (random.Random, no global state), so one seed gives one result."""
 
 import random
 import time
@@ -204,6 +205,25 @@ def _run(rev, w, props, drop):
             cex["evidence"] = FOUND
             hits[p] = cex
     return hits
+
+
+def replayed(rev, w, out, props, properties, attach, drop=(), **facts):
+    """{property: counterexample} of a concrete run `out` on world `w`: each
+    property of `properties` the run breaks, as a counterexample (the world,
+    the property, `facts` of the run, its error), kept only when the op's
+    `attach` replays it.  The range and VNCR ops' `hits` end here."""
+    found = {}
+    for p in props:
+        if not properties[p].violated(out, w):
+            continue
+        cex = dict(w, property=p, **facts)
+        if out.error is not None:
+            cex["error"] = out.error
+        attach(cex, rev, drop)
+        if cex.get("replayed"):
+            cex["evidence"] = FOUND
+            found[p] = cex
+    return found
 
 
 def _levels(w):

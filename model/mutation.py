@@ -160,12 +160,13 @@ def classify(original, mutant, path, shifts=GRANULE_ORDER, limits=None, drop=(),
     names the world, the cases and the properties.  `concrete`: first run
     the mutant on generated worlds (model/evidence.py, every op's
     generator); a replayed failure that is not a known finding kills it
-    before any symbolic work.  `symbolic` False: only that (None if
-    the mutant survives it: the caller classifies the survivors).  `baseline`:
+    before any symbolic work.  `symbolic` False: only that (None if the
+    mutant survives it: the caller classifies the survivors).  `baseline`:
     the original's own failures other mutants' classifications computed
-    (Classified.baseline), so that a run computes each about once.  `levels` (None: every level): a slice, the
-    diffs and the obligations at these levels only (of T, of C, of the VNCR S1
-    leaf: the op's level); a class found on a slice speaks of that slice."""
+    (Classified.baseline), so that a run computes each about once.
+    `levels` (None: every level): a slice, the diffs and the obligations at
+    these levels only (of T, of C, of the VNCR S1 leaf: the op's level); a
+    class found on a slice speaks of that slice."""
     from nvtlbi.model import ops
     t0 = time.perf_counter()
     with Session(limits=limits or Limits(), max_decisions=MUTANT_MAX_DECISIONS):

@@ -47,12 +47,14 @@ class Outcome:
     warnings: list = field(default_factory=list)
 
 
-def build(d):
+def build(d, budgeted=False):
     """The world of a model: MMUs with the model's tlb_vttbr (CnP: free), the
-    guest's C mapped, and MMU k faulting C's page x in as a host page."""
+    guest's C mapped, and MMU k faulting C's page x in as a host page.
+    budgeted: nested_mmus[] readable ITERATION_BUDGET times (_BudgetVM), for
+    runs of code that may loop (model/range_worlds.py)."""
     g, h = G.GRANULES[d["granule"]], G.GRANULES[d["host_granule"]]
     guest = GuestS2(g)
-    vm = VM()
+    vm = _BudgetVM() if budgeted else VM()
     for t in d["mmus"]:
         m = new_mmu(vm, guest, h, ia_bits=d["ia_bits"])
         m.vttbr, m.free = t & ~1, bool(t & 1)

@@ -11,17 +11,18 @@ free), C faulted into one of them.  The operand is built for its case (TG,
 TTL) with its range near C: at C's start, inside it, ending in it, or
 anywhere below the IPA size; uniform operands almost never touch C.
 
-A run is budgeted (range_replay._BudgetVM: a handler reading nested_mmus[]
-past 10,000 times is looping, and that is the solver's to report); a hit
+A run is budgeted (range_replay.build(budgeted=True): a handler reading
+nested_mmus[] past 10,000 times is looping, and that is the solver's to
+report); a hit
 counts only when model/range_replay.attach replays it."""
 
 from nvtlbi.impl import granule as G
 from nvtlbi.impl import tlbi_range as TR
+from nvtlbi.model import evidence
 from nvtlbi.model import range_props as RP
 from nvtlbi.model import range_replay as RR
 from nvtlbi.model.range_env import N_MMUS
 
-FOUND = "found by concrete testing, replayed"
 IA_BITS = (32, 36, 40, 42, 44, 48)
 VMIDS = (0, 1, 0xff, 0xffff)
 
@@ -97,23 +98,12 @@ def hits(rev, w, props, drop=()):
     """{property: replayed counterexample} of one drawn world; None if the
     revision loops or fails other than as C can (the solver's to report)."""
     try:
-        vm = RR.build(w)
+        vm = RR.build(w, budgeted=True)        # a looping handler stops
     except Exception:       # noqa: BLE001 -- a world the machinery cannot build is no evidence
         return {}
-    vm.__class__, vm.left = RR._BudgetVM, RR.ITERATION_BUDGET     # a looping handler stops
     try:
         out = RR.execute(w, vm, rev)
     except Exception:       # noqa: BLE001 -- the budget's _Hang, userfault's RevisionError/InternalError
         return None
-    found = {}
-    for p in props:
-        if not RP.PROPERTIES[p].violated(out, w):
-            continue
-        cex = dict(w, property=p, ranges=[[b, b + s, m] for b, s, m in out.ranges])
-        if out.error is not None:
-            cex["error"] = out.error
-        RR.attach(cex, rev, drop)
-        if cex.get("replayed"):
-            cex["evidence"] = FOUND
-            found[p] = cex
-    return found
+    return evidence.replayed(rev, w, out, props, RP.PROPERTIES, RR.attach, drop,
+                             ranges=[[b, b + s, m] for b, s, m in out.ranges])

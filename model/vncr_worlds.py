@@ -18,11 +18,11 @@ proves nothing."""
 
 from nvtlbi.impl import granule as G
 from nvtlbi.impl import vncr as V
+from nvtlbi.model import evidence
 from nvtlbi.model import vncr_props as VP
 from nvtlbi.model import vncr_replay as VR
 from nvtlbi.model.vncr_env import N_VCPUS
 
-FOUND = "found by concrete testing, replayed"
 MASK64 = (1 << 64) - 1
 VA_BITS = 49            # va48: bit 48 is the sign (vncr_env, read_vncr_el2)
 ASIDS = (0, 1, 0xff, 0x100, 0xffff)
@@ -158,15 +158,4 @@ def hits(rev, w, props, drop=()):
         out = VR.execute(w, world, rev)
     except Exception:       # noqa: BLE001 -- userfault's RevisionError/InternalError: not C's
         return None
-    found = {}
-    for p in props:
-        if not VP.PROPERTIES[p].violated(out, w):
-            continue
-        cex = dict(w, property=p, after=out.after)
-        if out.error is not None:
-            cex["error"] = out.error
-        VR.attach(cex, rev, drop)
-        if cex.get("replayed"):
-            cex["evidence"] = FOUND
-            found[p] = cex
-    return found
+    return evidence.replayed(rev, w, out, props, VP.PROPERTIES, VR.attach, drop, after=out.after)
