@@ -153,10 +153,17 @@ class Engine:
         s.set("core.minimize", True)        # what a proof rests on: as few assumptions as z3 finds
         if self.limits.timeout_ms:
             s.set("timeout", self.limits.timeout_ms)
+        # The case is always on and never part of what a proof rests on:
+        # asserted, not passed as an assumption, so z3's core minimisation
+        # does not spend a re-solve of the query on trying it out (about a
+        # fifth of the minimisation, on the hardest property queries)
+        s.add(self.lit(CASE))
         return s
 
     def active(self) -> List[z3.BoolRef]:
-        return [self.lit(n) for n in self.enabled]
+        """The literals of the enabled assumptions a query is checked under
+        (the case's is asserted in every solver: see solver())."""
+        return [self.lit(n) for n in self.enabled if n != CASE.name]
 
     def on(self, a: Union[Assumption, str]) -> bool:
         """Is assumption `a` (an entry or a registered name) enabled?"""
