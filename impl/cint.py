@@ -122,6 +122,10 @@ class Word:
         a, b = convert(a, t), convert(b, t)
         if _is_concrete(a.v) and _is_concrete(b.v):
             return Word(t, _concrete_bin(op, a.v, b.v, t))
+        if op in "/%" and b == 0:
+            # a divisor that may be 0: C's undefined behaviour, as for a
+            # constant 0 (z3's bvudiv by 0 gives all ones: not C)
+            raise UndefinedBehaviour(f"{t.name} division by zero")
         return Word(t, _sym().binop(op, a.v, b.v, t.width, t.signed))
 
     def __add__(self, o): return self._bin(o, "+")
@@ -153,6 +157,12 @@ class Word:
             if _is_concrete(a.v):
                 return Word(t, _concrete_bin(op, a.v, n, t))
             return Word(t, _sym().binop(op, a.v, n, t.width, t.signed))
+        # A count that is not a constant: C leaves a shift by a negative
+        # count or by the promoted width or more undefined (arm64's LSL takes
+        # it modulo the width, z3's bvshl gives 0: neither is C), so the
+        # out-of-range counts are a path of their own, ending in the outcome
+        if (c < 0) | (c >= t.width):          # one branch, not two
+            raise UndefinedBehaviour(f"shift of {t.name} by a count out of range (0 to {t.width - 1})")
         cnt = convert(c, t).v
         return Word(t, _sym().binop(op, a.v, cnt, t.width, t.signed))
 

@@ -100,3 +100,33 @@ def test_null_is_false_and_its_dereference_is_undefined_behaviour():
         NULL.val
     with pytest.raises(UndefinedBehaviour, match="->val written"):
         NULL.val = 1
+
+
+def test_a_symbolic_shift_count_or_divisor_out_of_range_is_undefined_behaviour():
+    """C leaves `x << n` undefined for n < 0 or n >= the promoted width, and
+    `x / d` for d == 0; with n or d symbolic that is a path of its own (z3
+    alone would give 0 or all ones, arm64's LSL n modulo 64: neither is C)."""
+    from nvtlbi.model.engine import Engine
+    from nvtlbi.model.session import Session
+
+    for op, width in (("<<", 32), (">>", 64), ("/", 8), ("%", 16)):
+        engine = Engine([], Session())
+        state = {}
+
+        def setup():
+            state["n"] = Word(u8 if width in (8, 16) else s32, z3.BitVec("n", 8 if width in (8, 16) else 32))
+
+        def program():
+            n = state["n"]
+            x = u64(5) if width == 64 else s32(5)
+            return {"<<": lambda: x << n, ">>": lambda: x >> n, "/": lambda: x // n, "%": lambda: x % n}[op]()
+
+        paths = engine.explore(program, setup)
+        ub = [p for p in paths if isinstance(p.error, cint.UndefinedBehaviour)]
+        ok = [p for p in paths if p.error is None]
+        assert len(ub) == 1 and ok, op
+        n = z3.BitVec("n", 8 if width in (8, 16) else 32)
+        bad = (n == 0) if op in "/%" else z3.Or(n < 0, n >= width)
+        # no defined path allows the undefined operand, and the undefined one requires it
+        assert all(engine.check(p.facts, [bad])[0] == z3.unsat for p in ok), op
+        assert engine.check(ub[0].facts, [z3.Not(bad)])[0] == z3.unsat, op
