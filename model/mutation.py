@@ -29,6 +29,7 @@ from nvtlbi.model import assumptions as AS
 from nvtlbi.model import evidence
 from nvtlbi.model import findings
 from nvtlbi.model import replay as R
+from nvtlbi.model import same_function as SF
 from nvtlbi.model.env import Case
 from nvtlbi.model.equiv import DIFFERENT, EQUIVALENT, diff_case, outcome_text
 from nvtlbi.model.prover import prove_case, prove_level
@@ -55,7 +56,9 @@ CLASSES = [MutantClass(*c) for c in [
                "that the original keeps; or the mutant loops without bound and a concrete run keeps probing the "
                "shadow S2 past 10,000 probes"),
     (EQUIVALENT, "`model/equiv.py` proves that it behaves as the original (ranges, WARN_ON, BUG(), errors, "
-                 "mmu_lock: as `nvtlbi diff`) for every input and environment, on every granule"),
+                 "mmu_lock: as `nvtlbi diff`) for every input and environment, on every granule; or, first, "
+                 "`model/same_function.py` proves that the function it changes returns the original's value for "
+                 "every value of its C arguments, with no other effect (the rest is the original's code)"),
     ("EXCUSED", "it differs, but `model/equiv.py` proves it behaves as the original except in the ranges of TLBIs "
                 "the architecture does not oblige to remove T: a valid TTL that names another granule or level, "
                 "where nothing is required of the range (C5.5.13). WARN_ON, BUG() and errors are compared there "
@@ -154,7 +157,7 @@ def write(mutants, directory=None):
 
 
 def classify(original, mutant, path, shifts=GRANULE_ORDER, limits=None, drop=(), op=None, concrete=True,
-             levels=None, symbolic=True, baseline=None):
+             levels=None, symbolic=True, baseline=None, same=True):
     """Classify one mutant (loaded from `path`) against the `original`
     revision spec, granule by granule; `op` (model/ops.py, default ipas2e1)
     names the world, the cases and the properties.  `concrete`: first run
@@ -166,12 +169,15 @@ def classify(original, mutant, path, shifts=GRANULE_ORDER, limits=None, drop=(),
     (Classified.baseline), so that a run computes each about once.
     `levels` (None: every level): a slice, the diffs and the obligations at
     these levels only (of T, of C, of the VNCR S1 leaf: the op's level); a
-    class found on a slice speaks of that slice."""
+    class found on a slice speaks of that slice.  `same`: first ask
+    model/same_function.py whether the changed function returns the
+    original's value for every argument (then EQUIVALENT, with no world
+    drawn and no diff: the function and the rest are the original's)."""
     from nvtlbi.model import ops
     t0 = time.perf_counter()
     with Session(limits=limits or Limits(), max_decisions=MUTANT_MAX_DECISIONS):
         return _classify(original, mutant, path, shifts, drop, t0, ops.op(op), concrete,
-                         tuple(levels) if levels else None, symbolic, baseline)
+                         tuple(levels) if levels else None, symbolic, baseline, same)
 
 
 def _any_cases(op, shift, levels=None):
@@ -270,8 +276,20 @@ def _concretely(rev, op, shifts, enabled, drop, base, levels=None):
     return None
 
 
+def _same_functions(orig, rev, drop):
+    """The evidence that `rev` is `orig` but for functions that each return
+    the original's value for every value of their C arguments
+    (model/same_function.py: one symbolic run of both versions, well under a
+    second, where the whole diff takes 5-12 s); None when that cannot be said."""
+    names = SF.changed(orig.path, rev.path)
+    if not names or not all(SF.same_function(orig, rev, n, drop) for n in names):
+        return None
+    return (f"{', '.join(names)} returns the original's value for every value of its C arguments, with no "
+            f"other effect (model/same_function.py); the rest of the revision is the original's code")
+
+
 def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True, levels=None, symbolic=True,
-              baseline=None):
+              baseline=None, same=True):
     base = None
 
     def done(verdict, evidence, example=None, by=""):
@@ -283,6 +301,8 @@ def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True, level
         orig = REV.load(original, op.caller)
         enabled = AS.enabled(drop)
         base = _Baseline(orig, op, drop, baseline)
+        if same and (proof := _same_functions(orig, rev, drop)) is not None:
+            return done(EQUIVALENT, proof)
         if concrete:
             r = _concretely(rev, op, shifts, enabled, drop, base, levels)
             if r is not None:

@@ -23,7 +23,8 @@ def _find(line, change):
 
 
 SAMPLE = {
-    "equivalent": (17, "c_int(ttl & 3) -> u8(ttl & 3)", EQUIVALENT),
+    "equivalent": (17, "c_int(ttl & 3) -> u8(ttl & 3)", EQUIVALENT),    # by its function alone
+    "equivalent-diff": (56, "0 -> 1", EQUIVALENT),       # a function of the world (the MMU): the whole diff
     "wrong-size": (34, "SZ_32M -> SZ_2M", MU.KILLED),                 # 16K L2 hint gives 2M
     "loops": (82, "sz < SZ_16K -> sz <= SZ_16K", MU.KILLED),          # the walk never advances
     "bigger-fallback": (137, "VTCR_EL2_TG0_16K -> VTCR_EL2_TG0_64K", MU.KILLED),  # 512M > 32M: P5
@@ -54,6 +55,10 @@ def test_mutant_is_classified(paths, name):
     m = _find(line, change)
     r = MU.classify("upstream", m, paths[m.id], shifts=(14,))
     assert r.verdict == want, r.evidence
+    if name == "equivalent":
+        assert r.evidence.startswith("ttl_to_size returns the original's value") and "same_function" in r.evidence
+    if name == "equivalent-diff":
+        assert "same_function" not in r.evidence
     if name == "wrong-size":
         assert r.evidence.startswith("mutant-16K-L2-nohint-P2") and "replayed on impl/" in r.evidence
     if name == "loops":

@@ -72,31 +72,33 @@ def select(mutants, only=None, sample=0):
 
 
 def _work(original, mutant, path, shifts, limits, drop, op=None, concrete=True, levels=None, symbolic=True,
-          baseline=None):
+          baseline=None, same=True):
     """One job, in a worker: classify one mutant (symbolic False: its
-    concrete evidence only; None if it survives that)."""
+    cheap round only; None if it survives that)."""
     return MU.classify(original, mutant, path, shifts=shifts, limits=limits, drop=drop, op=op, concrete=concrete,
-                       levels=levels, symbolic=symbolic, baseline=baseline)
+                       levels=levels, symbolic=symbolic, baseline=baseline, same=same)
 
 
 def jobs_for(original, mutants, paths, shifts, limits, drop, op=None, concrete=True, levels=None, symbolic=True,
-             baseline=None):
-    extra = (op, concrete, tuple(levels) if levels else None, symbolic, baseline)
+             baseline=None, same=True):
+    extra = (op, concrete, tuple(levels) if levels else None, symbolic, baseline, same)
     return [scheduler.Job(_work, (original, m, paths[m.id], shifts, limits, drop) + extra,
                           f"mutant {m.id} (line {m.line}: {m.change})", paths[m.id]) for m in mutants]
 
 
 def classify_all(original, mutants, paths, shifts, limits, drop, op, workers, args, concrete=True, levels=None,
                  each=None):
-    """Every mutant classified, in two rounds: cheap evidence for all of
-    them (model/evidence.py: a kill costs a second), then the solver for the
+    """Every mutant classified, in two rounds: a cheap round for all of them
+    (model/same_function.py, which proves most EQUIVALENT ones in a fraction
+    of a second, then model/evidence.py: a kill costs a second), then the solver for the
     survivors, sharing the original's own failures (what a mutant's
     counterexample is compared with) as they are computed.  each(result) as
     results come: the round's kills first, then the survivors, each round in
     mutant order."""
     o = ops.op(op)
     out = {}
-    if concrete and o.draw is not None:
+    cheap = concrete and o.draw is not None
+    if cheap:
         shown = (lambda r: r is not None and each(r)) if each else None      # a kill as soon as it is found
         first = scheduler.run(jobs_for(original, mutants, paths, shifts, limits, drop, op, levels=levels,
                                        symbolic=False), workers, args, each=shown)
@@ -117,8 +119,9 @@ def classify_all(original, mutants, paths, shifts, limits, drop, op, workers, ar
         r.baseline = None
         if each:
             each(r)
+    # (the first round asked model/same_function.py already: not again)
     for r in scheduler.run(jobs_for(original, rest, paths, shifts, limits, drop, op, concrete=False,
-                                    levels=levels, baseline=baseline), workers, args, each=collect):
+                                    levels=levels, baseline=baseline, same=not cheap), workers, args, each=collect):
         out[r.id] = r
     return [out[m.id] for m in mutants]
 
