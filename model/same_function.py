@@ -96,7 +96,10 @@ def same_function(rev_a, rev_b, name: str, drop=(), session: Session | None = No
         for path in paths:
             if path.error is not None or path.truncated is not None:
                 return None
-            a, b = path.result
+            pair = path.result
+            if not isinstance(pair, tuple):
+                return None
+            a, b = pair
             if not isinstance(a, Word) or not isinstance(b, Word) or a.ctype != b.ctype:
                 return None
             va = a.v if not isinstance(a.v, int) else z3.BitVecVal(a.v, a.ctype.width)

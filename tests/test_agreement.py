@@ -80,6 +80,12 @@ def symbolic(paths, vm, mmu, val):
     """Follow the one path the concrete world satisfies; (probes, ranges)."""
     matches = []
     for path in paths:
+        if path.error is not None:
+            # ends in a C outcome: with no assumptions a probe may answer a
+            # level no table has, and a shift by it is out of range.  Such a
+            # path has no ranges; the concrete world never takes it (its
+            # probes answer real levels), and if it did, `concrete` would raise
+            continue
         env = path.result
         sub = [(env.val, z3.BitVecVal(val, 64)), (env.vtcr, z3.BitVecVal(int(mmu.guest_vtcr), 64)),
                (env.feat, z3.BoolVal(vm.feat_ttl)), (env.host_shift, z3.BitVecVal(mmu.pgt.shift, 8)),
