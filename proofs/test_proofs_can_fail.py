@@ -10,7 +10,7 @@ from nvtlbi.model.env import Case
 from nvtlbi.model.replay import from_counterexample, run
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED, VACUOUS
 from nvtlbi import cli
-from tests.revisions import NOCHECK, NOLOOKUP, SMALLFALLBACK
+from tests.revisions import NOCHECK, NOLOOKUP, SMALLFALLBACK, TTL_SHIFT
 
 
 
@@ -32,6 +32,17 @@ def _replays(r, spec):
 ], ids=["nocheck-4K-L2-nohint-P2", "nocheck-4K-L2-nofeat-P2", "smallfallback-4K-L1-nohint-P2"])
 def test_broken_revision_gets_counterexample(prove, spec, case):
     _replays(prove(spec, case, props=("P2",))["P2"], spec)
+
+
+def test_an_oversized_shift_of_a_guest_ttl_is_undefined_behaviour(prove):
+    """ttl_shift computes a 16K level-1 TTL's size as unsigned int 1 << 36:
+    C's undefined behaviour, a counterexample that replays (the reserved TTL
+    is the guest's).  Given z3's meaning of the shift (0, upstream's value
+    there) the symbolic path went on as upstream's, and only the per-run
+    replay refused it, blaming the revision (exit 2)."""
+    r = prove(TTL_SHIFT, Case(14, 2, "reserved"), props=("P1",))["P1"]
+    assert r.verdict == COUNTEREXAMPLE and r.counterexample["replayed"], r
+    assert "UndefinedBehaviour: shift of u32" in r.counterexample["error"] and r.counterexample["ttl"] == 0b1001
 
 
 @pytest.mark.parametrize("drop,case", [
