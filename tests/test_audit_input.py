@@ -507,3 +507,28 @@ def test_a_header_hunk_redefining_a_vocabulary_name_is_refused(tmp_path):
     line = p.read_text().split("\n").index("+#define KVM_NV_GUEST_MAP_SZ\tGENMASK_ULL(54, 53)") + 1
     with pytest.raises(inputs.InputError, match=rf"hdr.patch:{line}: the input defines KVM_NV_GUEST_MAP_SZ"):
         pipeline.translate(str(p), bases=[_first_mail(tmp_path)])
+
+
+def _halving_patch(tmp_path, context):
+    """A patch of our own on patch 1/2 of series.mbox: halve the size that
+    compute_tlb_inval_range unmaps (an isolation bug), its first context
+    line `context`."""
+    p = tmp_path / "halve.patch"
+    p.write_text("From: Nvtlbi Fixture <fixture@nvtlbi.invalid>\nSubject: [PATCH] halve\n\n---\n"
+                 "--- a/arch/arm64/kvm/nested.c\n+++ b/arch/arm64/kvm/nested.c\n"
+                 "@@ -80,5 +80,5 @@ unsigned long compute_tlb_inval_range(struct kvm_s2_mmu *mmu, u64 val)\n"
+                 f" {context}\n \n-\tmax_size = ttl_to_size(ttl);\n+\tmax_size = ttl_to_size(ttl) >> 1;\n \n")
+    return str(p)
+
+
+def test_a_hunk_that_does_not_apply_to_a_whole_function_of_a_patch_base_is_an_error(tmp_path, capsys):
+    # the base (an earlier patch) is known only from its hunks, so a hunk that
+    # matches nothing used to be kept as an island in an unknown stretch; but
+    # it changes compute_tlb_inval_range, which the base holds whole: the
+    # function would be audited unchanged (PROVED for the halving patch)
+    base = _first_mail(tmp_path)
+    good = pipeline.translate(_halving_patch(tmp_path, "\tttl = FIELD_GET(TLBI_TTL_MASK, val);"), bases=[base])
+    assert "halve.patch:11" in good.origins["compute_tlb_inval_range"]
+    bad = _halving_patch(tmp_path, "\tttl = FIELD_GET(GENMASK_ULL(47, 44), val);")
+    err = error_of(capsys, [bad, "--base", base])
+    assert f"{bad}:7: hunk does not apply to {base}: it changes compute_tlb_inval_range" in err

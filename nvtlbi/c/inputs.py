@@ -367,10 +367,39 @@ def _find(lines, pre, near):
     return best
 
 
+def _whole_known(lines):
+    """{name: (first, last)} of the functions whose definition `lines` hold
+    whole: a head at column 0, then known lines to the `}` that closes it at
+    column 0 (kernel style), no GAP between."""
+    out, i = {}, 0
+    texts = strip_comments(["" if x is GAP else x.text for x in lines])
+    while i < len(lines):
+        name = None if lines[i] is GAP else function_head(texts[i])
+        if name is None:
+            i += 1
+            continue
+        j = i + 1
+        while j < len(lines) and lines[j] is not GAP and not texts[j].startswith("}") and \
+                function_head(texts[j]) is None:
+            j += 1
+        if j < len(lines) and lines[j] is not GAP and texts[j].startswith("}") and \
+                any(texts[k].startswith("{") for k in range(i, j)):
+            out.setdefault(name, (lines[i], lines[j]))
+        i = j if j > i else i + 1
+    return out
+
+
 def apply(src, fd, patch_path):
-    """Apply one file diff to `src` (in place)."""
+    """Apply one file diff to `src` (in place).  In a sparse file (known
+    only from hunks, with GAPs) a hunk whose context and removed lines are
+    not among the known lines is taken to lie in an unknown stretch, and its
+    post-image is kept as an island; but a hunk that changes a function the
+    file already holds whole cannot lie out of sight: it does not apply, and
+    is an error rather than an island beside the function it should change
+    (which would be audited unchanged)."""
     pos = 0
-    for old_start, old_len, items, hdr_line in fd.hunks:
+    touches = list(fd.touches) + [{}] * (len(fd.hunks) - len(fd.touches))
+    for (old_start, old_len, items, hdr_line), touched in zip(fd.hunks, touches):
         pre = [t for k, t, _ in items if k != "+"]
         if old_len is not None and len(pre) < old_len:
             src.notes.append(f"{patch_path}:{hdr_line}: hunk is truncated ({len(pre)} of {old_len} old lines); "
@@ -399,6 +428,13 @@ def apply(src, fd, patch_path):
         if not gaps:
             raise InputError(f"{patch_path}:{hdr_line}: hunk does not apply to {src.lines[0].file if src.lines else src.path}"
                              " (its context or removed lines are not there; is the base of the right era?)")
+        whole = _whole_known(src.lines)
+        inside = [n for n in touched if n in whole]
+        if pre and inside:
+            a, b = whole[inside[0]]
+            raise InputError(f"{patch_path}:{hdr_line}: hunk does not apply to {a.file}: it changes {inside[0]}, "
+                             f"which is there whole ({a.file}:{a.line}-{b.line}), but its context or removed lines "
+                             "are not in it (is the base the one the patch was written for?)")
         g = next((i for i in gaps if i >= pos), gaps[-1])
         island = [Line(t, patch_path, ln) for k, t, ln in items if k != "-"]
         src.lines[g:g + 1] = [GAP] + island + [GAP]
