@@ -430,11 +430,12 @@ def apply(src, fd, patch_path):
                              " (its context or removed lines are not there; is the base of the right era?)")
         whole = _whole_known(src.lines)
         inside = [n for n in touched if n in whole]
-        if pre and inside:
+        if inside:
             a, b = whole[inside[0]]
             raise InputError(f"{patch_path}:{hdr_line}: hunk does not apply to {a.file}: it changes {inside[0]}, "
-                             f"which is there whole ({a.file}:{a.line}-{b.line}), but its context or removed lines "
-                             "are not in it (is the base the one the patch was written for?)")
+                             f"which is there whole ({a.file}:{a.line}-{b.line}), but the hunk does not match it (its "
+                             "context and removed lines are not there, or it has none; is the base the one the "
+                             "patch was written for?)")
         g = next((i for i in gaps if i >= pos), gaps[-1])
         island = [Line(t, patch_path, ln) for k, t, ln in items if k != "-"]
         src.lines[g:g + 1] = [GAP] + island + [GAP]
