@@ -532,3 +532,15 @@ def test_a_hunk_that_does_not_apply_to_a_whole_function_of_a_patch_base_is_an_er
     bad = _halving_patch(tmp_path, "\tttl = FIELD_GET(GENMASK_ULL(47, 44), val);")
     err = error_of(capsys, [bad, "--base", base])
     assert f"{bad}:7: hunk does not apply to {base}: it changes compute_tlb_inval_range" in err
+
+
+def test_a_reply_quoting_the_patch_is_refused_at_the_quoted_diff(tmp_path, capsys):
+    # read as C, a reply holds no function; say why instead of "give --base"
+    patch = open(c("0002-probe.patch")).read().split("\n")
+    body = ["From: Reviewer <r@nvtlbi.invalid>", "Subject: Re: [PATCH 2/2] probe", "", "On Monday you wrote:"]
+    body += ["> " + t for t in patch] + ["", "Looks fine."]
+    p = tmp_path / "reply.txt"
+    p.write_text("\n".join(body) + "\n")
+    first = next(i for i, t in enumerate(body) if t.startswith("> @@")) + 1
+    err = error_of(capsys, [str(p), "--base", c("nested_stage1.c")])
+    assert f"{p}:{first}: the input's only diff is quoted" in err

@@ -95,6 +95,9 @@ _DIFF_START = re.compile(r"^(diff --git a/|--- (a/)?\S+\.\w+)", re.M)
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$", re.M)
 
 
+_QUOTED_HUNK = re.compile(r"^(?:>\s*)+@@ -\d+(,\d+)? \+\d+(,\d+)? @@", re.M)
+
+
 def is_patch(text):
     return bool(re.search(r"^@@ -\d+(,\d+)? \+\d+(,\d+)? @@", text, re.M))
 
@@ -450,6 +453,12 @@ def load(path, bases=()):
     sparse where it has no text; its own changes are not the input's)."""
     text = _read(path)
     if not is_patch(text):
+        quoted = _QUOTED_HUNK.search(text)
+        if quoted:
+            # a reply quoting the patch: read as C it holds no function, and
+            # its diff is not the patch (a reviewer may have cut or edited it)
+            raise InputError(f"{path}:{text.count(chr(10), 0, quoted.start()) + 1}: the input's only diff is "
+                             "quoted ('>' starts its lines: a reply to the patch?); audit the patch mail itself")
         return {os.path.basename(path): c_source(path, text)}, []
     c_bases = [b for b in bases if not is_patch(_read(b))]
     files, notes = {}, []
