@@ -544,3 +544,18 @@ def test_a_reply_quoting_the_patch_is_refused_at_the_quoted_diff(tmp_path, capsy
     first = next(i for i, t in enumerate(body) if t.startswith("> @@")) + 1
     err = error_of(capsys, [str(p), "--base", c("nested_stage1.c")])
     assert f"{p}:{first}: the input's only diff is quoted" in err
+
+
+def test_a_hunk_matching_twice_in_a_patch_base_is_an_error(tmp_path, capsys):
+    # the post-image of patch 1/2 is known only from its hunk, so the line
+    # number of the @@ header tells nothing: `break; case 2:` ends a level
+    # case of each granule in its ttl_to_size, and the hunk used to go to
+    # whichever match was nearest an index that is no line number
+    base = _first_mail(tmp_path)
+    p = tmp_path / "ambiguous.patch"
+    p.write_text("From: Nvtlbi Fixture <fixture@nvtlbi.invalid>\nSubject: [PATCH] ambiguous\n\n---\n"
+                 "--- a/arch/arm64/kvm/nested.c\n+++ b/arch/arm64/kvm/nested.c\n"
+                 "@@ -34,2 +34,3 @@ static unsigned int ttl_to_size(u8 ttl)\n"
+                 " \t\t\tbreak;\n \t\tcase 2:\n+\t\t\tmax_size = SZ_4K;\n")
+    err = error_of(capsys, [str(p), "--base", base])
+    assert f"{p}:7: hunk matches 3 places" in err and "which one it changes cannot be told" in err

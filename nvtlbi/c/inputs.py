@@ -359,15 +359,16 @@ def _once_each(path, patches):
     return patches
 
 
+def _matches(lines, pre):
+    """Every index where `pre` (texts) matches known lines."""
+    n = len(pre)
+    return [i for i in range(0, len(lines) - n + 1)
+            if all(lines[i + k] is not GAP and lines[i + k].text.rstrip() == pre[k].rstrip() for k in range(n))]
+
+
 def _find(lines, pre, near):
     """Index where `pre` (texts) matches known lines, nearest to `near`."""
-    n = len(pre)
-    best = None
-    for i in range(0, len(lines) - n + 1):
-        if all(lines[i + k] is not GAP and lines[i + k].text.rstrip() == pre[k].rstrip() for k in range(n)):
-            if best is None or abs(i - near) < abs(best - near):
-                best = i
-    return best
+    return min(_matches(lines, pre), key=lambda i: abs(i - near), default=None)
 
 
 def _whole_known(lines):
@@ -408,6 +409,15 @@ def apply(src, fd, patch_path):
             src.notes.append(f"{patch_path}:{hdr_line}: hunk is truncated ({len(pre)} of {old_len} old lines); "
                              "applied the lines present")
         at = _find(src.lines, pre, max(old_start - 1, pos)) if pre else None
+        if at is not None and GAP in src.lines:
+            # known only from hunks: an index is no line number, so "nearest
+            # to the hunk's line" means nothing; two matches cannot be told apart
+            many = _matches(src.lines, pre)
+            if len(many) > 1:
+                where = ", ".join(f"{src.lines[i].file}:{src.lines[i].line}" for i in many)
+                raise InputError(f"{patch_path}:{hdr_line}: hunk matches {len(many)} places ({where}) of "
+                                 f"{src.path}, which is known only from patches, so which one it changes cannot "
+                                 "be told; give the whole file with --base FILE.c")
         if at is not None:
             old = src.lines[at:at + len(pre)]
             it = iter(old)
