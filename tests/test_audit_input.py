@@ -559,3 +559,21 @@ def test_a_hunk_matching_twice_in_a_patch_base_is_an_error(tmp_path, capsys):
                  " \t\t\tbreak;\n \t\tcase 2:\n+\t\t\tmax_size = SZ_4K;\n")
     err = error_of(capsys, [str(p), "--base", base])
     assert f"{p}:7: hunk matches 3 places" in err and "which one it changes cannot be told" in err
+
+
+def test_a_hunk_cut_short_is_refused_unless_only_context_is_missing(tmp_path, capsys):
+    # a web copy of a mail may lose a hunk's tail: losing its last context
+    # lines leaves the change whole (as many old as new lines missing, a
+    # note); losing added lines would audit another change (here: without the
+    # shadow probe, a revision that trusts the TTL), so it is refused
+    lines = open(c("0002-probe.patch")).read().split("\n")
+    end = next(i for i, t in enumerate(lines) if t == " \tttl = FIELD_GET(TLBI_TTL_MASK, val);") + 1
+    context_lost = tmp_path / "context.patch"
+    context_lost.write_text("\n".join(lines[:end + 7]) + "\n")     # ends at the closing "+\t}"
+    tr = pipeline.translate(str(context_lost), bases=[c("nested_stage1.c")])
+    assert any("hunk is truncated (10 of 12 old lines)" in n for n in tr.notes)
+    assert "get_guest_mapping_ttl(mmu, addr)" in tr.source
+    change_lost = tmp_path / "change.patch"
+    change_lost.write_text("\n".join(lines[:end]) + "\n")
+    err = error_of(capsys, [str(change_lost), "--base", c("nested_stage1.c")])
+    assert f"{change_lost}:13: hunk is truncated: 9 of 12 old lines and 92 of 101 new lines are present" in err

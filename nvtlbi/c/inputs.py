@@ -131,6 +131,7 @@ class FileDiff:
     created: bool
     hunks: list          # [(old_start, old_len, [(kind, text, patch line)], @@ line)]
     touches: list = field(default_factory=list)   # per hunk: {function or UNKNOWN: (line, texts)}
+    new_lens: list = field(default_factory=list)  # per hunk: the new line count its @@ header gives
 
 
 @dataclass
@@ -164,13 +165,13 @@ def parse_patches(path, text=None):
                 continue
             newp = d.header.new_path or ""
             newp = newp[2:] if newp.startswith("b/") else newp
-            hunks, contexts = _hunks(d, headers, start_line)
+            hunks, contexts, new_lens = _hunks(d, headers, start_line)
             # "--- /dev/null", or (a git header without an index line, where
             # whatthepatch names a/PATH) a single hunk from line 0 of nothing
             created = d.header.old_path in ("/dev/null", None) or \
                 (len(hunks) == 1 and hunks[0][0] == 0 and hunks[0][1] == 0)
             touches = [_touched(h[2], ctx, git or created) for h, ctx in zip(hunks, contexts)]
-            diffs.append(FileDiff(newp, created, hunks, touches))
+            diffs.append(FileDiff(newp, created, hunks, touches, new_lens))
         out.append(Patch(subject, diffs, line, series_tag(subject), bool(_REPLY.match(subject))))
     if not out:
         raise InputError(f"{path}:1: no unified diff found in the input")
@@ -181,7 +182,7 @@ def _hunks(d, headers, start_line):
     """Group whatthepatch's changes by hunk, pairing the n-th hunk with the
     n-th @@ header (`headers`, consumed in order); each change gets its line
     in the input file so errors point into the patch."""
-    by, contexts = {}, []
+    by, contexts, new_lens = {}, [], []
     for c in d.changes:
         by.setdefault(c.hunk, []).append(c)
     hunks = []
@@ -193,7 +194,8 @@ def _hunks(d, headers, start_line):
             items.append((kind, c.line, start_line + hline + 2 + i))
         hunks.append((int(m.group(1)), int(m.group(2) or 1), items, start_line + hline + 1))
         contexts.append(m.group(5).strip())
-    return hunks, contexts
+        new_lens.append(int(m.group(4)) if m.group(4) is not None else 1)
+    return hunks, contexts, new_lens
 
 
 UNKNOWN = "?"        # a changed line whose function the hunk does not tell
@@ -393,6 +395,20 @@ def _whole_known(lines):
     return out
 
 
+def lost_changes(old_len, new_len, items):
+    """Why a hunk's present lines cannot be its whole change, or None.  A web
+    copy of a mail may lose a hunk's last lines: if only context is lost, as
+    many old as new lines are missing; any other shortfall (or excess) means
+    added or removed lines are missing, and what the patch does is unknown."""
+    if old_len is None or new_len is None:
+        return None
+    old = sum(k != "+" for k, _, _ in items)
+    new = sum(k != "-" for k, _, _ in items)
+    if old_len - old == new_len - new and old <= old_len:
+        return None
+    return f"{old} of {old_len} old lines and {new} of {new_len} new lines are present"
+
+
 def apply(src, fd, patch_path):
     """Apply one file diff to `src` (in place).  In a sparse file (known
     only from hunks, with GAPs) a hunk whose context and removed lines are
@@ -403,8 +419,13 @@ def apply(src, fd, patch_path):
     (which would be audited unchanged)."""
     pos = 0
     touches = list(fd.touches) + [{}] * (len(fd.hunks) - len(fd.touches))
-    for (old_start, old_len, items, hdr_line), touched in zip(fd.hunks, touches):
+    new_lens = list(fd.new_lens) + [None] * (len(fd.hunks) - len(fd.new_lens))
+    for (old_start, old_len, items, hdr_line), touched, new_len in zip(fd.hunks, touches, new_lens):
         pre = [t for k, t, _ in items if k != "+"]
+        lost = lost_changes(old_len, new_len, items)
+        if lost:
+            raise InputError(f"{patch_path}:{hdr_line}: hunk is truncated: {lost}, so lines it adds or removes "
+                             "are missing, not only context; the patch cannot be read whole (give the whole mail)")
         if old_len is not None and len(pre) < old_len:
             src.notes.append(f"{patch_path}:{hdr_line}: hunk is truncated ({len(pre)} of {old_len} old lines); "
                              "applied the lines present")
