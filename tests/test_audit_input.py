@@ -577,3 +577,14 @@ def test_a_hunk_cut_short_is_refused_unless_only_context_is_missing(tmp_path, ca
     change_lost.write_text("\n".join(lines[:end]) + "\n")
     err = error_of(capsys, [str(change_lost), "--base", c("nested_stage1.c")])
     assert f"{change_lost}:13: hunk is truncated: 9 of 12 old lines and 92 of 101 new lines are present" in err
+
+
+def test_a_transfer_encoded_mail_is_refused_at_its_header(tmp_path, capsys):
+    # quoted-printable turns "=" into "=3D" and cuts long lines: no diff as written
+    text = open(c("0002-probe.patch")).read()
+    at = text.index("\n\n")
+    p = tmp_path / "qp.patch"
+    p.write_text(text[:at] + "\nContent-Transfer-Encoding: quoted-printable" + text[at:].replace(" = ", " =3D "))
+    header = text[:at].count("\n") + 2
+    err = error_of(capsys, [str(p), "--base", c("nested_stage1.c")])
+    assert f"{p}:{header}: the mail is quoted-printable-encoded" in err

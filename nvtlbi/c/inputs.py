@@ -151,10 +151,12 @@ def parse_patches(path, text=None):
     """[Patch] in file order (mails without a diff are left out)."""
     text = _read(path) if text is None else text
     out = []
+    lines = text.split("\n")
     for subject, body, off, line in _mails(path, text):
         m = _DIFF_START.search(body)
         if not m:
             continue
+        _plain_or_refused(path, lines, line)
         start_line = off + body.count("\n", 0, m.start())
         diff_text = body[m.start():]
         git = diff_text.startswith("diff --git ")
@@ -176,6 +178,20 @@ def parse_patches(path, text=None):
     if not out:
         raise InputError(f"{path}:1: no unified diff found in the input")
     return out
+
+
+def _plain_or_refused(path, lines, line):
+    """A mail whose body is transfer-encoded (quoted-printable: `=3D` for `=`,
+    lines cut with a trailing `=`; base64) holds no diff as written: refused
+    at its header, not read as C nor as a hunk cut short."""
+    for i in range(line - 1, min(len(lines), line - 1 + 200)):
+        h = lines[i]
+        if not h.strip():
+            return
+        got = re.match(r"(?i)content-transfer-encoding:\s*(quoted-printable|base64)\b", h)
+        if got:
+            raise InputError(f"{path}:{i + 1}: the mail is {got.group(1).lower()}-encoded; decode it first (as "
+                             "`git am` or `b4 am` do) and audit the result")
 
 
 def _hunks(d, headers, start_line):
