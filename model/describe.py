@@ -10,7 +10,8 @@ from nvtlbi.model import symhooks as SH
 
 def _probe(ev, model, p):
     d = {"mmu": p.mmu, "addr": ev(p.addr), "ret": _v(model, p.ret).as_signed_long(),
-         "valid": ev(p.pte) & 1, "af": ev(p.pte) >> 10 & 1, "tag": ev(p.pte) >> 55 & 3}
+         "valid": ev(p.pte) & 1, "af": ev(p.pte) >> 10 & 1, "tag": ev(p.pte) >> 55 & 3,
+         "pte": ev(p.pte)}     # whole: its other bits are free in the model (replay.check_path)
     if d["ret"] == 0 and d["valid"]:
         d["host_level"] = _v(model, p.hlevel).as_signed_long()
         if d["tag"]:

@@ -139,6 +139,45 @@ class RecordingPgt:
         return getattr(self.pgt, item)
 
 
+class ModelPtePgt:
+    """The built shadow table answering each address the model probed with
+    the model's whole PTE: the bits the model leaves free (it states only a
+    leaf's valid bit, AF and level tag [56:55]) as the solver chose them."""
+
+    def __init__(self, pgt, ptes):
+        self.pgt, self.ptes = pgt, ptes
+
+    def get_leaf(self, addr):
+        ret, pte, lvl = self.pgt.get_leaf(addr)
+        want = self.ptes.get(int(addr))
+        if want is not None and ret.value() == 0:
+            pte = Word(u64, want)
+        return ret, pte, lvl
+
+    def __getattr__(self, item):
+        return getattr(self.pgt, item)
+
+
+def _free_bits_explain(sc, d, rev, symbolic):
+    """[(addr, model's PTE, built PTE)] when the revision, given the model's
+    whole PTEs at the addresses it probed, computes what the symbolic path
+    did: then it read PTE bits the model leaves free, not something outside
+    its C inputs.  Else None."""
+    ptes = {p["addr"]: p["pte"] for p in d["probes"] if p["mmu"] == 0 and p["ret"] == 0 and "pte" in p}
+    try:
+        world = build(sc)
+        built = {a: int(world.mmu.pgt.get_leaf(a)[1]) for a in ptes}
+        differ = [(a, v, built[a]) for a, v in sorted(ptes.items()) if v != built[a]]
+        if not differ:
+            return None
+        world.mmu.pgt = ModelPtePgt(world.mmu.pgt, ptes)
+        out = execute(sc, world, rev)
+    except Exception:       # noqa: BLE001 -- only an explanation: the divergence is raised all the same
+        return None
+    again = ([tuple(r) for r in out.ranges], [a for a, *_ in out.probes], out.raised, len(out.warnings))
+    return differ if again == symbolic else None
+
+
 def run(sc, rev):
     return execute(sc, build(sc), rev)
 
@@ -324,7 +363,7 @@ def check_path(d, rev, path_error, warnings, invalid_tags=False):
                 path_error and type(path_error).__name__, len(warnings))
     concrete = ([tuple(r) for r in out.ranges], [a for a, *_ in out.probes], out.raised, len(out.warnings))
     if symbolic != concrete:
-        raise RevisionError(_divergence(rev, d, symbolic, concrete))
+        raise RevisionError(_divergence(rev, d, symbolic, concrete, _free_bits_explain(sc, d, rev, symbolic)))
     return None
 
 
@@ -334,7 +373,7 @@ def _show(o):
             + (f", {raised}" if raised else "") + (f", {warns} WARN_ON" if warns else ""))
 
 
-def _divergence(rev, d, symbolic, concrete):
+def _divergence(rev, d, symbolic, concrete, free_bits=None):
     import inspect
     entry = next(getattr(rev.module, n) for n in ("handle_ipas2e1is", "s2_mmu_unmap_ipa", "compute_tlb_inval_range")
                  if callable(getattr(rev.module, n, None)))
@@ -344,5 +383,15 @@ def _divergence(rev, d, symbolic, concrete):
     return (f"{userfault._where(os.path.realpath(entry.__code__.co_filename), line)}: the revision behaves differently on concrete input than on "
             f"the symbolic path the proof explored ({d['granule']} T at L{d['level']}, operand {d['val']:#x}, "
             f"tlb_vtcr {d['tlb_vtcr']:#x}): symbolically {_show(symbolic)}; concretely on impl/ {_show(concrete)}. "
-            f"A revision must compute from its C inputs only (no type inspection, state kept between calls "
-            f"or randomness); nothing it proves would hold of the code that runs")
+            + (_free_bits_text(free_bits) if free_bits else
+               "A revision must compute from its C inputs only (no type inspection, state kept between calls "
+               "or randomness); nothing it proves would hold of the code that runs"))
+
+
+def _free_bits_text(free_bits):
+    shown = ", ".join(f"at {a:#x} {m:#x} where impl/'s leaf is {b:#x} (bits {m ^ b:#x} differ)" for a, m, b in free_bits)
+    return ("Given the model's whole shadow PTEs (" + shown + ") impl/ computes what the symbolic path did: the "
+            "revision reads bits of a shadow PTE that nvtlbi's model leaves free (it states only a leaf's valid "
+            "bit, AF and level tag [56:55]), such as software bits [58:57], which KVM's shadow leaves never set; "
+            "nvtlbi cannot decide such a revision (its model of these bits is missing), which is not the "
+            "revision's fault")

@@ -507,3 +507,84 @@ def test_a_header_hunk_redefining_a_vocabulary_name_is_refused(tmp_path):
     line = p.read_text().split("\n").index("+#define KVM_NV_GUEST_MAP_SZ\tGENMASK_ULL(54, 53)") + 1
     with pytest.raises(inputs.InputError, match=rf"hdr.patch:{line}: the input defines KVM_NV_GUEST_MAP_SZ"):
         pipeline.translate(str(p), bases=[_first_mail(tmp_path)])
+
+
+def _halving_patch(tmp_path, context):
+    """A patch of our own on patch 1/2 of series.mbox: halve the size that
+    compute_tlb_inval_range unmaps (an isolation bug), its first context
+    line `context`."""
+    p = tmp_path / "halve.patch"
+    p.write_text("From: Nvtlbi Fixture <fixture@nvtlbi.invalid>\nSubject: [PATCH] halve\n\n---\n"
+                 "--- a/arch/arm64/kvm/nested.c\n+++ b/arch/arm64/kvm/nested.c\n"
+                 "@@ -80,5 +80,5 @@ unsigned long compute_tlb_inval_range(struct kvm_s2_mmu *mmu, u64 val)\n"
+                 f" {context}\n \n-\tmax_size = ttl_to_size(ttl);\n+\tmax_size = ttl_to_size(ttl) >> 1;\n \n")
+    return str(p)
+
+
+def test_a_hunk_that_does_not_apply_to_a_whole_function_of_a_patch_base_is_an_error(tmp_path, capsys):
+    # the base (an earlier patch) is known only from its hunks, so a hunk that
+    # matches nothing used to be kept as an island in an unknown stretch; but
+    # it changes compute_tlb_inval_range, which the base holds whole: the
+    # function would be audited unchanged (PROVED for the halving patch)
+    base = _first_mail(tmp_path)
+    good = pipeline.translate(_halving_patch(tmp_path, "\tttl = FIELD_GET(TLBI_TTL_MASK, val);"), bases=[base])
+    assert "halve.patch:11" in good.origins["compute_tlb_inval_range"]
+    bad = _halving_patch(tmp_path, "\tttl = FIELD_GET(GENMASK_ULL(47, 44), val);")
+    err = error_of(capsys, [bad, "--base", base])
+    assert f"{bad}:7: hunk does not apply to {base}: it changes compute_tlb_inval_range" in err
+
+
+def test_a_reply_quoting_the_patch_is_refused_at_the_quoted_diff(tmp_path, capsys):
+    # read as C, a reply holds no function; say why instead of "give --base"
+    patch = open(c("0002-probe.patch")).read().split("\n")
+    body = ["From: Reviewer <r@nvtlbi.invalid>", "Subject: Re: [PATCH 2/2] probe", "", "On Monday you wrote:"]
+    body += ["> " + t for t in patch] + ["", "Looks fine."]
+    p = tmp_path / "reply.txt"
+    p.write_text("\n".join(body) + "\n")
+    first = next(i for i, t in enumerate(body) if t.startswith("> @@")) + 1
+    err = error_of(capsys, [str(p), "--base", c("nested_stage1.c")])
+    assert f"{p}:{first}: the input's only diff is quoted" in err
+
+
+def test_a_hunk_matching_twice_in_a_patch_base_is_an_error(tmp_path, capsys):
+    # the post-image of patch 1/2 is known only from its hunk, so the line
+    # number of the @@ header tells nothing: `break; case 2:` ends a level
+    # case of each granule in its ttl_to_size, and the hunk used to go to
+    # whichever match was nearest an index that is no line number
+    base = _first_mail(tmp_path)
+    p = tmp_path / "ambiguous.patch"
+    p.write_text("From: Nvtlbi Fixture <fixture@nvtlbi.invalid>\nSubject: [PATCH] ambiguous\n\n---\n"
+                 "--- a/arch/arm64/kvm/nested.c\n+++ b/arch/arm64/kvm/nested.c\n"
+                 "@@ -34,2 +34,3 @@ static unsigned int ttl_to_size(u8 ttl)\n"
+                 " \t\t\tbreak;\n \t\tcase 2:\n+\t\t\tmax_size = SZ_4K;\n")
+    err = error_of(capsys, [str(p), "--base", base])
+    assert f"{p}:7: hunk matches 3 places" in err and "which one it changes cannot be told" in err
+
+
+def test_a_hunk_cut_short_is_refused_unless_only_context_is_missing(tmp_path, capsys):
+    # a web copy of a mail may lose a hunk's tail: losing its last context
+    # lines leaves the change whole (as many old as new lines missing, a
+    # note); losing added lines would audit another change (here: without the
+    # shadow probe, a revision that trusts the TTL), so it is refused
+    lines = open(c("0002-probe.patch")).read().split("\n")
+    end = next(i for i, t in enumerate(lines) if t == " \tttl = FIELD_GET(TLBI_TTL_MASK, val);") + 1
+    context_lost = tmp_path / "context.patch"
+    context_lost.write_text("\n".join(lines[:end + 7]) + "\n")     # ends at the closing "+\t}"
+    tr = pipeline.translate(str(context_lost), bases=[c("nested_stage1.c")])
+    assert any("hunk is truncated (10 of 12 old lines)" in n for n in tr.notes)
+    assert "get_guest_mapping_ttl(mmu, addr)" in tr.source
+    change_lost = tmp_path / "change.patch"
+    change_lost.write_text("\n".join(lines[:end]) + "\n")
+    err = error_of(capsys, [str(change_lost), "--base", c("nested_stage1.c")])
+    assert f"{change_lost}:13: hunk is truncated: 9 of 12 old lines and 92 of 101 new lines are present" in err
+
+
+def test_a_transfer_encoded_mail_is_refused_at_its_header(tmp_path, capsys):
+    # quoted-printable turns "=" into "=3D" and cuts long lines: no diff as written
+    text = open(c("0002-probe.patch")).read()
+    at = text.index("\n\n")
+    p = tmp_path / "qp.patch"
+    p.write_text(text[:at] + "\nContent-Transfer-Encoding: quoted-printable" + text[at:].replace(" = ", " =3D "))
+    header = text[:at].count("\n") + 2
+    err = error_of(capsys, [str(p), "--base", c("nested_stage1.c")])
+    assert f"{p}:{header}: the mail is quoted-printable-encoded" in err

@@ -136,6 +136,32 @@ def test_era_from_the_rest_of_the_input_its_base_and_its_date():
         c_era.detect(undated, context="nothing dated here", date=None)
 
 
+def test_old_names_reading_vtcr_in_a_mail_sent_after_the_vtcr_move_are_refused(tmp_path):
+    # cpus_have_const_cap and no tlb_vtcr: the names of NV v2 .. v10, where
+    # mmu->vtcr is the guest's VTCR_EL2; but after fe49fd940e22 (Oct 2023)
+    # it was the host's, and the names still existed: which one a mail of
+    # that time meant cannot be told, so it is refused, never read the old way
+    from nvtlbi.c import pipeline
+    from nvtlbi.c.inputs import InputError
+    v9 = open(os.path.join(C, "nested_v2020_vtcr.c")).read()
+    assert c_era.detect(v9, date="2023-04-05")[0].name == "v2020"
+    with pytest.raises(c_era.Undated, match="dated 2023-11-20, after fe49fd940e22"):
+        c_era.detect(v9, date="2023-11-20")
+    # the same names, not reading mmu->vtcr: nothing depends on the choice
+    assert c_era.detect(v9.replace("mmu->vtcr", "mmu->tlb_vtcr"), date="2023-11-20")[0].name == "v2023"
+    assert c_era.detect(v9.replace("mmu->vtcr", "0"), date="2023-11-20")[0].name == "v2020"
+    lines = v9.rstrip("\n").split("\n")
+    mail = tmp_path / "late.patch"
+    mail.write_text("From: Nvtlbi Fixture <fixture@nvtlbi.invalid>\nDate: Mon, 20 Nov 2023 13:10:20 +0000\n"
+                    "Subject: [PATCH] fixture: a v9-style nested.c sent late\n\n---\n"
+                    "diff --git a/arch/arm64/kvm/nested.c b/arch/arm64/kvm/nested.c\nnew file mode 100644\n"
+                    "--- /dev/null\n+++ b/arch/arm64/kvm/nested.c\n"
+                    f"@@ -0,0 +1,{len(lines)} @@\n" + "".join(f"+{t}\n" for t in lines))
+    with pytest.raises(InputError, match=rf"late.patch:{10 + 88}: the input reads mmu->vtcr"):
+        pipeline.translate(str(mail))
+    assert pipeline.translate(str(mail), profile="v2020").profile.name == "v2020"
+
+
 def test_a_patch_mail_is_dated_by_its_date_header(tmp_path):
     from nvtlbi.c import inputs
     body = open(os.path.join(C, "0003-probe-only.patch")).read()

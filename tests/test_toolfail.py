@@ -187,3 +187,16 @@ def test_real_post_gets_no_counterexample_from_a_python_exception(capsys):
         for r in rev["results"]:
             error = (r.get("counterexample") or {}).get("error") or ""
             assert not error or error.startswith("WARN_ON") or error.split(":")[0] in c_names, (r["id"], error)
+
+
+def test_a_revision_reading_pte_bits_the_model_leaves_free_is_told_so(capsys):
+    """tests/c/sw_bits.c takes the level from bits [57:56]: the model lets
+    bit 57 be set, impl/'s shadow leaves (as KVM's) never have it, so the
+    symbolic path and its concrete run differ; the error says that the
+    model's own PTEs explain it, not that the C is nondeterministic."""
+    path = os.path.join(HERE, "..", "c", "sw_bits.c")
+    assert cli.main(["audit", path, "--granule", "4K", "--level", "1", "--hint", "nohint", "--property", "P1",
+                     "--jobs", "1", "--no-coverage", "--no-cache"]) == 2
+    err = _one_error_line(capsys)
+    assert "behaves differently on concrete input" in err
+    assert "reads bits of a shadow PTE that nvtlbi's model leaves free" in err, err

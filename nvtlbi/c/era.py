@@ -75,12 +75,12 @@ def detect(text, context="", date=None, base_era=None):
     of these dates is refused rather than read one way or the other."""
     got, rest = _decided(text)
     if got is not None:
-        return got
+        return _not_after(got, text, date)
     allowed, reads_vtcr = rest
     if context:
         more, rest = _decided(context)
         if more is not None and more[0].name in allowed:
-            return more[0], more[1] + " (elsewhere in the input or its base)"
+            return _not_after((more[0], more[1] + " (elsewhere in the input or its base)"), text, date)
         if rest is not None:
             allowed = [e for e in allowed if e in rest[0]] or allowed
     if base_era in allowed:
@@ -98,6 +98,26 @@ def detect(text, context="", date=None, base_era=None):
     if DEFAULT in allowed:
         return PROFILES[DEFAULT], "nothing era-specific in the input: default"
     return PROFILES[allowed[-1]], "nothing else era-specific in the input: the latest era its names allow"
+
+
+def _not_after(got, text, date):
+    """`got` (era, reason) unless the text reads `mmu->vtcr` with v2020's
+    names (no tlb_vtcr) in a mail sent after fe49fd940e22 had made it the
+    shadow stage 2's own VTCR_EL2: a post can only mean what the names meant
+    when it was sent, and its names alone say the guest's.  Which one the
+    author meant cannot be told: refused (Undated), never read one way."""
+    prof, _ = got
+    later = current_at(date) if date else None
+    if prof.name == "v2020" and later is not None and ORDER.index(later.name) > ORDER.index("v2020") \
+            and re.search(r"->\s*vtcr\b", text):
+        raise Undated(f"the input reads mmu->vtcr and its names are those of {prof.span} (no tlb_vtcr), when "
+                      f"mmu->vtcr was the guest's VTCR_EL2; but the mail is dated {date}, after fe49fd940e22 "
+                      f"({PROFILES['v2023'].start}) made it the shadow stage 2's own (host page size): choose "
+                      "the meaning with --profile")
+    return got
+
+
+ORDER = list(PROFILES)
 
 
 class Undated(Exception):

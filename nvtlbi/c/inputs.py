@@ -95,6 +95,9 @@ _DIFF_START = re.compile(r"^(diff --git a/|--- (a/)?\S+\.\w+)", re.M)
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$", re.M)
 
 
+_QUOTED_HUNK = re.compile(r"^(?:>\s*)+@@ -\d+(,\d+)? \+\d+(,\d+)? @@", re.M)
+
+
 def is_patch(text):
     return bool(re.search(r"^@@ -\d+(,\d+)? \+\d+(,\d+)? @@", text, re.M))
 
@@ -128,6 +131,7 @@ class FileDiff:
     created: bool
     hunks: list          # [(old_start, old_len, [(kind, text, patch line)], @@ line)]
     touches: list = field(default_factory=list)   # per hunk: {function or UNKNOWN: (line, texts)}
+    new_lens: list = field(default_factory=list)  # per hunk: the new line count its @@ header gives
 
 
 @dataclass
@@ -147,10 +151,12 @@ def parse_patches(path, text=None):
     """[Patch] in file order (mails without a diff are left out)."""
     text = _read(path) if text is None else text
     out = []
+    lines = text.split("\n")
     for subject, body, off, line in _mails(path, text):
         m = _DIFF_START.search(body)
         if not m:
             continue
+        _plain_or_refused(path, lines, line)
         start_line = off + body.count("\n", 0, m.start())
         diff_text = body[m.start():]
         git = diff_text.startswith("diff --git ")
@@ -161,24 +167,38 @@ def parse_patches(path, text=None):
                 continue
             newp = d.header.new_path or ""
             newp = newp[2:] if newp.startswith("b/") else newp
-            hunks, contexts = _hunks(d, headers, start_line)
+            hunks, contexts, new_lens = _hunks(d, headers, start_line)
             # "--- /dev/null", or (a git header without an index line, where
             # whatthepatch names a/PATH) a single hunk from line 0 of nothing
             created = d.header.old_path in ("/dev/null", None) or \
                 (len(hunks) == 1 and hunks[0][0] == 0 and hunks[0][1] == 0)
             touches = [_touched(h[2], ctx, git or created) for h, ctx in zip(hunks, contexts)]
-            diffs.append(FileDiff(newp, created, hunks, touches))
+            diffs.append(FileDiff(newp, created, hunks, touches, new_lens))
         out.append(Patch(subject, diffs, line, series_tag(subject), bool(_REPLY.match(subject))))
     if not out:
         raise InputError(f"{path}:1: no unified diff found in the input")
     return out
 
 
+def _plain_or_refused(path, lines, line):
+    """A mail whose body is transfer-encoded (quoted-printable: `=3D` for `=`,
+    lines cut with a trailing `=`; base64) holds no diff as written: refused
+    at its header, not read as C nor as a hunk cut short."""
+    for i in range(line - 1, min(len(lines), line - 1 + 200)):
+        h = lines[i]
+        if not h.strip():
+            return
+        got = re.match(r"(?i)content-transfer-encoding:\s*(quoted-printable|base64)\b", h)
+        if got:
+            raise InputError(f"{path}:{i + 1}: the mail is {got.group(1).lower()}-encoded; decode it first (as "
+                             "`git am` or `b4 am` do) and audit the result")
+
+
 def _hunks(d, headers, start_line):
     """Group whatthepatch's changes by hunk, pairing the n-th hunk with the
     n-th @@ header (`headers`, consumed in order); each change gets its line
     in the input file so errors point into the patch."""
-    by, contexts = {}, []
+    by, contexts, new_lens = {}, [], []
     for c in d.changes:
         by.setdefault(c.hunk, []).append(c)
     hunks = []
@@ -190,7 +210,8 @@ def _hunks(d, headers, start_line):
             items.append((kind, c.line, start_line + hline + 2 + i))
         hunks.append((int(m.group(1)), int(m.group(2) or 1), items, start_line + hline + 1))
         contexts.append(m.group(5).strip())
-    return hunks, contexts
+        new_lens.append(int(m.group(4)) if m.group(4) is not None else 1)
+    return hunks, contexts, new_lens
 
 
 UNKNOWN = "?"        # a changed line whose function the hunk does not tell
@@ -356,26 +377,84 @@ def _once_each(path, patches):
     return patches
 
 
+def _matches(lines, pre):
+    """Every index where `pre` (texts) matches known lines."""
+    n = len(pre)
+    return [i for i in range(0, len(lines) - n + 1)
+            if all(lines[i + k] is not GAP and lines[i + k].text.rstrip() == pre[k].rstrip() for k in range(n))]
+
+
 def _find(lines, pre, near):
     """Index where `pre` (texts) matches known lines, nearest to `near`."""
-    n = len(pre)
-    best = None
-    for i in range(0, len(lines) - n + 1):
-        if all(lines[i + k] is not GAP and lines[i + k].text.rstrip() == pre[k].rstrip() for k in range(n)):
-            if best is None or abs(i - near) < abs(best - near):
-                best = i
-    return best
+    return min(_matches(lines, pre), key=lambda i: abs(i - near), default=None)
+
+
+def _whole_known(lines):
+    """{name: (first, last)} of the functions whose definition `lines` hold
+    whole: a head at column 0, then known lines to the `}` that closes it at
+    column 0 (kernel style), no GAP between."""
+    out, i = {}, 0
+    texts = strip_comments(["" if x is GAP else x.text for x in lines])
+    while i < len(lines):
+        name = None if lines[i] is GAP else function_head(texts[i])
+        if name is None:
+            i += 1
+            continue
+        j = i + 1
+        while j < len(lines) and lines[j] is not GAP and not texts[j].startswith("}") and \
+                function_head(texts[j]) is None:
+            j += 1
+        if j < len(lines) and lines[j] is not GAP and texts[j].startswith("}") and \
+                any(texts[k].startswith("{") for k in range(i, j)):
+            out.setdefault(name, (lines[i], lines[j]))
+        i = j if j > i else i + 1
+    return out
+
+
+def lost_changes(old_len, new_len, items):
+    """Why a hunk's present lines cannot be its whole change, or None.  A web
+    copy of a mail may lose a hunk's last lines: if only context is lost, as
+    many old as new lines are missing; any other shortfall (or excess) means
+    added or removed lines are missing, and what the patch does is unknown."""
+    if old_len is None or new_len is None:
+        return None
+    old = sum(k != "+" for k, _, _ in items)
+    new = sum(k != "-" for k, _, _ in items)
+    if old_len - old == new_len - new and old <= old_len:
+        return None
+    return f"{old} of {old_len} old lines and {new} of {new_len} new lines are present"
 
 
 def apply(src, fd, patch_path):
-    """Apply one file diff to `src` (in place)."""
+    """Apply one file diff to `src` (in place).  In a sparse file (known
+    only from hunks, with GAPs) a hunk whose context and removed lines are
+    not among the known lines is taken to lie in an unknown stretch, and its
+    post-image is kept as an island; but a hunk that changes a function the
+    file already holds whole cannot lie out of sight: it does not apply, and
+    is an error rather than an island beside the function it should change
+    (which would be audited unchanged)."""
     pos = 0
-    for old_start, old_len, items, hdr_line in fd.hunks:
+    touches = list(fd.touches) + [{}] * (len(fd.hunks) - len(fd.touches))
+    new_lens = list(fd.new_lens) + [None] * (len(fd.hunks) - len(fd.new_lens))
+    for (old_start, old_len, items, hdr_line), touched, new_len in zip(fd.hunks, touches, new_lens):
         pre = [t for k, t, _ in items if k != "+"]
+        lost = lost_changes(old_len, new_len, items)
+        if lost:
+            raise InputError(f"{patch_path}:{hdr_line}: hunk is truncated: {lost}, so lines it adds or removes "
+                             "are missing, not only context; the patch cannot be read whole (give the whole mail)")
         if old_len is not None and len(pre) < old_len:
             src.notes.append(f"{patch_path}:{hdr_line}: hunk is truncated ({len(pre)} of {old_len} old lines); "
                              "applied the lines present")
         at = _find(src.lines, pre, max(old_start - 1, pos)) if pre else None
+        if at is not None and GAP in src.lines:
+            # known only from hunks: an index is no line number, so "nearest
+            # to the hunk's line" means nothing; two matches cannot be told apart
+            many = _matches(src.lines, pre)
+            if len(many) > 1:
+                where = ", ".join(f"{src.lines[i].file}:{src.lines[i].line}" for i in many)
+                raise InputError(f"{patch_path}:{hdr_line}: hunk matches {len(many)} places ({where}) of "
+                                 f"{src.path}, which is known only from patches, so which one it changes cannot "
+                                 "be told; give the whole file with --base FILE.c")
         if at is not None:
             old = src.lines[at:at + len(pre)]
             it = iter(old)
@@ -399,6 +478,14 @@ def apply(src, fd, patch_path):
         if not gaps:
             raise InputError(f"{patch_path}:{hdr_line}: hunk does not apply to {src.lines[0].file if src.lines else src.path}"
                              " (its context or removed lines are not there; is the base of the right era?)")
+        whole = _whole_known(src.lines)
+        inside = [n for n in touched if n in whole]
+        if inside:
+            a, b = whole[inside[0]]
+            raise InputError(f"{patch_path}:{hdr_line}: hunk does not apply to {a.file}: it changes {inside[0]}, "
+                             f"which is there whole ({a.file}:{a.line}-{b.line}), but the hunk does not match it (its "
+                             "context and removed lines are not there, or it has none; is the base the one the "
+                             "patch was written for?)")
         g = next((i for i in gaps if i >= pos), gaps[-1])
         island = [Line(t, patch_path, ln) for k, t, ln in items if k != "-"]
         src.lines[g:g + 1] = [GAP] + island + [GAP]
@@ -413,6 +500,12 @@ def load(path, bases=()):
     sparse where it has no text; its own changes are not the input's)."""
     text = _read(path)
     if not is_patch(text):
+        quoted = _QUOTED_HUNK.search(text)
+        if quoted:
+            # a reply quoting the patch: read as C it holds no function, and
+            # its diff is not the patch (a reviewer may have cut or edited it)
+            raise InputError(f"{path}:{text.count(chr(10), 0, quoted.start()) + 1}: the input's only diff is "
+                             "quoted ('>' starts its lines: a reply to the patch?); audit the patch mail itself")
         return {os.path.basename(path): c_source(path, text)}, []
     c_bases = [b for b in bases if not is_patch(_read(b))]
     files, notes = {}, []

@@ -173,8 +173,13 @@ def _apply(src, fd, ppath, label, marks):
     offset) or the series is refused; record in `marks` the lines the
     patch adds and, for a removal, the line now standing where it was."""
     pos = 0
-    for old_start, old_len, items, hdr_line in fd.hunks:
+    new_lens = list(fd.new_lens) + [None] * (len(fd.hunks) - len(fd.new_lens))
+    for (old_start, old_len, items, hdr_line), new_len in zip(fd.hunks, new_lens):
         pre = [t for k, t, _ in items if k != "+"]
+        lost = inputs.lost_changes(old_len, new_len, items)
+        if old_len is not None and len(pre) == old_len and lost:
+            raise InputError(f"{ppath}:{hdr_line}: hunk is truncated: {lost}: it cannot be applied to {src.path} "
+                             "whole")
         if old_len is not None and len(pre) < old_len:
             raise InputError(f"{ppath}:{hdr_line}: hunk is truncated ({len(pre)} of {old_len} old lines): it "
                              f"cannot be applied to {src.path} whole")

@@ -95,6 +95,11 @@ def variants():
          " * page size), not the guest's (mmu->tlb_vtcr).")
     edit("broken_u16.c", "\tunsigned long max_size;\n\tu8 ttl;\n", "\tu16 max_size;\n\tu8 ttl;\n",
          "max_size is 16 bits wide: every\n * block size but 4K and 16K truncates to 0, and so does the fallback.")
+    old = "\tlevel = FIELD_GET(KVM_NV_GUEST_MAP_SZ, pte);"
+    assert s.count(old) == 1
+    write("sw_bits.c", s.replace(old, "\tlevel = FIELD_GET(GENMASK_ULL(57, 56), pte);").replace(
+        HDR, HDR + "  It reads the level tag one bit too high, from [57:56]:\n"
+             " * KVM never sets bit 57 in a shadow leaf, but nvtlbi's model leaves it free."))
     y = s.replace("mmu->tlb_vtcr & VTCR_EL2_TG0_MASK", "FIELD_GET(VTCR_EL2_TG0_MASK, mmu->tlb_vtcr)")
     y = y.replace("(vtcr & VTCR_EL2_TG0_MASK)", "(FIELD_GET(VTCR_EL2_TG0_MASK, vtcr))")
     y = y.replace("as of the 2024 vocabulary: shifted VTCR_EL2_TG0_*\n * values",
