@@ -1,0 +1,94 @@
+"""What a new user can get wrong, command by command: each is one line
+`nvtlbi: error: FILE:LINE: ...` (or naming the option) on stderr, exit
+status 2, no traceback and no verdict on stdout.  Every case here fails
+before a proof starts, so the file runs in a few seconds."""
+
+import os
+
+import pytest
+
+from nvtlbi import cli
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+UPSTREAM = os.path.join(ROOT, "impl", "revisions", "upstream.py")
+VERDICTS = ("PROVED", "COUNTEREXAMPLE", "UNKNOWN", "VACUOUS", "EQUIVALENT", "DIFFERENT")
+
+
+def _upstream():
+    with open(UPSTREAM, "rb") as f:
+        return f.read()
+
+
+def _one_error(capsys, argv, where):
+    """Run argv: exit 2, one line on stderr that starts with `where`, no verdict."""
+    code = cli.main(argv)
+    cap = capsys.readouterr()
+    lines = cap.err.strip().splitlines()
+    assert code == 2, cap
+    assert len(lines) == 1 and lines[0].startswith(f"nvtlbi: error: {where}"), lines
+    assert "internal error" not in lines[0] and "Traceback" not in cap.err
+    assert not any(v in cap.out for v in VERDICTS), cap.out
+    return lines[0]
+
+
+# (file name, its bytes, the line named, what the message says)
+BAD_FILES = [
+    ("latin1.py", lambda: _upstream().replace(b"# noqa: F401,F403", b"# caf\xe9"), 12, "is not UTF-8"),
+    ("cookie.py", lambda: b"# -*- coding: latin-1 -*-\n" + _upstream().replace(b"# noqa", b"# caf\xe9"), 13,
+     "is not UTF-8"),
+    ("bom.py", lambda: b"\xef\xbb\xbf" + _upstream(), 1, "byte-order mark"),
+    ("binary.py", lambda: b"\x7fELF\x02\x01\x01\x00\x00", 1, "a NUL byte"),
+]
+
+
+@pytest.mark.parametrize("name,body,line,says", BAD_FILES, ids=[b[0] for b in BAD_FILES])
+@pytest.mark.parametrize("argv", [
+    ["prove", "--granule", "4K", "--level", "2", "--hint", "nohint", "--property", "P1", "--jobs", "1",
+     "--revision"],
+    ["diff", "upstream"],
+    ["mutate", "--list"],
+    ["precision", "--tlbis", "1", "--revision"],
+], ids=["prove", "diff", "mutate", "precision"])
+def test_a_revision_file_that_is_not_plain_utf8_is_refused_naming_its_line(tmp_path, capsys, argv, name, body,
+                                                                           line, says):
+    # Python imports a file with such bytes in a comment, but the coverage,
+    # the mutants and the origin lines read it as UTF-8: refused at loading,
+    # before any command runs it (was: an "internal error" in model/coverage.py,
+    # or, for diff and precision, a verdict)
+    f = tmp_path / name
+    f.write_bytes(body())
+    assert says in _one_error(capsys, argv + [str(f)], f"{f}:{line}: ")
+
+
+def test_a_producer_file_that_is_not_utf8_is_refused(tmp_path, capsys):
+    f = tmp_path / "producer.py"
+    f.write_bytes(b"# caf\xe9\n")
+    assert "is not UTF-8" in _one_error(capsys, ["invariants", "--revision", str(f), "--transition", "fault"],
+                                        f"{f}:1: ")
+
+
+@pytest.mark.parametrize("argv", [["prove", "--revision"], ["precision", "--revision"],
+                                  ["invariants", "--transition", "fault", "--revision"]])
+def test_a_directory_is_not_a_revision(tmp_path, capsys, argv):
+    d = str(tmp_path) + os.sep
+    assert "is a directory" in _one_error(capsys, argv + [d], f"{d}: ")
+
+
+def test_a_name_that_is_a_directory_says_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rev").mkdir()
+    assert "a directory of that name exists" in _one_error(capsys, ["prove", "--revision", "rev"], "rev: ")
+
+
+def test_posted_c_is_not_a_python_revision(capsys):
+    c = os.path.join(ROOT, "tests", "c", "broken_nocheck.c")
+    # was: "broken_nocheck.c:102: import failed" (a line of importlib's)
+    assert "not a Python revision file" in _one_error(capsys, ["precision", "--revision", c], f"{c}:1: ")
+
+
+def test_import_failure_names_the_revisions_own_line(tmp_path, capsys):
+    f = tmp_path / "rev.py"
+    f.write_text("from nvtlbi.impl.kernel import *\n\npte = Ref(kvm_pte_t)\npte.val\n")
+    # the failure is raised inside impl/ (a Ref read before a write); the line
+    # named is the revision's own (was: impl/'s line, next to the revision's name)
+    _one_error(capsys, ["prove", "--revision", str(f)], f"{f}:4: import failed: ")
