@@ -92,3 +92,18 @@ def test_import_failure_names_the_revisions_own_line(tmp_path, capsys):
     # the failure is raised inside impl/ (a Ref read before a write); the line
     # named is the revision's own (was: impl/'s line, next to the revision's name)
     _one_error(capsys, ["prove", "--revision", str(f)], f"{f}:4: import failed: ")
+
+
+def _raising(tmp_path):
+    f = tmp_path / "raising.py"
+    f.write_bytes(_upstream().replace(b"def ttl_to_size(ttl: u8) -> unsigned_int:\n",
+                                      b"def ttl_to_size(ttl: u8) -> unsigned_int:\n    raise ValueError('oops')\n"))
+    return f
+
+
+@pytest.mark.parametrize("argv", [["precision", "--tlbis", "1", "--no-solver", "--revision"],
+                                  ["precision", "--tlbis", "1", "--revision"]], ids=["simulated", "solver"])
+def test_precision_names_the_line_of_a_revision_that_raises(tmp_path, capsys, argv):
+    # was: "impl/kernel.py:473: internal error: ValueError: oops (an nvtlbi bug ...)"
+    f = _raising(tmp_path)
+    assert "ValueError: oops" in _one_error(capsys, argv + [str(f)], f"{f}:17: ")
