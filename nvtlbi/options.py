@@ -44,6 +44,16 @@ def session_of(args):
                    cross_check=bool(getattr(args, "cross_check", False)))
 
 
+def ignores(parser, why, *attrs):
+    """Declare options of cli's common set (nvtlbi/cli.py) that the command
+    of `parser` does not use: given with another value than their default,
+    each is refused (one line naming it and `why`), since a run that drops
+    an option the user gave would claim something it did not check."""
+    ignored = dict(parser.get_default("ignored") or {})
+    ignored.update({a: (parser.get_default(a), why) for a in attrs})
+    parser.set_defaults(ignored=ignored)
+
+
 def validate(args):
     for attr, opt, least, meaning in MINIMA:
         value = getattr(args, attr, None)
@@ -53,6 +63,9 @@ def validate(args):
             raise OptionError(f"{opt} {value}: not a finite number")
         if value < least:
             raise OptionError(f"{opt} {value}: must be at least {least}" + (f" ({meaning})" if meaning else ""))
+    for attr, (default, why) in (getattr(args, "ignored", None) or {}).items():
+        if getattr(args, attr, default) != default:
+            raise OptionError(f"--{attr.replace('_', '-')}: {why}")
     for attr, opt in OUTPUTS:
         path = getattr(args, attr, None)
         if path is not None:

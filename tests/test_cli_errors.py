@@ -107,3 +107,22 @@ def test_precision_names_the_line_of_a_revision_that_raises(tmp_path, capsys, ar
     # was: "impl/kernel.py:473: internal error: ValueError: oops (an nvtlbi bug ...)"
     f = _raising(tmp_path)
     assert "ValueError: oops" in _one_error(capsys, argv + [str(f)], f"{f}:17: ")
+
+
+@pytest.mark.parametrize("argv,opt", [
+    (["diff", "upstream", "r0_baseline", "--level", "2"], "--level"),
+    # the case of another op, once run and answered EQUIVALENT "any hint"
+    (["diff", "upstream", "upstream", "--op", "vncr", "--hint", "nohint"], "--hint"),
+    (["diff", "upstream", "r0_baseline", "--property", "P2"], "--property"),
+    (["diff", "upstream", "r0_baseline", "--revision", "r1b_swwalk"], "--revision"),
+    (["diff", "upstream", "r0_baseline", "--cross-check"], "--cross-check"),
+    # once: upstream's mutants listed and classified instead of the file's
+    (["mutate", "--revision", "r0_baseline", "--list"], "--revision"),
+    (["mutate", "--property", "P5", "--list"], "--property"),
+    (["mutate", "--hint", "nohint", "--list"], "--hint"),
+    (["mutate", "--cross-check", "--list"], "--cross-check"),
+    (["selfcheck", "upstream", "--no-coverage"], "--no-coverage"),
+    (["selfcheck", "upstream", "--revision", "r0_baseline"], "--revision"),
+], ids=lambda x: x if isinstance(x, str) else "-".join(x[:1] + x[3:]))
+def test_an_option_a_command_would_not_use_is_refused(capsys, argv, opt):
+    _one_error(capsys, argv, f"{opt}: ")
