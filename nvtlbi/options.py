@@ -66,10 +66,26 @@ def validate(args):
     for attr, (default, why) in (getattr(args, "ignored", None) or {}).items():
         if getattr(args, attr, default) != default:
             raise OptionError(f"--{attr.replace('_', '-')}: {why}")
+    if getattr(args, "op", None) is not None:     # audit without --op: checked per op of the input
+        check_op(args, args.op)
     for attr, opt in OUTPUTS:
         path = getattr(args, attr, None)
         if path is not None:
             check_writable(opt, path)
+
+
+def check_op(args, name):
+    """--hint and --property name cases and properties of the op `name`
+    (a name of another op's is refused, not run as something else)."""
+    from nvtlbi.model import ops
+    o = ops.op(name)
+    bad = [h for h in getattr(args, "hint", None) or () if h not in o.cases]
+    if bad:
+        raise UsageError(f"--hint {bad[0]}: not a case of op {o.name} (cases: {', '.join(o.cases)})")
+    bad = [p for p in getattr(args, "property", None) or () if p not in o.properties]
+    if bad:
+        raise UsageError(f"--property {bad[0]}: not a property of op {o.name} "
+                         f"(properties: {', '.join(o.properties)})")
 
 
 def check_writable(opt, path):

@@ -18,14 +18,12 @@ from nvtlbi.model.session import CrossTally
 from nvtlbi.model import ops
 from nvtlbi.model.verdict import COUNTEREXAMPLE
 from nvtlbi import cache, render, scheduler
-from nvtlbi.options import UsageError, session_of
+from nvtlbi.options import UsageError, check_op, session_of
 
 
 def _cases(args, enabled):
     o = ops.op(getattr(args, "op", None))
-    bad = [h for h in args.hint or () if h not in o.cases]
-    if bad:
-        raise UsageError(f"--hint {bad[0]}: not a case of op {o.name} (cases: {', '.join(o.cases)})")
+    check_op(args, o)
     cases = o.matrix(enabled, hints=args.hint or o.cases)
     if args.granule:
         cases = [c for c in cases if c.granule in args.granule]
@@ -71,9 +69,7 @@ def prove_many(specs, args, label=None, infos=None):
     infos = infos or scheduler.describe(specs, args)       # user errors surface before any work
     session = session_of(args)
     o = ops.op(getattr(args, "op", None))
-    bad = [p for p in args.property or () if p not in o.properties]
-    if bad:
-        raise UsageError(f"--property {bad[0]}: not a property of op {o.name} (properties: {', '.join(o.properties)})")
+    check_op(args, o)
     props = tuple(sorted(args.property)) if args.property else o.isolation
     store, use = cache.of(args, session, enabled)
     levels = []

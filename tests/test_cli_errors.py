@@ -126,3 +126,15 @@ def test_precision_names_the_line_of_a_revision_that_raises(tmp_path, capsys, ar
 ], ids=lambda x: x if isinstance(x, str) else "-".join(x[:1] + x[3:]))
 def test_an_option_a_command_would_not_use_is_refused(capsys, argv, opt):
     _one_error(capsys, argv, f"{opt}: ")
+
+
+@pytest.mark.parametrize("argv,where", [
+    # was: "model/evidence.py:217: internal error: KeyError: 'P2'"
+    (["cex", "--op", "ripas2e1", "--property", "P2"], "--property P2: not a property of op ripas2e1"),
+    (["cex", "--op", "vncr", "--hint", "nohint"], "--hint nohint: not a case of op vncr"),
+    # was refused only after the whole matrix was proved (133 s)
+    (["cex", "--op", "vncr", "--id", "upstream-4K-L2-nohint-P2"], "--id upstream-4K-L2-nohint-P2: no such obligation"),
+    (["cex", "--revision", "r0_baseline", "--id", "upstream-4K-L2-nohint-P2"], "--id upstream-4K-L2-nohint-P2: "),
+], ids=["property", "hint", "id-op", "id-revision"])
+def test_cex_refuses_what_is_not_of_its_op_before_any_work(capsys, argv, where):
+    _one_error(capsys, argv + ["--granule", "4K", "--jobs", "1"], where)

@@ -70,6 +70,8 @@ def run(args):
         return _invariants(args)
     if args.pytest and args.op != ops.DEFAULT:
         raise UsageError(f"--pytest: regression tests are generated for op {ops.DEFAULT} only (not {args.op})")
+    if args.id:
+        _check_id(args)
     found = _try_concrete(args)
     if found is not None:
         return _print(args, *found, None, "concrete")
@@ -88,6 +90,22 @@ def run(args):
                   + render.summary(results).splitlines()[0])
         return overall_exit(results)
     return _print(args, rev, cexs[0], use, "solver")
+
+
+def _check_id(args):
+    """--id names an obligation of this run (before any work: an id of
+    another revision, op or case would otherwise be refused only once the
+    whole matrix is proved)."""
+    try:
+        cases = _cases(args, AS.enabled(args.drop))
+    except KeyError:
+        return                      # the prover's path says which assumption is unknown
+    name = scheduler.describe([args.revision], args)[args.revision].name
+    props = args.property or ops.op(args.op).isolation
+    ids = [f"{name}-{c.granule}-L{c.level}-{c.hint}-{p}" for c in cases for p in props]
+    if args.id not in ids:
+        raise UsageError(f"--id {args.id}: no such obligation" + (f" (this run's are {ids[0]} .. {ids[-1]})"
+                                                                   if ids else " (the run has no cases)"))
 
 
 def _invariants(args):

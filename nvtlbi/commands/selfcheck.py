@@ -114,9 +114,7 @@ def run(args):
                                  f"the default assumptions (narrow it with --granule, --level or --hint)")
     limits = options.limits_of(args)
     o = ops.op(args.op)
-    bad = [h for h in args.hint or () if h not in o.cases]
-    if bad:
-        raise options.UsageError(f"--hint {bad[0]}: not a case of op {o.name} (cases: {', '.join(o.cases)})")
+    options.check_op(args, o)
     bundled = REV.bundled() if o.name == ops.DEFAULT else REV.bundled_of(o.caller)
     if args.revisions and args.revision != "upstream":
         raise options.UsageError("--revision: give the revisions to check either as REVISION arguments or "
