@@ -36,9 +36,22 @@ def command(name):
     return importlib.import_module(f"nvtlbi.commands.{COMMANDS[name]}")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An option argparse refuses (an unknown --op, --hint or --property, a
+    value that is no number) is one line naming it, exit status 2, like
+    every other usage error; --help has the usage.  The subcommands' parsers
+    are of this class too (add_subparsers takes the parser's class)."""
+
+    command = None      # the top parser of one subcommand: the words it did not know are that command's
+
+    def error(self, message):
+        where = f"{self.prog} {self.command}" if self.command else self.prog
+        self.exit(2, f"{self.prog}: error: {message} (`{where} --help` lists the options)\n")
+
+
 def _parser(only=None):
-    p = argparse.ArgumentParser(prog="nvtlbi", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = _Parser(prog="nvtlbi", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.command = only
     sub = p.add_subparsers(dest="cmd")
 
     def common(sp):

@@ -138,3 +138,20 @@ def test_an_option_a_command_would_not_use_is_refused(capsys, argv, opt):
 ], ids=["property", "hint", "id-op", "id-revision"])
 def test_cex_refuses_what_is_not_of_its_op_before_any_work(capsys, argv, where):
     _one_error(capsys, argv + ["--granule", "4K", "--jobs", "1"], where)
+
+
+@pytest.mark.parametrize("argv,opt", [
+    (["prove", "--op", "nosuch"], "argument --op: invalid choice"),
+    (["prove", "--hint", "nosuch"], "argument --hint: invalid choice"),
+    (["prove", "--property", "nosuch"], "argument --property: invalid choice"),
+    (["prove", "--jobs", "x"], "argument --jobs: invalid int value"),
+    (["audit", "x.c", "--assume", "nosuch"], "argument --assume: invalid choice"),
+    (["prove", "--nosuch"], "unrecognized arguments: --nosuch (`nvtlbi prove --help`"),
+    (["diff"], "the following arguments are required: A, B"),
+], ids=lambda x: x if isinstance(x, str) else "-".join(x))
+def test_an_option_argparse_refuses_is_one_line(capsys, argv, opt):
+    # was: the whole usage (6 to 15 lines) before the error
+    with pytest.raises(SystemExit) as e:
+        cli.main(argv)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and len(err.strip().splitlines()) == 1 and opt in err, err
