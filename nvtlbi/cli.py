@@ -2,7 +2,8 @@
 
 Exit status: 0 every obligation PROVED; 1 a COUNTEREXAMPLE (that replays);
 2 UNKNOWN, VACUOUS, a counterexample that does not replay (model bug), or a
-usage error (bad revision file, unknown assumption)."""
+usage error (bad revision file, unknown assumption); 130 interrupted (Ctrl-C);
+143 terminated (SIGTERM)."""
 
 import argparse
 import importlib
@@ -14,6 +15,7 @@ from nvtlbi.impl.outcome import InternalError
 from nvtlbi.model import assumptions as AS
 from nvtlbi.model.engine import CrossCheckError
 from nvtlbi.model.session import Limits
+from nvtlbi.model.verdict import INTERRUPTED, TERMINATED
 from nvtlbi.model.env import HINTS
 from nvtlbi.model.ops import DEFAULT as DEFAULT_OP, OPS
 from nvtlbi import options, scheduler
@@ -134,7 +136,14 @@ def entry():
         sys.exit(main())
     except KeyboardInterrupt:       # the workers are gone already (nvtlbi/scheduler.py)
         print("nvtlbi: interrupted", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(INTERRUPTED)
+    except SystemExit as e:
+        # SIGTERM while workers run ends the main process as this exit
+        # (scheduler._stop_workers_on_sigterm); outside, its default action
+        # ends it, which a shell reports as the same status
+        if e.code == TERMINATED:
+            print("nvtlbi: terminated", file=sys.stderr)
+        raise
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import time
 import pytest
 
 from nvtlbi import cli
+from nvtlbi.model.verdict import INTERRUPTED, TERMINATED
 from tests.revisions import BAD
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -164,7 +165,7 @@ def _alive(pid):
 def test_killing_nvtlbi_leaves_no_worker_behind(sig):
     main = subprocess.Popen([sys.executable, "-m", "nvtlbi.cli", "prove", "--revision", BAD["sleep"],
                              "--granule", "16K", "--jobs", "2"], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             # a shell without job control starts background jobs with SIGINT ignored
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
@@ -183,6 +184,10 @@ def test_killing_nvtlbi_leaves_no_worker_behind(sig):
         for w in left:                  # do not leave them to the next test either
             os.kill(w, signal.SIGKILL)
         assert not left, f"workers {left} outlived nvtlbi"
+        # the exit statuses documented for the signals (model/verdict.py), one line each
+        said = {signal.SIGINT: (INTERRUPTED, "nvtlbi: interrupted"), signal.SIGTERM: (TERMINATED, "nvtlbi: terminated")}
+        if sig in said:
+            assert (main.returncode, main.stderr.read().strip()) == said[sig]
     finally:
         if main.poll() is None:
             main.kill()
