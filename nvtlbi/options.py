@@ -4,6 +4,7 @@ output file that cannot be written is refused before the proofs, not after."""
 
 import math
 import os
+from contextlib import contextmanager
 
 from nvtlbi.model.session import Limits, Session
 
@@ -86,6 +87,19 @@ def check_op(args, name):
     if bad:
         raise UsageError(f"--property {bad[0]}: not a property of op {o.name} "
                          f"(properties: {', '.join(o.properties)})")
+
+
+@contextmanager
+def output(opt, path):
+    """The output file of option `opt`, open for writing; a failure to
+    write it (checked writable before the run, yet refused now: a special
+    file system, a full disk) is a usage error naming the option, not an
+    internal error."""
+    try:
+        with open(path, "w") as f:
+            yield f
+    except OSError as e:
+        raise OptionError(f"{opt} {path}: cannot write: {e.strerror or e}") from None
 
 
 def check_writable(opt, path):

@@ -155,3 +155,13 @@ def test_an_option_argparse_refuses_is_one_line(capsys, argv, opt):
         cli.main(argv)
     err = capsys.readouterr().err
     assert e.value.code == 2 and len(err.strip().splitlines()) == 1 and opt in err, err
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
+def test_an_output_that_cannot_be_written_after_all_is_a_usage_error(capsys):
+    # /proc passes the check before the run (a directory, writable to root or
+    # not), yet refuses the file: was "audit.py:190: internal error: FileNotFoundError"
+    c = os.path.join(ROOT, "tests", "c", "broken_nocheck.c")
+    code = cli.main(["audit", c, "--emit", "/proc/nvtlbi-emit.py", "--translate-only"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("nvtlbi: error: --emit /proc/nvtlbi-emit.py: ") and len(err.splitlines()) == 1

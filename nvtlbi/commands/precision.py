@@ -161,8 +161,12 @@ def run(args):
     table = rows(specs, sims, solved)
     stale = any(r["stale"] for r in table)
     if args.plot:
+        from nvtlbi import options
         from nvtlbi.plot_precision import plot
-        plot(table, args.plot)
+        try:
+            plot(table, args.plot)          # the format follows the file's suffix
+        except OSError as e:
+            raise options.OptionError(f"--plot {args.plot}: cannot write: {e.strerror or e}") from None
     if args.json:
         print(json.dumps({"seed": args.seed, "versions": solver_versions(), "tlbis": args.tlbis, "bound": args.bound, "stale": stale,
                           **({"plot": args.plot} if args.plot else {}), "rows": table}, indent=1))
