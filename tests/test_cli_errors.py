@@ -165,3 +165,11 @@ def test_an_output_that_cannot_be_written_after_all_is_a_usage_error(capsys):
     code = cli.main(["audit", c, "--emit", "/proc/nvtlbi-emit.py", "--translate-only"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.startswith("nvtlbi: error: --emit /proc/nvtlbi-emit.py: ") and len(err.splitlines()) == 1
+
+
+def test_mutate_of_a_revision_that_fails_by_itself_is_its_error(tmp_path, capsys):
+    # was: every mutant STILLBORN, "score: 0/0 classified (100 %)", exit 0
+    f = _raising(tmp_path)
+    code = cli.main(["mutate", str(f), "--only", "m001", "--granule", "16K", "--jobs", "1"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err == f"nvtlbi: error: {f}:17: ValueError: oops", err
