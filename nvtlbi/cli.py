@@ -10,6 +10,8 @@ import importlib
 import os
 import sys
 
+import z3
+
 from nvtlbi.impl import revision as REV
 from nvtlbi.impl.outcome import InternalError
 from nvtlbi.model import assumptions as AS
@@ -105,6 +107,11 @@ def main(argv=None):
     args = _parser(words[0] if words and words[0] in COMMANDS else None).parse_args(argv)
     if args.cmd is None:
         args = _parser().parse_args(["prove"] + (argv or sys.argv[1:]))
+    # Ctrl-C is nvtlbi's, never z3's: by default z3 answers it by cancelling
+    # the query it is solving (an "unknown" that the run goes on from, to a
+    # verdict and exit 0); without its handler the interrupt is Python's
+    # KeyboardInterrupt once the query returns (entry(): exit 130)
+    z3.set_param("ctrl_c", False)
     try:
         options.validate(args)      # before any work: bad values and unwritable outputs
         code = command(args.cmd).run(args)

@@ -173,3 +173,25 @@ def test_mutate_of_a_revision_that_fails_by_itself_is_its_error(tmp_path, capsys
     code = cli.main(["mutate", str(f), "--only", "m001", "--granule", "16K", "--jobs", "1"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and err == f"nvtlbi: error: {f}:17: ValueError: oops", err
+
+
+def test_ctrl_c_during_a_query_is_an_interrupt_not_an_unknown():
+    # z3's own Ctrl-C handler cancels the query it is solving, which returns
+    # "unknown" and the run went on (`nvtlbi invariants`, whose queries run in
+    # the main process, then exited 0); cli.main turns it off, so Ctrl-C is
+    # a KeyboardInterrupt (exit 130) once the query returns
+    import signal
+    import threading
+
+    import z3
+    assert cli.main(["assumptions"]) == 0
+    x = [z3.BitVec(f"x{i}", 64) for i in range(3)]
+    s = z3.Solver()
+    s.set("timeout", 1500)
+    s.add(x[0] * x[1] * x[2] == 0x123456789abcdef1, z3.ULT(x[0], 1 << 40), z3.ULT(x[1], 1 << 40),
+          x[0] > 1, x[1] > 1, x[2] > 1)
+    threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        s.check()
+        for _ in range(100):        # the interrupt is raised between bytecodes after the query
+            pass
