@@ -123,6 +123,21 @@ def main(argv=None):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         print("nvtlbi: output stopped: the reader of stdout closed it", file=sys.stderr)
         return 2
+    except scheduler.Terminated:
+        raise
+    except SystemExit as e:
+        # only the user's Python exits inside a command (a producer that the
+        # end-to-end theorem and cex --invariants run in this process): one
+        # line naming where, never the exit status it asked for
+        if getattr(args, "debug", False):
+            raise
+        tb = e.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb is not None else "nvtlbi"
+        print(f"nvtlbi: error: {where}: sys.exit({e.code!r}) while nvtlbi ran it; an exit is not a verdict",
+              file=sys.stderr)
+        return 2
     except (REV.RevisionError, UsageError, CrossCheckError, InternalError, options.OptionError,
             scheduler.WorkerError) as e:
         if getattr(args, "debug", False):

@@ -40,6 +40,10 @@ _PR_SET_PDEATHSIG = 1
 _PENDING = object()
 
 
+class Terminated(SystemExit):
+    """SIGTERM while workers run: the main process ends with 128 + SIGTERM."""
+
+
 class WorkerError(Exception):
     """A job's worker exited, died or overran: one line, FILE[:LINE]: ..."""
 
@@ -337,7 +341,7 @@ def _stop_workers_on_sigterm(running):
     KeyboardInterrupt) runs the `finally` below: every worker is killed and
     reaped before the main process goes."""
     def on_term(signum, frame):
-        raise SystemExit(128 + signum)
+        raise Terminated(128 + signum)
     try:
         old = signal.signal(signal.SIGTERM, on_term)
     except ValueError:                      # not the main thread: its owner handles signals
@@ -385,6 +389,19 @@ def _describe(spec, origins, op=None):
         origins = inputs.python_origins(rev)
     return RevisionInfo(rev.name, rev.path, rev.module.__doc__ or "", tuple(getattr(rev, "ASSUMES", ())),
                         origins or None)
+
+
+def _producer_path(spec, kind):
+    from nvtlbi.impl import producers
+    return producers.load(spec, kind).path
+
+
+def producer_path(spec, args, kind=""):
+    """The file of a producer (impl/producers), loaded in a worker first: a
+    producer file is the user's Python, and its exit, loop or print at
+    import must stay there, as a revision's does (a user error surfaces
+    here, before any proof)."""
+    return run([Job(_producer_path, (spec, kind), "loading the producer", spec)], 1, args)[0]
 
 
 def describe(specs, args, origins=False):

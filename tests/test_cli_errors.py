@@ -195,3 +195,42 @@ def test_ctrl_c_during_a_query_is_an_interrupt_not_an_unknown():
         s.check()
         for _ in range(100):        # the interrupt is raised between bytecodes after the query
             pass
+
+
+def _producer(tmp_path, tail=b"", in_entry=b""):
+    with open(os.path.join(ROOT, "impl", "producers", "fault.py"), "rb") as f:
+        src = f.read()
+    i = src.index(b"def user_mem_abort")
+    j = src.index(b":\n", i) + 2            # the first line of its body
+    path = tmp_path / "producer.py"
+    path.write_bytes(src[:j] + in_entry + src[j:] + tail)
+    return path, src[:j].count(b"\n") + 1
+
+
+INVARIANTS = ["invariants", "--transition", "fault", "--granule", "64K", "--revision"]
+END_TO_END = ["end-to-end", "--granule", "64K", "--level", "3", "--producer"]
+CEX = ["cex", "--invariants", "--granule", "64K", "--revision"]
+
+
+# (end-to-end proves the TLBI's matrix before it runs a producer: its "run"
+# case is cex's, which runs producers in the main process the same way)
+@pytest.mark.parametrize("argv,how", [(INVARIANTS, "import"), (END_TO_END, "import"), (CEX, "import"),
+                                      (INVARIANTS, "run"), (CEX, "run")],
+                         ids=["invariants-import", "end-to-end-import", "cex-import", "invariants-run", "cex-run"])
+def test_a_producer_that_exits_is_an_error_not_exit_0(tmp_path, capsys, argv, how):
+    # a producer ran in the main process: its sys.exit(0) was nvtlbi's exit 0,
+    # with nothing printed (invariants: its print went into --json)
+    if how == "import":
+        f, _ = _producer(tmp_path, tail=b"\nimport sys\nsys.exit(0)\n")
+        line = f.read_text().count("\n")
+    else:
+        f, line = _producer(tmp_path, in_entry=b"    import sys; sys.exit(0)\n")
+    assert "sys.exit(0)" in _one_error(capsys, argv + [str(f)], f"{f}:{line}: ")
+
+
+def test_a_producers_print_never_reaches_json(tmp_path, capsys):
+    f, _ = _producer(tmp_path, tail=b"\nprint('hello')\n")
+    code = cli.main(["invariants", "--revision", str(f), "--granule", "64K", "--invariant", "s2off-untagged",
+                     "--json"])
+    import json
+    assert code == 0 and json.loads(capsys.readouterr().out)["results"][0]["verdict"] == "PROVED"

@@ -122,7 +122,9 @@ def _invariants(args):
     if given:
         raise UsageError(f"{given[0]}: not an option of cex --invariants (it takes --revision, --granule, --id)")
     # the option's default names the TLBI revision; for --invariants the producer
-    producer = producers.load("fault" if args.revision == "upstream" else args.revision)
+    spec = "fault" if args.revision == "upstream" else args.revision
+    scheduler.producer_path(spec, args)         # its import runs in a worker first
+    producer = producers.load(spec)
     if args.id and args.id not in E.obligation_ids(args.granule, T.of_kind(producer.kind)):
         raise UsageError(f"--id {args.id}: no such preservation obligation (e.g. {E.obligation_ids()[0]})")
     with Session():
