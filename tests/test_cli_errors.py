@@ -234,3 +234,11 @@ def test_a_producers_print_never_reaches_json(tmp_path, capsys):
                      "--json"])
     import json
     assert code == 0 and json.loads(capsys.readouterr().out)["results"][0]["verdict"] == "PROVED"
+
+
+@pytest.mark.parametrize("argv", [["prove"], ["audit", "upstream"], ["cex"], ["prove", "--op", "ripas2e1"]],
+                         ids=lambda a: "-".join(a))
+def test_a_selection_of_no_case_is_an_error_not_a_pass(capsys, argv):
+    # 64K has no level-0 block: was "(0 obligations)" or "upstream: PROVED ( of 0)", exit 0
+    line = _one_error(capsys, argv + ["--granule", "64K", "--level", "0"], "--granule 64K --level 0: ")
+    assert "selects no case" in line and "64K L2, L3" in line
