@@ -88,6 +88,8 @@ def alternatives() -> List[str]:
 def load(spec: str, caller: Any = None) -> Revision:
     """`spec` is a bundled revision name or a path to a .py file; `caller`
     the op's Caller (default: TLBI IPAS2E1, impl/tlbi.CALLER)."""
+    if not spec.strip():
+        raise RevisionError(f"{spec!r}: an empty revision name (give a bundled name or a .py file)")
     if caller is not None and caller is not tlbi.CALLER:
         return _load_op(spec, caller)
     if spec.endswith(".py") or os.sep in spec:

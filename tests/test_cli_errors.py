@@ -242,3 +242,8 @@ def test_a_selection_of_no_case_is_an_error_not_a_pass(capsys, argv):
     # 64K has no level-0 block: was "(0 obligations)" or "upstream: PROVED ( of 0)", exit 0
     line = _one_error(capsys, argv + ["--granule", "64K", "--level", "0"], "--granule 64K --level 0: ")
     assert "selects no case" in line and "64K L2, L3" in line
+
+
+def test_an_empty_revision_name_is_named_as_such(capsys):
+    # was ": no bundled revision of that name": an error line naming nothing
+    assert "an empty revision name" in _one_error(capsys, ["prove", "--revision", ""], "'': ")
