@@ -18,6 +18,13 @@ MINIMA = [
     ("tlbis", "--tlbis", 1, None),
     ("bound", "--bound", 1, None),
 ]
+# (attribute, option, largest allowed value, why): z3 takes its limits as
+# 32-bit unsigned numbers and would read a larger one modulo 2^32 (another
+# limit than the one asked for, or none)
+MAXIMA = [
+    ("rlimit", "--rlimit", 2**32 - 1, "z3's resource limit is a 32-bit unsigned number"),
+    ("timeout", "--timeout", (2**32 - 1) // 1000, "z3 takes milliseconds as a 32-bit unsigned number"),
+]
 # file options a command writes
 OUTPUTS = [("report", "--report"), ("emit", "--emit"), ("pytest", "--pytest"), ("plot", "--plot")]
 
@@ -64,6 +71,10 @@ def validate(args):
             raise OptionError(f"{opt} {value}: not a finite number")
         if value < least:
             raise OptionError(f"{opt} {value}: must be at least {least}" + (f" ({meaning})" if meaning else ""))
+    for attr, opt, most, why in MAXIMA:
+        value = getattr(args, attr, None)
+        if value is not None and value > most:
+            raise OptionError(f"{opt} {value}: must be at most {most} ({why})")
     for attr, (default, why) in (getattr(args, "ignored", None) or {}).items():
         if getattr(args, attr, default) != default:
             raise OptionError(f"--{attr.replace('_', '-')}: {why}")

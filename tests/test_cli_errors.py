@@ -247,3 +247,11 @@ def test_a_selection_of_no_case_is_an_error_not_a_pass(capsys, argv):
 def test_an_empty_revision_name_is_named_as_such(capsys):
     # was ": no bundled revision of that name": an error line naming nothing
     assert "an empty revision name" in _one_error(capsys, ["prove", "--revision", ""], "'': ")
+
+
+@pytest.mark.parametrize("argv", [["prove", "--rlimit", str(2**32 + 5)], ["prove", "--timeout", "1e300"],
+                                  ["precision", "--timeout", "5000000"]], ids=["rlimit", "timeout", "precision"])
+def test_a_limit_z3_cannot_hold_is_refused(capsys, argv):
+    # z3 reads its limits as 32-bit unsigned numbers: 2^32 + 5 was a limit of 5
+    # (UNKNOWN everywhere); --timeout 1e300 an internal error (OverflowError)
+    assert "must be at most" in _one_error(capsys, argv, f"{argv[1]} ")
