@@ -88,32 +88,17 @@ def alternatives() -> List[str]:
 def load(spec: str, caller: Any = None) -> Revision:
     """`spec` is a bundled revision name or a path to a .py file; `caller`
     the op's Caller (default: TLBI IPAS2E1, impl/tlbi.CALLER)."""
+    if not spec.strip():
+        raise RevisionError(f"{spec!r}: an empty revision name (give a bundled name or a .py file)")
     if caller is not None and caller is not tlbi.CALLER:
         return _load_op(spec, caller)
     if spec.endswith(".py") or os.sep in spec:
         path = os.path.abspath(spec)
-        if not os.path.exists(path):
-            raise RevisionError(f"{spec}: no such revision file")
         name = os.path.splitext(os.path.basename(path))[0]
-        modname = f"nvtlbi_user_revision_{name}"
-        try:
-            mspec = importlib.util.spec_from_file_location(modname, path)
-            if mspec is None or mspec.loader is None:      # a suffix no loader takes
-                raise ImportError("not a Python source file (.py)")
-            module = importlib.util.module_from_spec(mspec)
-            sys.modules[modname] = module
-            mspec.loader.exec_module(module)
-        except SyntaxError as e:
-            raise RevisionError(f"{e.filename}:{e.lineno}: syntax error: {e.msg}") from None
-        except Exception as e:  # the user's module failed while importing
-            tb = e.__traceback__
-            assert tb is not None       # a caught exception carries its traceback
-            while tb.tb_next is not None:
-                tb = tb.tb_next
-            raise RevisionError(f"{path}:{tb.tb_lineno}: import failed: {type(e).__name__}: {e}") from None
+        module = import_file(spec, path, f"nvtlbi_user_revision_{name}")
     else:
         if spec not in bundled() + alternatives():
-            raise RevisionError(f"{spec}: no bundled revision of that name "
+            raise RevisionError(f"{spec}: no bundled revision of that name{_named_like_a_file(spec)} "
                                 f"(have: {', '.join(bundled() + alternatives())})")
         pkg = "nvtlbi.impl.revisions" if spec in bundled() else "nvtlbi.impl.alternatives"
         module = importlib.import_module(f"{pkg}.{spec}")
@@ -137,29 +122,13 @@ def _load_op(spec: str, caller: Any) -> Revision:
     package or a file, which must define the op's handler."""
     if spec.endswith(".py") or os.sep in spec:
         path = os.path.abspath(spec)
-        if not os.path.exists(path):
-            raise RevisionError(f"{spec}: no such revision file")
         name = os.path.splitext(os.path.basename(path))[0]
-        modname = f"nvtlbi_user_{caller.op}_revision_{name}"
-        try:
-            mspec = importlib.util.spec_from_file_location(modname, path)
-            if mspec is None or mspec.loader is None:
-                raise ImportError("not a Python source file (.py)")
-            module = importlib.util.module_from_spec(mspec)
-            sys.modules[modname] = module
-            mspec.loader.exec_module(module)
-        except SyntaxError as e:
-            raise RevisionError(f"{e.filename}:{e.lineno}: syntax error: {e.msg}") from None
-        except Exception as e:
-            tb = e.__traceback__
-            assert tb is not None
-            while tb.tb_next is not None:
-                tb = tb.tb_next
-            raise RevisionError(f"{path}:{tb.tb_lineno}: import failed: {type(e).__name__}: {e}") from None
+        module = import_file(spec, path, f"nvtlbi_user_{caller.op}_revision_{name}")
     else:
         names = bundled_of(caller)
         if spec not in names:
-            raise RevisionError(f"{spec}: no bundled {caller.op} revision of that name (have: {', '.join(names)})")
+            raise RevisionError(f"{spec}: no bundled {caller.op} revision of that name{_named_like_a_file(spec)} "
+                                f"(have: {', '.join(names)})")
         module = importlib.import_module(f"{caller.package}.{spec}")
         assert module.__file__ is not None
         name, path = spec, module.__file__
@@ -173,6 +142,78 @@ def _load_op(spec: str, caller: Any) -> Revision:
     except linking.LinkError as e:
         raise RevisionError(f"{path}:1: {e}") from None
     return Revision(name, path, module, era, caller)
+
+
+def _named_like_a_file(spec: str) -> str:
+    """What to add when a name that is no bundled revision names a file or
+    directory here: a revision file is named by its path, ending in .py."""
+    if os.path.isdir(spec):
+        return " (a directory of that name exists; a revision is a .py file)"
+    if os.path.exists(spec):
+        return " (a file of that name exists; a revision file's name ends in .py)"
+    return ""
+
+
+def _check_source(spec: str, path: str, what: str = "revision") -> None:
+    """Refuse a revision file nvtlbi could not read for sure, before Python
+    imports it: Python tolerates bytes that are not UTF-8 in a comment, and a
+    coding declaration, but the coverage, the mutants and the origin lines
+    read the file as UTF-8 text, and would read another text than the one
+    that ran (or fail as if nvtlbi were broken)."""
+    if os.path.isdir(path):
+        raise RevisionError(f"{spec}: is a directory, not a {what} .py file")
+    if not os.path.exists(path):
+        raise RevisionError(f"{spec}: no such {what} file")
+    if not path.endswith(".py"):
+        raise RevisionError(f"{spec}:1: not a Python {what} file (.py); posted C (a .c file, a patch, "
+                            "an mbox) is read by `nvtlbi audit` and `nvtlbi diff`")
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise RevisionError(f"{path}:1: cannot read: {e.strerror}") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise RevisionError(f"{path}:1: starts with a UTF-8 byte-order mark: revisions are read as plain "
+                            "UTF-8 (remove the mark)")
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise RevisionError(f"{path}:{_line_of(data, nul)}: a NUL byte: not a Python text file")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise RevisionError(f"{path}:{_line_of(data, e.start)}: byte {data[e.start]:#04x} is not "
+                            "UTF-8: revisions are read as UTF-8 text (and a coding declaration is not "
+                            "followed)") from None
+
+
+def _line_of(data: bytes, pos: int) -> int:
+    return data.count(b"\n", 0, pos) + 1
+
+
+def import_file(spec: str, path: str, modname: str, what: str = "revision") -> ModuleType:
+    """Import a revision (or producer: `what`) file as module `modname`;
+    every failure is a RevisionError naming the line of the file where it
+    happened."""
+    _check_source(spec, path, what)
+    try:
+        mspec = importlib.util.spec_from_file_location(modname, path)
+        if mspec is None or mspec.loader is None:      # a suffix no loader takes
+            raise ImportError("not a Python source file (.py)")
+        module = importlib.util.module_from_spec(mspec)
+        sys.modules[modname] = module
+        mspec.loader.exec_module(module)
+    except SyntaxError as e:
+        raise RevisionError(f"{e.filename or path}:{e.lineno or 1}: syntax error: {e.msg}") from None
+    except Exception as e:  # the user's module failed while importing
+        # the innermost frame of the revision file itself: the line it ran
+        # (deeper frames are the code it called; none: importlib's own failure)
+        line, tb = 1, e.__traceback__
+        while tb is not None:
+            if os.path.abspath(tb.tb_frame.f_code.co_filename) == path:
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        raise RevisionError(f"{path}:{line}: import failed: {type(e).__name__}: {e}") from None
+    return module
 
 
 def bundled_of(caller: Any) -> List[str]:

@@ -262,6 +262,18 @@ class _Baseline:
         return out.violates(sc)
 
 
+def _original_runs(base, shifts, levels):
+    """A mutant that does not run is STILLBORN only if the original runs:
+    a revision that fails by itself (an exception of its own code) is the
+    user's error, raised here naming its file:line, not a score of 100 % of
+    no mutant.  Its obligations at one level of the first granule, which
+    the baseline computes in any case (cached)."""
+    cases = [c for c in base.op.matrix(AS.enabled(base.drop)) if c.shift == shifts[0]
+             and (levels is None or c.level in levels)]
+    if cases:
+        base.causes(cases[0])
+
+
 def _concretely(rev, op, shifts, enabled, drop, base, levels=None):
     """A COUNTEREXAMPLE result found on generated worlds (model/evidence.py)
     that replayed, is not a known finding about the kernel, and on whose
@@ -290,7 +302,7 @@ def _same_functions(orig, rev, drop):
 
 def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True, levels=None, symbolic=True,
               baseline=None, same=True):
-    base = None
+    base = orig = None
 
     def done(verdict, evidence, example=None, by=""):
         return Classified(mutant.id, mutant.line, mutant.operator, mutant.change, verdict, evidence,
@@ -356,6 +368,8 @@ def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True, level
                     elif r.verdict != PROVED:
                         unknown.append(f"{r.id}: {r.verdict} {r.reason}")
     except REV.RevisionError as e:
+        if base is not None:
+            _original_runs(base, shifts, levels)
         return done(STILLBORN, str(e).replace(path, f"mutant_{mutant.id}.py"))
     if unknown:
         return done(UNEXPLAINED, "; ".join(unknown))

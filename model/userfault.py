@@ -18,6 +18,7 @@ one error line, exit 2, never a verdict:
 import linecache
 import os
 import re
+import sys
 import traceback
 
 from nvtlbi.impl.outcome import CallMismatch, InternalError, NonIntegerReturn
@@ -48,6 +49,28 @@ def site(exc, path):
         if os.path.realpath(fs.filename) == path:
             line = fs.lineno
     return None if line is None else f"{path}:{line}"
+
+
+def stack_site(frame, path):
+    """(FILE:LINE, True) of the innermost frame of the revision file `path`
+    on the stack from `frame` (for a revision translated from C, the C line
+    it names), else of a user's file (a job may run two revisions: diff),
+    else (FILE:LINE of `frame` itself, False): where a worker stopped for
+    overrunning its bound was (nvtlbi/scheduler.py)."""
+    path = os.path.realpath(path)
+    python = tuple(os.path.realpath(p) + os.sep for p in {sys.prefix, sys.base_prefix, sys.exec_prefix})
+    stack, f = [], frame
+    while f is not None:
+        stack.append((os.path.realpath(f.f_code.co_filename), f.f_lineno))
+        f = f.f_back
+    for wanted in (lambda name: name == path,
+                   lambda name: not _ours(name) and not name.startswith(python) and os.path.isfile(name)):
+        for name, line in stack:
+            if wanted(name):
+                return _where(name, line), True
+    if frame is None:
+        return "an unknown place", False
+    return f"{_short(os.path.realpath(frame.f_code.co_filename))}:{frame.f_lineno}", False
 
 
 def _frames(exc):

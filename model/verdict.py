@@ -36,7 +36,12 @@ EXIT_STATUSES = [
     ExitStatus(2, "UNKNOWN, VACUOUS, a model bug, a usage error (bad revision file, unknown assumption, a revision "
                   "that nvtlbi cannot run as C), an internal error (nvtlbi's own bug), or output cut short "
                   "because the reader closed stdout"),
+    ExitStatus(130, "interrupted (Ctrl-C, SIGINT): every worker is stopped, one line `nvtlbi: interrupted`, no "
+                    "verdict after it"),
+    ExitStatus(143, "terminated (SIGTERM): every worker is stopped, one line `nvtlbi: terminated`, no verdict "
+                    "after it"),
 ]
+INTERRUPTED, TERMINATED = 130, 143      # 128 + SIGINT, 128 + SIGTERM: what a shell reports for either signal
 
 
 class UnknownVerdict(KeyError):

@@ -2,18 +2,22 @@
 
 Exit status: 0 every obligation PROVED; 1 a COUNTEREXAMPLE (that replays);
 2 UNKNOWN, VACUOUS, a counterexample that does not replay (model bug), or a
-usage error (bad revision file, unknown assumption)."""
+usage error (bad revision file, unknown assumption); 130 interrupted (Ctrl-C);
+143 terminated (SIGTERM)."""
 
 import argparse
 import importlib
 import os
 import sys
 
+import z3
+
 from nvtlbi.impl import revision as REV
 from nvtlbi.impl.outcome import InternalError
 from nvtlbi.model import assumptions as AS
 from nvtlbi.model.engine import CrossCheckError
 from nvtlbi.model.session import Limits
+from nvtlbi.model.verdict import INTERRUPTED, TERMINATED
 from nvtlbi.model.env import HINTS
 from nvtlbi.model.ops import DEFAULT as DEFAULT_OP, OPS
 from nvtlbi import options, scheduler
@@ -36,9 +40,22 @@ def command(name):
     return importlib.import_module(f"nvtlbi.commands.{COMMANDS[name]}")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An option argparse refuses (an unknown --op, --hint or --property, a
+    value that is no number) is one line naming it, exit status 2, like
+    every other usage error; --help has the usage.  The subcommands' parsers
+    are of this class too (add_subparsers takes the parser's class)."""
+
+    command = None      # the top parser of one subcommand: the words it did not know are that command's
+
+    def error(self, message):
+        where = f"{self.prog} {self.command}" if self.command else self.prog
+        self.exit(2, f"{self.prog}: error: {message} (`{where} --help` lists the options)\n")
+
+
 def _parser(only=None):
-    p = argparse.ArgumentParser(prog="nvtlbi", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = _Parser(prog="nvtlbi", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.command = only
     sub = p.add_subparsers(dest="cmd")
 
     def common(sp):
@@ -90,6 +107,11 @@ def main(argv=None):
     args = _parser(words[0] if words and words[0] in COMMANDS else None).parse_args(argv)
     if args.cmd is None:
         args = _parser().parse_args(["prove"] + (argv or sys.argv[1:]))
+    # Ctrl-C is nvtlbi's, never z3's: by default z3 answers it by cancelling
+    # the query it is solving (an "unknown" that the run goes on from, to a
+    # verdict and exit 0); without its handler the interrupt is Python's
+    # KeyboardInterrupt once the query returns (entry(): exit 130)
+    z3.set_param("ctrl_c", False)
     try:
         options.validate(args)      # before any work: bad values and unwritable outputs
         code = command(args.cmd).run(args)
@@ -100,6 +122,21 @@ def main(argv=None):
         # /dev/null so that the interpreter's last flush cannot raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         print("nvtlbi: output stopped: the reader of stdout closed it", file=sys.stderr)
+        return 2
+    except scheduler.Terminated:
+        raise
+    except SystemExit as e:
+        # only the user's Python exits inside a command (a producer that the
+        # end-to-end theorem and cex --invariants run in this process): one
+        # line naming where, never the exit status it asked for
+        if getattr(args, "debug", False):
+            raise
+        tb = e.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb is not None else "nvtlbi"
+        print(f"nvtlbi: error: {where}: sys.exit({e.code!r}) while nvtlbi ran it; an exit is not a verdict",
+              file=sys.stderr)
         return 2
     except (REV.RevisionError, UsageError, CrossCheckError, InternalError, options.OptionError,
             scheduler.WorkerError) as e:
@@ -121,7 +158,14 @@ def entry():
         sys.exit(main())
     except KeyboardInterrupt:       # the workers are gone already (nvtlbi/scheduler.py)
         print("nvtlbi: interrupted", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(INTERRUPTED)
+    except SystemExit as e:
+        # SIGTERM while workers run ends the main process as this exit
+        # (scheduler._stop_workers_on_sigterm); outside, its default action
+        # ends it, which a shell reports as the same status
+        if e.code == TERMINATED:
+            print("nvtlbi: terminated", file=sys.stderr)
+        raise
 
 
 if __name__ == "__main__":

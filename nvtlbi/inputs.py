@@ -49,7 +49,7 @@ def load(spec, tmpdir, bases=(), base_revision=None, profile=None, config=None, 
                                     "assumptions in ASSUMES")
         return Loaded(spec, spec if not spec.endswith(".py") else os.path.abspath(spec), [])
     if not os.path.exists(spec):
-        raise REV.RevisionError(f"{spec}: no such revision or file (bundled: {', '.join(bundled(caller))})")
+        raise REV.RevisionError(f"{spec or repr(spec)}: no such revision or file (bundled: {', '.join(bundled(caller))})")
     return _translated(spec, tmpdir, bases, base_revision, profile, config, unaudited, assumes=assumes,
                        caller=caller)
 

@@ -4,6 +4,7 @@ output file that cannot be written is refused before the proofs, not after."""
 
 import math
 import os
+from contextlib import contextmanager
 
 from nvtlbi.model.session import Limits, Session
 
@@ -16,6 +17,13 @@ MINIMA = [
     ("sample", "--sample", 0, "0: all mutants"),
     ("tlbis", "--tlbis", 1, None),
     ("bound", "--bound", 1, None),
+]
+# (attribute, option, largest allowed value, why): z3 takes its limits as
+# 32-bit unsigned numbers and would read a larger one modulo 2^32 (another
+# limit than the one asked for, or none)
+MAXIMA = [
+    ("rlimit", "--rlimit", 2**32 - 1, "z3's resource limit is a 32-bit unsigned number"),
+    ("timeout", "--timeout", (2**32 - 1) // 1000, "z3 takes milliseconds as a 32-bit unsigned number"),
 ]
 # file options a command writes
 OUTPUTS = [("report", "--report"), ("emit", "--emit"), ("pytest", "--pytest"), ("plot", "--plot")]
@@ -44,6 +52,16 @@ def session_of(args):
                    cross_check=bool(getattr(args, "cross_check", False)))
 
 
+def ignores(parser, why, *attrs):
+    """Declare options of cli's common set (nvtlbi/cli.py) that the command
+    of `parser` does not use: given with another value than their default,
+    each is refused (one line naming it and `why`), since a run that drops
+    an option the user gave would claim something it did not check."""
+    ignored = dict(parser.get_default("ignored") or {})
+    ignored.update({a: (parser.get_default(a), why) for a in attrs})
+    parser.set_defaults(ignored=ignored)
+
+
 def validate(args):
     for attr, opt, least, meaning in MINIMA:
         value = getattr(args, attr, None)
@@ -53,10 +71,46 @@ def validate(args):
             raise OptionError(f"{opt} {value}: not a finite number")
         if value < least:
             raise OptionError(f"{opt} {value}: must be at least {least}" + (f" ({meaning})" if meaning else ""))
+    for attr, opt, most, why in MAXIMA:
+        value = getattr(args, attr, None)
+        if value is not None and value > most:
+            raise OptionError(f"{opt} {value}: must be at most {most} ({why})")
+    for attr, (default, why) in (getattr(args, "ignored", None) or {}).items():
+        if getattr(args, attr, default) != default:
+            raise OptionError(f"--{attr.replace('_', '-')}: {why}")
+    if getattr(args, "op", None) is not None:     # audit without --op: checked per op of the input
+        check_op(args, args.op)
     for attr, opt in OUTPUTS:
         path = getattr(args, attr, None)
         if path is not None:
             check_writable(opt, path)
+
+
+def check_op(args, name):
+    """--hint and --property name cases and properties of the op `name`
+    (a name of another op's is refused, not run as something else)."""
+    from nvtlbi.model import ops
+    o = ops.op(name)
+    bad = [h for h in getattr(args, "hint", None) or () if h not in o.cases]
+    if bad:
+        raise UsageError(f"--hint {bad[0]}: not a case of op {o.name} (cases: {', '.join(o.cases)})")
+    bad = [p for p in getattr(args, "property", None) or () if p not in o.properties]
+    if bad:
+        raise UsageError(f"--property {bad[0]}: not a property of op {o.name} "
+                         f"(properties: {', '.join(o.properties)})")
+
+
+@contextmanager
+def output(opt, path):
+    """The output file of option `opt`, open for writing; a failure to
+    write it (checked writable before the run, yet refused now: a special
+    file system, a full disk) is a usage error naming the option, not an
+    internal error."""
+    try:
+        with open(path, "w") as f:
+            yield f
+    except OSError as e:
+        raise OptionError(f"{opt} {path}: cannot write: {e.strerror or e}") from None
 
 
 def check_writable(opt, path):

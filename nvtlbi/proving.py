@@ -18,19 +18,29 @@ from nvtlbi.model.session import CrossTally
 from nvtlbi.model import ops
 from nvtlbi.model.verdict import COUNTEREXAMPLE
 from nvtlbi import cache, render, scheduler
-from nvtlbi.options import UsageError, session_of
+from nvtlbi.options import UsageError, check_op, session_of
 
 
 def _cases(args, enabled):
     o = ops.op(getattr(args, "op", None))
-    bad = [h for h in args.hint or () if h not in o.cases]
-    if bad:
-        raise UsageError(f"--hint {bad[0]}: not a case of op {o.name} (cases: {', '.join(o.cases)})")
-    cases = o.matrix(enabled, hints=args.hint or o.cases)
-    if args.granule:
-        cases = [c for c in cases if c.granule in args.granule]
-    if getattr(args, "level", None):
-        cases = [c for c in cases if c.level in args.level]
+    check_op(args, o)
+    def selected(every):
+        return [c for c in every if (not args.granule or c.granule in args.granule)
+                and (not getattr(args, "level", None) or c.level in args.level)]
+    every = o.matrix(enabled, hints=args.hint or o.cases)
+    cases = selected(every)
+    if not cases:
+        # a selection of nothing would "prove" nothing and exit 0
+        given = " ".join(f"--{opt} {v}" for opt in ("granule", "level", "hint")
+                         for v in getattr(args, opt, None) or ())
+        have = {}
+        for c in every:
+            have.setdefault(c.granule, {})[f"L{c.level}"] = None
+        raise UsageError(f"{given}: selects no case of op {o.name} (its levels: "
+                         + "; ".join(f"{g} {', '.join(ls)}" for g, ls in have.items()) + ")"
+                         + ("; the LPA2 levels are cases once --drop no-lpa2" if AS.NO_LPA2.name in enabled
+                            and selected(o.matrix([a for a in enabled if a != AS.NO_LPA2.name],
+                                                  hints=args.hint or o.cases)) else ""))
     return cases
 
 
@@ -71,9 +81,7 @@ def prove_many(specs, args, label=None, infos=None):
     infos = infos or scheduler.describe(specs, args)       # user errors surface before any work
     session = session_of(args)
     o = ops.op(getattr(args, "op", None))
-    bad = [p for p in args.property or () if p not in o.properties]
-    if bad:
-        raise UsageError(f"--property {bad[0]}: not a property of op {o.name} (properties: {', '.join(o.properties)})")
+    check_op(args, o)
     props = tuple(sorted(args.property)) if args.property else o.isolation
     store, use = cache.of(args, session, enabled)
     levels = []

@@ -66,5 +66,6 @@ def generate(result, spec, path):
         host_ttl=sc.host_ttl, host_shift=sc.host_shift, tlb_vtcr=sc.tlb_vtcr, vcpu_vtcr=sc.vcpu_vtcr,
         s2off=s2off, steps="\n".join(lines), val=sc.val, ipa=sc.ipa, ttl=sc.ttl,
         check=CHECKS[result.property].format(**fields))
-    with open(path, "w") as f:
+    from nvtlbi import options
+    with options.output("--pytest", path) as f:
         f.write(text)

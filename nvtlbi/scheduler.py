@@ -20,6 +20,7 @@ function and arguments need not be picklable; only its result is pickled.
 """
 
 import ctypes
+import functools
 import os
 import pickle
 import select
@@ -37,6 +38,10 @@ from dataclasses import dataclass
 DEFAULT_BOUND = 600.0
 _PR_SET_PDEATHSIG = 1
 _PENDING = object()
+
+
+class Terminated(SystemExit):
+    """SIGTERM while workers run: the main process ends with 128 + SIGTERM."""
 
 
 class WorkerError(Exception):
@@ -120,7 +125,7 @@ def run(jobs, workers, args=None, progress=None, each=None):
             now = time.monotonic()
             for w in [w for w in running.values() if now >= w.deadline]:
                 if w.fd in running:
-                    _failed(failed, w.index, _overrun(jobs[w.index], why), todo, running)
+                    _failed(failed, w.index, _overrun(jobs[w.index], why, _stopped_at(w)), todo, running)
     if failed:
         raise failed[min(failed)]
     return results
@@ -174,6 +179,7 @@ def _worker(job, wfd, parent):
             os.setpgid(0, 0)
             signal.signal(signal.SIGINT, signal.SIG_IGN)    # the main process stops us
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGUSR1, functools.partial(_say_where, job, wfd))
             _die_with_parent(parent)
             os.dup2(2, 1)                   # a revision's print goes to stderr, never into --json
             reply = ("ok", job.fn(*job.args))
@@ -222,6 +228,40 @@ def _die_with_parent(parent):
         pass
     if os.getppid() != parent:              # the parent died before prctl took effect
         os._exit(70)
+
+
+def _say_where(job, wfd, signum, frame):
+    """SIGUSR1 in a worker that overran its bound: reply where it is (the
+    innermost line of the revision, else of any code) and end; the main
+    process kills it in any case (_stopped_at)."""
+    try:
+        from nvtlbi.model import userfault
+        where = userfault.stack_site(frame, revision_file(job.revision))
+        os.write(wfd, pickle.dumps(("where",) + where))
+    finally:
+        os._exit(0)
+
+
+def _stopped_at(w, grace=1.0):
+    """Where the overrunning worker `w` is: (FILE:LINE, in the revision?),
+    or None if it does not answer within `grace` seconds (stuck in C code, a
+    solver's query); the caller kills it."""
+    try:
+        os.kill(w.pid, signal.SIGUSR1)
+    except OSError:
+        return None
+    data, end = [], time.monotonic() + grace
+    while time.monotonic() < end:
+        ready, _, _ = select.select([w.fd], [], [], max(end - time.monotonic(), 0))
+        chunk = os.read(w.fd, 1 << 16) if ready else b""
+        if not chunk:
+            break
+        data.append(chunk)
+    try:
+        reply = pickle.loads(b"".join(w.data + data))
+    except Exception:                       # no answer, or a result torn by the signal
+        return None
+    return reply[1:] if reply[0] == "where" else None
 
 
 def _where(tb):
@@ -277,9 +317,13 @@ class _RemoteTraceback(Exception):
         return "\n(in the worker)\n" + self.args[0]
 
 
-def _overrun(job, why):
-    return WorkerError(f"{revision_file(job.revision)}: {job.what}: no result within {why}; "
-                       f"the worker was stopped")
+def _overrun(job, why, at=None):
+    """at: where the worker was (_stopped_at), if it said."""
+    file = revision_file(job.revision)
+    if at is not None and at[1]:        # a line of the revision: the error names it
+        return WorkerError(f"{at[0]}: {job.what}: no result within {why}; the worker was stopped running this line")
+    return WorkerError(f"{file}: {job.what}: no result within {why}; the worker was stopped"
+                       + (f" (in {at[0]})" if at is not None else ""))
 
 
 def _kill(pid):
@@ -297,7 +341,7 @@ def _stop_workers_on_sigterm(running):
     KeyboardInterrupt) runs the `finally` below: every worker is killed and
     reaped before the main process goes."""
     def on_term(signum, frame):
-        raise SystemExit(128 + signum)
+        raise Terminated(128 + signum)
     try:
         old = signal.signal(signal.SIGTERM, on_term)
     except ValueError:                      # not the main thread: its owner handles signals
@@ -345,6 +389,19 @@ def _describe(spec, origins, op=None):
         origins = inputs.python_origins(rev)
     return RevisionInfo(rev.name, rev.path, rev.module.__doc__ or "", tuple(getattr(rev, "ASSUMES", ())),
                         origins or None)
+
+
+def _producer_path(spec, kind):
+    from nvtlbi.impl import producers
+    return producers.load(spec, kind).path
+
+
+def producer_path(spec, args, kind=""):
+    """The file of a producer (impl/producers), loaded in a worker first: a
+    producer file is the user's Python, and its exit, loop or print at
+    import must stay there, as a revision's does (a user error surfaces
+    here, before any proof)."""
+    return run([Job(_producer_path, (spec, kind), "loading the producer", spec)], 1, args)[0]
 
 
 def describe(specs, args, origins=False):

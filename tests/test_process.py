@@ -16,6 +16,7 @@ import time
 import pytest
 
 from nvtlbi import cli
+from nvtlbi.model.verdict import INTERRUPTED, TERMINATED
 from tests.revisions import BAD
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -64,13 +65,16 @@ def test_a_worker_that_exits_or_dies_is_an_error_naming_the_obligations(name, ne
     assert what in line, line
 
 
-@pytest.mark.parametrize("name", ["spin", "sleep"])
-def test_an_endless_run_ends_at_the_bound(name):
+@pytest.mark.parametrize("name,where", [("spin", ("while True:", "pass")), ("sleep", ("time.sleep(",))])
+def test_an_endless_run_ends_at_the_bound(name, where):
     t0 = time.monotonic()
     p = nvtlbi("prove", "--revision", BAD[name], *FAST, "--timeout", "1", timeout=40)
     assert p.returncode == 2
     line = one_error_line(p.stderr)
-    assert f"{BAD[name]}: obligations {name}-16K-L" in line and "no result within 1 s (--timeout)" in line, line
+    # the line the worker was running when it was stopped (nvtlbi/scheduler.py: _stopped_at)
+    at = {f"{BAD[name]}:{_line_of(BAD[name], needle)}: " for needle in where}
+    assert any(line.startswith(f"nvtlbi: error: {a}obligations {name}-16K-L") for a in at), line
+    assert "no result within 1 s (--timeout)" in line, line
     assert time.monotonic() - t0 < 30
 
 
@@ -164,7 +168,7 @@ def _alive(pid):
 def test_killing_nvtlbi_leaves_no_worker_behind(sig):
     main = subprocess.Popen([sys.executable, "-m", "nvtlbi.cli", "prove", "--revision", BAD["sleep"],
                              "--granule", "16K", "--jobs", "2"], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             # a shell without job control starts background jobs with SIGINT ignored
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
@@ -183,6 +187,10 @@ def test_killing_nvtlbi_leaves_no_worker_behind(sig):
         for w in left:                  # do not leave them to the next test either
             os.kill(w, signal.SIGKILL)
         assert not left, f"workers {left} outlived nvtlbi"
+        # the exit statuses documented for the signals (model/verdict.py), one line each
+        said = {signal.SIGINT: (INTERRUPTED, "nvtlbi: interrupted"), signal.SIGTERM: (TERMINATED, "nvtlbi: terminated")}
+        if sig in said:
+            assert (main.returncode, main.stderr.read().strip()) == said[sig]
     finally:
         if main.poll() is None:
             main.kill()

@@ -18,14 +18,13 @@ must define (ENTRY):
 `load(path, kind)` takes a file (tests/producers/ holds broken ones)."""
 
 import importlib
-import importlib.util
 import os
-import sys
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 from nvtlbi.impl import eras, linking
+from nvtlbi.impl import revision as REV
 from nvtlbi.impl.revision import RevisionError
 
 # bundled producer (its module's name) -> the function a producer of that kind defines
@@ -57,25 +56,8 @@ def load(spec: str, kind: str = "") -> Producer:
     defined or imported from the bundled producer it derives from)."""
     if spec.endswith(".py") or os.sep in spec:
         path = os.path.abspath(spec)
-        if not os.path.exists(path):
-            raise RevisionError(f"{spec}: no such producer file")
         name = os.path.splitext(os.path.basename(path))[0]
-        modname = f"nvtlbi_user_producer_{name}"
-        try:
-            mspec = importlib.util.spec_from_file_location(modname, path)
-            if mspec is None or mspec.loader is None:
-                raise ImportError("not a Python source file (.py)")
-            module = importlib.util.module_from_spec(mspec)
-            sys.modules[modname] = module
-            mspec.loader.exec_module(module)
-        except SyntaxError as e:
-            raise RevisionError(f"{e.filename}:{e.lineno}: syntax error: {e.msg}") from None
-        except Exception as e:  # the user's module failed while importing
-            tb = e.__traceback__
-            assert tb is not None
-            while tb.tb_next is not None:
-                tb = tb.tb_next
-            raise RevisionError(f"{path}:{tb.tb_lineno}: import failed: {type(e).__name__}: {e}") from None
+        module = REV.import_file(spec, path, f"nvtlbi_user_producer_{name}", what="producer")
     else:
         if spec not in BUNDLED:
             raise RevisionError(f"{spec}: no bundled producer of that name (have: {', '.join(BUNDLED)})")

@@ -16,7 +16,7 @@ from nvtlbi.model.verdict import overall_exit
 from nvtlbi.c import era, preprocess
 from nvtlbi.c.inputs import InputError
 from nvtlbi.versions import solver_versions
-from nvtlbi import cache
+from nvtlbi import cache, options
 
 
 def add_parser(sub, common):
@@ -187,7 +187,8 @@ def _audit(args, op, loaded, found, t0, tmp):
     for x in loaded:
         inputs.add_revision_info(x, infos[x.path], op.caller)
     if args.emit:
-        shutil.copyfile(loaded[0].path, args.emit)
+        with open(loaded[0].path) as src, options.output("--emit", args.emit) as f:
+            f.write(src.read())
         if not args.json:
             print(f"revision written to {args.emit}")
     where = {"found": [{"input": s, "functions": f} for s, f in found]} if found else {}
@@ -242,7 +243,7 @@ def _audit(args, op, loaded, found, t0, tmp):
         for n, p, rs, notes, _, _ in entries:
             shown = report.scenario_results(rs)
             drawn.update(zip((r.id for r in shown), proving.scenarios(p, shown, args.drop, args)))
-        with open(args.report, "w") as f:
+        with options.output("--report", args.report) as f:
             f.write(report.markdown([(n, p, rs, notes) for n, p, rs, notes, _, _ in entries], args.drop,
                                     {e[1]: infos[e[1]].doc for e in entries}, drawn))
         if not args.json:

@@ -70,6 +70,8 @@ def run(args):
         return _invariants(args)
     if args.pytest and args.op != ops.DEFAULT:
         raise UsageError(f"--pytest: regression tests are generated for op {ops.DEFAULT} only (not {args.op})")
+    if args.id:
+        _check_id(args)
     found = _try_concrete(args)
     if found is not None:
         return _print(args, *found, None, "concrete")
@@ -90,6 +92,22 @@ def run(args):
     return _print(args, rev, cexs[0], use, "solver")
 
 
+def _check_id(args):
+    """--id names an obligation of this run (before any work: an id of
+    another revision, op or case would otherwise be refused only once the
+    whole matrix is proved)."""
+    try:
+        cases = _cases(args, AS.enabled(args.drop))
+    except KeyError:
+        return                      # the prover's path says which assumption is unknown
+    name = scheduler.describe([args.revision], args)[args.revision].name
+    props = args.property or ops.op(args.op).isolation
+    ids = [f"{name}-{c.granule}-L{c.level}-{c.hint}-{p}" for c in cases for p in props]
+    if args.id not in ids:
+        raise UsageError(f"--id {args.id}: no such obligation" + (f" (this run's are {ids[0]} .. {ids[-1]})"
+                                                                   if ids else " (the run has no cases)"))
+
+
 def _invariants(args):
     """The first preservation counterexample of a producer (or --id's), drawn
     as an event trace replayed on impl/."""
@@ -104,7 +122,9 @@ def _invariants(args):
     if given:
         raise UsageError(f"{given[0]}: not an option of cex --invariants (it takes --revision, --granule, --id)")
     # the option's default names the TLBI revision; for --invariants the producer
-    producer = producers.load("fault" if args.revision == "upstream" else args.revision)
+    spec = "fault" if args.revision == "upstream" else args.revision
+    scheduler.producer_path(spec, args)         # its import runs in a worker first
+    producer = producers.load(spec)
     if args.id and args.id not in E.obligation_ids(args.granule, T.of_kind(producer.kind)):
         raise UsageError(f"--id {args.id}: no such preservation obligation (e.g. {E.obligation_ids()[0]})")
     with Session():

@@ -18,6 +18,11 @@ def add_parser(sub, common):
     p.add_argument("a", metavar="A", help="revision (bundled name, .py, or posted C)")
     p.add_argument("b", metavar="B", help="revision (bundled name, .py, or posted C)")
     p.add_argument("--json", action="store_true", help="machine-readable results")
+    from nvtlbi import options
+    options.ignores(p, "diff takes its two revisions as A and B", "revision")
+    options.ignores(p, "diff compares every level and operand case of a granule and every outcome (narrow it "
+                       "with --granule)", "level", "hint", "property")
+    options.ignores(p, "diff solves with z3 only and measures no coverage", "cross_check", "no_coverage")
 
 
 def exit_status(results):

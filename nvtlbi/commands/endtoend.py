@@ -12,7 +12,7 @@ import json
 from nvtlbi.impl import producers
 from nvtlbi.model import endtoend as E
 from nvtlbi.model.session import Session
-from nvtlbi import cache, render
+from nvtlbi import cache, render, scheduler
 from nvtlbi.options import UsageError
 from nvtlbi.proving import run_matrix
 from nvtlbi.versions import solver_versions
@@ -46,6 +46,8 @@ def run(args):
     except KeyError as e:
         raise UsageError(f"--untrust {e.args[0]}: not on the trusted list "
                          f"(have: {', '.join(t.name for t in E.TRUSTED)})") from None
+    if args.producer:
+        scheduler.producer_path(args.producer, args)      # its import runs in a worker first
     prods = E.producers_for(producers.load(args.producer)) if args.producer else {}
     # the op's default obligations (a superset of the statement's): the
     # proof cache holds them when `nvtlbi prove` has run

@@ -29,41 +29,47 @@ def add_parser(sub, common):
     p.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
+def _prove(spec, kind, t, ob):
+    """One job, in a worker: one obligation (and the replay of its
+    counterexample); (text lines, its JSON record, exit status)."""
+    producer = producers.load(spec, kind)
+    with Session():
+        o = t.prove(producer, ob)
+        rec = {"id": o.id, "transition": t.name, "producer": producer.path, "verdict": o.verdict,
+               "seconds": round(o.seconds, 2), "paths": o.paths, "rests_on": o.rests_on, "reason": o.reason}
+        code = {PROVED: 0, COUNTEREXAMPLE: 1}.get(o.verdict, 2)
+        if o.verdict == COUNTEREXAMPLE:
+            events, broken, stale = t.replay(o.counterexample, producer, ob.shift, ob.host)
+            rec.update(counterexample=o.counterexample, trace=events,
+                       replayed=[f"{n}: {d}" for n, d in broken], stale=len(stale))
+            if not broken:      # the model says broken, impl/ does not: nvtlbi's own failure
+                rec["replay"] = "MODEL BUG: the counterexample does not break the assumption on impl/"
+                code = 2
+    lines = [f"{o.id}: {o.verdict} ({o.seconds:.1f} s, {o.paths} paths)"
+             + (f" rests on {', '.join(o.rests_on)}" if o.rests_on else "")
+             + (f" {o.reason}" if o.reason else "")]
+    lines += [f"    {line}" for line in rec.get("trace", [])]
+    lines += [f"    [replayed on impl/, right after the {t.name}: {line}]" for line in rec.get("replayed", [])]
+    if "replay" in rec:
+        lines.append(f"    {rec['replay']}")
+    return lines, rec, code
+
+
 def run(args):
+    from nvtlbi import scheduler
     names = args.transition or (["fault"] if args.revision else list(T.BY_NAME))
     if args.revision and len(names) != 1:
         raise UsageError("--revision: give one --transition (the producer file is of one kind)")
-    loaded = {n: producers.load(args.revision or T.BY_NAME[n].producer, T.BY_NAME[n].producer) for n in names}
-    out, codes = [], []
-    with Session():
-        for t, ob in T.obligations(args.granule, names, args.invariant):
-            producer = loaded[t.name]
-            o = t.prove(producer, ob)
-            rec = {"id": o.id, "transition": t.name, "producer": producer.path, "verdict": o.verdict,
-                   "seconds": round(o.seconds, 2), "paths": o.paths, "rests_on": o.rests_on, "reason": o.reason}
-            code = {PROVED: 0, COUNTEREXAMPLE: 1}.get(o.verdict, 2)
-            if o.verdict == COUNTEREXAMPLE:
-                events, broken, stale = t.replay(o.counterexample, producer, ob.shift, ob.host)
-                rec.update(counterexample=o.counterexample, trace=events,
-                           replayed=[f"{n}: {d}" for n, d in broken], stale=len(stale))
-                if not broken:      # the model says broken, impl/ does not: nvtlbi's own failure
-                    rec["replay"] = "MODEL BUG: the counterexample does not break the assumption on impl/"
-                    code = 2
-            codes.append(code)
-            out.append(rec)
-            if not args.json:
-                print(f"{o.id}: {o.verdict} ({o.seconds:.1f} s, {o.paths} paths)"
-                      + (f" rests on {', '.join(o.rests_on)}" if o.rests_on else "")
-                      + (f" {o.reason}" if o.reason else ""))
-                for line in rec.get("trace", []):
-                    print(f"    {line}")
-                for line in rec.get("replayed", []):
-                    print(f"    [replayed on impl/, right after the {t.name}: {line}]")
-                if "replay" in rec:
-                    print(f"    {rec['replay']}")
+    specs = {n: (args.revision or T.BY_NAME[n].producer, T.BY_NAME[n].producer) for n in names}
+    paths = {n: scheduler.producer_path(specs[n][0], args, specs[n][1]) for n in names}
+    jobs = [scheduler.Job(_prove, specs[t.name] + (t, ob), f"obligation {ob.id}", specs[t.name][0])
+            for t, ob in T.obligations(args.granule, names, args.invariant)]
+    shown = None if args.json else (lambda r: print("\n".join(r[0]), flush=True))
+    done = scheduler.run(jobs, 1, args, each=shown)
+    out, codes = [rec for _, rec, _ in done], [code for _, _, code in done]
     if args.json:
-        doc = {"producers": {n: p.path for n, p in loaded.items()}, "versions": solver_versions(), "results": out}
-        if len(loaded) == 1:
-            doc["producer"] = next(iter(loaded.values())).path
+        doc = {"producers": paths, "versions": solver_versions(), "results": out}
+        if len(paths) == 1:
+            doc["producer"] = next(iter(paths.values()))
         print(json.dumps(doc, indent=1))
     return 2 if 2 in codes else 1 if 1 in codes else 0

@@ -39,6 +39,11 @@ def add_parser(sub, common):
                    help="do not run each mutant on generated concrete worlds first (model/evidence.py): "
                         "symbolic work only")
     common(p)
+    from nvtlbi import options
+    options.ignores(p, "give the revision to mutate as REVISION", "revision")
+    options.ignores(p, "a mutant is classified on every operand case and the op's default properties (narrow it "
+                       "with --granule or --level)", "hint", "property")
+    options.ignores(p, "mutants are classified with z3 only and no coverage", "cross_check", "no_coverage")
 
 
 def select(mutants, only=None, sample=0):

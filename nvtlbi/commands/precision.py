@@ -12,6 +12,7 @@ failure); 2 if the solver could not settle a worst case."""
 
 import json
 import statistics
+from contextlib import contextmanager
 
 from nvtlbi.impl import granule as G
 from nvtlbi.impl import revision as REV
@@ -49,7 +50,9 @@ def _load(spec, bound):
 def _solve(spec, bound, g, level, hosts):
     """One job, in a worker: the solver's worst cases of one guest granule and level."""
     from nvtlbi.model.worstcase import bounds
-    return bounds(_load(spec, bound), g, level, hosts)
+    rev = _load(spec, bound)
+    with _revision_faults(rev):
+        return bounds(rev, g, level, hosts)
 
 
 def solver_table(specs, bound, args):
@@ -63,7 +66,21 @@ def solver_table(specs, bound, args):
 
 def _simulate(spec, bound, h, g, seed, tlbis):
     """One job, in a worker: one workload on one host/guest configuration."""
-    return simulate(_load(spec, bound), h, g, seed, tlbis=tlbis)
+    rev = _load(spec, bound)
+    with _revision_faults(rev):
+        return simulate(rev, h, g, seed, tlbis=tlbis)
+
+
+@contextmanager
+def _revision_faults(rev):
+    """An exception out of running `rev` is the revision's error (its
+    file:line) when its code is on the stack, else nvtlbi's own
+    (model/userfault.py): never "an nvtlbi bug" for the revision's fault."""
+    from nvtlbi.model import userfault
+    try:
+        yield
+    except Exception as e:
+        raise userfault.classify(e, rev) from e
 
 
 def sim_table(specs, bound, seed, tlbis, args):
@@ -144,8 +161,12 @@ def run(args):
     table = rows(specs, sims, solved)
     stale = any(r["stale"] for r in table)
     if args.plot:
+        from nvtlbi import options
         from nvtlbi.plot_precision import plot
-        plot(table, args.plot)
+        try:
+            plot(table, args.plot)          # the format follows the file's suffix
+        except OSError as e:
+            raise options.OptionError(f"--plot {args.plot}: cannot write: {e.strerror or e}") from None
     if args.json:
         print(json.dumps({"seed": args.seed, "versions": solver_versions(), "tlbis": args.tlbis, "bound": args.bound, "stale": stale,
                           **({"plot": args.plot} if args.plot else {}), "rows": table}, indent=1))

@@ -34,6 +34,7 @@ def add_parser(sub, common):
     p.add_argument("--sample", type=int, default=SAMPLE, metavar="N", help=f"mutants per revision (default {SAMPLE})")
     p.add_argument("--json", action="store_true", help="machine-readable results")
     common(p)
+    options.ignores(p, "selfcheck always measures branch coverage", "no_coverage")
 
 
 def _prove(spec, shift, level, hints, limits, op=None):
@@ -113,10 +114,11 @@ def run(args):
                                  f"the default assumptions (narrow it with --granule, --level or --hint)")
     limits = options.limits_of(args)
     o = ops.op(args.op)
-    bad = [h for h in args.hint or () if h not in o.cases]
-    if bad:
-        raise options.UsageError(f"--hint {bad[0]}: not a case of op {o.name} (cases: {', '.join(o.cases)})")
+    options.check_op(args, o)
     bundled = REV.bundled() if o.name == ops.DEFAULT else REV.bundled_of(o.caller)
+    if args.revisions and args.revision != "upstream":
+        raise options.UsageError("--revision: give the revisions to check either as REVISION arguments or "
+                                 "with --revision, not both")
     specs = args.revisions or ([args.revision] if args.revision != "upstream" else bundled)
     ok, report = True, []
     if not args.json:
