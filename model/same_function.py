@@ -29,7 +29,7 @@ import z3
 
 from nvtlbi.impl.cint import CType, Word
 from nvtlbi.model import assumptions as AS
-from nvtlbi.model.engine import Engine, PathExplosion, in_own_z3_context
+from nvtlbi.model.engine import CrossCheckError, Engine, in_own_z3_context
 from nvtlbi.model.session import Session, of_call
 
 
@@ -91,7 +91,9 @@ def same_function(rev_a, rev_b, name: str, drop=(), session: Session | None = No
 
         try:
             paths = engine.explore(program, setup)
-        except (PathExplosion, Exception):      # noqa: BLE001 -- a read of the world, a Python error: cannot say
+        except CrossCheckError:
+            raise                       # the second solver disagreeing is an error wherever it happens
+        except Exception:               # noqa: BLE001 -- a read of the world, a loop past the bound, a Python error: cannot say
             return None
         for path in paths:
             if path.error is not None or path.truncated is not None:
