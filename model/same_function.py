@@ -13,8 +13,11 @@ It only says yes when it is sure.  "Cannot say" (None), and the caller falls
 back to the whole diff, when:
   - an argument is not a C word (an MMU, a vCPU: the function reads the
     world, whose answers this run does not model);
-  - the function reaches anything but C arithmetic and branches (a read of
-    the environment raises here, with no hooks entered);
+  - the function reaches anything but C arithmetic and branches: a read
+    of the host (PAGE_SIZE, a capability) or an act on it (WARN_ON, BUG(),
+    clear_fixmap) goes to hooks that refuse it (_NoWorld), since outside a
+    run impl/kernel.py would answer with fixed defaults (a 4K host, no
+    capability) and record a WARN_ON nowhere;
   - a path ends in a C outcome (undefined behaviour, BUG(), a lockdep
     failure) or is cut at the unwinding bound: an effect, not a value;
   - the solver gives up.
@@ -27,6 +30,7 @@ from typing import Dict, List, Optional
 
 import z3
 
+from nvtlbi.impl import context
 from nvtlbi.impl.cint import CType, Word
 from nvtlbi.model import assumptions as AS
 from nvtlbi.model.engine import CrossCheckError, Engine, in_own_z3_context
@@ -55,6 +59,17 @@ def changed(path_a: str, path_b: str) -> Optional[List[str]]:
     if ra != rb:
         return None
     return sorted(n for n in set(fa) | set(fb) if fa.get(n) != fb.get(n))
+
+
+class _ReadsTheWorld(Exception):
+    """The function used a hook: it is not a function of its arguments alone."""
+
+
+class _NoWorld:
+    """The hooks of the side-by-side run: every one refuses."""
+
+    def __getattr__(self, item: str) -> None:
+        raise _ReadsTheWorld(item)
 
 
 def _c_params(fn) -> Optional[List[tuple]]:
@@ -87,7 +102,8 @@ def same_function(rev_a, rev_b, name: str, drop=(), session: Session | None = No
 
         def program() -> tuple:
             args = state["args"]
-            return getattr(rev_a, name)(*args), getattr(rev_b, name)(*args)
+            with context.entered(hooks=_NoWorld()):
+                return getattr(rev_a, name)(*args), getattr(rev_b, name)(*args)
 
         try:
             paths = engine.explore(program, setup)

@@ -67,3 +67,19 @@ def test_undefined_behaviour_is_an_effect_not_a_value(tmp_path):
     a.write_text(head + body.format("").replace("<< x", "<< (x & u8(7))"))
     b.write_text(head + body.format(" | u8(0)").replace("<< x", "<< (x & u8(7))"))
     assert same_function(REV.load(str(a)), REV.load(str(b)), "f") is True
+
+
+def test_a_function_that_reads_the_host_or_warns_cannot_be_said_the_same(tmp_path):
+    """Outside a run, impl/kernel.py answers PAGE_SIZE for a 4K host and
+    records a WARN_ON nowhere: both versions below agree there, but not on a
+    16K host, and the second warns.  Neither is a function of its argument."""
+    head = SOURCE + "\n\n"
+    cases = [
+        ("return u64(x) & (PAGE_SIZE() - 1)", "return u64(x) & u64(0xfff)"),       # the host's page size
+        ("return u64(x)", "WARN_ON(x == 7)\n    return u64(x)"),                  # a warning the original lacks
+    ]
+    for i, (body_a, body_b) in enumerate(cases):
+        a, b = tmp_path / f"a{i}.py", tmp_path / f"b{i}.py"
+        a.write_text(head + f"@kfunc\ndef f(x: u8) -> u64:\n    {body_a}\n")
+        b.write_text(head + f"@kfunc\ndef f(x: u8) -> u64:\n    {body_b}\n")
+        assert same_function(REV.load(str(a)), REV.load(str(b)), "f") is None, body_b
