@@ -302,7 +302,7 @@ def _same_functions(orig, rev, drop):
 
 def _classify(original, mutant, path, shifts, drop, t0, op, concrete=True, levels=None, symbolic=True,
               baseline=None, same=True):
-    base = orig = None
+    base = None
 
     def done(verdict, evidence, example=None, by=""):
         return Classified(mutant.id, mutant.line, mutant.operator, mutant.change, verdict, evidence,

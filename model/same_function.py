@@ -33,6 +33,7 @@ import z3
 from nvtlbi.impl import context
 from nvtlbi.impl.cint import CType, Word
 from nvtlbi.model import assumptions as AS
+from nvtlbi.model.backend import bv
 from nvtlbi.model.engine import CrossCheckError, Engine, in_own_z3_context
 from nvtlbi.model.session import Session, of_call
 
@@ -120,9 +121,7 @@ def same_function(rev_a, rev_b, name: str, drop=(), session: Session | None = No
             a, b = pair
             if not isinstance(a, Word) or not isinstance(b, Word) or a.ctype != b.ctype:
                 return None
-            va = a.v if not isinstance(a.v, int) else z3.BitVecVal(a.v, a.ctype.width)
-            vb = b.v if not isinstance(b.v, int) else z3.BitVecVal(b.v, b.ctype.width)
-            r, _ = engine.check(path.facts, [va != vb])
+            r, _ = engine.check(path.facts, [bv(a.v, a.ctype.width) != bv(b.v, b.ctype.width)])
             if r != z3.unsat:
                 return None
         return True

@@ -39,7 +39,6 @@ def add_parser(sub, common):
                    help="do not run each mutant on generated concrete worlds first (model/evidence.py): "
                         "symbolic work only")
     common(p)
-    from nvtlbi import options
     options.ignores(p, "give the revision to mutate as REVISION", "revision")
     options.ignores(p, "a mutant is classified on every operand case and the op's default properties (narrow it "
                        "with --granule or --level)", "hint", "property")
