@@ -124,10 +124,13 @@ def _hooks():
     return ConcreteHooks() if hooks is None else hooks
 
 
-# A statement of a revision translated from C ends with the C file and line
-# it came from (nvtlbi/c/translator.py): a site is named by that, the user's
-# own file:line, not by the translation's temporary .py file.
-_C_SITE = re.compile(r"#\s*(?:case |default |switch \()?([^\s:#()]+\.[ch]):(\d+)\)?\s*$")
+# A statement of a revision translated from C ends with the file and line
+# of the C it came from (nvtlbi/c/translator.py): a site is named by that,
+# the user's own file:line, not by the translation's temporary .py file.
+# That file is whatever the user gave: a .c, but as often a mail or a patch
+# (.txt, .mbox, .patch, no extension at all); a path is told from other
+# comments by its "." or "/" (a comment such as "bits [56:55]" is none).
+_C_SITE = re.compile(r"#\s*(?:case |default |switch \()?([^\s:#()]*[./][^\s:#()]*):(\d+)\)?\s*$")
 
 
 def c_site(text):

@@ -4,6 +4,7 @@ errors for every class of unsupported input."""
 
 import json
 import os
+import shutil
 
 import pytest
 
@@ -157,6 +158,21 @@ def test_a_page_found_empty_is_no_stale_leaf(capsys):
     with open(os.path.join(C, "broken_u16.c")) as f:
         line = next(i for i, t in enumerate(f, 1) if "WARN_ON(!max_size)" in t)
     assert c["error"] == f"WARN_ON at {os.path.join(C, 'broken_u16.c')}:{line}"
+
+
+def test_a_warn_on_of_posted_text_is_named_by_the_post_s_line(tmp_path, capsys):
+    """Posted C comes as a mail or a patch as often as a .c: the site of its
+    own WARN_ON is the line of that file, not of the translation's .py in a
+    temporary directory the run deletes (and that a cached counterexample
+    went on naming in later runs)."""
+    post = tmp_path / "broken_u16.txt"
+    shutil.copy(os.path.join(C, "broken_u16.c"), post)
+    code = cli.main(["audit", str(post), "--granule", "4K", "--hint", "nohint", "--level", "2",
+                     "--property", "P2", "--jobs", "1", "--no-cache", "--json"])
+    res = json.loads(capsys.readouterr().out)["revisions"][0]["results"]
+    assert code == 1
+    line = next(i for i, t in enumerate(post.read_text().splitlines(), 1) if "WARN_ON(!max_size)" in t)
+    assert res[0]["counterexample"]["error"] == f"WARN_ON at {post}:{line}"
 
 
 # ---- unsupported input: one line, the construct, file and line, exit 2 ----------------------------
