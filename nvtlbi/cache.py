@@ -6,7 +6,10 @@ changed.
 
 The key is a SHA-256 of
   - the revision: its name (it names the obligations) and the text of its
-    file (for posted C, the translated module), plus, recorded when the
+    file; for posted C, the translated module's code without the names of
+    the post's lines (nvtlbi/sharing.py: a patch posted again unchanged is
+    the same code, proved once; its results are moved to the other post's
+    lines and name when read), plus, recorded when the
     entry is written and checked when it is read, the text of every other
     file outside nvtlbi and outside Python's own library that the proving
     worker had loaded (a revision importing a helper of its own);
@@ -63,8 +66,9 @@ import tempfile
 from dataclasses import dataclass, field
 
 from nvtlbi.model.verdict import COUNTEREXAMPLE, PROVED, VACUOUS, Result
+from nvtlbi import sharing
 
-FORMAT = 1
+FORMAT = 2          # 2: entries say whose they are (nvtlbi/sharing.py)
 ENV_DIR = "NVTLBI_CACHE_DIR"      # the cache's directory (tests point it at a temporary one)
 ENV_OFF = "NVTLBI_NO_CACHE"       # set (and not 0): as --no-cache
 ENTRIES = "entries"
@@ -224,8 +228,18 @@ def decode(text):
     return [Result(**d) for d in rows]
 
 
-def _checksum(key, deps, text):
-    return _sha(json.dumps([FORMAT, key, deps, text], sort_keys=True).encode())
+def _checksum(key, deps, text, who=None):
+    return _sha(json.dumps([FORMAT, key, deps, text, who], sort_keys=True).encode())
+
+
+def _who(ident):
+    """An Identity as the entry stores it (and the checksum covers: a
+    damaged one would move results to the wrong lines)."""
+    return None if ident is None else dataclasses.asdict(ident)
+
+
+def _identity(d):
+    return sharing.Identity(d["name"], d["code"], d["translated"], tuple(d["files"]), tuple(d["locations"]))
 
 
 @dataclass
@@ -236,15 +250,29 @@ class Use:
     from_cache: int = 0             # obligations whose result came from the cache
     obligations: int = 0            # obligations in the run
     why_off: str = ""
+    shared: dict = field(default_factory=dict)     # revision -> the revisions of the same code it took results of
 
     def as_json(self):
         return {"enabled": self.enabled, "directory": self.directory, "from_cache": self.from_cache,
-                "obligations": self.obligations} | ({"off": self.why_off} if not self.enabled else {})
+                "obligations": self.obligations} | ({"off": self.why_off} if not self.enabled else {}) | \
+            ({"shared": {k: sorted(v) for k, v in self.shared.items()}} if self.shared else {})
+
+    def notes(self, name):
+        """What a revision's report says of results it took from another revision."""
+        donors = sorted(self.shared.get(name, ()))
+        return [f"results taken from {', '.join(donors)}: the same code once translated, at other lines of the "
+                f"posts (nvtlbi/sharing.py); moved to this input's lines, counterexamples replayed on it"] \
+            if donors else []
 
     def line(self):
         if not self.enabled:
             return f"cache: off ({self.why_off})"
-        return f"cache: {self.from_cache} of {self.obligations} results from the cache ({self.directory})"
+        out = f"cache: {self.from_cache} of {self.obligations} results from the cache ({self.directory})"
+        for name, donors in sorted(self.shared.items()):
+            # where each result came from: another post's proof of the same code
+            out += (f"\ncache: {name} is the same code as {', '.join(sorted(donors))} (translated, but for the "
+                    f"lines of its posts): results proved for that revision, moved to its own lines")
+        return out
 
 
 @dataclass
@@ -255,6 +283,7 @@ class Cache:
     common: dict
     reported: set = field(default_factory=set)
     broken: bool = False            # the directory cannot be written: reported once, then read-only
+    moved: dict = field(default_factory=dict)      # (key, asker's name) -> the donor's name (get(): results moved)
 
     @property
     def entries(self):
@@ -266,12 +295,20 @@ class Cache:
     def key(self, name, revision_file, case):
         """The key of one job, or None when its revision's file cannot be
         read (then the job is simply proved)."""
+        who = self.identity(name, revision_file)
+        return None if who is None else self.key_of(who, case)
+
+    @staticmethod
+    def identity(name, revision_file):
+        """The revision's sharing.Identity, or None if its file cannot be read."""
         try:
-            text = _file_sha(revision_file)
+            return sharing.identity(revision_file, name)
         except OSError:
             return None
+
+    def key_of(self, who, case):
         # the key's document (not a --json output: its versions are in self.common)
-        keyed = {"format": FORMAT, **self.common, "revision": {"name": name, "text": text}, "case": case}
+        keyed = {"format": FORMAT, **self.common, "revision": who.key_part(), "case": case}
         return _sha(json.dumps(keyed, sort_keys=True).encode())
 
     def warn(self, path, why):
@@ -279,8 +316,11 @@ class Cache:
             self.reported.add(path)
             print(f"nvtlbi: warning: {path}: {why}; ignored, the obligations are proved again", file=sys.stderr)
 
-    def get(self, key):
-        """The Results stored under `key`, or None (absent, stale or bad)."""
+    def get(self, key, who=None):
+        """The Results stored under `key`, or None (absent, stale or bad).
+        who: the asking revision's Identity; results another revision of
+        the same code stored are moved to it (sharing.relocate), or None
+        where they cannot be."""
         path = self.path(key)
         try:
             with open(path, "rb") as f:
@@ -298,12 +338,20 @@ class Cache:
             if entry["key"] != key:
                 self.warn(path, "cache entry stored under another key")
                 return None
-            if entry["checksum"] != _checksum(key, deps, text):
+            if entry["checksum"] != _checksum(key, deps, text, entry.get("who")):
                 self.warn(path, "corrupt cache entry (checksum mismatch)")
                 return None
             if not isinstance(deps, dict):
                 raise TypeError("deps")
+            donor = _identity(entry["who"]) if entry.get("who") is not None else None
+            other = who is not None and donor is not None and donor != who
+            if other:
+                text = sharing.relocate(text, donor, who)
+                if text is None:
+                    return None             # names the other post where it cannot be moved: proved again
             results = decode(text)
+            if other:
+                sharing.set_name(results, who.name)
         except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError, RecursionError) as e:
             self.warn(path, f"corrupt cache entry ({type(e).__name__})")
             return None
@@ -313,17 +361,19 @@ class Cache:
                     return None
             except OSError:
                 return None
+        if other:
+            self.moved[key, who.name] = donor.name
         return results
 
-    def put(self, key, results, deps, what=""):
+    def put(self, key, results, deps, what="", who=None):
         """Store a job's results (when definite and exact); never raises."""
         if self.broken or not cacheable(results):
             return False
         text = encode(results)
         if text is None:
             return False
-        entry = {"format": FORMAT, "key": key, "what": what, "deps": deps, "results": text,
-                 "checksum": _checksum(key, deps, text)}
+        entry = {"format": FORMAT, "key": key, "what": what, "deps": deps, "results": text, "who": _who(who),
+                 "checksum": _checksum(key, deps, text, _who(who))}
         tmp = None
         try:
             os.makedirs(self.entries, mode=0o700, exist_ok=True)

@@ -96,40 +96,62 @@ def prove_many(specs, args, label=None, infos=None):
             for spec in specs for shift, level, hints in levels]
     # the slowest jobs (4K, older revisions) first, for a better balance on few cores
     jobs.sort(key=lambda j: (j.args[1] != 12,))
-    keys = [store.key(infos[j.revision].name, infos[j.revision].path,
-                      {"op": o.name, "shift": j.args[1], "level": j.args[2], "hints": list(j.args[3]),
-                       "properties": list(props)})
-            if store else None for j in jobs]
-    hits = _from_cache(store, jobs, keys, args, o.name)
+    who = {spec: store.identity(infos[spec].name, infos[spec].path) for spec in specs} if store else {}
+    keys = [store.key_of(who[j.revision],
+                         {"op": o.name, "shift": j.args[1], "level": j.args[2], "hints": list(j.args[3]),
+                          "properties": list(props)})
+            if store and who[j.revision] is not None else None for j in jobs]
+    asking = [who.get(j.revision) for j in jobs]
+    hits = _from_cache(store, jobs, keys, args, o.name, asking)
     todo = [i for i in range(len(jobs)) if i not in hits]
+    # revisions of the same code in this run (nvtlbi/sharing.py: a patch
+    # posted again unchanged): the first of each key is proved, the others
+    # then take its results from the cache, moved to their own lines
+    first, later, seen = [], [], set()
+    for i in todo:
+        (later if keys[i] is not None and keys[i] in seen else first).append(i)
+        seen.add(keys[i])
     progress = _progress(label or "prove") if sys.stderr.isatty() and len(todo) > 8 else None
-    done = dict(zip(todo, scheduler.run([jobs[i] for i in todo], args.jobs, args, progress)))
-    out = {spec: [] for spec in specs}
+    done = dict(zip(first, scheduler.run([jobs[i] for i in first], args.jobs, args, progress)))
     tally = CrossTally()
-    for i, job in enumerate(jobs):
-        if i in hits:
-            rs = hits[i]
-        else:
+
+    def stored(indices):
+        nonlocal tally
+        for i in indices:
             rs, counted, *files = done[i]
             tally += counted
             if store and keys[i] is not None:
-                store.put(keys[i], rs, files[0], job.what)
-        out[job.revision] += rs
+                store.put(keys[i], rs, files[0], jobs[i].what, asking[i])
+    stored(first)
+    if later:
+        hits.update(_from_cache(store, jobs, keys, args, o.name, asking, only=later))
+        again = [i for i in later if i not in hits]       # what could not be moved: proved itself
+        done.update(zip(again, scheduler.run([jobs[i] for i in again], args.jobs, args)))
+        stored(again)
+    out = {spec: [] for spec in specs}
+    for i, job in enumerate(jobs):
+        out[job.revision] += hits[i] if i in hits else done[i][0]
     if progress:
         print(file=sys.stderr)
     use.obligations = sum(len(rs) for rs in out.values())
     use.from_cache = sum(len(rs) for rs in hits.values())
+    for i in hits:          # each result says where it came from: another revision of the same code
+        donor = store.moved.get((keys[i], asking[i].name)) if asking[i] is not None else None
+        if donor is not None:
+            use.shared.setdefault(asking[i].name, set()).add(donor)
     return out, tally, use
 
 
-def _from_cache(store, jobs, keys, args, op=None):
+def _from_cache(store, jobs, keys, args, op=None, asking=None, only=None):
     """{job index: [Result]} of the jobs the cache holds, each cached
     counterexample replayed on impl/ in this run (in a worker per revision):
     an entry whose counterexample does not replay as it did is discarded,
     reported, and its job proved again."""
     if store is None:
         return {}
-    hits = {i: rs for i, k in enumerate(keys) if k is not None and (rs := store.get(k)) is not None}
+    asking = asking or [None] * len(jobs)
+    hits = {i: rs for i, k in enumerate(keys) if k is not None and (only is None or i in only)
+            and (rs := store.get(k, asking[i])) is not None}
     replays = {}            # spec -> [(job index, its counterexamples)]
     for i, rs in hits.items():
         cexs = [r for r in rs if r.verdict == COUNTEREXAMPLE]

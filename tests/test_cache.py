@@ -143,7 +143,7 @@ def test_a_cached_counterexample_is_replayed_in_the_run(filled, cache_dir, capsy
     cex = next(r for r in results if r.counterexample)
     cex.counterexample["replay"] = "replayed somewhere else"
     entry["results"] = cache.encode(results)
-    entry["checksum"] = cache._checksum(entry["key"], entry["deps"], entry["results"])
+    entry["checksum"] = cache._checksum(entry["key"], entry["deps"], entry["results"], entry["who"])
     victim.write_text(json.dumps(entry))
     code, second, err = run(capsys, NOLOOKUP_RUN)
     assert code == 1 and same(second) == same(first) and second["cache"]["from_cache"] == 2

@@ -214,7 +214,8 @@ def _audit(args, op, loaded, found, t0, tmp):
     entries = []
     for x in loaded:
         info = infos[x.path]
-        entries.append((info.name, x.path, by_spec[x.path], x.notes, info.assumes, x.origins))
+        entries.append((info.name, x.path, by_spec[x.path], x.notes + use.notes(info.name), info.assumes,
+                        x.origins))
     wall = time.perf_counter() - t0
     if args.json:
         doc = {"op": op.name, **where, "seconds": round(wall, 2), "dropped": args.drop,
