@@ -63,12 +63,19 @@ def _shift(name):
     return G.GRANULES[name]
 
 
-def from_counterexample(cex, host_blocks=False):
+def from_counterexample(cex, host_blocks=None):
     """host_blocks: fault each shadow leaf in at the model's host level
-    (a host block where the model has one), not as a host page."""
+    (a host block where the model has one), not as a host page.  None: the
+    world the counterexample's replay recorded (its "host_blocks", written
+    by say(); host pages if it has none), so that whoever rebuilds a
+    replayed counterexample (render, regress, mutation) rebuilds the world
+    that replayed."""
+    if host_blocks is None:
+        host_blocks = bool(cex.get("host_blocks", False))
     g, h = _shift(cex["granule"]), _shift(cex["host_granule"])
     sc = Scenario(g, h, cex["lpa2"], cex["feat_ttl"], cex["tlb_vtcr"], cex["val"], cex["property"],
                   expected_ranges=[(b, e - b, m) for b, e, m in cex["ranges"]])
+    sc.host_blocks = host_blocks
     sc.host_ttl = cex["host_ttl"]
     sc.vcpu_vtcr = cex["vcpu_vtcr"]
     sc.ia_bits = cex.get("ia_bits", 48)
@@ -230,10 +237,43 @@ def execute(sc, world, rev):
     return Outcome(ranges, rec.probes, stale, before, list(mmu.shadow_leaves()), error, faults, warnings, kind)
 
 
+def has_host_blocks(cex):
+    """Does the model put a shadow leaf the scenario faults in at a host
+    level above the host page (a host block)?  Only then is the world of
+    host blocks another world than that of host pages."""
+    h = _shift(cex["host_granule"])
+    return any(p["mmu"] == 0 and p["ret"] == 0 and p["valid"] and p["tag"] and "host_level" in p
+               and G.level_size(h, p["host_level"]) > 1 << h for p in cex["probes"] + cex.get("seeds", []))
+
+
 def replay(cex, rev):
-    """(replayed?, why, scenario, outcome)"""
+    """(replayed?, why, scenario, outcome).  The counterexample is replayed
+    in the world the model describes: first with every shadow leaf a host
+    page (the world of every replay before the model gave host levels), and
+    if that does not replay, with each leaf a host block at the model's host
+    level where the model has one (a failure can depend on it: a revision
+    reading the shadow leaf's own level).  The scenario says which world
+    (sc.host_blocks).  A counterexample whose replay recorded a world (a
+    cached one) is replayed in that world only."""
+    if "host_blocks" in cex:
+        worlds = (bool(cex["host_blocks"]),)
+    else:
+        worlds = (False, True) if has_host_blocks(cex) else (False,)
+    first = None
+    for host_blocks in worlds:
+        got = _replay_in(cex, rev, host_blocks)
+        if got[0]:
+            return got
+        first = first or got
+    if len(worlds) > 1:
+        ok, why, sc, out = first
+        return ok, f"{why} (with host pages; nor with host blocks at the model's host levels: {got[1]})", sc, out
+    return first
+
+
+def _replay_in(cex, rev, host_blocks):
     try:
-        sc = from_counterexample(cex)
+        sc = from_counterexample(cex, host_blocks)
         world = build(sc)
     except Exception as e:
         return False, f"scenario cannot be built concretely: {type(e).__name__}: {e}", None, None
@@ -242,20 +282,29 @@ def replay(cex, rev):
         return False, f"concrete range {_ranges(out.ranges)} differs from the model's {_ranges(sc.expected_ranges)}", sc, out
     if not out.violates(sc):
         return False, f"the concrete run satisfies {sc.prop}", sc, out
+    if host_blocks:
+        return True, "replayed on impl/ with host blocks at the model's host levels: the property fails concretely", sc, out
     return True, "replayed on impl/: the property fails concretely", sc, out
 
 
 def attach_cex(cex, rev, dropped=()):
     """Replay one counterexample (a result's, or one of its further causes)
-    and say in it whether it replayed."""
-    ok, why, _, _ = replay(cex, rev)
-    say(cex, ok, why, dropped)
+    and say in it whether it replayed, and in which world."""
+    ok, why, sc, _ = replay(cex, rev)
+    say(cex, ok, why, dropped, host_blocks=ok and sc.host_blocks)
 
 
-def say(cex, ok, why, dropped=()):
+def say(cex, ok, why, dropped=(), host_blocks=False):
     """Write a replay's outcome into the counterexample, as every op reports
-    it: replayed, NOT REPLAYED with assumptions dropped, else a MODEL BUG."""
+    it: replayed, NOT REPLAYED with assumptions dropped, else a MODEL BUG.
+    host_blocks: it replayed with host blocks at the model's host levels,
+    recorded as "host_blocks": true (absent: host pages) for whoever
+    rebuilds its scenario (from_counterexample)."""
     cex["replayed"] = ok
+    if host_blocks:
+        cex["host_blocks"] = True
+    else:
+        cex.pop("host_blocks", None)
     if ok:
         cex["replay"] = why
     elif dropped:
