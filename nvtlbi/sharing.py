@@ -110,8 +110,10 @@ def relocate(text: str, donor: Identity, asker: Identity) -> Optional[str]:
         return None
     if donor.name != asker.name:
         rest = rest.replace(f'"revision": {json.dumps(donor.name)}', "")
-        # as a word: a short name ("b", "v2") is part of many a word of a result
-        if re.search(rf"(?<![\w.]){re.escape(esc(donor.name))}(?![\w.])", rest):
+        # as a word of letters and digits: a short name ("b", "v2") is part
+        # of many a word of a result, while "_", "-", "." and "/" end one
+        # (an id "v1-4K-L2-...", a file "/tmp/.../v1.py:12")
+        if re.search(rf"(?<![A-Za-z0-9]){re.escape(esc(donor.name))}(?![A-Za-z0-9])", rest):
             return None
     return moved
 

@@ -76,7 +76,7 @@ def test_relocate_moves_only_what_names_a_place_of_the_donor(tmp_path):
     assert json.loads(sharing.relocate(good, a, b))[0]["counterexample"]["error"] == "WARN_ON at /p/b2.txt:22"
     # a line of the donor's post that is none of its places, the post
     # named without a line, the donor's name elsewhere: proved again
-    for bad in ("WARN_ON at /p/a1.txt:13", "see /p/a1.txt", "a1-4K-L2-nohint-P2"):
+    for bad in ("WARN_ON at /p/a1.txt:13", "see /p/a1.txt", "a1-4K-L2-nohint-P2", "WARN_ON at /tmp/x/a1.py:9"):
         assert sharing.relocate(json.dumps([{"revision": "a1", "reason": bad}]), a, b) is None, bad
     # other code (a repost that changed a statement): another identity, and
     # nothing moves to it; the cache key differs too, so it is proved itself
