@@ -22,6 +22,12 @@ class World:
     # the most iterations a loop of translated C may run (the proof's
     # --unwind); None: no bound (a concrete run, e.g. a replay, runs as C does)
     unwind: Optional[int] = None
+    # the bundled producers loaded in this block ({kind: Producer}, filled
+    # by impl/nested.py as they are first needed); None: each shadow fault,
+    # unmap and MMU switch loads its producer again.  Loading relinks the
+    # module (impl/linking.py), the same each time: a run of many generated
+    # worlds (model/evidence.py) spent a third of its time doing it again
+    producers: Optional[dict] = None
 
 
 CONCRETE = World()
@@ -34,12 +40,13 @@ def current() -> World:
 
 @contextlib.contextmanager
 def entered(hooks: Optional[Any] = None, backend: Optional[Any] = None,
-            unwind: Optional[int] = None) -> Iterator[World]:
-    """Run the block with these hooks, backend and/or loop bound (each
-    left as it is when not given)."""
+            unwind: Optional[int] = None, producers: Optional[dict] = None) -> Iterator[World]:
+    """Run the block with these hooks, backend, loop bound and/or the
+    bundled producers loaded once for it (each left as it is when not
+    given)."""
     now = _WORLD.get()
     world = World(now.hooks if hooks is None else hooks, now.backend if backend is None else backend,
-                  now.unwind if unwind is None else unwind)
+                  now.unwind if unwind is None else unwind, now.producers if producers is None else producers)
     token = _WORLD.set(world)
     try:
         yield world

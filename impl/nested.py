@@ -318,10 +318,9 @@ def s2_trans(trans, ipa):
 def run_unmap(mmu, start, size, producer=None):
     """kvm_pgtable_stage2_unmap of [start, start + size) on the shadow S2:
     the unmap producer (impl/producers/unmap.py) walks the concrete table."""
-    from nvtlbi.impl import producers
     from nvtlbi.impl.context import entered
     from nvtlbi.impl.kernel import ConcreteHooks
-    p = producer if producer is not None else (mmu.kvm.unmap_producer or producers.load("unmap"))
+    p = producer if producer is not None else (mmu.kvm.unmap_producer or _bundled("unmap"))
     with entered(hooks=ConcreteHooks(page_shift=mmu.pgt.shift)):
         return int(p.call("kvm_pgtable_stage2_unmap", mmu.pgt, Word(u64, start), Word(u64, size)))
 
@@ -331,11 +330,10 @@ def load_hw_mmu(vcpu, producer=None):
     handled before the guest runs): get_s2_mmu_nested picks the MMU for the
     vCPU's VTTBR_EL2/VTCR_EL2/HCR_EL2, reusing or recycling one
     (impl/producers/mmu.py), and a pending unmap empties it.  Returns it."""
-    from nvtlbi.impl import producers
     from nvtlbi.impl.context import entered
     from nvtlbi.impl.kernel import ConcreteHooks
     vm = vcpu.kvm
-    p = producer if producer is not None else (vm.mmu_producer or producers.load("mmu"))
+    p = producer if producer is not None else (vm.mmu_producer or _bundled("mmu"))
     shift = vm.mmus[0].pgt.shift
     with entered(hooks=ConcreteHooks(page_shift=shift)):
         vm.mmu_lock.acquire_write()
@@ -357,11 +355,23 @@ def put_hw_mmu(vcpu):
     vcpu.arch.hw_mmu = None
 
 
+def _bundled(kind):
+    """The bundled producer of `kind`: loaded once per block that entered a
+    dict for them (impl/context.py: World.producers), else loaded now."""
+    from nvtlbi.impl import context, producers
+    loaded = context.current().producers
+    if loaded is None:
+        return producers.load(kind)
+    p = loaded.get(kind)
+    if p is None:
+        p = loaded[kind] = producers.load(kind)
+    return p
+
+
 def _produce(mmu, ipa, trans, memslot, perm, granule, producer):
-    from nvtlbi.impl import producers
     from nvtlbi.impl.context import entered
     from nvtlbi.impl.kernel import ConcreteHooks
-    p = producer if producer is not None else (mmu.kvm.producer or producers.load("fault"))
+    p = producer if producer is not None else (mmu.kvm.producer or _bundled("fault"))
     with entered(hooks=ConcreteHooks(page_shift=mmu.pgt.shift)):
         ret = p.user_mem_abort(mmu, Word(u64, ipa), None if trans is None else s2_trans(trans, ipa), memslot,
                                Word(s32, int(perm)), Word(s64, granule))

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 
 from nvtlbi.impl import granule as G
-from nvtlbi.impl import oracle, tlbi
+from nvtlbi.impl import context, oracle, tlbi
 from nvtlbi.impl.nested import GuestS2, Translation
 from nvtlbi.model import hints as H
 from nvtlbi.model import properties as P
@@ -154,6 +154,11 @@ def search(rev, case, props, seed=0, budget=Budget(), drop=()):
     first world that breaks a property is its counterexample."""
     props = [p for p in props if P.applies(p, case.hint)]
     rng = random.Random(f"{seed}-{case.granule}-L{case.level}-{case.hint}")
+    with context.entered(producers={}):        # the bundled producers loaded once (impl/context.py)
+        return _search(rev, case, props, rng, budget, drop)
+
+
+def _search(rev, case, props, rng, budget, drop):
     found, t0 = {}, time.perf_counter()
     for _ in range(budget.worlds):
         if len(found) == len(props) or time.perf_counter() - t0 > budget.seconds:
@@ -247,6 +252,12 @@ def hunt(rev, cases, props, seed=0, budget=Budget(), drop=(), keep=None, op=None
     op = ops.op(op)
     if op.draw is None:
         return None
+    # the bundled producers loaded once for all the worlds (impl/context.py)
+    with context.entered(producers={}):
+        return _hunt(rev, cases, props, seed, budget, drop, keep, op)
+
+
+def _hunt(rev, cases, props, seed, budget, drop, keep, op):
     t0 = time.perf_counter()
     for case in cases:
         ps = [p for p in props if op.applies(p, case.hint)]

@@ -76,7 +76,9 @@ def prove_level(rev, shift, level, hints=HINTS, props=P.ISOLATION, drop=(), repl
     builds the symbolic environment of a run (SymEnv or a subclass)."""
     from nvtlbi.model import ops
     o = ops.op(op)
-    with of_call(session) as s:
+    # the replays build a concrete world per path and counterexample: the
+    # bundled producers they fault with are loaded once (impl/context.py)
+    with of_call(session) as s, context.entered(producers={}):
         return _prove_level(rev, shift, level, hints, props, drop, replay, s, make_env or o.make_env, o)
 
 
