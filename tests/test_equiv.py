@@ -42,6 +42,15 @@ def test_taking_mmu_lock_twice_is_a_lockdep_failure():
     assert r.example["a"]["error"] == "lockdep failure (lockdep: mmu_lock taken twice)"
 
 
+def test_unmapping_without_mmu_lock_is_a_lockdep_failure():
+    """__unmap_stage2_range asserts mmu_lock held for write (impl/kernel.py):
+    a handler that skips the lock where nothing else asserts it (a TLBI with
+    a usable hint needs no walk) was EQUIVALENT to upstream."""
+    r = diff("unlocked_unmap", Case(14, 3, "match"))
+    assert r.verdict == equiv.DIFFERENT and "error" in r.example["differs"]
+    assert r.example["a"]["error"] == "lockdep failure (lockdep: mmu_lock not held for write)"
+
+
 def test_the_example_shows_the_effect_on_each_side():
     a = diff("warn_nohint").example["a"]
     assert len(a["warnings"]) == 1 and a["warnings"][0].startswith("warn_nohint.py:")
