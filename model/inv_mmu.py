@@ -135,6 +135,11 @@ class SymS2Mmu(KvmS2Mmu):
         self.e_granule = z3.BitVec(f"mmu{i}.entry.granule", 8)
         self.pgt = _OneEntry(self)
 
+    @property
+    def kvm(self):
+        # kvm_s2_mmu_to_kvm: __unmap_stage2_range asserts its mmu_lock
+        return self.w.kvm
+
     def unmap_range(self, start, size):
         # kvm_stage2_unmap_range's walk (impl/producers/unmap.py) over this
         # MMU's one entry, as model/inv_unmap.py runs it
