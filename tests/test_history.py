@@ -94,3 +94,17 @@ def test_generated_regression_test_fails_on_the_bug_and_passes_on_a_fix(tmp_path
     assert "stale shadow leaves survived" in broken.stdout
     fixed = run({"NVTLBI_REVISION": "upstream"})
     assert fixed.returncode == 0, fixed.stdout
+
+
+def test_generated_regression_test_builds_the_vm_ipa_size(tmp_path, capsys):
+    """The scenario's IPA size (the shadow S2's ia_bits) is part of it: upstream's
+    range WARN_ON (unmap-range-warn) fires only past a 32-bit IPA space, and a
+    test built with the default 48 bits passed while the bug was present."""
+    test = tmp_path / "test_ia_bits.py"
+    code = cli.main(["cex", "--granule", "4K", "--level", "2", "--hint", "nohint", "--property", "P4",
+                     "--jobs", "1", "--no-cache", "--pytest", str(test)])
+    assert code == 1 and "IPA size 32 bits" in capsys.readouterr().out
+    ns = {}
+    exec(compile(test.read_text(), str(test), "exec"), ns)
+    with pytest.raises(AssertionError, match="stage2_apply_range"):
+        ns["test_upstream_4k_l2_nohint_p4"]()
