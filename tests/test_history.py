@@ -108,3 +108,12 @@ def test_generated_regression_test_builds_the_vm_ipa_size(tmp_path, capsys):
     exec(compile(test.read_text(), str(test), "exec"), ns)
     with pytest.raises(AssertionError, match="stage2_apply_range"):
         ns["test_upstream_4k_l2_nohint_p4"]()
+
+
+def test_a_regression_test_of_p5_is_refused_before_any_work(tmp_path, capsys):
+    """The generated test has no check of P5 (it was a KeyError, an internal error)."""
+    test = tmp_path / "test_p5.py"
+    assert cli.main(["cex", "--revision", "tests/revisions/nolookup.py", "--granule", "4K", "--property", "P5",
+                     "--jobs", "1", "--pytest", str(test)]) == 2
+    assert "--pytest: regression tests check P1, P2, P3, P4 (not P5)" in capsys.readouterr().err
+    assert not test.exists()

@@ -70,6 +70,11 @@ def run(args):
         return _invariants(args)
     if args.pytest and args.op != ops.DEFAULT:
         raise UsageError(f"--pytest: regression tests are generated for op {ops.DEFAULT} only (not {args.op})")
+    if args.pytest:
+        from nvtlbi import regress
+        other = sorted(set(args.property or ()) - set(regress.CHECKS))
+        if other:
+            raise UsageError(f"--pytest: regression tests check {', '.join(regress.CHECKS)} (not {', '.join(other)})")
     if args.id:
         _check_id(args)
     found = _try_concrete(args)
