@@ -81,7 +81,10 @@ def _with(upstream, preserve, path, pair):
     # unmap world's counterexample caches a level-1 translation, which no
     # 16K guest makes, and the replay cannot build it)
     ("unmap_keeps_tag.py", "4K-host4K",
-     "(a) unmap-preserves-invalid-untagged-4K-host4K: COUNTEREXAMPLE; replayed on impl/: invalid-untagged")] + ([
+     "(a) unmap-preserves-invalid-untagged-4K-host4K: COUNTEREXAMPLE; replayed on impl/: invalid-untagged"),
+    # an unmap that keeps blocks keeps every invariant, but not the leaves it must clear
+    ("unmap_pages_only.py", "4K-host4K",
+     "(a) unmap-preserves-overlap-cleared-4K-host4K: COUNTEREXAMPLE; replayed on impl/: overlap-cleared")] + ([
         # a recycle that keeps tlb_vtcr: 6 s, and proofs/test_invariants.py proves its counterexample
         ("mmu_keeps_vtcr.py", PAIR,
          "(a) recycle-preserves-vtcr-current: COUNTEREXAMPLE; replayed on impl/: vtcr-stable")]

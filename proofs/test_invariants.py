@@ -124,6 +124,25 @@ def test_unmap_that_keeps_the_tag_breaks_invalid_untagged():
     assert not broken_good, broken_good
 
 
+def test_unmap_that_keeps_blocks_breaks_overlap_cleared():
+    """An unmap walker that clears only pages keeps every per-entry invariant
+    (it writes less), and the end-to-end theorem was PROVED with it: the
+    unmap's own obligation, overlap-cleared, is a COUNTEREXAMPLE, replayed
+    as a TLBI whose unmap leaves the guest's block in the shadow S2."""
+    ob = I.Obligation("overlap-cleared", 12, 12, "unmap")
+    unmap = T.BY_NAME["unmap"]
+    p = producers.load(os.path.join(BROKEN, "unmap_pages_only.py"), "unmap")
+    o = unmap.prove(p, ob)
+    assert o.verdict == COUNTEREXAMPLE, (o.verdict, o.reason)
+    assert o.counterexample["old"]["level"] < 3 and o.counterexample["after"]["valid"], o.counterexample
+    events, broken, stale = unmap.replay(o.counterexample, p, 12, 12)
+    assert [n for n, _ in broken] == ["overlap-cleared"] and stale, (broken, events)
+    good = producers.load("unmap")
+    assert unmap.prove(good, ob).verdict == PROVED
+    _, broken_good, stale_good = unmap.replay(o.counterexample, good, 12, 12)
+    assert not broken_good and not stale_good, broken_good
+
+
 def test_recycle_that_keeps_tlb_vtcr_breaks_vtcr_current(preserve):
     """A recycle that refreshes tlb_vttbr but not tlb_vtcr: the MMU it
     returns does not cache the vCPU's VTCR_EL2 (COUNTEREXAMPLE).  Replayed:
