@@ -102,7 +102,7 @@ TRANSITIONS = [
                              "a pending unmap; an obligation would need tags in model/inv_mmu.py's per-entry "
                              "world and the pending disjunct in the fault and unmap worlds' predicate")),
     Transition("pending-unmap", "mmu", "check_nested_vcpu_requests: empty a pending MMU, clear pending_unmap",
-               STABLE, inv_mmu.prove, _no_replay, (),
+               STABLE, inv_mmu.prove, inv_mmu.replay_pending, (),
                _frame(invariants.INVARIANT, "its entry writes are kvm_stage2_unmap_range's over the whole IPA "
                                             "space: the unmap transition, whose obligations prove the predicate; "
                                             "clearing pending_unmap writes no entry"),

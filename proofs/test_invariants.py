@@ -143,6 +143,23 @@ def test_unmap_that_keeps_blocks_breaks_overlap_cleared():
     assert not broken_good and not stale_good, broken_good
 
 
+def test_pending_unmap_of_part_of_the_mmu_breaks_vtcr_stable():
+    """A pending unmap whose size is in pages, not bytes, empties the bottom
+    of the IPA space only: the MMU world assumed the walk reached its entry
+    (PROVED); now an entry it does not reach stays, a COUNTEREXAMPLE replayed
+    on impl/ (the transition had no replay)."""
+    t = T.BY_NAME["pending-unmap"]
+    ob = t.obligations()[0]
+    p = producers.load(os.path.join(BROKEN, "pending_unmap_pages.py"), "mmu")
+    o = t.prove(p, ob)
+    assert o.verdict == COUNTEREXAMPLE, (o.verdict, o.reason)
+    events, broken, _ = t.replay(o.counterexample, p, ob.shift, ob.host)
+    assert [n for n, _ in broken] == ["vtcr-stable"], (broken, events)
+    good = producers.load("mmu")
+    assert t.prove(good, ob).verdict == PROVED
+    assert not t.replay(o.counterexample, good, ob.shift, ob.host)[1]
+
+
 def test_recycle_that_keeps_tlb_vtcr_breaks_vtcr_current(preserve):
     """A recycle that refreshes tlb_vttbr but not tlb_vtcr: the MMU it
     returns does not cache the vCPU's VTCR_EL2 (COUNTEREXAMPLE).  Replayed:
