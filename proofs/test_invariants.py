@@ -124,6 +124,20 @@ def test_unmap_that_keeps_the_tag_breaks_invalid_untagged():
     assert not broken_good, broken_good
 
 
+def test_a_fault_that_maps_elsewhere_is_replayed_not_a_crash():
+    """A fault producer that swaps the input and output IPAs leaves no leaf
+    at the faulting IPA: the replay drew that leaf and crashed (an internal
+    error); now the counterexample replays, naming the leaf it lacks."""
+    ob = I.Obligation("tag-truth", 12, 12, "fault")
+    fault = T.BY_NAME["fault"]
+    p = producers.load(os.path.join(BROKEN, "fault_swapped_ipas.py"), "fault")
+    o = fault.prove(p, ob)
+    assert o.verdict == COUNTEREXAMPLE, (o.verdict, o.reason)
+    events, broken, _ = fault.replay(o.counterexample, p, 12, 12)
+    assert [n for n, _ in broken] == ["tag-truth"], (broken, events)
+    assert any("no shadow leaf maps" in e for e in events), events
+
+
 def test_unmap_that_keeps_blocks_breaks_overlap_cleared():
     """An unmap walker that clears only pages keeps every per-entry invariant
     (it writes less), and the end-to-end theorem was PROVED with it: the
