@@ -273,3 +273,9 @@ def test_a_limit_z3_cannot_hold_is_refused(capsys, argv):
 def test_a_selection_of_no_obligation_is_an_error_not_a_pass(capsys, argv, head):
     # cases (or a transition) selected, but no property (invariant) of them: was exit 0
     assert _one_error(capsys, argv + ["--jobs", "1"] if argv[0] != "invariants" else argv, head)
+
+
+def test_a_bound_no_revision_has_is_refused(capsys):
+    # upstream has no look-around bound: the table said "look-around bound 3", exit 0
+    assert _one_error(capsys, ["precision", "--revision", "upstream", "--bound", "3", "--tlbis", "5", "--no-solver",
+                               "--jobs", "1"], "--bound 3: no revision given has a look-around bound")
