@@ -117,3 +117,15 @@ def test_a_regression_test_of_p5_is_refused_before_any_work(tmp_path, capsys):
                      "--jobs", "1", "--pytest", str(test)]) == 2
     assert "--pytest: regression tests check P1, P2, P3, P4 (not P5)" in capsys.readouterr().err
     assert not test.exists()
+
+
+def test_no_regression_test_of_a_counterexample_that_does_not_replay(tmp_path, capsys):
+    """Without tag-truth the model's lying tag is no state impl/ builds: the
+    counterexample is NOT REPLAYED, and a test of it passed while the bug was
+    there.  None is written; the exit status stays 2."""
+    test = tmp_path / "test_not_replayed.py"
+    code = cli.main(["cex", "--drop", "tag-truth", "--granule", "16K", "--level", "2", "--hint", "nohint",
+                     "--property", "P2", "--jobs", "1", "--no-cache", "--pytest", str(test)])
+    out = capsys.readouterr().out
+    assert code == 2 and "NOT REPLAYED" in out, out
+    assert f"no regression test written to {test}" in out and not test.exists()
