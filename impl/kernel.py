@@ -418,7 +418,12 @@ def kvm_granule_size(level):
 def __unmap_stage2_range(mmu, start, size):
     """arch/arm64/kvm/mmu.c __unmap_stage2_range, which both unmap entry
     points of every era reach (kvm_stage2_unmap_range, the NV series'
-    kvm_unmap_stage2_range), with its two warnings:
+    kvm_unmap_stage2_range), with its lock assertion and its two warnings:
+
+    - lockdep_assert_held_write(&kvm->mmu_lock) (assert_spin_locked while
+      mmu_lock was a spinlock, before 5.15): a caller that unmaps without
+      mmu_lock held for write is a lockdep failure, as it is in the kernel,
+      even when nothing it calls first asserts the lock.
 
     - WARN_ON(size & ~PAGE_MASK): a size that is not whole host pages
       (present since the pre-kvm_pgtable unmap_stage2_range).  The walk
@@ -437,6 +442,7 @@ def __unmap_stage2_range(mmu, start, size):
     of the NV series before it (407296448); hyp/pgtable.c _kvm_pgtable_walk
     (209512387); nested S2s take ia_bits = kvm_get_pa_bits(kvm)
     (init_nested_s2_mmu, N1_nested_3949706.txt:48)."""
+    lockdep_assert_held_write(kvm_s2_mmu_to_kvm(mmu).mmu_lock)
     start, size = convert(start, u64), convert(size, u64)
     end = start + size
     # both WARN_ONs' values are ignored: warn_if records them on a symbolic

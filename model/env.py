@@ -134,7 +134,29 @@ class SymPgt:
         return Word(u8, self.env.ia_bits)
 
 
-class SymMMU(KvmS2Mmu):
+# the attributes that hold a kvm_s2_mmu field, by the field's kernel name
+_FIELD_OF = {"guest_vtcr": "tlb_vtcr", "guest_vttbr": "tlb_vttbr", "host_vtcr": "vtcr"}
+
+
+class ReadOnlyMmu(KvmS2Mmu):
+    """An MMU of a TLBI op's symbolic world, fixed once built.  KVM's TLBI
+    handlers read struct kvm_s2_mmu and never write it (the fault and MMU
+    producers do, impl/producers/); a revision that writes one has an effect
+    that no property checks and `diff` does not compare (and the second
+    revision of a diff would run on the first one's write), so the write is
+    refused: an error naming the revision's line, never a verdict."""
+
+    def _fix(self):
+        object.__setattr__(self, "_fixed", True)
+
+    def __setattr__(self, name, value):
+        if getattr(self, "_fixed", False):
+            raise AttributeError(f"the TLBI handler writes mmu->{_FIELD_OF.get(name, name)}: nvtlbi models a "
+                                 f"handler that only reads struct kvm_s2_mmu (no property or diff would see it)")
+        object.__setattr__(self, name, value)
+
+
+class SymMMU(ReadOnlyMmu):
     """struct kvm_s2_mmu: the era gives `mmu.vtcr` / `mmu.tlb_vtcr` their
     meaning (impl/eras.py); `guest_vtcr` and `host_vtcr` hold the values."""
 
@@ -144,6 +166,7 @@ class SymMMU(KvmS2Mmu):
         self.kvm = env.kvm
         self.guest_vtcr = Word(u64, env.vtcr if index == 0 else z3.BitVec("s2off.tlb_vtcr", 64))
         self.pgt = SymPgt(env, index)
+        self._fix()
 
     @property
     def host_vtcr(self):

@@ -23,7 +23,7 @@ revision have:
             shift, a division by zero: cint.UndefinedBehaviour), a read of
             an uninitialised local (kernel.Uninitialised), or a failed
             lockdep assertion (lockdep_assert_held_write without mmu_lock,
-            or mmu_lock taken twice): impl/outcome.C_OUTCOMES;
+            the unmap's own among them, or mmu_lock taken twice): impl/outcome.C_OUTCOMES;
   mmu_lock  whether the handler returns with kvm->mmu_lock still held
             (spin_lock / write_lock without the unlock: the next TLBI
             deadlocks).  Not compared on a path that ends in BUG() or an

@@ -135,6 +135,11 @@ class SymS2Mmu(KvmS2Mmu):
         self.e_granule = z3.BitVec(f"mmu{i}.entry.granule", 8)
         self.pgt = _OneEntry(self)
 
+    @property
+    def kvm(self):
+        # kvm_s2_mmu_to_kvm: __unmap_stage2_range asserts its mmu_lock
+        return self.w.kvm
+
     def unmap_range(self, start, size):
         # kvm_stage2_unmap_range's walk (impl/producers/unmap.py) over this
         # MMU's one entry, as model/inv_unmap.py runs it
@@ -144,7 +149,15 @@ class SymS2Mmu(KvmS2Mmu):
         pte = z3.BitVec(f"mmu{self.i}.entry.pte", 64)
         w.engine.assume(CASE, (z3.Extract(0, 0, pte) == 1) == self.e_valid)
         self.pgt.old, self.pgt.writes = pte, []
-        w.engine.assume(CASE, z3.ULT(self.pgt.base, _bv(start) + _bv(size)))
+        # the entry is inside the table's input range; the walk reaches it
+        # only when it overlaps [start, start + size): a caller that unmaps
+        # less than the whole MMU leaves the entry as it was (assuming the
+        # overlap proved a pending unmap of half the IPA space)
+        base = self.pgt.base
+        w.engine.assume(CASE, z3.ULT(base, z3.BitVecVal(1 << self.pgt.ia_bits, 64)))
+        page = _bv(w.hooks.granule_size(3))
+        if not w.engine.decide(z3.And(z3.ULT(base, _bv(start) + _bv(size)), z3.ULT(_bv(start), base + page))):
+            return
         producers.load("unmap").call("stage2_unmap_walker", _Ctx(self.pgt), 1)
         after = self.pgt.writes[-1] if self.pgt.writes else pte
         self.e_valid = z3.Extract(0, 0, after) == 1
@@ -248,7 +261,9 @@ class MmuWorld:
                "mmus": [{"tlb_vttbr": val(_bv(x.guest_vttbr)), "tlb_vtcr": val(_bv(x.guest_vtcr)),
                          "s2_enabled": val(_truth(x.nested_stage2_enabled)),
                          "pending_unmap": val(_truth(x.pending_unmap)),
-                         "entry_valid": val(x.e_valid), "entry_granule": val(x.e_granule)} for x in self.mmus]}
+                         "entry_valid": val(x.e_valid), "entry_granule": val(x.e_granule),
+                         "entry_addr": val(x.pgt.base)} for x in self.mmus],
+               "host_page_shift": val(self.hooks.shift)}
         if self.returned is not None:
             out["returned"] = self.mmus.index(self.returned)
         return out
@@ -275,7 +290,7 @@ def prove(producer, ob: Obligation, session: Optional[Session] = None) -> Outcom
 
 
 # ---- counterexamples as event traces, replayed on impl/ ----------------------------------
-def replay(cex, producer, shift, host):
+def replay(cex, producer, shift, host, at=0, pending=False):
     """Replay a recycle counterexample on impl/: the nested guest runs on
     MMU 0 (a lookup hit) and faults under the guest's first VTCR_EL2; back in
     the guest hypervisor it writes VTCR_EL2 (another granule) and re-enters
@@ -283,7 +298,10 @@ def replay(cex, producer, shift, host):
     pending unmap empties it, and the nested guest faults again.  Returns
     (events, violations after the second fault, []).  The obligation has
     no granule pair (shift, host None): the replay takes a 16K guest on 4K
-    host pages, the pair with a second guest granule on either side."""
+    host pages, the pair with a second guest granule on either side.  `at`:
+    the IPA of the first fault (a pending-unmap counterexample's entry);
+    `pending`: the violations right after the pending unmap, before the
+    second fault (which could overwrite the leaf the unmap left)."""
     from nvtlbi.impl import granule as G
     shift = G.GRANULES["16K"] if shift is None else shift
     host = G.GRANULES["4K"] if host is None else host
@@ -303,9 +321,10 @@ def replay(cex, producer, shift, host):
     mmu = load_hw_mmu(vcpu)
     events.append(f"enter the nested guest: get_s2_mmu_nested returns MMU {vm.mmus.index(mmu)}")
     l1 = G.guest_leaf_levels(shift)[-1]
-    g1.map(0, l1, 0)
-    handle_shadow_fault(mmu, g1, 0)
-    events.append(f"nested fault at 0x0 under {G.name(shift)}: {len(list(mmu.pgt.leaves()))} shadow leaf in MMU "
+    at &= ~((1 << shift) - 1)
+    g1.map(at, l1, at)
+    handle_shadow_fault(mmu, g1, at)
+    events.append(f"nested fault at {at:#x} under {G.name(shift)}: {len(list(mmu.pgt.leaves()))} shadow leaf in MMU "
                   f"{vm.mmus.index(mmu)}")
     put_hw_mmu(vcpu)
     vcpu.sys_regs["VTCR_EL2"] = g2.vtcr
@@ -313,9 +332,32 @@ def replay(cex, producer, shift, host):
     mmu = load_hw_mmu(vcpu)
     events.append(f"enter the nested guest: {producer.name}'s get_s2_mmu_nested returns MMU {vm.mmus.index(mmu)}, "
                   f"tlb_vtcr {int(mmu.guest_vtcr):#x}, pending unmap done: {len(list(mmu.pgt.leaves()))} leaves")
+    if pending:
+        # right after the pending unmap, per entry (impl/'s check compares
+        # only tlb_vtcr with a guest): a valid leaf it left caches a
+        # translation of another granule than tlb_vtcr's, no unmap pending
+        now = G.shift_of_tg0(int(mmu.guest_vtcr) >> 14 & 3)
+        left = [(b, s, o) for b, s, _, _, o in mmu.shadow_leaves() if o is not None and o.shift != now]
+        return events, [("vtcr-stable", f"shadow leaf [{b:#x}, {b + s:#x}) caches {o}, in an MMU whose tlb_vtcr "
+                                        f"is {G.name(now)}, no unmap pending")
+                        for b, s, o in left if not mmu.pending_unmap], []
     l2 = G.guest_leaf_levels(g2.shift)[-1]
     g2.map(0, l2, 0)
     handle_shadow_fault(mmu, g2, 0)
     events.append(f"nested fault at 0x0 under {G.name(g2.shift)}: shadow leaf {mmu.pgt.leaf(0)[:2]}")
     broken = [v for v in violations(mmu, g2) if v[0] in ("vtcr-stable", "vtcr-current")]
     return events, broken, []
+
+
+def replay_pending(cex, producer, shift, host):
+    """Replay a pending-unmap counterexample on impl/: the recycle's events,
+    the first fault at the IPA of the entry the pending unmap left valid
+    (MMU 0's), so that a
+    check_nested_vcpu_requests that unmaps less than the whole MMU leaves
+    it; `producer` (an mmu file) is both the recycle and the pending unmap.
+    Its granules are the recycle replay's (the world leaves them open)."""
+    m0 = cex["mmus"][0]
+    if not m0["entry_valid"]:
+        return ["not replayed: MMU 0's entry is invalid, which no event sequence here leaves"], [], []
+    return replay(cex, producer, shift, host, at=m0["entry_addr"], pending=True)
+

@@ -61,9 +61,17 @@ class _Pgt:
         self.w = w
 
     def walk(self, addr, size, walker):
+        # the entry is visited when it overlaps the walked range; one the
+        # walk does not reach keeps its value (what overlap-cleared checks
+        # when the walked range is not the one the unmap was given)
         w = self.w
-        w.engine.assume(CASE, z3.And(z3.ULT(w.base, _bv(addr) + _bv(size)), z3.ULT(_bv(addr), w.base + w.hsize)))
+        if not w.engine.decide(_overlaps(w.base, w.hsize, _bv(addr), _bv(size))):
+            return 0
         return walker.cb(_Ctx(w), 1)
+
+
+def _overlaps(base, bsize, start, size):
+    return z3.And(z3.ULT(base, start + size), z3.ULT(start, base + bsize))
 
 
 def _bv(x):
@@ -128,6 +136,8 @@ class UnmapWorld:
         valid, tag, _ = self.after()
         if invariant == "vtcr-stable":
             return z3.And(valid, z3.Not(self.stable))
+        if invariant == "overlap-cleared":
+            return z3.And(self.old_valid, _overlaps(self.base, self.hsize, self.start, self.size), valid)
         return z3.Not(entry_ok(invariant, valid, tag, self.hsize, self.base, self.clevel, self.csize, self.cbase))
 
     def counterexample(self, m):
@@ -174,6 +184,7 @@ def replay(cex, producer, shift, host, tlbi_revision="upstream"):
     `producer`.  Returns (events, violations after the unmap, stale leaves).
     Only a valid old entry is made by events; any other is not replayed
     (events: one line saying so, no violation)."""
+    from nvtlbi.impl import descriptor as D
     from nvtlbi.impl import granule as G
     from nvtlbi.impl import revision as REV
     from nvtlbi.impl.invariants import violations
@@ -204,6 +215,9 @@ def replay(cex, producer, shift, host, tlbi_revision="upstream"):
     events.append(f"TLBI IPAS2E1IS {addr:#x} no hint ({tlbi_revision}): unmaps [{un[0]:#x}, {un[0] + un[1]:#x}) "
                   f"with {producer.name}: the entry at {addr:#x} (level {at}) is now {d:#x}")
     broken = [v for v in violations(mmu, guest) if v[0] in INVARIANT]
+    if D.is_valid(d) and d == leaf[3]:
+        broken.append(("overlap-cleared", f"the shadow leaf [{leaf[0]:#x}, {leaf[0] + leaf[1]:#x}) survives the "
+                                          f"unmap of [{un[0]:#x}, {un[0] + un[1]:#x}), which overlaps it"))
     t = Translation(shift, level, tbase, tbase)
     stale = [(b, s, o) for b, s, _, _, o in mmu.shadow_leaves() if o is not None and o.overlaps(t)]
     for b, s, o in stale[:3]:

@@ -372,6 +372,14 @@ def initial_holds(shift, host):
 
 
 # ---- counterexamples as event traces, replayed on impl/ ----------------------------------
+def _leaf_text(leaf, at):
+    """A shadow leaf as an event shows it; a producer may map none at the
+    faulting IPA (it mapped elsewhere): that is said, not assumed away."""
+    if leaf is None:
+        return f"no shadow leaf maps {at:#x} (the producer mapped none there)"
+    return f"shadow leaf [{leaf[0]:#x}, {leaf[0] + leaf[1]:#x}) tag {leaf[3] >> 55 & 3}"
+
+
 def replay(cex, producer, shift, host, tlbi_revision="upstream"):
     """Replay a counterexample as events on impl/: the guest maps the
     translation, the nested guest faults (the producer runs; for a permission
@@ -402,25 +410,22 @@ def replay(cex, producer, shift, host, tlbi_revision="upstream"):
         osize = cex["old"]["size"]
         handle_shadow_fault(mmu, guest, ipa, vma_pagesize=osize, force_pte=osize == 1 << host)
         old = mmu.pgt.leaf(ipa)
-        events.append(f"nested fault at {ipa:#x} (backing {osize:#x}): shadow leaf "
-                      f"[{old[0]:#x}, {old[0] + old[1]:#x}) tag {old[3] >> 55 & 3}")
+        events.append(f"nested fault at {ipa:#x} (backing {osize:#x}): {_leaf_text(old, ipa)}")
         handle_perm_fault(mmu, guest, ipa, **backing)
         what = "permission fault (a write)"
     else:
         handle_shadow_fault(mmu, guest, ipa, **backing)
         what = "nested fault"
     leaf = mmu.pgt.leaf(ipa)
-    events.append(f"{what} at {ipa:#x} ({how}): shadow leaf "
-                  f"[{leaf[0]:#x}, {leaf[0] + leaf[1]:#x}) tag {leaf[3] >> 55 & 3}")
-    if cex["perm"] and leaf[1] < old[1]:
+    events.append(f"{what} at {ipa:#x} ({how}): {_leaf_text(leaf, ipa)}")
+    if cex["perm"] and leaf is not None and old is not None and leaf[1] < old[1]:
         events.append(f"  (the map replaced the block [{old[0]:#x}, {old[0] + old[1]:#x}) by a table: "
                       f"the rest of it is unmapped)")
     broken = [v for v in violations(mmu, guest) if v[0] in INVARIANT]
-    other = tbase if leaf[0] != tbase else tbase + leaf[1]
-    if leaf[1] < gsize and mmu.pgt.leaf(other) is None:
+    other = None if leaf is None else tbase if leaf[0] != tbase else tbase + leaf[1]
+    if other is not None and leaf[1] < gsize and mmu.pgt.leaf(other) is None:
         handle_shadow_fault(mmu, guest, other, **backing)
-        l2 = mmu.pgt.leaf(other)
-        events.append(f"nested fault at {other:#x}: shadow leaf [{l2[0]:#x}, {l2[0] + l2[1]:#x}) tag {l2[3] >> 55 & 3}")
+        events.append(f"nested fault at {other:#x}: {_leaf_text(mmu.pgt.leaf(other), other)}")
     guest.unmap(tbase, level)
     events.append(f"guest breaks [{tbase:#x}, {tbase + gsize:#x}) (invalid entry)")
     run(vm, make_operand(ipa, 0), REV.load(tlbi_revision))

@@ -9,10 +9,9 @@ import z3
 
 from nvtlbi.impl import granule as G
 from nvtlbi.impl.cint import UndefinedBehaviour, Word, s32, u8, u64
-from nvtlbi.impl.eras import KvmS2Mmu
 from nvtlbi.model import arch as A
 from nvtlbi.model.assumptions import CASE, GET_LEAF_RANGE, GRANULE_ORDER
-from nvtlbi.model.env import SymLock, A_bv
+from nvtlbi.model.env import A_bv, ReadOnlyMmu, SymLock
 
 N_MMUS = 2          # shadow MMUs in kvm->arch.nested_mmus: each may share the VMID or not, be free or not
 
@@ -79,11 +78,12 @@ class _RangePgt:
         raise NotImplementedError("the range path reads no shadow S2 (kvm_pgtable_get_leaf is not modelled there)")
 
 
-class RangeMMU(KvmS2Mmu):
+class RangeMMU(ReadOnlyMmu):
     def __init__(self, env, index):
         self.env, self.index, self.kvm = env, index, env.kvm
         self.guest_vttbr = Word(u64, z3.BitVec(f"mmu{index}.tlb_vttbr", 64))
         self.pgt = _RangePgt(env)
+        self._fix()
 
     def unmap_range(self, start, size):
         self.env.unmaps.append((A_bv(start), A_bv(size), self.index))

@@ -62,6 +62,12 @@ ESTABLISHED: Dict[str, str] = {
                     "true while the nested guest runs because VTCR_EL2 changes only in the guest hypervisor's "
                     "context, and entering the nested guest again picks the MMU anew (kvm_vcpu_put_hw_mmu / "
                     "kvm_vcpu_load_hw_mmu): this run-loop argument is not proved",
+    # what links (b) to the shadow state: P1-P3 prove the range the TLBI
+    # unmaps covers T; the unmap must then clear every valid leaf the range
+    # overlaps (an unmap that keeps one preserved every invariant above and
+    # left the theorem PROVED with T's leaf still mapped)
+    "overlap-cleared": "kvm_pgtable_stage2_unmap leaves no valid leaf that overlaps the range it was given "
+                       "(model/inv_unmap.py: the visited entry, or one the walk skips)",
 }
 
 
@@ -76,7 +82,7 @@ TRANSITIONS = [
                ("the MMU the fault runs on is in use (CnP clear): the written leaf's vtcr-stable checks only its "
                 "granule; vtcr-current's first half, which the recycle proves of the MMU it returns",)),
     Transition("unmap", "unmap", "kvm_pgtable_stage2_unmap (kvm_stage2_unmap_range): clear every leaf of a range",
-               invariants.INVARIANT + STABLE, inv_unmap.prove, inv_unmap.replay),
+               invariants.INVARIANT + STABLE + ("overlap-cleared",), inv_unmap.prove, inv_unmap.replay),
     Transition("recycle", "mmu", "get_s2_mmu_nested: reuse the MMU of the vCPU's VTTBR/VTCR, or recycle one "
                "(pending unmap, new tlb_vttbr/tlb_vtcr)", STABLE + ("vtcr-current",), inv_mmu.prove, inv_mmu.replay,
                ("some MMU of kvm->arch.nested_mmus has no reference when the lookup misses: two MMUs per vCPU, "
@@ -96,7 +102,7 @@ TRANSITIONS = [
                              "a pending unmap; an obligation would need tags in model/inv_mmu.py's per-entry "
                              "world and the pending disjunct in the fault and unmap worlds' predicate")),
     Transition("pending-unmap", "mmu", "check_nested_vcpu_requests: empty a pending MMU, clear pending_unmap",
-               STABLE, inv_mmu.prove, _no_replay, (),
+               STABLE, inv_mmu.prove, inv_mmu.replay_pending, (),
                _frame(invariants.INVARIANT, "its entry writes are kvm_stage2_unmap_range's over the whole IPA "
                                             "space: the unmap transition, whose obligations prove the predicate; "
                                             "clearing pending_unmap writes no entry"),

@@ -38,6 +38,16 @@ class SymVt:
         self.wr = V.S1WalkResult(Word(u64, self.pa0), Word(u8, env.level), Word(u8, self.nG0), Word(u16, self.asid0))
         for f in env.memo(("vt-facts", j), lambda: self._facts(env)):
             env.engine.assume(CASE, f)
+        object.__setattr__(self, "_fixed", True)
+
+    def __setattr__(self, name, value):
+        # the invalidation writes vt->valid only (invalidate_vncr); any other
+        # field is state no property or diff compares, and the second
+        # revision of a diff would run on the first one's write: refused
+        if getattr(self, "_fixed", False) and name != "valid":
+            raise AttributeError(f"the invalidation writes vt->{name}: nvtlbi models one that writes only "
+                                 f"vt->valid (no property or diff would see it)")
+        object.__setattr__(self, name, value)
 
     def _facts(self, env):
         g = env.case.shift

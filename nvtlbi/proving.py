@@ -133,6 +133,12 @@ def prove_many(specs, args, label=None, infos=None):
         out[job.revision] += hits[i] if i in hits else done[i][0]
     if progress:
         print(file=sys.stderr)
+    if not any(out.values()):
+        # cases were selected, but no property applies to their operand
+        # cases: a run that proves nothing is no pass (it exited 0)
+        given = " ".join(f"--{opt} {v}" for opt in ("hint", "property") for v in getattr(args, opt, None) or ())
+        raise UsageError(f"{given or '--property'}: selects no obligation of op {o.name} (no property of "
+                         f"{', '.join(props)} applies to the operand cases selected)")
     use.obligations = sum(len(rs) for rs in out.values())
     use.from_cache = sum(len(rs) for rs in hits.values())
     for i in hits:          # each result says where it came from: another revision of the same code

@@ -26,7 +26,7 @@ def test_{fn}():
     rev = REV.load(REVISION)
     guest = GuestS2({shift}, lpa2={lpa2})
     vm = VM(feat_ttl={feat}, host_ttl={host_ttl})
-    mmu = new_mmu(vm, guest, {host_shift})
+    mmu = new_mmu(vm, guest, {host_shift}, ia_bits={ia_bits})     # the VM's IPA size, the shadow S2's ia_bits
     mmu.guest_vtcr = Word(u64, {tlb_vtcr:#x})
     vm.vcpu.sys_regs["VTCR_EL2"] = {vcpu_vtcr:#x}
 {s2off}{steps}
@@ -57,13 +57,13 @@ def generate(result, spec, path):
     lines = []
     for kind, arg in sc.steps:
         lines.append(f"    {step(kind).emit(arg)}")
-    s2off = f"    new_mmu(vm, guest, {sc.host_shift}, s2_enabled=False)\n" if sc.s2off else ""
+    s2off = f"    new_mmu(vm, guest, {sc.host_shift}, s2_enabled=False, ia_bits={sc.ia_bits})\n" if sc.s2off else ""
     fields = dict(ipa=sc.ipa, ttl=sc.ttl, feat=sc.feat_ttl, lpa2=sc.lpa2)
     from nvtlbi import report
     text = TEMPLATE.format(
         id=result.id, why=report.why(result), file=path, spec=spec,
         fn=result.id.replace("-", "_").lower(), shift=sc.shift, lpa2=sc.lpa2, feat=sc.feat_ttl,
-        host_ttl=sc.host_ttl, host_shift=sc.host_shift, tlb_vtcr=sc.tlb_vtcr, vcpu_vtcr=sc.vcpu_vtcr,
+        host_ttl=sc.host_ttl, host_shift=sc.host_shift, ia_bits=sc.ia_bits, tlb_vtcr=sc.tlb_vtcr, vcpu_vtcr=sc.vcpu_vtcr,
         s2off=s2off, steps="\n".join(lines), val=sc.val, ipa=sc.ipa, ttl=sc.ttl,
         check=CHECKS[result.property].format(**fields))
     from nvtlbi import options

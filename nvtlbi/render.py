@@ -180,23 +180,29 @@ def invariant_trace(tr, producer):
     events replayed on impl/: the guest's map, the fault(s) the producer
     handles, the guest's break, the TLBI and what it leaves."""
     from nvtlbi.impl.assumptions import BY_NAME
+    from nvtlbi.model.transitions import ESTABLISHED
     c = tr.counterexample
-    g, h = G.name(tr.shift), G.name(tr.host)
+    # an MMU transition's obligation has no granule pair (its replay picks one)
+    pair = (f"guest {G.name(tr.shift)}, host {G.name(tr.host)} pages" if tr.shift is not None else
+            "granules open in the solver's world: the events pick a pair")
+    # an obligation is an assumption's, or what a transition establishes (overlap-cleared)
+    meaning = BY_NAME[tr.invariant].meaning if tr.invariant in BY_NAME else ESTABLISHED[tr.invariant]
     if tr.transition != "fault":        # the solver's state is the transition's own: its events say it
         out = [f"{tr.id}: COUNTEREXAMPLE: the {tr.transition} transition of producer {producer.name} "
-               f"({producer.path}) breaks {tr.invariant}", f"  {tr.invariant}: {BY_NAME[tr.invariant].meaning}",
-               f"  the events, replayed on impl/ (guest {g}, host {h} pages):"]
+               f"({producer.path}) breaks {tr.invariant}", f"  {tr.invariant}: {meaning}",
+               f"  the events, replayed on impl/ ({pair}):"]
         out += [f"    {n}. {e}" for n, e in enumerate(tr.events, 1)]
         out += [f"  replayed on impl/: after these events, {name} breaks: {d}" for name, d in tr.broken]
         if not tr.broken:
             out.append("  MODEL BUG: the events do not break the assumption on impl/")
         return "\n".join(out)
+    g, h = G.name(tr.shift), G.name(tr.host)
     base = c["ipa"] & ~(c["guest_size"] - 1)
     old = c["old"]
     what = "a permission fault (a write)" if c["perm"] else "a translation fault"
     out = [f"{tr.id}: COUNTEREXAMPLE: the {tr.transition} transition of producer {producer.name} ({producer.path}) "
            f"breaks {tr.invariant}",
-           f"  {tr.invariant}: {BY_NAME[tr.invariant].meaning}",
+           f"  {tr.invariant}: {meaning}",
            f"  the solver's state: guest {g} L{c['guest_level']} translation {rng(base, c['guest_size'])} -> "
            f"{hx(c['guest_oa'])}; {what} at IPA {hx(c['ipa'])}, host {h} pages, backing {size_name(c['vma_pagesize'])}"
            + (", force_pte" if c["force_pte"] else "") + (", THP" if c["thp"] else "")

@@ -81,7 +81,10 @@ def _with(upstream, preserve, path, pair):
     # unmap world's counterexample caches a level-1 translation, which no
     # 16K guest makes, and the replay cannot build it)
     ("unmap_keeps_tag.py", "4K-host4K",
-     "(a) unmap-preserves-invalid-untagged-4K-host4K: COUNTEREXAMPLE; replayed on impl/: invalid-untagged")] + ([
+     "(a) unmap-preserves-invalid-untagged-4K-host4K: COUNTEREXAMPLE; replayed on impl/: invalid-untagged"),
+    # an unmap that keeps blocks keeps every invariant, but not the leaves it must clear
+    ("unmap_pages_only.py", "4K-host4K",
+     "(a) unmap-preserves-overlap-cleared-4K-host4K: COUNTEREXAMPLE; replayed on impl/: overlap-cleared")] + ([
         # a recycle that keeps tlb_vtcr: 6 s, and proofs/test_invariants.py proves its counterexample
         ("mmu_keeps_vtcr.py", PAIR,
          "(a) recycle-preserves-vtcr-current: COUNTEREXAMPLE; replayed on impl/: vtcr-stable")]
@@ -176,3 +179,15 @@ def test_cli_proves_it(capsys):
     import json
     th = json.loads(capsys.readouterr().out)["theorem"]
     assert th["verdict"] == PROVED and th["missing"] == [], th
+
+
+@pytest.mark.parametrize("path,id", [
+    # an MMU producer's obligation has no granule pair (it was a KeyError on None)
+    ("pending_unmap_pages.py", "pending-unmap-preserves-vtcr-stable"),
+    # an obligation that is no assumption's (it was a KeyError on its name)
+    ("unmap_pages_only.py", "unmap-preserves-overlap-cleared-4K-host4K")])
+def test_cex_draws_the_trace_of_every_transition(capsys, path, id):
+    code = cli.main(["cex", "--invariants", "--revision", os.path.join(BROKEN, path), "--id", id])
+    out = capsys.readouterr().out
+    assert code == 1 and out.startswith(f"{id}: COUNTEREXAMPLE: the {id.split('-preserves-')[0]} transition"), out
+    assert "replayed on impl/: after these events, " in out, out

@@ -124,6 +124,56 @@ def test_unmap_that_keeps_the_tag_breaks_invalid_untagged():
     assert not broken_good, broken_good
 
 
+def test_a_fault_that_maps_elsewhere_is_replayed_not_a_crash():
+    """A fault producer that swaps the input and output IPAs leaves no leaf
+    at the faulting IPA: the replay drew that leaf and crashed (an internal
+    error); now the counterexample replays, naming the leaf it lacks."""
+    ob = I.Obligation("tag-truth", 12, 12, "fault")
+    fault = T.BY_NAME["fault"]
+    p = producers.load(os.path.join(BROKEN, "fault_swapped_ipas.py"), "fault")
+    o = fault.prove(p, ob)
+    assert o.verdict == COUNTEREXAMPLE, (o.verdict, o.reason)
+    events, broken, _ = fault.replay(o.counterexample, p, 12, 12)
+    assert [n for n, _ in broken] == ["tag-truth"], (broken, events)
+    assert any("no shadow leaf maps" in e for e in events), events
+
+
+def test_unmap_that_keeps_blocks_breaks_overlap_cleared():
+    """An unmap walker that clears only pages keeps every per-entry invariant
+    (it writes less), and the end-to-end theorem was PROVED with it: the
+    unmap's own obligation, overlap-cleared, is a COUNTEREXAMPLE, replayed
+    as a TLBI whose unmap leaves the guest's block in the shadow S2."""
+    ob = I.Obligation("overlap-cleared", 12, 12, "unmap")
+    unmap = T.BY_NAME["unmap"]
+    p = producers.load(os.path.join(BROKEN, "unmap_pages_only.py"), "unmap")
+    o = unmap.prove(p, ob)
+    assert o.verdict == COUNTEREXAMPLE, (o.verdict, o.reason)
+    assert o.counterexample["old"]["level"] < 3 and o.counterexample["after"]["valid"], o.counterexample
+    events, broken, stale = unmap.replay(o.counterexample, p, 12, 12)
+    assert [n for n, _ in broken] == ["overlap-cleared"] and stale, (broken, events)
+    good = producers.load("unmap")
+    assert unmap.prove(good, ob).verdict == PROVED
+    _, broken_good, stale_good = unmap.replay(o.counterexample, good, 12, 12)
+    assert not broken_good and not stale_good, broken_good
+
+
+def test_pending_unmap_of_part_of_the_mmu_breaks_vtcr_stable():
+    """A pending unmap whose size is in pages, not bytes, empties the bottom
+    of the IPA space only: the MMU world assumed the walk reached its entry
+    (PROVED); now an entry it does not reach stays, a COUNTEREXAMPLE replayed
+    on impl/ (the transition had no replay)."""
+    t = T.BY_NAME["pending-unmap"]
+    ob = t.obligations()[0]
+    p = producers.load(os.path.join(BROKEN, "pending_unmap_pages.py"), "mmu")
+    o = t.prove(p, ob)
+    assert o.verdict == COUNTEREXAMPLE, (o.verdict, o.reason)
+    events, broken, _ = t.replay(o.counterexample, p, ob.shift, ob.host)
+    assert [n for n, _ in broken] == ["vtcr-stable"], (broken, events)
+    good = producers.load("mmu")
+    assert t.prove(good, ob).verdict == PROVED
+    assert not t.replay(o.counterexample, good, ob.shift, ob.host)[1]
+
+
 def test_recycle_that_keeps_tlb_vtcr_breaks_vtcr_current(preserve):
     """A recycle that refreshes tlb_vttbr but not tlb_vtcr: the MMU it
     returns does not cache the vCPU's VTCR_EL2 (COUNTEREXAMPLE).  Replayed:

@@ -260,3 +260,22 @@ def test_a_limit_z3_cannot_hold_is_refused(capsys, argv):
     # z3 reads its limits as 32-bit unsigned numbers: 2^32 + 5 was a limit of 5
     # (UNKNOWN everywhere); --timeout 1e300 an internal error (OverflowError)
     assert "must be at most" in _one_error(capsys, argv, f"{argv[1]} ")
+
+
+@pytest.mark.parametrize("argv,head", [
+    (["prove", "--op", "ripas2e1", "--granule", "4K", "--level", "3", "--hint", "tg0", "--property", "R1"],
+     "--hint tg0 --property R1: selects no obligation of op ripas2e1"),
+    (["cex", "--granule", "16K", "--level", "3", "--hint", "mismatch", "--property", "P2", "--no-concrete"],
+     "--hint mismatch --property P2: selects no obligation of op ipas2e1"),
+    (["invariants", "--transition", "fault", "--invariant", "vtcr-current"],
+     "--invariant vtcr-current: no obligation of fault")],
+    ids=["prove-ripas2e1", "cex", "invariants"])
+def test_a_selection_of_no_obligation_is_an_error_not_a_pass(capsys, argv, head):
+    # cases (or a transition) selected, but no property (invariant) of them: was exit 0
+    assert _one_error(capsys, argv + ["--jobs", "1"] if argv[0] != "invariants" else argv, head)
+
+
+def test_a_bound_no_revision_has_is_refused(capsys):
+    # upstream has no look-around bound: the table said "look-around bound 3", exit 0
+    assert _one_error(capsys, ["precision", "--revision", "upstream", "--bound", "3", "--tlbis", "5", "--no-solver",
+                               "--jobs", "1"], "--bound 3: no revision given has a look-around bound")

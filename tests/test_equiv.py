@@ -42,6 +42,25 @@ def test_taking_mmu_lock_twice_is_a_lockdep_failure():
     assert r.example["a"]["error"] == "lockdep failure (lockdep: mmu_lock taken twice)"
 
 
+def test_unmapping_without_mmu_lock_is_a_lockdep_failure():
+    """__unmap_stage2_range asserts mmu_lock held for write (impl/kernel.py):
+    a handler that skips the lock where nothing else asserts it (a TLBI with
+    a usable hint needs no walk) was EQUIVALENT to upstream."""
+    r = diff("unlocked_unmap", Case(14, 3, "match"))
+    assert r.verdict == equiv.DIFFERENT and "error" in r.example["differs"]
+    assert r.example["a"]["error"] == "lockdep failure (lockdep: mmu_lock not held for write)"
+
+
+@pytest.mark.parametrize("first", [True, False])
+def test_a_write_to_the_mmu_is_refused_in_either_order(first):
+    """A handler that writes mmu->tlb_vtcr: EQUIVALENT to upstream (a write
+    no effect compares), and the revision run second saw the first one's
+    write.  Refused, naming the line, whichever side it is on."""
+    a, b = fixture("writes_tlb_vtcr"), UPSTREAM
+    with pytest.raises(REV.RevisionError, match=r"writes_tlb_vtcr.py:\d+: .*writes mmu->tlb_vtcr"):
+        equiv.diff_case(*((a, b) if first else (b, a)), Case(16, 3, "nohint"))
+
+
 def test_the_example_shows_the_effect_on_each_side():
     a = diff("warn_nohint").example["a"]
     assert len(a["warnings"]) == 1 and a["warnings"][0].startswith("warn_nohint.py:")

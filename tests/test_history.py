@@ -94,3 +94,38 @@ def test_generated_regression_test_fails_on_the_bug_and_passes_on_a_fix(tmp_path
     assert "stale shadow leaves survived" in broken.stdout
     fixed = run({"NVTLBI_REVISION": "upstream"})
     assert fixed.returncode == 0, fixed.stdout
+
+
+def test_generated_regression_test_builds_the_vm_ipa_size(tmp_path, capsys):
+    """The scenario's IPA size (the shadow S2's ia_bits) is part of it: upstream's
+    range WARN_ON (unmap-range-warn) fires only past a 32-bit IPA space, and a
+    test built with the default 48 bits passed while the bug was present."""
+    test = tmp_path / "test_ia_bits.py"
+    code = cli.main(["cex", "--granule", "4K", "--level", "2", "--hint", "nohint", "--property", "P4",
+                     "--jobs", "1", "--no-cache", "--pytest", str(test)])
+    assert code == 1 and "IPA size 32 bits" in capsys.readouterr().out
+    ns = {}
+    exec(compile(test.read_text(), str(test), "exec"), ns)
+    with pytest.raises(AssertionError, match="stage2_apply_range"):
+        ns["test_upstream_4k_l2_nohint_p4"]()
+
+
+def test_a_regression_test_of_p5_is_refused_before_any_work(tmp_path, capsys):
+    """The generated test has no check of P5 (it was a KeyError, an internal error)."""
+    test = tmp_path / "test_p5.py"
+    assert cli.main(["cex", "--revision", "tests/revisions/nolookup.py", "--granule", "4K", "--property", "P5",
+                     "--jobs", "1", "--pytest", str(test)]) == 2
+    assert "--pytest: regression tests check P1, P2, P3, P4 (not P5)" in capsys.readouterr().err
+    assert not test.exists()
+
+
+def test_no_regression_test_of_a_counterexample_that_does_not_replay(tmp_path, capsys):
+    """Without tag-truth the model's lying tag is no state impl/ builds: the
+    counterexample is NOT REPLAYED, and a test of it passed while the bug was
+    there.  None is written; the exit status stays 2."""
+    test = tmp_path / "test_not_replayed.py"
+    code = cli.main(["cex", "--drop", "tag-truth", "--granule", "16K", "--level", "2", "--hint", "nohint",
+                     "--property", "P2", "--jobs", "1", "--no-cache", "--pytest", str(test)])
+    out = capsys.readouterr().out
+    assert code == 2 and "NOT REPLAYED" in out, out
+    assert f"no regression test written to {test}" in out and not test.exists()

@@ -176,3 +176,17 @@ def test_posted_vncr_constructs_not_modelled_are_refused(tmp_path, capsys):
         assert cli.main(["audit", str(bad), "--base-revision", "upstream", "--translate-only"] + OP) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and f"{bad}:" in err[0] and what in err[0], err
+
+
+def test_a_write_the_invalidation_does_not_make_is_refused():
+    """vt->cpu written by a revision run first: upstream, run second on the
+    same world, kept the fixmap slot (DIFFERENT, nvtlbi's own doing); run
+    first, EQUIVALENT.  Refused, naming the line, in either order."""
+    import pytest
+    from nvtlbi.impl import revision as REV
+    from nvtlbi.model import equiv, ops
+    from nvtlbi.model.env import Case
+    o = ops.op("vncr")
+    mine = REV.load(os.path.join(os.path.dirname(__file__), "revisions", "vncr", "cpu_reset.py"), o.caller)
+    with pytest.raises(REV.RevisionError, match=r"cpu_reset.py:\d+: .*writes vt->cpu"):
+        equiv.diff_case(mine, REV.load("upstream", o.caller), Case(16, 3, "ipa"), op=o)

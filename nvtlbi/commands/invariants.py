@@ -64,6 +64,10 @@ def run(args):
     paths = {n: scheduler.producer_path(specs[n][0], args, specs[n][1]) for n in names}
     jobs = [scheduler.Job(_prove, specs[t.name] + (t, ob), f"obligation {ob.id}", specs[t.name][0])
             for t, ob in T.obligations(args.granule, names, args.invariant)]
+    if not jobs:        # nothing proved is no pass (it exited 0)
+        have = sorted({i for n in names for i in T.BY_NAME[n].invariants})
+        raise UsageError(f"--invariant {', '.join(args.invariant or ())}: no obligation of {', '.join(names)} "
+                         f"(its obligations: {', '.join(have)})")
     shown = None if args.json else (lambda r: print("\n".join(r[0]), flush=True))
     done = scheduler.run(jobs, 1, args, each=shown)
     out, codes = [rec for _, rec, _ in done], [code for _, _, code in done]

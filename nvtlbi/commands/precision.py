@@ -47,6 +47,11 @@ def _load(spec, bound):
     return rev
 
 
+def _bounded(spec):
+    """In a worker: does the revision have a look-around bound (--bound)?"""
+    return hasattr(REV.load(spec).module, "LOOKAROUND_ENTRIES")
+
+
 def _solve(spec, bound, g, level, hosts):
     """One job, in a worker: the solver's worst cases of one guest granule and level."""
     from nvtlbi.model.worstcase import bounds
@@ -151,6 +156,12 @@ def run(args):
     from nvtlbi.options import UsageError
     specs = args.revision or DEFAULT_REVISIONS
     scheduler.describe(specs, args)         # user errors before any work
+    if args.bound is not None:
+        has = scheduler.run([scheduler.Job(_bounded, (s,), "reading the revision's bound", s) for s in specs],
+                            args.jobs, args)
+        if not any(has):    # the table said "look-around bound N" of revisions that have none
+            raise UsageError(f"--bound {args.bound}: no revision given has a look-around bound "
+                             f"(LOOKAROUND_ENTRIES): {', '.join(specs)}")
     if args.plot:
         try:
             import matplotlib  # noqa: F401 -- only to refuse early
@@ -172,7 +183,7 @@ def run(args):
                           **({"plot": args.plot} if args.plot else {}), "rows": table}, indent=1))
     else:
         print(f"precision: seed {args.seed}, {args.tlbis} TLBIs per configuration"
-              + (f", look-around bound {args.bound}" if args.bound else ""))
+              + (f", look-around bound {args.bound} (of the revisions that have one)" if args.bound else ""))
         print(render(table))
         print(LEGEND)
         if args.plot:
