@@ -63,7 +63,6 @@ SLOW = (
     "tests/test_coverage.py::test_a_dead_side_names_the_assumptions_that_rule_it_out",
     "tests/test_mutation.py::test_a_counterexample_that_does_not_replay_leaves_the_mutant_unexplained",
     "tests/test_mutation.py::test_the_originals_own_failures_kill_no_mutant",
-    "tests/test_precision.py::test_alternatives_agree_with_their_concrete_runs[invalidtags]",
 )
 
 
