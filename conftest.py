@@ -52,7 +52,6 @@ SLOW = (
     "tests/test_ops_cli.py::test_mutate_a_range_revision",
     "tests/test_selfcheck.py::test_selfcheck_summary",
     "tests/test_selfcheck.py::test_selfcheck_fails_when_the_second_solver_gives_up",
-    "tests/test_audit_tree.py::test_tree_is_audited_as_its_file",
     "tests/test_mutation.py::test_mutant_is_classified[excused]",
     "proofs/test_vncr.py::test_broken_start_only_fails_V1",
     "proofs/test_vncr.py::test_asid_any_fails_V5_only",
@@ -64,7 +63,6 @@ SLOW = (
     "tests/test_coverage.py::test_a_dead_side_names_the_assumptions_that_rule_it_out",
     "tests/test_mutation.py::test_a_counterexample_that_does_not_replay_leaves_the_mutant_unexplained",
     "tests/test_mutation.py::test_the_originals_own_failures_kill_no_mutant",
-    "tests/test_precision.py::test_alternatives_agree_with_their_concrete_runs[invalidtags]",
 )
 
 

@@ -2,6 +2,7 @@
 each shown to fail on a broken variant."""
 
 import functools
+import os
 
 import pytest
 from hypothesis import given, settings
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from nvtlbi.impl import granule as G
 from nvtlbi.impl import tlbi
 from nvtlbi.impl.nested import VM, GuestS2, handle_shadow_fault, new_mmu
+from nvtlbi.model import assumptions as AS
 from nvtlbi.model.prover import explore
 from tests.test_agreement import concrete, symbolic
 
@@ -153,10 +155,19 @@ def test_cli_precision_plot(tmp_path):
 
 
 # ---- the alternatives run the same symbolically and concretely ------------------------------
+# 16K guests in the suite (lookaround's splinter case: 16K pages on 4K host
+# pages), explored with tlb_vtcr naming 16K (vtcr-stable, which every world
+# here satisfies: new_mmu takes the guest's VTCR); NVTLBI_FULL=1: every
+# guest granule, explored with no assumptions (tests/test_agreement.py does
+# that for upstream, whose code the alternatives share but for one function)
+FULL = bool(os.environ.get("NVTLBI_FULL"))
+GRANULES = (12, 14, 16) if FULL else (14,)
+
+
 @st.composite
-def tagged_worlds(draw):
+def tagged_worlds(draw, granules=GRANULES):
     """Like test_agreement's worlds, with the invalidtags fault path on."""
-    g = draw(st.sampled_from([12, 14, 16]))
+    g = draw(st.sampled_from(granules))
     h = draw(st.sampled_from([s for s in (12, 14, 16) if s <= g]))
     guest, vm = GuestS2(g), VM(feat_ttl=draw(st.booleans()))
     mmu = new_mmu(vm, guest, h, keep_invalid_tags=True)
@@ -177,7 +188,7 @@ def tagged_worlds(draw):
 
 @pytest.mark.parametrize("spec", ["invalidtags", "lookaround"])
 @settings(max_examples=40, deadline=None)      # the cost is the exploration (_paths), not the worlds
-@given(world=tagged_worlds())
+@given(world=tagged_worlds(GRANULES))
 def test_alternatives_agree_with_their_concrete_runs(spec, world):
     vm, mmu, val = world
     rev = _rev(spec, bound=2 if spec == "lookaround" else None)
@@ -190,4 +201,6 @@ def test_alternatives_agree_with_their_concrete_runs(spec, world):
 @functools.lru_cache(maxsize=None)
 def _paths(spec):
     rev = _rev(spec, bound=2 if spec == "lookaround" else None)
-    return explore(rev, Case(12, 3, "any"), enabled=[])[1]
+    if FULL:
+        return explore(rev, Case(12, 3, "any"), enabled=[])[1]
+    return explore(rev, Case(GRANULES[0], 3, "any"), enabled=[AS.VTCR_STABLE.name])[1]
