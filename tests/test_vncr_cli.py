@@ -98,12 +98,10 @@ def test_audit_posted_vncr_code(capsys, prove_op):
     harness's nvtlbi_vncr_event is no kernel name: its default runs them),
     with decode_range_tlbi, which lives in kvm_nested.h, adopted from the
     bundled upstream and said so: the same verdicts, obligation by
-    obligation, as the bundled revision (64K L3, a TLBI by VA: its V1 and V4
-    findings and its proofs; NVTLBI_FULL=1: every level and kind, KVM's IPA
-    unmap too, whose posted code test_posted_vncr_code_equivalent_and_broken
-    shows EQUIVALENT to the bundled one in the suite)."""
+    obligation, as the bundled revision (64K L3, a TLBI by VA (its V1 and V4 findings)
+    and KVM's IPA unmap; NVTLBI_FULL=1: every level and kind)."""
     _needs_post()
-    level = [] if os.environ.get("NVTLBI_FULL") else LEVEL3 + ["--hint", "va"]
+    level = [] if os.environ.get("NVTLBI_FULL") else LEVEL3 + ["--hint", "va", "--hint", "ipa"]
     assert cli.main(["audit", POST, "--translate-only"] + OP) == 2       # decode_range_tlbi: no base given
     capsys.readouterr()
     assert cli.main(["audit", POST, "--base-revision", "upstream", "--json"] + level + OP) == 1
@@ -122,7 +120,7 @@ def test_audit_posted_vncr_code(capsys, prove_op):
         o = ops.op("vncr")      # every property, as proofs/test_vncr.py asks (the same cached proof); V5 on request
         bundled = {(3, hint, prop): r.verdict
                    for (hint, prop), r in prove_op("vncr", "upstream", 16, 3, props=tuple(o.properties)).items()
-                   if hint == "va" and prop in o.isolation}
+                   if hint in ("va", "ipa") and prop in o.isolation}
     assert _verdicts(rev) == bundled
     # upstream's findings (V1: the wrapped scope of a VA at the top; V4: the NULL vncr_tlb) are there
     assert {v for v in _verdicts(rev).values()} == {"PROVED", "COUNTEREXAMPLE"}
