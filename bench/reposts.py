@@ -11,26 +11,19 @@ median of the ratios B/A and the load average; B's results must equal A's
 Usage: python bench/reposts.py [--shared ../shared] [--rounds N] [--jobs N] [--granule G ...]"""
 
 import argparse
-import json
 import os
-import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
+sys.path.insert(0, HERE)
+from cache import timed, timeless  # noqa: E402  (bench/cache.py: one nvtlbi process, timed)
 from tests.post_recipes import RECIPES  # noqa: E402
 
 REPOSTS = ("R1b_v2_64", "R1b_v2_64_lak", "R1c_v5_59", "R1d_v6_54")
-
-
-def command():
-    script = os.path.join(os.path.dirname(sys.executable), "nvtlbi")
-    return [script] if os.path.exists(script) else [sys.executable, "-m", "nvtlbi.cli"]
 
 
 def args_of(posts):
@@ -41,21 +34,9 @@ def args_of(posts):
     return [os.path.join(posts, r.posts[0]) for r in rs] + list(opts.pop())
 
 
-def run(cmd, env):
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    if p.returncode not in (0, 1):
-        sys.exit(f"bench: {' '.join(cmd)}: exit {p.returncode}: {p.stderr.strip()[-300:]}")
-    return wall, cpu, json.loads(p.stdout)
-
-
 def results(doc):
     """What must not depend on the cache: every result, timings aside."""
-    return [[{k: v for k, v in r.items() if k != "seconds"} for r in rev["results"]] for rev in doc["revisions"]]
+    return [timeless(rev["results"]) for rev in doc["revisions"]]
 
 
 def main():
@@ -65,17 +46,15 @@ def main():
     ap.add_argument("--jobs", default="2")
     ap.add_argument("--granule", action="append", default=[])
     a = ap.parse_args()
-    cmd = command() + ["audit"] + args_of(os.path.join(a.shared, "posts")) + ["--jobs", a.jobs, "--json"]
+    argv = ["audit"] + args_of(os.path.join(a.shared, "posts")) + ["--jobs", a.jobs, "--json"]
     for g in a.granule:
-        cmd += ["--granule", g]
+        argv += ["--granule", g]
     ratios, same = [], True
     for i in range(a.rounds):
         d = tempfile.mkdtemp(prefix="nvtlbi-bench-cache-")
         try:
-            env = dict(os.environ, NVTLBI_CACHE_DIR=d)
-            env.pop("NVTLBI_NO_CACHE", None)
-            wa, ca, doc_a = run(cmd + ["--no-cache"], env)
-            wb, cb, doc_b = run(cmd, env)
+            wa, _, _, doc_a, ca = timed(argv + ["--no-cache"], d)
+            wb, _, _, doc_b, cb = timed(argv, d)
         finally:
             shutil.rmtree(d, ignore_errors=True)
         same &= results(doc_a) == results(doc_b)

@@ -113,15 +113,11 @@ def prove_many(specs, args, label=None, infos=None):
         seen.add(keys[i])
     progress = _progress(label or "prove") if sys.stderr.isatty() and len(todo) > 8 else None
     done = dict(zip(first, scheduler.run([jobs[i] for i in first], args.jobs, args, progress)))
-    tally = CrossTally()
 
     def stored(indices):
-        nonlocal tally
         for i in indices:
-            rs, counted, *files = done[i]
-            tally += counted
             if store and keys[i] is not None:
-                store.put(keys[i], rs, files[0], jobs[i].what, asking[i])
+                store.put(keys[i], done[i][0], done[i][2], jobs[i].what, asking[i])
     stored(first)
     if later:
         hits.update(_from_cache(store, jobs, keys, args, o.name, asking, only=later))
@@ -129,8 +125,13 @@ def prove_many(specs, args, label=None, infos=None):
         done.update(zip(again, scheduler.run([jobs[i] for i in again], args.jobs, args)))
         stored(again)
     out = {spec: [] for spec in specs}
+    tally = CrossTally()
     for i, job in enumerate(jobs):
-        out[job.revision] += hits[i] if i in hits else done[i][0]
+        if i in hits:
+            out[job.revision] += hits[i]
+        else:
+            out[job.revision] += done[i][0]
+            tally += done[i][1]
     if progress:
         print(file=sys.stderr)
     if not any(out.values()):
